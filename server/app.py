@@ -1,0 +1,192 @@
+"""``create_app()``: plugins, routes, exception handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.registry import StoreRegistry
+
+from server import __version__
+from server.accounts.controllers import AccountController
+from server.audit.controllers import AuditController
+from server.auth.controllers import AuthController
+from server.auth.security import PUBLIC, make_jwt_auth
+from server.auth.services import TokenIssuer
+from server.config import Settings, get_settings
+from server.db.engine import make_engine, make_sessionmaker
+from server.grids.controllers import GridController
+from server.health.controllers import HealthController
+from server.lib.deps import provide_db_session, provide_locale
+from server.lib.errors import AppError
+from server.lib.i18n import N_, negotiate, translate
+from server.lib.kvstore import DatabaseStore
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("linli")
+
+# Generic texts for errors raised by the framework rather than by our services.
+_GENERIC = {
+    400: N_("The request is not valid"),
+    401: N_("Please log in"),
+    403: N_("Your role does not allow this"),
+    404: N_("Not found"),
+    405: N_("This method is not allowed here"),
+    413: N_("The request is too large"),
+    415: N_("Unsupported content type"),
+    429: N_("Too many requests; please slow down"),
+    500: N_("Something went wrong on our side; please try again later"),
+    503: N_("The service is temporarily unavailable"),
+}
+
+
+def _locale(request: Request[Any, Any, Any]) -> str:
+    user = request.scope.get("user")
+    return negotiate(request.headers.get("accept-language"), getattr(user, "locale", None))
+
+
+def _error(request: Request[Any, Any, Any], status: int, detail: str, extra: Any = None,
+           headers: dict[str, str] | None = None, code: str | None = None) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if code:
+        body["code"] = code
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _on_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    detail = translate(exc.message, _locale(request), **exc.params)
+    return _error(request, exc.status_code, detail, exc.extra, exc.headers, exc.code)
+
+
+def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    locale = _locale(request)
+    message = _GENERIC.get(status) or _GENERIC[400 if status < 500 else 500]
+    extra = exc.extra
+    if isinstance(exc, ValidationException) or (status == 400 and exc.detail):
+        # Keep the framework's precise reason (which field, what was wrong) beside the translated one.
+        extra = extra or [{"message": exc.detail}]
+    return _error(request, status, translate(message, locale), extra, exc.headers)
+
+
+def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The exception type and route only: request data may hold personal data.
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
+              exc_info=(type(exc), exc, None))
+    return _error(request, 500, translate(_GENERIC[500], _locale(request)))
+
+
+def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
+    """Shared stores: Redis when configured, else the database; never process memory."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        root: Store = RedisStore.with_client(url=settings.redis_url, namespace="linli")
+    else:
+        root = DatabaseStore(sessionmaker)
+
+    def default_factory(name: str) -> Store:
+        return root.with_namespace(name)  # type: ignore[attr-defined,no-any-return]
+
+    return StoreRegistry(default_factory=default_factory)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, echo=settings.log_sql)
+    sessionmaker = make_sessionmaker(engine)
+    jwt_auth = make_jwt_auth(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    state = State({
+        "settings": settings,
+        "engine": engine,
+        "sessionmaker": sessionmaker,
+        "token_issuer": TokenIssuer(create=jwt_auth.create_token,
+                                    lifetime=jwt_auth.default_token_expiration),
+    })
+
+    route_handlers: list[Any] = [HealthController, AuthController, AccountController, GridController,
+                                 AuditController]
+    swagger_dir = settings.pwa_dir / "vendor" / "swagger-ui"
+    if settings.pwa_dir.is_dir():
+        route_handlers.append(create_static_files_router(
+            path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", include_in_schema=False,
+            opt=PUBLIC))
+
+    openapi = OpenAPIConfig(
+        title="Linli 邻里 API",
+        version=__version__,
+        description="Community grid management: the three-level grid, accounts and scopes.",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(
+            js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            css_url="/vendor/swagger-ui/swagger-ui.css",
+            standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+            favicon="<link rel='icon' href='/favicon.ico'>",
+        )] if swagger_dir.is_dir() else [],
+        components=Components(security_schemes={"BearerToken": SecurityScheme(
+            type="http", scheme="bearer", bearer_format="JWT")}),
+        security=[{"BearerToken": []}],
+    )
+
+    middleware: list[Any] = []
+    if settings.rate_limit_per_minute > 0:
+        middleware.append(RateLimitConfig(
+            rate_limit=("minute", settings.rate_limit_per_minute),
+            exclude=["^/(?!api/).+"],
+            store="rate_limit",
+        ).middleware)
+
+    return Litestar(
+        route_handlers=route_handlers,
+        on_app_init=[jwt_auth.on_app_init],
+        dependencies={"db_session": Provide(provide_db_session), "locale": Provide(provide_locale)},
+        exception_handlers={
+            AppError: _on_app_error,
+            HTTPException: _on_http_error,
+            NotAuthorizedException: _on_http_error,
+            PermissionDeniedException: _on_http_error,
+            NotFoundException: _on_http_error,
+            MethodNotAllowedException: _on_http_error,
+            ValidationException: _on_http_error,
+            Exception: _on_server_error,
+        },
+        openapi_config=openapi,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        middleware=middleware,
+        stores=_store_registry(settings, sessionmaker),
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        state=state,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Who changed what, and who looked at unmasked personal data (PIPL)."""

@@ -1,0 +1,1 @@
+"""Log-in, tokens, throttling of failed log-ins, log-out."""

@@ -1,0 +1,115 @@
+"""Settings from the environment, read in one place.
+
+Every knob an operator may turn is an environment variable named ``LINLI_*``
+(``DATABASE_URL`` and ``REDIS_URL`` keep their customary names).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["ROOT", "Settings", "get_settings"]
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout (or install) root: ``var/``, ``pwa/dist`` and ``grid_maps/`` live here."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _segments(raw: str) -> tuple[int, ...]:
+    parts = tuple(int(p) for p in raw.split(","))
+    if len(parts) != 4 or any(p <= 0 for p in parts):
+        raise ValueError(f"LINLI_CODE_SEGMENTS must be four positive widths, got {raw!r}")
+    return parts
+
+
+def _secret(var_dir: Path) -> str:
+    """The token-signing secret: from the environment, else a file created once.
+
+    Several processes on one machine share the file; several machines must share
+    ``LINLI_SECRET_KEY``.
+    """
+    explicit = os.environ.get("LINLI_SECRET_KEY")
+    if explicit:
+        return explicit
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        os.replace(tmp, path)  # atomic: a racing process reads one whole key
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    # Log-in throttling: after `login_slow_after` failures within the window the
+    # caller must wait; after `login_lock_after` the account/address is locked.
+    login_window_minutes: int = 15
+    login_slow_after: int = 3
+    login_lock_after: int = 10
+    login_lock_minutes: int = 15
+    code_segments: tuple[int, ...] = (6, 3, 3, 3)
+    # How far (metres) a grid may poke outside its community before import refuses it.
+    containment_tolerance_m: float = 2.0
+    max_body_bytes: int = 2 * 1024 * 1024
+    # Per client address, over the API; 0 turns it off (benchmarks).
+    rate_limit_per_minute: int = 600
+    max_import_bytes: int = 64 * 1024 * 1024
+    pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
+    tile_url: str | None = None
+    tile_attribution: str | None = None
+    default_center: tuple[float, float] = (115.035, 35.765)
+    default_zoom: int = 14
+    demo_password: str = "linli-demo-2026"
+    log_sql: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    var_dir = Path(_env("LINLI_VAR_DIR", str(ROOT / "var")))
+    default_db = f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
+    center = _env("LINLI_DEFAULT_CENTER", "115.035,35.765").split(",")
+    return Settings(
+        var_dir=var_dir,
+        database_url=_env("DATABASE_URL", default_db),
+        redis_url=os.environ.get("REDIS_URL") or None,
+        secret_key=_secret(var_dir),
+        access_token_minutes=int(_env("LINLI_ACCESS_TOKEN_MINUTES", "15")),
+        refresh_token_days=int(_env("LINLI_REFRESH_TOKEN_DAYS", "30")),
+        login_lock_after=int(_env("LINLI_LOGIN_LOCK_AFTER", "10")),
+        login_slow_after=int(_env("LINLI_LOGIN_SLOW_AFTER", "3")),
+        login_lock_minutes=int(_env("LINLI_LOGIN_LOCK_MINUTES", "15")),
+        code_segments=_segments(_env("LINLI_CODE_SEGMENTS", "6,3,3,3")),
+        containment_tolerance_m=float(_env("LINLI_CONTAINMENT_TOLERANCE_M", "2.0")),
+        pwa_dir=Path(_env("LINLI_PWA_DIR", str(ROOT / "pwa" / "dist"))),
+        tile_url=os.environ.get("LINLI_TILE_URL") or None,
+        tile_attribution=os.environ.get("LINLI_TILE_ATTRIBUTION") or None,
+        default_center=(float(center[0]), float(center[1])),
+        default_zoom=int(_env("LINLI_DEFAULT_ZOOM", "14")),
+        demo_password=_env("LINLI_DEMO_PASSWORD", "linli-demo-2026"),
+        log_sql=_env("LINLI_LOG_SQL", "0") == "1",
+        rate_limit_per_minute=int(_env("LINLI_RATE_LIMIT_PER_MINUTE", "600")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,54 @@
+"""Payloads of the grid API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+__all__ = ["AreaRef", "AreaSummary", "GridChain", "ImportProblem", "ImportReport", "Lat", "Lon"]
+
+Lon = Annotated[float, msgspec.Meta(ge=-180, le=180, description="longitude, WGS84 (EPSG:4326)")]
+Lat = Annotated[float, msgspec.Meta(ge=-90, le=90, description="latitude, WGS84 (EPSG:4326)")]
+
+
+class AreaRef(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+
+
+class GridChain(msgspec.Struct, frozen=True):
+    """Sub-district → community → grid containing a point or building."""
+
+    sub_district: AreaRef
+    community: AreaRef
+    grid: AreaRef
+    building: AreaRef | None = None
+
+
+class AreaSummary(msgspec.Struct, frozen=True):
+    level: str
+    code: str
+    name: str
+    parent_code: str | None
+    party_org: str | None = None
+    kind: str | None = None
+    children: int = 0
+    buildings: int = 0
+    households: int = 0
+
+
+class ImportProblem(msgspec.Struct, frozen=True):
+    index: int
+    code: str | None
+    reason: str
+
+
+class ImportReport(msgspec.Struct, frozen=True):
+    ok: bool
+    created: dict[str, int]
+    updated: dict[str, int]
+    problems: list[ImportProblem]
+
+
+GeoJSON = dict[str, Any]

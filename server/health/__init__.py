@@ -1,0 +1,1 @@
+"""Liveness and readiness of the app and its database; public client configuration."""

@@ -1,0 +1,50 @@
+"""Request-scoped dependencies: the database session and the caller's locale.
+
+The session dependency owns the request's one transaction: committed after the
+handler has made its response (before it is sent; a failed commit is still an
+error response), rolled back when anything raised. Services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.lib.i18n import negotiate
+
+__all__ = ["client_ip", "provide_db_session", "provide_locale", "request_locale"]
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    session: AsyncSession = state.sessionmaker()
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+def request_locale(request: Request[Any, Any, Any]) -> str:
+    user = request.scope.get("user")
+    preferred = getattr(user, "locale", None)
+    return negotiate(request.headers.get("accept-language"), preferred)
+
+
+async def provide_locale(request: Request[Any, Any, Any]) -> str:
+    return request_locale(request)
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    """The caller's address as the ASGI server saw it.
+
+    Behind a reverse proxy, run uvicorn with ``--proxy-headers`` and
+    ``--forwarded-allow-ips`` so this is the real client, not the proxy.
+    """
+    return request.client.host if request.client else None
