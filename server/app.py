@@ -66,8 +66,14 @@ def _locale(request: Request[Any, Any, Any]) -> str:
     return negotiate(request.headers.get("accept-language"), getattr(user, "locale", None))
 
 
-def _error(request: Request[Any, Any, Any], status: int, detail: str, extra: Any = None,
-           headers: dict[str, str] | None = None, code: str | None = None) -> Response[dict[str, Any]]:
+def _error(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    extra: Any = None,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     if code:
         body["code"] = code
@@ -94,8 +100,13 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
 
 def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # The exception type and route only: request data may hold personal data.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
-              exc_info=(type(exc), exc, None))
+    log.error(
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, None),
+    )
     return _error(request, 500, translate(_GENERIC[500], _locale(request)))
 
 
@@ -127,45 +138,66 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await engine.dispose()
 
-    state = State({
-        "settings": settings,
-        "engine": engine,
-        "sessionmaker": sessionmaker,
-        "token_issuer": TokenIssuer(create=jwt_auth.create_token,
-                                    lifetime=jwt_auth.default_token_expiration),
-    })
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "sessionmaker": sessionmaker,
+            "token_issuer": TokenIssuer(
+                create=jwt_auth.create_token, lifetime=jwt_auth.default_token_expiration
+            ),
+        }
+    )
 
-    route_handlers: list[Any] = [HealthController, AuthController, AccountController, GridController,
-                                 AuditController]
-    swagger_dir = settings.pwa_dir / "vendor" / "swagger-ui"
+    route_handlers: list[Any] = [
+        HealthController,
+        AuthController,
+        AccountController,
+        GridController,
+        AuditController,
+    ]
     if settings.pwa_dir.is_dir():
-        route_handlers.append(create_static_files_router(
-            path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", include_in_schema=False,
-            opt=PUBLIC))
+        route_handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[settings.pwa_dir],
+                html_mode=True,
+                name="pwa",
+                include_in_schema=False,
+                opt=PUBLIC,
+            )
+        )
 
     openapi = OpenAPIConfig(
         title="Linli 邻里 API",
         version=__version__,
         description="Community grid management: the three-level grid, accounts and scopes.",
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(
-            js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
-            css_url="/vendor/swagger-ui/swagger-ui.css",
-            standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
-            favicon="<link rel='icon' href='/favicon.ico'>",
-        )] if swagger_dir.is_dir() else [],
-        components=Components(security_schemes={"BearerToken": SecurityScheme(
-            type="http", scheme="bearer", bearer_format="JWT")}),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                css_url="/vendor/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' href='/favicon.ico'>",
+            )
+        ],  # local assets only, never a CDN
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
         security=[{"BearerToken": []}],
     )
 
     middleware: list[Any] = []
     if settings.rate_limit_per_minute > 0:
-        middleware.append(RateLimitConfig(
-            rate_limit=("minute", settings.rate_limit_per_minute),
-            exclude=["^/(?!api/).+"],
-            store="rate_limit",
-        ).middleware)
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                exclude=["^/(?!api/).+"],
+                store="rate_limit",
+            ).middleware
+        )
 
     return Litestar(
         route_handlers=route_handlers,

@@ -34,8 +34,14 @@ console = Console(stderr=True)
 
 
 def _progress() -> tuple[Progress, Callable[[str, int, int], None]]:
-    bar = Progress(TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=False)
+    bar = Progress(
+        TextColumn("{task.description:>12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
     tasks: dict[str, Any] = {}
 
     def update(label: str, done: int, total: int) -> None:
@@ -71,10 +77,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     bar, update = _progress()
     with bar:
-        result, created = asyncio.run(_with_session(
-            lambda s: load_demo(s, settings, Path(args.map) if args.map else DEMO_MAP, update)))
-    console.print(f"demo city: created {result.created}, updated {result.updated}; "
-                  f"{created} demo account(s) created")
+        result, created = asyncio.run(
+            _with_session(
+                lambda s: load_demo(s, settings, Path(args.map) if args.map else DEMO_MAP, update)
+            )
+        )
+    console.print(
+        f"demo city: created {result.created}, updated {result.updated}; "
+        f"{created} demo account(s) created"
+    )
     return 0
 
 
@@ -94,17 +105,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     console.print(f"reading {args.file} …")
     doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
     if args.check:
-        problems = validate_grid_map(doc, segments=settings.code_segments,
-                                     tolerance_m=settings.containment_tolerance_m)
+        problems = validate_grid_map(
+            doc, segments=settings.code_segments, tolerance_m=settings.containment_tolerance_m
+        )
         _report_problems(problems)
         console.print(f"{len(doc.get('features', []))} features, {len(problems)} problem(s)")
         return 1 if problems else 0
     bar, update = _progress()
     try:
         with bar:
-            result = asyncio.run(_with_session(lambda s: import_grid_map(
-                s, doc, segments=settings.code_segments, tolerance_m=settings.containment_tolerance_m,
-                progress=update)))
+            result = asyncio.run(
+                _with_session(
+                    lambda s: import_grid_map(
+                        s,
+                        doc,
+                        segments=settings.code_segments,
+                        tolerance_m=settings.containment_tolerance_m,
+                        progress=update,
+                    )
+                )
+            )
     except GridMapInvalid as invalid:
         _report_problems(invalid.problems)
         console.print(f"[red]{len(invalid.problems)} problem(s): nothing was imported[/]")
@@ -119,7 +139,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     doc = asyncio.run(_with_session(export_grid_map))
     out = Path(args.file)
     with out.open("w", encoding="utf-8") as fh:
-        fh.write('{"type": "FeatureCollection", "linli": ' + json.dumps(doc["linli"]) + ', "features": [\n')
+        fh.write(
+            '{"type": "FeatureCollection", "linli": '
+            + json.dumps(doc["linli"])
+            + ', "features": [\n'
+        )
         fh.write(",\n".join(json.dumps(f, ensure_ascii=False) for f in doc["features"]))
         fh.write("\n]}\n")
     console.print(f"wrote {len(doc['features'])} features to {out}")
@@ -134,14 +158,24 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from server.lib.errors import AppError
     from server.lib.i18n import translate
 
-    password = args.password or os.environ.get("LINLI_NEW_USER_PASSWORD") or getpass.getpass("password: ")
+    password = (
+        args.password or os.environ.get("LINLI_NEW_USER_PASSWORD") or getpass.getpass("password: ")
+    )
     roles = []
     for spec in args.role:
         role, _, code = spec.partition(":")
         roles.append({"role": role, "scope_code": code or None})
     try:
-        data = msgspec.convert({"phone": args.phone, "name": args.name, "password": password, "roles": roles,
-                                "home_building_code": args.home}, UserCreate)
+        data = msgspec.convert(
+            {
+                "phone": args.phone,
+                "name": args.name,
+                "password": password,
+                "roles": roles,
+                "home_building_code": args.home,
+            },
+            UserCreate,
+        )
     except msgspec.ValidationError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
@@ -150,8 +184,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     except AppError as exc:
         console.print(f"[red]{translate(exc.message, 'en', **exc.params)}[/]")
         return 1
-    console.print(f"created user {user.id} ({user.phone_masked}) with roles "
-                  f"{', '.join(r.role.value for r in user.roles)}")
+    console.print(
+        f"created user {user.id} ({user.phone_masked}) with roles "
+        f"{', '.join(r.role.value for r in user.roles)}"
+    )
     return 0
 
 
@@ -160,10 +196,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if not settings.pwa_dir.is_dir():
-        console.print(f"[yellow]no PWA build at {settings.pwa_dir}: serving the API only (run `make pwa`)[/]")
-    console.print(f"Linli on http://{args.host}:{args.port}  (database: {settings.database_url.split('://')[0]})")
-    uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, log_level="info", access_log=args.access_log)
+        console.print(
+            f"[yellow]no PWA build at {settings.pwa_dir}: serving the API only (run `make pwa`)[/]"
+        )
+    console.print(
+        f"Linli on http://{args.host}:{args.port}  (database: {settings.database_url.split('://')[0]})"
+    )
+    uvicorn.run(
+        "server.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -175,7 +222,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="linli", description="Linli 邻里 community grid management")
+    parser = argparse.ArgumentParser(
+        prog="linli", description="Linli 邻里 community grid management"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
     demo = sub.add_parser("demo", help="load the demo city and accounts (idempotent)")
@@ -191,13 +240,19 @@ def main(argv: list[str] | None = None) -> int:
     cu = sub.add_parser("create-user", help="create a person with roles")
     cu.add_argument("--phone", required=True)
     cu.add_argument("--name", required=True)
-    cu.add_argument("--role", action="append", required=True,
-                    help="role[:area code], e.g. grid_worker:410902001001003; repeat for several")
+    cu.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="role[:area code], e.g. grid_worker:410902001001003; repeat for several",
+    )
     cu.add_argument("--home", help="home building code (residents)")
     cu.add_argument("--password", help="else LINLI_NEW_USER_PASSWORD, else asked")
     cu.set_defaults(fn=cmd_create_user)
     for name, fn in (("serve", cmd_serve), ("run", cmd_run)):
-        p = sub.add_parser(name, help="serve API + PWA" if name == "serve" else "migrate, load demo, serve")
+        p = sub.add_parser(
+            name, help="serve API + PWA" if name == "serve" else "migrate, load demo, serve"
+        )
         p.add_argument("--host", default=os.environ.get("LINLI_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("LINLI_PORT", "8000")))
         p.add_argument("--workers", type=int, default=int(os.environ.get("LINLI_WORKERS", "1")))

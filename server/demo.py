@@ -40,7 +40,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("13800000001", "张建国", Role.system_admin, None),
     DemoAccount("13800000002", "李卫东", Role.subdistrict_admin, ("sub_district", 0)),
     DemoAccount("13800000003", "王秀英", Role.community_admin, ("community", "登月社区")),
-    DemoAccount("13800000004", "刘芳", Role.community_staff, ("community", "登月社区"), "窗口受理员"),
+    DemoAccount(
+        "13800000004", "刘芳", Role.community_staff, ("community", "登月社区"), "窗口受理员"
+    ),
     DemoAccount("13800000005", "陈志强", Role.grid_worker, ("grid", ("登月社区", 0))),
     DemoAccount("13800000006", "赵丽", Role.volunteer, ("community", "登月社区"), "理发师"),
     DemoAccount("13800000007", "孙桂兰", Role.resident, ("home", ("登月社区", 0))),
@@ -53,18 +55,25 @@ async def _grid_of(session: AsyncSession, community_name: str, index: int) -> Gr
     community = await session.scalar(select(Community).where(Community.name == community_name))
     if community is None:
         raise LookupError(f"demo map has no community named {community_name}")
-    grids = (await session.scalars(
-        select(Grid).where(Grid.community_id == community.id).order_by(Grid.code))).all()
+    grids = (
+        await session.scalars(
+            select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)
+        )
+    ).all()
     return grids[index]
 
 
-async def _grant_and_home(session: AsyncSession, account: DemoAccount) -> tuple[RoleGrant, str | None]:
+async def _grant_and_home(
+    session: AsyncSession, account: DemoAccount
+) -> tuple[RoleGrant, str | None]:
     if account.where is None:
         return RoleGrant(role=account.role, title=account.title), None
     level, key = account.where
     if level == "sub_district":
         sds = (await session.scalars(select(SubDistrict).order_by(SubDistrict.code))).all()
-        return RoleGrant(role=account.role, scope_code=sds[int(key)].code, title=account.title), None  # type: ignore[call-overload]
+        return RoleGrant(
+            role=account.role, scope_code=sds[int(key)].code, title=account.title
+        ), None  # type: ignore[call-overload]
     if level == "community":
         code = await session.scalar(select(Community.code).where(Community.name == key))
         return RoleGrant(role=account.role, scope_code=code, title=account.title), None
@@ -73,24 +82,41 @@ async def _grant_and_home(session: AsyncSession, account: DemoAccount) -> tuple[
     if level == "grid":
         return RoleGrant(role=account.role, scope_code=grid.code, title=account.title), None
     building = await session.scalar(
-        select(Building.code).where(Building.grid_id == grid.id).order_by(Building.code).limit(1))
+        select(Building.code).where(Building.grid_id == grid.id).order_by(Building.code).limit(1)
+    )
     return RoleGrant(role=account.role, title=account.title), building
 
 
-async def load_demo(session: AsyncSession, settings: Settings, map_path: Path = DEMO_MAP,
-                    progress: Progress | None = None) -> tuple[ImportResult, int]:
+async def load_demo(
+    session: AsyncSession,
+    settings: Settings,
+    map_path: Path = DEMO_MAP,
+    progress: Progress | None = None,
+) -> tuple[ImportResult, int]:
     """Import the demo map and create missing demo accounts; returns (map result, accounts created)."""
     doc = json.loads(map_path.read_text(encoding="utf-8"))
-    result = await import_grid_map(session, doc, segments=settings.code_segments,
-                                   tolerance_m=settings.containment_tolerance_m, progress=progress)
+    result = await import_grid_map(
+        session,
+        doc,
+        segments=settings.code_segments,
+        tolerance_m=settings.containment_tolerance_m,
+        progress=progress,
+    )
     created = 0
     accounts = AccountService(session)
     for account in DEMO_ACCOUNTS:
         if await session.scalar(select(User.id).where(User.phone == account.phone)) is not None:
             continue
         grant, home = await _grant_and_home(session, account)
-        await accounts.create_user(None, UserCreate(
-            phone=account.phone, name=account.name, password=settings.demo_password,
-            roles=[grant], home_building_code=home))
+        await accounts.create_user(
+            None,
+            UserCreate(
+                phone=account.phone,
+                name=account.name,
+                password=settings.demo_password,
+                roles=[grant],
+                home_building_code=home,
+            ),
+        )
         created += 1
     return result, created

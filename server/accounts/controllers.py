@@ -5,18 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.models import Role
-from server.accounts.schemas import MeUpdate, PhoneReveal, UserCreate, UserDetail, UserSummary, UserView
+from server.accounts.schemas import (
+    MeUpdate,
+    PhoneReveal,
+    UserCreate,
+    UserDetail,
+    UserSummary,
+    UserView,
+)
 from server.accounts.services import RESIDENT_REGISTRARS, AccountService, CurrentUser
-from server.lib.deps import client_ip
+from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.guards import requires_role
 
 __all__ = ["AccountController"]
 
 Req = Request[CurrentUser, Any, Any]
+UserId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 class AccountController(Controller):
@@ -24,40 +31,57 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @get("/me", summary="The logged-in user and their roles")
-    async def me(self, request: Req, db_session: AsyncSession, locale: str) -> UserView:
+    async def me(self, request: Req, db_session: DbSession, locale: Locale) -> UserView:
         return await AccountService(db_session, locale).me(request.user)
 
     @patch("/me", summary="Change my settings (language)")
-    async def update_me(self, request: Req, data: MeUpdate, db_session: AsyncSession, locale: str) -> UserView:
+    async def update_me(
+        self, request: Req, data: JSONBody[MeUpdate], db_session: DbSession, locale: Locale
+    ) -> UserView:
         return await AccountService(db_session, locale).set_locale(request.user, data.locale)
 
-    @get("/users", guards=[requires_role(*RESIDENT_REGISTRARS)], summary="People in my scope (phones masked)")
+    @get(
+        "/users",
+        guards=[requires_role(*RESIDENT_REGISTRARS)],
+        summary="People in my scope (phones masked)",
+    )
     async def list_users(
         self,
         request: Req,
-        db_session: AsyncSession,
-        locale: str,
-        role: Role | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        db_session: DbSession,
+        locale: Locale,
+        role: Annotated[Role | None, QueryParameter()] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[UserSummary]:
-        return await AccountService(db_session, locale).list_users(request.user, role=role, limit=limit,
-                                                                   offset=offset)
+        return await AccountService(db_session, locale).list_users(
+            request.user, role=role, limit=limit, offset=offset
+        )
 
-    @post("/users", guards=[requires_role(*RESIDENT_REGISTRARS)], summary="Create a person with roles")
-    async def create_user(self, request: Req, data: UserCreate, db_session: AsyncSession,
-                          locale: str) -> UserDetail:
-        return await AccountService(db_session, locale).create_user(request.user, data, client_ip(request))
+    @post(
+        "/users", guards=[requires_role(*RESIDENT_REGISTRARS)], summary="Create a person with roles"
+    )
+    async def create_user(
+        self, request: Req, data: JSONBody[UserCreate], db_session: DbSession, locale: Locale
+    ) -> UserDetail:
+        return await AccountService(db_session, locale).create_user(
+            request.user, data, client_ip(request)
+        )
 
     @get("/users/{user_id:int}", summary="One person in my scope")
-    async def get_user(self, request: Req, user_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
-                       db_session: AsyncSession, locale: str) -> UserDetail:
+    async def get_user(
+        self, request: Req, user_id: UserId, db_session: DbSession, locale: Locale
+    ) -> UserDetail:
         return await AccountService(db_session, locale).get_user(request.user, user_id)
 
-    @post("/users/{user_id:int}/reveal-phone", status_code=200,
-          summary="Show a person's full phone number (written to the audit log)")
-    async def reveal_phone(self, request: Req, user_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
-                           db_session: AsyncSession, locale: str) -> PhoneReveal:
-        return await AccountService(db_session, locale).reveal_phone(request.user, user_id, client_ip(request))
-
-
+    @post(
+        "/users/{user_id:int}/reveal-phone",
+        status_code=200,
+        summary="Show a person's full phone number (written to the audit log)",
+    )
+    async def reveal_phone(
+        self, request: Req, user_id: UserId, db_session: DbSession, locale: Locale
+    ) -> PhoneReveal:
+        return await AccountService(db_session, locale).reveal_phone(
+            request.user, user_id, client_ip(request)
+        )

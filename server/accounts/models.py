@@ -68,7 +68,9 @@ class User(TimestampMixin, Base):
 class RoleAssignment(TimestampMixin, Base):
     __tablename__ = "role_assignments"
     __table_args__ = (
-        UniqueConstraint("user_id", "role", "scope_code", name="uq_role_assignments_user_role_scope"),
+        UniqueConstraint(
+            "user_id", "role", "scope_code", name="uq_role_assignments_user_role_scope"
+        ),
         CheckConstraint(
             "(grid_id IS NULL OR community_id IS NOT NULL)"
             " AND (community_id IS NULL OR sub_district_id IS NOT NULL)",

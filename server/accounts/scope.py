@@ -38,7 +38,9 @@ class Scope:
     grid_ids: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def from_assignments(cls, user_id: int, assignments: Iterable[Any], *, staff_only: bool = True) -> Scope:
+    def from_assignments(
+        cls, user_id: int, assignments: Iterable[Any], *, staff_only: bool = True
+    ) -> Scope:
         """Build from RoleAssignment-like rows (``role`` plus the three id columns).
 
         With ``staff_only`` (the default) only staff roles widen the scope:

@@ -13,7 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import SCOPE_LEVEL_OF_ROLE, Role, RoleAssignment, User
-from server.accounts.schemas import PhoneReveal, RoleGrant, RoleView, UserCreate, UserDetail, UserSummary, UserView
+from server.accounts.schemas import (
+    PhoneReveal,
+    RoleGrant,
+    RoleView,
+    UserCreate,
+    UserDetail,
+    UserSummary,
+    UserView,
+)
 from server.accounts.scope import Scope, ScopedRow
 from server.audit.services import AuditService
 from server.grids.models import Building, Community, Grid, SubDistrict
@@ -71,7 +79,9 @@ class CurrentUser:
     def scope_of(self, roles: Iterable[Role]) -> Scope:
         """The scope given by only these roles (e.g. the units this user administers)."""
         wanted = set(roles)
-        return Scope.from_assignments(self.id, [g for g in self.grants if g.role in wanted], staff_only=False)
+        return Scope.from_assignments(
+            self.id, [g for g in self.grants if g.role in wanted], staff_only=False
+        )
 
     def community_ids(self) -> frozenset[int]:
         """Communities the user belongs to by any role or by home (for public boards, maps)."""
@@ -85,9 +95,12 @@ async def load_current_user(session: AsyncSession, user_id: int) -> CurrentUser 
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    rows = (await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))).all()
+    rows = (
+        await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))
+    ).all()
     grants = tuple(
-        Grant(Role(a.role), a.sub_district_id, a.community_id, a.grid_id, a.scope_code, a.title) for a in rows
+        Grant(Role(a.role), a.sub_district_id, a.community_id, a.grid_id, a.scope_code, a.title)
+        for a in rows
     )
     home = None
     if user.home_building_id is not None:
@@ -116,8 +129,13 @@ class AccountService:
         names = await self._unit_names(assignments)
         views = []
         for a in assignments:
-            unit = a.grid_id if a.grid_id is not None else a.community_id if a.community_id is not None \
+            unit = (
+                a.grid_id
+                if a.grid_id is not None
+                else a.community_id
+                if a.community_id is not None
                 else a.sub_district_id
+            )
             if a.grid_id is not None:
                 level = "grid"
             elif a.community_id is not None:
@@ -126,32 +144,50 @@ class AccountService:
                 level = "sub_district"
             else:
                 level = None
-            views.append(RoleView(
-                role=Role(a.role),
-                scope_level=level,  # type: ignore[arg-type]
-                scope_code=a.scope_code or None,
-                scope_name=names.get((level, unit)) if level else None,
-                title=a.title,
-            ))
+            views.append(
+                RoleView(
+                    role=Role(a.role),
+                    scope_level=level,  # type: ignore[arg-type]
+                    scope_code=a.scope_code or None,
+                    scope_name=names.get((level, unit)) if level else None,
+                    title=a.title,
+                )
+            )
         return views
 
-    async def _unit_names(self, assignments: Sequence[RoleAssignment | Grant]) -> dict[tuple[str, int], str]:
+    async def _unit_names(
+        self, assignments: Sequence[RoleAssignment | Grant]
+    ) -> dict[tuple[str, int], str]:
         names: dict[tuple[str, int], str] = {}
         for level, model, ids in (
             ("grid", Grid, {a.grid_id for a in assignments if a.grid_id is not None}),
-            ("community", Community, {a.community_id for a in assignments if a.community_id is not None}),
-            ("sub_district", SubDistrict, {a.sub_district_id for a in assignments if a.sub_district_id is not None}),
+            (
+                "community",
+                Community,
+                {a.community_id for a in assignments if a.community_id is not None},
+            ),
+            (
+                "sub_district",
+                SubDistrict,
+                {a.sub_district_id for a in assignments if a.sub_district_id is not None},
+            ),
         ):
             if ids:
                 for row in await self.session.execute(
-                        select(model.id, model.name, model.name_i18n).where(model.id.in_(ids))):
+                    select(model.id, model.name, model.name_i18n).where(model.id.in_(ids))
+                ):
                     names[(level, row.id)] = localised_name(row.name, row.name_i18n, self.locale)
         return names
 
     async def me(self, current: CurrentUser) -> UserView:
         user = await self._get(current.id)
-        return UserView(id=user.id, name=user.name, phone_masked=mask_phone(user.phone), locale=user.locale,
-                        roles=await self.role_views(current.grants))
+        return UserView(
+            id=user.id,
+            name=user.name,
+            phone_masked=mask_phone(user.phone),
+            locale=user.locale,
+            roles=await self.role_views(current.grants),
+        )
 
     async def set_locale(self, current: CurrentUser, locale: str) -> UserView:
         user = await self._get(current.id)
@@ -163,29 +199,46 @@ class AccountService:
 
     def _visible(self, scope: Scope):  # type: ignore[no-untyped-def]
         """Users visible in ``scope``: a role bound inside it, or a home building inside it."""
-        role_in_scope = exists().where(RoleAssignment.user_id == User.id, scope.clause(RoleAssignment))
+        role_in_scope = exists().where(
+            RoleAssignment.user_id == User.id, scope.clause(RoleAssignment)
+        )
         home_in_scope = exists().where(Building.id == User.home_building_id, scope.clause(Building))
         return or_(role_in_scope, home_in_scope)
 
-    async def list_users(self, current: CurrentUser, *, role: Role | None = None, limit: int = 50,
-                         offset: int = 0) -> list[UserSummary]:
+    async def list_users(
+        self, current: CurrentUser, *, role: Role | None = None, limit: int = 50, offset: int = 0
+    ) -> list[UserSummary]:
         scope = current.scope
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
         query = select(User).where(self._visible(scope))
         if role is not None:
-            query = query.where(exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == role))
-        users = (await self.session.scalars(query.order_by(User.id).limit(limit).offset(offset))).all()
+            query = query.where(
+                exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == role)
+            )
+        users = (
+            await self.session.scalars(query.order_by(User.id).limit(limit).offset(offset))
+        ).all()
         by_user = await self._assignments([u.id for u in users])
-        return [UserSummary(id=u.id, name=u.name, phone_masked=mask_phone(u.phone),
-                            roles=await self.role_views(by_user.get(u.id, [])), is_active=u.is_active)
-                for u in users]
+        return [
+            UserSummary(
+                id=u.id,
+                name=u.name,
+                phone_masked=mask_phone(u.phone),
+                roles=await self.role_views(by_user.get(u.id, [])),
+                is_active=u.is_active,
+            )
+            for u in users
+        ]
 
     async def _assignments(self, user_ids: list[int]) -> dict[int, list[RoleAssignment]]:
         out: dict[int, list[RoleAssignment]] = {}
         if user_ids:
-            for a in (await self.session.scalars(
-                    select(RoleAssignment).where(RoleAssignment.user_id.in_(user_ids)))).all():
+            for a in (
+                await self.session.scalars(
+                    select(RoleAssignment).where(RoleAssignment.user_id.in_(user_ids))
+                )
+            ).all():
                 out.setdefault(a.user_id, []).append(a)
         return out
 
@@ -200,7 +253,9 @@ class AccountService:
             return await self._get(user_id)
         if current.scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        user = await self.session.scalar(select(User).where(User.id == user_id, self._visible(current.scope)))
+        user = await self.session.scalar(
+            select(User).where(User.id == user_id, self._visible(current.scope))
+        )
         if user is None:
             # Same answer for "absent" and "out of scope": ids are not an oracle.
             raise NotFound(N_("No such user"))
@@ -210,20 +265,46 @@ class AccountService:
         user = await self._get_in_scope(current, user_id)
         code = None
         if user.home_building_id is not None:
-            code = await self.session.scalar(select(Building.code).where(Building.id == user.home_building_id))
+            code = await self.session.scalar(
+                select(Building.code).where(Building.id == user.home_building_id)
+            )
         assignments = (await self._assignments([user.id])).get(user.id, [])
-        return UserDetail(id=user.id, name=user.name, phone_masked=mask_phone(user.phone),
-                          roles=await self.role_views(assignments), is_active=user.is_active,
-                          locale=user.locale, created_at=user.created_at, home_building_code=code)
+        return UserDetail(
+            id=user.id,
+            name=user.name,
+            phone_masked=mask_phone(user.phone),
+            roles=await self.role_views(assignments),
+            is_active=user.is_active,
+            locale=user.locale,
+            created_at=user.created_at,
+            home_building_code=code,
+        )
 
-    async def reveal_phone(self, current: CurrentUser, user_id: int, client_ip: str | None) -> PhoneReveal:
+    async def reveal_phone(
+        self, current: CurrentUser, user_id: int, client_ip: str | None
+    ) -> PhoneReveal:
         user = await self._get_in_scope(current, user_id)
         if user.id != current.id:
-            assignments = (await self._assignments([user.id])).get(user.id, [])
-            where = next((a for a in assignments if current.scope.covers(a)), None)
-            self.audit.record(current.id, "user.unmask_phone", "user", user.id, where=where,
-                              client_ip=client_ip, field="phone")
+            where = await self._anchor_in(current.scope, user)
+            self.audit.record(
+                current.id,
+                "user.unmask_phone",
+                "user",
+                user.id,
+                where=where,
+                client_ip=client_ip,
+                field="phone",
+            )
         return PhoneReveal(id=user.id, phone=user.phone)
+
+    async def _anchor_in(self, scope: Scope, user: User) -> ScopedRow | RoleAssignment | None:
+        """Where in ``scope`` this person is: their home, else a role bound inside it (for the audit log)."""
+        if user.home_building_id is not None:
+            b = await self.session.get(Building, user.home_building_id)
+            if b is not None and scope.covers(b):
+                return ScopedRow(b.sub_district_id, b.community_id, b.grid_id)
+        assignments = (await self._assignments([user.id])).get(user.id, [])
+        return next((a for a in assignments if scope.covers(a)), None)
 
     # --- creating people ---------------------------------------------------------------
 
@@ -251,7 +332,9 @@ class AccountService:
             raise BadRequest(N_("No sub-district has code {code}"), code=code)
         return Grant(grant.role, s.id, None, None, code, grant.title)
 
-    def check_may_grant(self, actor: CurrentUser | None, grant: Grant, home: ScopedRow | None) -> None:
+    def check_may_grant(
+        self, actor: CurrentUser | None, grant: Grant, home: ScopedRow | None
+    ) -> None:
         """Admins grant roles inside the units they administer; staff may register residents."""
         if actor is None:  # the operator's CLI
             return
@@ -268,12 +351,15 @@ class AccountService:
         if not admin.covers(grant):
             raise Forbidden(N_("You may only grant roles inside the area you administer"))
 
-    async def create_user(self, actor: CurrentUser | None, data: UserCreate,
-                          client_ip: str | None = None) -> UserDetail:
+    async def create_user(
+        self, actor: CurrentUser | None, data: UserCreate, client_ip: str | None = None
+    ) -> UserDetail:
         home: ScopedRow | None = None
         building: Building | None = None
         if data.home_building_code:
-            building = await self.session.scalar(select(Building).where(Building.code == data.home_building_code))
+            building = await self.session.scalar(
+                select(Building).where(Building.code == data.home_building_code)
+            )
             if building is None:
                 raise BadRequest(N_("No building has code {code}"), code=data.home_building_code)
             home = ScopedRow(building.sub_district_id, building.community_id, building.grid_id)
@@ -282,21 +368,48 @@ class AccountService:
             self.check_may_grant(actor, grant, home)
         if await self.session.scalar(select(User.id).where(User.phone == data.phone)) is not None:
             raise Conflict(N_("A user with this phone number already exists"))
-        user = User(phone=data.phone, name=data.name, password_hash=await hash_password(data.password),
-                    locale=data.locale, home_building_id=building.id if building else None)
+        user = User(
+            phone=data.phone,
+            name=data.name,
+            password_hash=await hash_password(data.password),
+            locale=data.locale,
+            home_building_id=building.id if building else None,
+        )
         self.session.add(user)
         try:
             await self.session.flush()
         except IntegrityError as exc:
             raise Conflict(N_("A user with this phone number already exists")) from exc
         for grant in grants:
-            self.session.add(RoleAssignment(
-                user_id=user.id, role=grant.role, title=grant.title, scope_code=grant.scope_code,
-                sub_district_id=grant.sub_district_id, community_id=grant.community_id, grid_id=grant.grid_id))
+            self.session.add(
+                RoleAssignment(
+                    user_id=user.id,
+                    role=grant.role,
+                    title=grant.title,
+                    scope_code=grant.scope_code,
+                    sub_district_id=grant.sub_district_id,
+                    community_id=grant.community_id,
+                    grid_id=grant.grid_id,
+                )
+            )
         await self.session.flush()
         where = grants[0] if grants[0].sub_district_id is not None else home
-        self.audit.record(actor.id if actor else None, "user.create", "user", user.id, where=where,
-                          client_ip=client_ip, roles=[g.role.value for g in grants])
-        return UserDetail(id=user.id, name=user.name, phone_masked=mask_phone(user.phone),
-                          roles=await self.role_views(grants), is_active=True, locale=user.locale,
-                          created_at=user.created_at, home_building_code=data.home_building_code)
+        self.audit.record(
+            actor.id if actor else None,
+            "user.create",
+            "user",
+            user.id,
+            where=where,
+            client_ip=client_ip,
+            roles=[g.role.value for g in grants],
+        )
+        return UserDetail(
+            id=user.id,
+            name=user.name,
+            phone_masked=mask_phone(user.phone),
+            roles=await self.role_views(grants),
+            is_active=True,
+            locale=user.locale,
+            created_at=user.created_at,
+            home_building_code=data.home_building_code,
+        )

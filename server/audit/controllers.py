@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
 
+from server.lib.deps import DbSession
 from server.accounts.services import ADMIN_ROLES, CurrentUser
 from server.audit.services import AuditService
 from server.lib.guards import requires_role
@@ -31,16 +31,29 @@ class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
 
-    @get("/", guards=[requires_role(*ADMIN_ROLES)], summary="Audit entries in the area I administer")
+    @get(
+        "/", guards=[requires_role(*ADMIN_ROLES)], summary="Audit entries in the area I administer"
+    )
     async def list_entries(
         self,
         request: Request[CurrentUser, Any, Any],
-        db_session: AsyncSession,
-        action: Annotated[str, Parameter(max_length=50)] | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        before_id: Annotated[int, Parameter(ge=1, le=2**62)] | None = None,
+        db_session: DbSession,
+        action: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
     ) -> list[AuditView]:
-        entries = await AuditService(db_session).list(request.user.scope_of(ADMIN_ROLES), action=action,
-                                                      limit=limit, before_id=before_id)
-        return [AuditView(id=e.id, at=e.at, actor_id=e.actor_id, action=e.action, object_type=e.object_type,
-                          object_id=e.object_id, detail=e.detail) for e in entries]
+        entries = await AuditService(db_session).list(
+            request.user.scope_of(ADMIN_ROLES), action=action, limit=limit, before_id=before_id
+        )
+        return [
+            AuditView(
+                id=e.id,
+                at=e.at,
+                actor_id=e.actor_id,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                detail=e.detail,
+            )
+            for e in entries
+        ]

@@ -43,11 +43,19 @@ class AuditService:
         self.session.add(entry)
         return entry
 
-    async def list(self, scope: Scope, *, action: str | None = None, limit: int = 100,
-                   before_id: int | None = None) -> list[AuditEntry]:
+    async def list(
+        self,
+        scope: Scope,
+        *,
+        action: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[AuditEntry]:
         query = select(AuditEntry).where(scope.clause(AuditEntry))
         if action:
             query = query.where(AuditEntry.action == action)
         if before_id:
             query = query.where(AuditEntry.id < before_id)
-        return list((await self.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))).all())
+        return list(
+            (await self.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))).all()
+        )

@@ -7,14 +7,16 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 from litestar.security.jwt import Token
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import CurrentUser
 from server.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenPair
 from server.auth.security import PUBLIC
 from server.auth.services import AuthService
-from server.lib.deps import client_ip
+from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 
 __all__ = ["AuthController"]
 
@@ -27,20 +29,50 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt=PUBLIC, security=[], status_code=200,
-          summary="Log in with phone number and password")
-    async def login(self, request: Request[Any, Any, Any], data: LoginRequest, db_session: AsyncSession,
-                    state: State, locale: str) -> TokenPair:
-        return await _service(db_session, state, locale).login(data.phone, data.password, client_ip(request))
+    @post(
+        "/login",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        status_code=200,
+        summary="Log in with phone number and password",
+    )
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        db_session: DbSession,
+        state: State,
+        locale: Locale,
+    ) -> TokenPair:
+        return await _service(db_session, state, locale).login(
+            data.phone, data.password, client_ip(request)
+        )
 
-    @post("/refresh", opt=PUBLIC, security=[], status_code=200, summary="Exchange a refresh token for new tokens")
-    async def refresh(self, data: RefreshRequest, db_session: AsyncSession, state: State, locale: str) -> TokenPair:
+    @post(
+        "/refresh",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        status_code=200,
+        summary="Exchange a refresh token for new tokens",
+    )
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State, locale: Locale
+    ) -> TokenPair:
         return await _service(db_session, state, locale).refresh(data.refresh_token)
 
     @post("/logout", status_code=204, summary="Revoke this session's tokens")
-    async def logout(self, request: Request[CurrentUser, Token, Any], db_session: AsyncSession, state: State,
-                     locale: str, data: LogoutRequest | None = None) -> None:
+    async def logout(
+        self,
+        request: Request[CurrentUser, Token, Any],
+        db_session: DbSession,
+        state: State,
+        locale: Locale,
+        data: JSONBody[LogoutRequest | None] = None,
+    ) -> None:
         token = request.auth
-        expires = token.exp if isinstance(token.exp, datetime) else datetime.fromtimestamp(token.exp, UTC)
+        expires = (
+            token.exp if isinstance(token.exp, datetime) else datetime.fromtimestamp(token.exp, UTC)
+        )
         await _service(db_session, state, locale).logout(
-            request.user.id, token.jti, expires, data.refresh_token if data else None)
+            request.user.id, token.jti, expires, data.refresh_token if data else None
+        )

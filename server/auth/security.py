@@ -17,7 +17,9 @@ __all__ = ["PUBLIC", "make_jwt_auth"]
 PUBLIC = {"exclude_from_auth": True}
 
 
-async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+async def _retrieve_user(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> CurrentUser | None:
     try:
         user_id = int(token.sub)
     except ValueError:
@@ -40,6 +42,8 @@ def make_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
         revoked_token_handler=_is_revoked,
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),
         exclude_opt_key="exclude_from_auth",
-        exclude=["^/(?!api/).+"],  # outside the API (PWA files, /schema); "/" itself is opted out by PUBLIC
+        exclude=[
+            "^/(?!api/).+"
+        ],  # outside the API (PWA files, /schema); "/" itself is opted out by PUBLIC
         description="Access token from POST /api/v1/auth/login",
     )

@@ -33,6 +33,7 @@ from server.lib.i18n import N_
 
 __all__ = ["AuthService", "TokenIssuer"]
 
+
 # A well-formed hash of a random password: verifying against it when the phone
 # is unknown costs what a real check costs, so timing does not reveal accounts.
 @functools.cache
@@ -79,13 +80,17 @@ class AuthService:
         now = utcnow()
         s = self.settings
         async with self.sessionmaker() as session:
-            rows = (await session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))).all()
+            rows = (
+                await session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+            ).all()
         for row in rows:
             if row.locked_until and row.locked_until > now:
                 wait = int((row.locked_until - now).total_seconds()) + 1
                 raise AppError(
                     N_("Too many failed log-ins: locked, try again in {minutes} minutes"),
-                    status_code=423, code="locked", headers={"Retry-After": str(wait)},
+                    status_code=423,
+                    error_code="locked",
+                    headers={"Retry-After": str(wait)},
                     minutes=max(1, (wait + 59) // 60),
                 )
             in_window = row.window_start > now - timedelta(minutes=s.login_window_minutes)
@@ -96,7 +101,10 @@ class AuthService:
                     wait = int((ready_at - now).total_seconds()) + 1
                     raise AppError(
                         N_("Too many failed log-ins: wait {seconds} seconds and try again"),
-                        status_code=429, code="slowed", headers={"Retry-After": str(wait)}, seconds=wait,
+                        status_code=429,
+                        error_code="slowed",
+                        headers={"Retry-After": str(wait)},
+                        seconds=wait,
                     )
 
     async def _record_failure(self, keys: list[str]) -> None:
@@ -113,16 +121,22 @@ class AuthService:
                     .values(failures=0, window_start=now, locked_until=None)
                 )
                 result = await session.execute(
-                    update(LoginThrottle).where(LoginThrottle.key == key)
+                    update(LoginThrottle)
+                    .where(LoginThrottle.key == key)
                     .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
                 )
                 if not result.rowcount:  # type: ignore[attr-defined]
                     try:
                         async with session.begin_nested():
-                            session.add(LoginThrottle(key=key, failures=1, window_start=now, last_failure_at=now))
+                            session.add(
+                                LoginThrottle(
+                                    key=key, failures=1, window_start=now, last_failure_at=now
+                                )
+                            )
                     except IntegrityError:
                         await session.execute(
-                            update(LoginThrottle).where(LoginThrottle.key == key)
+                            update(LoginThrottle)
+                            .where(LoginThrottle.key == key)
                             .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
                         )
                 await session.execute(
@@ -139,16 +153,25 @@ class AuthService:
             identifier=str(user.id), token_expiration=self.issuer.lifetime, token_unique_jwt_id=jti
         )
         refresh = secrets.token_urlsafe(32)
-        self.session.add(RefreshToken(
-            token_hash=_sha256(refresh), family=family or uuid.uuid4().hex, user_id=user.id,
-            expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days), access_jti=jti,
-        ))
+        self.session.add(
+            RefreshToken(
+                token_hash=_sha256(refresh),
+                family=family or uuid.uuid4().hex,
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
+                access_jti=jti,
+            )
+        )
         await self.session.flush()
         current = await load_current_user(self.session, user.id)
         assert current is not None
         view = await AccountService(self.session, user.locale).me(current)
-        return TokenPair(access_token=access, refresh_token=refresh,
-                         expires_in=int(self.issuer.lifetime.total_seconds()), user=view)
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(self.issuer.lifetime.total_seconds()),
+            user=view,
+        )
 
     async def login(self, phone: str, password: str, client_ip: str | None) -> TokenPair:
         keys = self._keys(phone, client_ip)
@@ -157,7 +180,7 @@ class AuthService:
         ok = await verify_password(user.password_hash if user else _dummy_hash(), password)
         if user is None or not ok or not user.is_active:
             await self._record_failure(keys)
-            raise Unauthorized(N_("Wrong phone number or password"), code="bad_credentials")
+            raise Unauthorized(N_("Wrong phone number or password"), error_code="bad_credentials")
         async with self.sessionmaker.begin() as session:
             await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
         return await self._issue(user)
@@ -168,42 +191,66 @@ class AuthService:
             select(RefreshToken).where(RefreshToken.token_hash == _sha256(token)).with_for_update()
         )
         if row is None or row.expires_at <= now:
-            raise Unauthorized(N_("Your session has ended; please log in again"), code="refresh_invalid")
+            raise Unauthorized(
+                N_("Your session has ended; please log in again"), error_code="refresh_invalid"
+            )
         if row.revoked_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
             async with self.sessionmaker.begin() as session:
                 await session.execute(
-                    update(RefreshToken).where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+                    update(RefreshToken)
+                    .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=now)
                 )
-            raise Unauthorized(N_("Your session has ended; please log in again"), code="refresh_reused")
+            raise Unauthorized(
+                N_("Your session has ended; please log in again"), error_code="refresh_reused"
+            )
         user = await self.session.get(User, row.user_id)
         if user is None or not user.is_active:
-            raise Unauthorized(N_("Your session has ended; please log in again"), code="refresh_invalid")
+            raise Unauthorized(
+                N_("Your session has ended; please log in again"), error_code="refresh_invalid"
+            )
         row.revoked_at = now
         return await self._issue(user, family=row.family)
 
-    async def logout(self, user_id: int, access_jti: str | None, access_expires: datetime | None,
-                     refresh_token: str | None) -> None:
+    async def logout(
+        self,
+        user_id: int,
+        access_jti: str | None,
+        access_expires: datetime | None,
+        refresh_token: str | None,
+    ) -> None:
         now = utcnow()
         if access_jti and access_expires:
             await self.session.merge(RevokedAccessToken(jti=access_jti, expires_at=access_expires))
         if refresh_token:
             row = await self.session.scalar(
-                select(RefreshToken).where(RefreshToken.token_hash == _sha256(refresh_token),
-                                           RefreshToken.user_id == user_id))
+                select(RefreshToken).where(
+                    RefreshToken.token_hash == _sha256(refresh_token),
+                    RefreshToken.user_id == user_id,
+                )
+            )
             if row is not None:
                 await self.session.execute(
-                    update(RefreshToken).where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=now))
+                    update(RefreshToken)
+                    .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
         # Refresh tokens issued with this access token go too, even if the client lost theirs.
         if access_jti:
             await self.session.execute(
-                update(RefreshToken).where(RefreshToken.access_jti == access_jti, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now))
+                update(RefreshToken)
+                .where(RefreshToken.access_jti == access_jti, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
 
     @staticmethod
     async def is_revoked(session: AsyncSession, jti: str | None) -> bool:
         if not jti:
             return False
-        return await session.scalar(select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)) is not None
+        return (
+            await session.scalar(
+                select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)
+            )
+            is not None
+        )

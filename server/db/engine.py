@@ -164,7 +164,9 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngi
         else:
             kwargs["poolclass"] = NullPool
         return create_async_engine(parsed, echo=echo, **kwargs)
-    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql")
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql"
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

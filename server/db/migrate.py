@@ -20,9 +20,13 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _FOREIGN_TABLES = {"spatial_ref_sys", "geometry_columns", "layer", "topology"}
 
 
-def include_object(obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any
+) -> bool:
     """Autogenerate and the migration check look at our tables only."""
-    if obj_type == "table" and (name in _FOREIGN_TABLES or (name or "").startswith(("idx_", "sqlite_"))):
+    if obj_type == "table" and (
+        name in _FOREIGN_TABLES or (name or "").startswith(("idx_", "sqlite_"))
+    ):
         return False
     return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
 
@@ -45,8 +49,14 @@ async def diff_models_and_database(engine: AsyncEngine) -> list[Any]:
     from server.db.models import Base
 
     def compare(sync_conn: Any) -> list[Any]:
-        ctx = MigrationContext.configure(sync_conn, opts={
-            "include_object": include_object, "compare_type": True, "target_metadata": Base.metadata})
+        ctx = MigrationContext.configure(
+            sync_conn,
+            opts={
+                "include_object": include_object,
+                "compare_type": True,
+                "target_metadata": Base.metadata,
+            },
+        )
         return list(compare_metadata(ctx, Base.metadata))
 
     async with engine.connect() as conn:

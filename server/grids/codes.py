@@ -35,5 +35,7 @@ def check_code(
         return None
     suffix = _SUFFIX[level]
     if parent is None or not re.fullmatch(re.escape(parent) + suffix + r"\d{1,6}", code):
-        return N_("code must be the grid code followed by {suffix} and a number"), {"suffix": suffix}
+        return N_("code must be the grid code followed by {suffix} and a number"), {
+            "suffix": suffix
+        }
     return None

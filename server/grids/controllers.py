@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.models import Role
 from server.accounts.services import CurrentUser
@@ -16,7 +15,7 @@ from server.auth.security import PUBLIC
 from server.grids.importer import GridMapInvalid, export_grid_map, import_grid_map
 from server.grids.schemas import AreaSummary, GridChain, ImportProblem, ImportReport, Lat, Lon
 from server.grids.services import GridService
-from server.lib.deps import client_ip
+from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.lib.guards import requires_role
 
@@ -29,45 +28,102 @@ class GridController(Controller):
     path = "/api/v1"
     tags = ["grids"]
 
-    @get("/locate", opt=PUBLIC, security=[], summary="Which grid contains this point", responses=error_responses(404))
-    async def locate(self, lon: Lon, lat: Lat, db_session: AsyncSession, locale: str) -> GridChain:
+    @get(
+        "/locate",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        summary="Which grid contains this point",
+        responses=error_responses(404),
+    )
+    async def locate(
+        self,
+        lon: Annotated[Lon, QueryParameter()],
+        lat: Annotated[Lat, QueryParameter()],
+        db_session: DbSession,
+        locale: Locale,
+    ) -> GridChain:
         return await GridService(db_session, locale).locate(lon, lat)
 
-    @get("/buildings/{code:str}/grid", opt=PUBLIC, security=[], summary="The grid chain of a building")
+    @get(
+        "/buildings/{code:str}/grid",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        summary="The grid chain of a building",
+    )
     async def locate_building(
-        self, code: Annotated[str, Parameter(max_length=40, pattern=r"^[0-9A-Za-z]+$")],
-        db_session: AsyncSession, locale: str,
+        self,
+        code: Annotated[str, PathParameter(max_length=40, pattern=r"^[0-9A-Za-z]+$")],
+        db_session: DbSession,
+        locale: Locale,
     ) -> GridChain:
         return await GridService(db_session, locale).locate_building(code)
 
     @get("/map", summary="GeoJSON of the areas and buildings I may see")
-    async def map(self, request: Req, db_session: AsyncSession, locale: str,
-                  buildings: bool = True) -> dict[str, Any]:
+    async def map(
+        self,
+        request: Req,
+        db_session: DbSession,
+        locale: Locale,
+        buildings: Annotated[bool, QueryParameter()] = True,
+    ) -> dict[str, Any]:
         return await GridService(db_session, locale).map(request.user, with_buildings=buildings)
 
     @get("/areas", summary="Sub-districts, communities or grids in my scope, with counts")
-    async def areas(self, request: Req, db_session: AsyncSession, locale: str,
-                    level: Literal["sub_district", "community", "grid"] = "grid") -> list[AreaSummary]:
+    async def areas(
+        self,
+        request: Req,
+        db_session: DbSession,
+        locale: Locale,
+        level: Annotated[Literal["sub_district", "community", "grid"], QueryParameter()] = "grid",
+    ) -> list[AreaSummary]:
         return await GridService(db_session, locale).list_areas(request.user.scope, level)
 
-    @post("/grid-maps", guards=[requires_role(Role.system_admin)], status_code=200,
-          request_max_body_size=64 * 1024 * 1024,
-          summary="Import a grid map (GeoJSON); all or nothing, problems reported per feature")
-    async def import_map(self, request: Req, data: dict[str, Any], db_session: AsyncSession, state: State,
-                         locale: str) -> Response[ImportReport]:
+    @post(
+        "/grid-maps",
+        guards=[requires_role(Role.system_admin)],
+        status_code=200,
+        request_max_body_size=64 * 1024 * 1024,
+        summary="Import a grid map (GeoJSON); all or nothing, problems reported per feature",
+    )
+    async def import_map(
+        self,
+        request: Req,
+        data: JSONBody[dict[str, Any]],
+        db_session: DbSession,
+        state: State,
+        locale: Locale,
+    ) -> Response[ImportReport]:
         settings = state.settings
         try:
-            result = await import_grid_map(db_session, data, segments=settings.code_segments,
-                                           tolerance_m=settings.containment_tolerance_m)
+            result = await import_grid_map(
+                db_session,
+                data,
+                segments=settings.code_segments,
+                tolerance_m=settings.containment_tolerance_m,
+            )
         except GridMapInvalid as invalid:
             await db_session.rollback()
             problems = [ImportProblem(**p.render(locale)) for p in invalid.problems]  # type: ignore[arg-type]
-            return Response(ImportReport(ok=False, created={}, updated={}, problems=problems), status_code=422)
-        AuditService(db_session).record(request.user.id, "grid_map.import", "grid_map", None,
-                                        client_ip=client_ip(request), created=result.created,
-                                        updated=result.updated)
-        return Response(ImportReport(ok=True, created=result.created, updated=result.updated, problems=[]))
+            return Response(
+                ImportReport(ok=False, created={}, updated={}, problems=problems), status_code=422
+            )
+        AuditService(db_session).record(
+            request.user.id,
+            "grid_map.import",
+            "grid_map",
+            None,
+            client_ip=client_ip(request),
+            created=result.created,
+            updated=result.updated,
+        )
+        return Response(
+            ImportReport(ok=True, created=result.created, updated=result.updated, problems=[])
+        )
 
-    @get("/grid-maps/export", guards=[requires_role(Role.system_admin)], summary="Export the grid map (GeoJSON)")
-    async def export_map(self, db_session: AsyncSession) -> dict[str, Any]:
+    @get(
+        "/grid-maps/export",
+        guards=[requires_role(Role.system_admin)],
+        summary="Export the grid map (GeoJSON)",
+    )
+    async def export_map(self, db_session: DbSession) -> dict[str, Any]:
         return await export_grid_map(db_session)

@@ -51,7 +51,12 @@ __all__ = [
 
 AREA_LEVELS = ("sub_district", "community", "grid")
 LEVELS = (*AREA_LEVELS, "building", "storefront")
-PARENT_LEVEL = {"community": "sub_district", "grid": "community", "building": "grid", "storefront": "grid"}
+PARENT_LEVEL = {
+    "community": "sub_district",
+    "grid": "community",
+    "building": "grid",
+    "storefront": "grid",
+}
 AREA_MODELS: dict[str, Any] = {"sub_district": SubDistrict, "community": Community, "grid": Grid}
 PARTY_KIND = {
     "sub_district": PartyOrgKind.party_working_committee,
@@ -70,7 +75,11 @@ class Problem:
     params: dict[str, object] = field(default_factory=dict)
 
     def render(self, locale: str) -> dict[str, object]:
-        return {"index": self.index, "code": self.code, "reason": translate(self.message, locale, **self.params)}
+        return {
+            "index": self.index,
+            "code": self.code,
+            "reason": translate(self.message, locale, **self.params),
+        }
 
 
 class GridMapInvalid(Exception):
@@ -110,7 +119,9 @@ class _Known:
     geoms: dict[str, dict[str, BaseGeometry]] = field(
         default_factory=lambda: {lvl: {} for lvl in AREA_LEVELS}
     )
-    parents: dict[str, dict[str, str]] = field(default_factory=lambda: {lvl: {} for lvl in AREA_LEVELS})
+    parents: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {lvl: {} for lvl in AREA_LEVELS}
+    )
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -139,7 +150,9 @@ def _parse(doc: Any, segments: tuple[int, ...]) -> tuple[list[Feature], list[Pro
         code = code if isinstance(code, str) and code else None
         level = props.get("level")
         if level not in LEVELS:
-            problems.append(Problem(index, code, N_("unknown level {level}"), {"level": str(level)}))
+            problems.append(
+                Problem(index, code, N_("unknown level {level}"), {"level": str(level)})
+            )
             continue
         if code is None:
             problems.append(Problem(index, None, N_("feature has no code")))
@@ -158,9 +171,9 @@ def _parse(doc: Any, segments: tuple[int, ...]) -> tuple[list[Feature], list[Pro
         if bad_code:
             problems.append(Problem(index, code, bad_code[0], bad_code[1]))
             continue
-        if (level, code) in seen or (level in AREA_LEVELS and any(
-            (other, code) in seen for other in AREA_LEVELS
-        )):
+        if (level, code) in seen or (
+            level in AREA_LEVELS and any((other, code) in seen for other in AREA_LEVELS)
+        ):
             problems.append(Problem(index, code, N_("duplicate code {code}"), {"code": code}))
             continue
         seen[(level, code)] = index
@@ -178,13 +191,18 @@ def _parse(doc: Any, segments: tuple[int, ...]) -> tuple[list[Feature], list[Pro
         }[level]
         if geom.geom_type not in allowed:
             problems.append(
-                Problem(index, code, N_("a {level} cannot be a {geometry}"), {"level": level, "geometry": geom.geom_type})
+                Problem(
+                    index,
+                    code,
+                    N_("a {level} cannot be a {geometry}"),
+                    {"level": level, "geometry": geom.geom_type},
+                )
             )
             continue
-        if geom.is_empty or not _in_range(geom) or not all(
-            math.isfinite(v) for v in geom.bounds
-        ):
-            problems.append(Problem(index, code, N_("coordinates out of range (longitude ±180, latitude ±90)")))
+        if geom.is_empty or not _in_range(geom) or not all(math.isfinite(v) for v in geom.bounds):
+            problems.append(
+                Problem(index, code, N_("coordinates out of range (longitude ±180, latitude ±90)"))
+            )
             continue
         if not geom.is_valid:
             problems.append(
@@ -269,7 +287,9 @@ def _check_tree(features: list[Feature], known: _Known, tolerance_m: float) -> l
 async def _load_known(session: AsyncSession) -> _Known:
     known = _Known()
     sd_codes: dict[int, str] = {}
-    for row in await session.execute(select(SubDistrict.id, SubDistrict.code, SubDistrict.boundary)):
+    for row in await session.execute(
+        select(SubDistrict.id, SubDistrict.code, SubDistrict.boundary)
+    ):
         known.ids["sub_district"][row.code] = row.id
         known.geoms["sub_district"][row.code] = to_shape(row.boundary)
         sd_codes[row.id] = row.code
@@ -371,8 +391,12 @@ async def import_grid_map(
         session,
         SubDistrict,
         [
-            {"code": f.code, "name": f.name, "name_i18n": _i18n(f.props),
-             "boundary": from_shape(_multi(f.geom), srid=4326)}
+            {
+                "code": f.code,
+                "name": f.name,
+                "name_i18n": _i18n(f.props),
+                "boundary": from_shape(_multi(f.geom), srid=4326),
+            }
             for f in by_level["sub_district"]
         ],
         sd_ids,
@@ -385,8 +409,13 @@ async def import_grid_map(
         session,
         Community,
         [
-            {"code": f.code, "name": f.name, "name_i18n": _i18n(f.props),
-             "sub_district_id": sd_ids[f.parent or ""], "boundary": from_shape(_multi(f.geom), srid=4326)}
+            {
+                "code": f.code,
+                "name": f.name,
+                "name_i18n": _i18n(f.props),
+                "sub_district_id": sd_ids[f.parent or ""],
+                "boundary": from_shape(_multi(f.geom), srid=4326),
+            }
             for f in by_level["community"]
         ],
         known.ids["community"],
@@ -394,21 +423,34 @@ async def import_grid_map(
         "community",
         progress,
     )
-    cm_rows = {row.code: (row.id, row.sub_district_id) for row in await session.execute(
-        select(Community.code, Community.id, Community.sub_district_id))}
+    cm_rows = {
+        row.code: (row.id, row.sub_district_id)
+        for row in await session.execute(
+            select(Community.code, Community.id, Community.sub_district_id)
+        )
+    }
     grid_rows = []
     for f in by_level["grid"]:
         cm_id, sd_id = cm_rows[f.parent or ""]
         kind = f.props.get("kind")
-        grid_rows.append({
-            "code": f.code, "name": f.name, "name_i18n": _i18n(f.props),
-            "kind": GridKind(kind) if kind in GridKind.__members__ else GridKind.building_block,
-            "community_id": cm_id, "sub_district_id": sd_id,
-            "boundary": from_shape(_multi(f.geom), srid=4326),
-        })
+        grid_rows.append(
+            {
+                "code": f.code,
+                "name": f.name,
+                "name_i18n": _i18n(f.props),
+                "kind": GridKind(kind) if kind in GridKind.__members__ else GridKind.building_block,
+                "community_id": cm_id,
+                "sub_district_id": sd_id,
+                "boundary": from_shape(_multi(f.geom), srid=4326),
+            }
+        )
     await _upsert(session, Grid, grid_rows, known.ids["grid"], result, "grid", progress)
-    grid_chain = {row.code: (row.id, row.community_id, row.sub_district_id) for row in await session.execute(
-        select(Grid.code, Grid.id, Grid.community_id, Grid.sub_district_id))}
+    grid_chain = {
+        row.code: (row.id, row.community_id, row.sub_district_id)
+        for row in await session.execute(
+            select(Grid.code, Grid.id, Grid.community_id, Grid.sub_district_id)
+        )
+    }
 
     def placed(f: Feature) -> dict[str, Any]:
         grid_id, cm_id, sd_id = grid_chain[f.parent or ""]
@@ -419,24 +461,49 @@ async def import_grid_map(
         households = f.props.get("households")
         floors = f.props.get("floors")
         is_footprint = isinstance(f.geom, Polygon)
-        building_rows.append({
-            "code": f.code, "name": f.name, "address": str(f.props.get("address") or "")[:200],
-            "households": households if isinstance(households, int) and households >= 0 else 0,
-            "floors": floors if isinstance(floors, int) and floors > 0 else None,
-            "location": from_shape(f.geom.representative_point() if is_footprint else f.geom, srid=4326),
-            "footprint": from_shape(f.geom, srid=4326) if is_footprint else None,
-            **placed(f),
-        })
-    await _upsert(session, Building, building_rows, await _codes_to_ids(session, Building),
-                  result, "building", progress)
+        building_rows.append(
+            {
+                "code": f.code,
+                "name": f.name,
+                "address": str(f.props.get("address") or "")[:200],
+                "households": households if isinstance(households, int) and households >= 0 else 0,
+                "floors": floors if isinstance(floors, int) and floors > 0 else None,
+                "location": from_shape(
+                    f.geom.representative_point() if is_footprint else f.geom, srid=4326
+                ),
+                "footprint": from_shape(f.geom, srid=4326) if is_footprint else None,
+                **placed(f),
+            }
+        )
+    await _upsert(
+        session,
+        Building,
+        building_rows,
+        await _codes_to_ids(session, Building),
+        result,
+        "building",
+        progress,
+    )
     store_rows = [
-        {"code": f.code, "name": f.name, "address": str(f.props.get("address") or "")[:200],
-         "trade": str(f.props["trade"])[:40] if f.props.get("trade") else None,
-         "location": from_shape(f.geom, srid=4326), **placed(f)}
+        {
+            "code": f.code,
+            "name": f.name,
+            "address": str(f.props.get("address") or "")[:200],
+            "trade": str(f.props["trade"])[:40] if f.props.get("trade") else None,
+            "location": from_shape(f.geom, srid=4326),
+            **placed(f),
+        }
         for f in by_level["storefront"]
     ]
-    await _upsert(session, Storefront, store_rows, await _codes_to_ids(session, Storefront),
-                  result, "storefront", progress)
+    await _upsert(
+        session,
+        Storefront,
+        store_rows,
+        await _codes_to_ids(session, Storefront),
+        result,
+        "storefront",
+        progress,
+    )
     await _import_party_orgs(session, features, sd_ids, cm_rows, grid_chain)
     return result
 
@@ -451,7 +518,13 @@ async def _import_party_orgs(
     existing = {
         (row.level, row.sub_district_id, row.community_id, row.grid_id): row.id
         for row in await session.execute(
-            select(PartyOrg.id, PartyOrg.level, PartyOrg.sub_district_id, PartyOrg.community_id, PartyOrg.grid_id)
+            select(
+                PartyOrg.id,
+                PartyOrg.level,
+                PartyOrg.sub_district_id,
+                PartyOrg.community_id,
+                PartyOrg.grid_id,
+            )
         )
     }
     new: list[dict[str, Any]] = []
@@ -469,8 +542,12 @@ async def _import_party_orgs(
             grid_id, cm_id, sd_id = grid_chain[f.code]
             unit = (sd_id, cm_id, grid_id)
         row = {
-            "level": Level(f.level), "kind": PARTY_KIND[f.level], "name": str(org["name"])[:100],
-            "sub_district_id": unit[0], "community_id": unit[1], "grid_id": unit[2],
+            "level": Level(f.level),
+            "kind": PARTY_KIND[f.level],
+            "name": str(org["name"])[:100],
+            "sub_district_id": unit[0],
+            "community_id": unit[1],
+            "grid_id": unit[2],
         }
         key = (Level(f.level), *unit)
         if key in existing:
@@ -496,13 +573,21 @@ def _feature(level: str, code: str, name: str, geom: BaseGeometry, **props: Any)
     }
 
 
-async def export_grid_map(session: AsyncSession, options: ExportOptions | None = None) -> dict[str, Any]:
+async def export_grid_map(
+    session: AsyncSession, options: ExportOptions | None = None
+) -> dict[str, Any]:
     """The whole grid as a FeatureCollection in the import format (round-trips)."""
     options = options or ExportOptions()
     party = {
         (row.level, row.sub_district_id, row.community_id, row.grid_id): row.name
         for row in await session.execute(
-            select(PartyOrg.level, PartyOrg.name, PartyOrg.sub_district_id, PartyOrg.community_id, PartyOrg.grid_id)
+            select(
+                PartyOrg.level,
+                PartyOrg.name,
+                PartyOrg.sub_district_id,
+                PartyOrg.community_id,
+                PartyOrg.grid_id,
+            )
         )
     }
 
@@ -514,23 +599,53 @@ async def export_grid_map(session: AsyncSession, options: ExportOptions | None =
     sd_code: dict[int, str] = {}
     for sd in (await session.scalars(select(SubDistrict).order_by(SubDistrict.code))).all():
         sd_code[sd.id] = sd.code
-        features.append(_feature("sub_district", sd.code, sd.name, to_shape(sd.boundary),
-                                 name_i18n=sd.name_i18n, parent=None, **org("sub_district", (sd.id, None, None))))
+        features.append(
+            _feature(
+                "sub_district",
+                sd.code,
+                sd.name,
+                to_shape(sd.boundary),
+                name_i18n=sd.name_i18n,
+                parent=None,
+                **org("sub_district", (sd.id, None, None)),
+            )
+        )
     cm_code: dict[int, str] = {}
     for cm in (await session.scalars(select(Community).order_by(Community.code))).all():
         cm_code[cm.id] = cm.code
-        features.append(_feature("community", cm.code, cm.name, to_shape(cm.boundary), name_i18n=cm.name_i18n,
-                                 parent=sd_code[cm.sub_district_id],
-                                 **org("community", (cm.sub_district_id, cm.id, None))))
+        features.append(
+            _feature(
+                "community",
+                cm.code,
+                cm.name,
+                to_shape(cm.boundary),
+                name_i18n=cm.name_i18n,
+                parent=sd_code[cm.sub_district_id],
+                **org("community", (cm.sub_district_id, cm.id, None)),
+            )
+        )
     grid_code: dict[int, str] = {}
     for g in (await session.scalars(select(Grid).order_by(Grid.code))).all():
         grid_code[g.id] = g.code
-        features.append(_feature("grid", g.code, g.name, to_shape(g.boundary), name_i18n=g.name_i18n,
-                                 parent=cm_code[g.community_id], kind=g.kind.value,
-                                 **org("grid", (g.sub_district_id, g.community_id, g.id))))
+        features.append(
+            _feature(
+                "grid",
+                g.code,
+                g.name,
+                to_shape(g.boundary),
+                name_i18n=g.name_i18n,
+                parent=cm_code[g.community_id],
+                kind=g.kind.value,
+                **org("grid", (g.sub_district_id, g.community_id, g.id)),
+            )
+        )
     for b in (await session.scalars(select(Building).order_by(Building.code))).all():
         geom = to_shape(b.footprint) if b.footprint is not None else to_shape(b.location)
-        props: dict[str, Any] = {"parent": grid_code[b.grid_id], "address": b.address, "households": b.households}
+        props: dict[str, Any] = {
+            "parent": grid_code[b.grid_id],
+            "address": b.address,
+            "households": b.households,
+        }
         if b.floors is not None:
             props["floors"] = b.floors
         features.append(_feature("building", b.code, b.name, geom, **props))
@@ -545,5 +660,3 @@ async def export_grid_map(session: AsyncSession, options: ExportOptions | None =
     if options.county_name:
         header["county_name"] = options.county_name
     return {"type": "FeatureCollection", "linli": header, "features": features}
-
-

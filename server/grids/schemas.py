@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+from litestar.params import QueryParameter
 
 __all__ = ["AreaRef", "AreaSummary", "GridChain", "ImportProblem", "ImportReport", "Lat", "Lon"]
 
-Lon = Annotated[float, msgspec.Meta(ge=-180, le=180, description="longitude, WGS84 (EPSG:4326)")]
-Lat = Annotated[float, msgspec.Meta(ge=-90, le=90, description="latitude, WGS84 (EPSG:4326)")]
+Lon = Annotated[float, QueryParameter(ge=-180, le=180, description="longitude, WGS84 (EPSG:4326)")]
+Lat = Annotated[float, QueryParameter(ge=-90, le=90, description="latitude, WGS84 (EPSG:4326)")]
 
 
 class AreaRef(msgspec.Struct, frozen=True):

@@ -71,7 +71,7 @@ class GridService:
         query = _LOCATE_SPATIALITE if is_sqlite else _LOCATE_POSTGIS
         row = (await self.session.execute(query, {"lon": lon, "lat": lat})).first()
         if row is None:
-            raise NotFound(N_("This location is not inside any grid"), code="outside_grid")
+            raise NotFound(N_("This location is not inside any grid"), error_code="outside_grid")
         return GridChain(
             sub_district=self._ref(row.s_code, row.s_name, row.s_i18n),
             community=self._ref(row.c_code, row.c_name, row.c_i18n),
@@ -89,7 +89,9 @@ class GridService:
             )
         ).first()
         if row is None:
-            raise NotFound(N_("No building has code {code}"), code="unknown_building", **{"code": code})
+            raise NotFound(
+                N_("No building has code {code}"), error_code="unknown_building", code=code
+            )
         b, g, c, s = row
         return GridChain(
             sub_district=self._ref(s.code, s.name, s.name_i18n),
@@ -110,63 +112,164 @@ class GridService:
         features: list[dict[str, Any]] = []
 
         def add(level: str, geom: Any, **props: Any) -> None:
-            features.append({"type": "Feature", "geometry": mapping(to_shape(geom)),
-                             "properties": {"level": level, **props}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": mapping(to_shape(geom)),
+                    "properties": {"level": level, **props},
+                }
+            )
 
-        for sd in (await self.session.scalars(
-                select(SubDistrict).where(scope.clause(SubDistrict)).order_by(SubDistrict.code))).all():
-            add("sub_district", sd.boundary, code=sd.code, name=localised_name(sd.name, sd.name_i18n, self.locale))
-        communities = (await self.session.scalars(
-            select(Community).where(scope.clause(Community)).order_by(Community.code))).all()
+        for sd in (
+            await self.session.scalars(
+                select(SubDistrict).where(scope.clause(SubDistrict)).order_by(SubDistrict.code)
+            )
+        ).all():
+            add(
+                "sub_district",
+                sd.boundary,
+                code=sd.code,
+                name=localised_name(sd.name, sd.name_i18n, self.locale),
+            )
+        communities = (
+            await self.session.scalars(
+                select(Community).where(scope.clause(Community)).order_by(Community.code)
+            )
+        ).all()
         for c in communities:
-            add("community", c.boundary, code=c.code, name=localised_name(c.name, c.name_i18n, self.locale))
-        for g in (await self.session.scalars(
-                select(Grid).where(scope.clause(Grid)).order_by(Grid.code))).all():
-            add("grid", g.boundary, code=g.code, name=localised_name(g.name, g.name_i18n, self.locale),
-                kind=g.kind.value)
+            add(
+                "community",
+                c.boundary,
+                code=c.code,
+                name=localised_name(c.name, c.name_i18n, self.locale),
+            )
+        for g in (
+            await self.session.scalars(select(Grid).where(scope.clause(Grid)).order_by(Grid.code))
+        ).all():
+            add(
+                "grid",
+                g.boundary,
+                code=g.code,
+                name=localised_name(g.name, g.name_i18n, self.locale),
+                kind=g.kind.value,
+            )
         if with_buildings:
-            for b in (await self.session.scalars(
-                    select(Building).where(scope.clause(Building)).order_by(Building.code))).all():
-                add("building", b.location, code=b.code, name=b.name, address=b.address,
-                    households=b.households)
-            for s in (await self.session.scalars(
-                    select(Storefront).where(scope.clause(Storefront)).order_by(Storefront.code))).all():
-                add("storefront", s.location, code=s.code, name=s.name, address=s.address, trade=s.trade)
+            for b in (
+                await self.session.scalars(
+                    select(Building).where(scope.clause(Building)).order_by(Building.code)
+                )
+            ).all():
+                add(
+                    "building",
+                    b.location,
+                    code=b.code,
+                    name=b.name,
+                    address=b.address,
+                    households=b.households,
+                )
+            for s in (
+                await self.session.scalars(
+                    select(Storefront).where(scope.clause(Storefront)).order_by(Storefront.code)
+                )
+            ).all():
+                add(
+                    "storefront",
+                    s.location,
+                    code=s.code,
+                    name=s.name,
+                    address=s.address,
+                    trade=s.trade,
+                )
         return {"type": "FeatureCollection", "features": features}
 
     async def list_areas(self, scope: Scope, level: str) -> list[AreaSummary]:
         """Areas of one level in scope, with counts of what they hold."""
         locale = self.locale
         if level == "sub_district":
-            rows = (await self.session.execute(
-                select(SubDistrict, func.count(Community.id))
-                .outerjoin(Community, Community.sub_district_id == SubDistrict.id)
-                .where(scope.clause(SubDistrict)).group_by(SubDistrict.id).order_by(SubDistrict.code))).all()
+            rows = (
+                await self.session.execute(
+                    select(SubDistrict, func.count(Community.id))
+                    .outerjoin(Community, Community.sub_district_id == SubDistrict.id)
+                    .where(scope.clause(SubDistrict))
+                    .group_by(SubDistrict.id)
+                    .order_by(SubDistrict.code)
+                )
+            ).all()
             party = await self._party("sub_district")
-            return [AreaSummary(level=level, code=s.code, name=localised_name(s.name, s.name_i18n, locale),
-                                parent_code=None, party_org=party.get(s.id), children=n) for s, n in rows]
+            return [
+                AreaSummary(
+                    level=level,
+                    code=s.code,
+                    name=localised_name(s.name, s.name_i18n, locale),
+                    parent_code=None,
+                    party_org=party.get(s.id),
+                    children=n,
+                )
+                for s, n in rows
+            ]
         if level == "community":
-            sd_code = dict((await self.session.execute(select(SubDistrict.id, SubDistrict.code))).tuples().all())
-            rows = (await self.session.execute(
-                select(Community, func.count(Grid.id))
-                .outerjoin(Grid, Grid.community_id == Community.id)
-                .where(scope.clause(Community)).group_by(Community.id).order_by(Community.code))).all()
+            sd_code = dict(
+                (await self.session.execute(select(SubDistrict.id, SubDistrict.code)))
+                .tuples()
+                .all()
+            )
+            rows = (
+                await self.session.execute(
+                    select(Community, func.count(Grid.id))
+                    .outerjoin(Grid, Grid.community_id == Community.id)
+                    .where(scope.clause(Community))
+                    .group_by(Community.id)
+                    .order_by(Community.code)
+                )
+            ).all()
             party = await self._party("community")
-            return [AreaSummary(level=level, code=c.code, name=localised_name(c.name, c.name_i18n, locale),
-                                parent_code=sd_code[c.sub_district_id], party_org=party.get(c.id), children=n)
-                    for c, n in rows]
-        cm_code = dict((await self.session.execute(select(Community.id, Community.code))).tuples().all())
-        rows = (await self.session.execute(
-            select(Grid, func.count(Building.id), func.coalesce(func.sum(Building.households), 0))
-            .outerjoin(Building, Building.grid_id == Grid.id)
-            .where(scope.clause(Grid)).group_by(Grid.id).order_by(Grid.code))).all()
+            return [
+                AreaSummary(
+                    level=level,
+                    code=c.code,
+                    name=localised_name(c.name, c.name_i18n, locale),
+                    parent_code=sd_code[c.sub_district_id],
+                    party_org=party.get(c.id),
+                    children=n,
+                )
+                for c, n in rows
+            ]
+        cm_code = dict(
+            (await self.session.execute(select(Community.id, Community.code))).tuples().all()
+        )
+        rows = (
+            await self.session.execute(
+                select(
+                    Grid, func.count(Building.id), func.coalesce(func.sum(Building.households), 0)
+                )
+                .outerjoin(Building, Building.grid_id == Grid.id)
+                .where(scope.clause(Grid))
+                .group_by(Grid.id)
+                .order_by(Grid.code)
+            )
+        ).all()
         party = await self._party("grid")
-        return [AreaSummary(level=level, code=g.code, name=localised_name(g.name, g.name_i18n, locale),
-                            parent_code=cm_code[g.community_id], party_org=party.get(g.id), kind=g.kind.value,
-                            buildings=n, households=int(h)) for g, n, h in rows]
+        return [
+            AreaSummary(
+                level=level,
+                code=g.code,
+                name=localised_name(g.name, g.name_i18n, locale),
+                parent_code=cm_code[g.community_id],
+                party_org=party.get(g.id),
+                kind=g.kind.value,
+                buildings=n,
+                households=int(h),
+            )
+            for g, n, h in rows
+        ]
 
     async def _party(self, level: str) -> dict[int, str]:
-        column = {"sub_district": PartyOrg.sub_district_id, "community": PartyOrg.community_id,
-                  "grid": PartyOrg.grid_id}[level]
-        rows = await self.session.execute(select(column, PartyOrg.name).where(PartyOrg.level == level))
+        column = {
+            "sub_district": PartyOrg.sub_district_id,
+            "community": PartyOrg.community_id,
+            "grid": PartyOrg.grid_id,
+        }[level]
+        rows = await self.session.execute(
+            select(column, PartyOrg.name).where(PartyOrg.level == level)
+        )
         return {unit: name for unit, name in rows.tuples().all()}

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from server import __version__
 from server.auth.security import PUBLIC
+from server.lib.deps import NO_AUTH
 from server.lib.errors import error_responses
 
 __all__ = ["ClientConfig", "Health", "HealthController"]
@@ -41,31 +42,51 @@ class ClientConfig(msgspec.Struct, frozen=True):
 class HealthController(Controller):
     tags = ["health"]
 
-    @get("/health", opt=PUBLIC, security=[], cache=False, summary="App and database state",
-         responses=error_responses(503))
+    @get(
+        "/health",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        cache=False,
+        summary="App and database state",
+        responses=error_responses(503),
+    )
     async def health(self, state: State) -> Response[Health]:
         engine = state.engine
         name = engine.dialect.name
         started = time.perf_counter()
         try:
             async with engine.connect() as conn:
-                spatial_sql = "SELECT spatialite_version()" if name == "sqlite" else "SELECT PostGIS_Lib_Version()"
+                spatial_sql = (
+                    "SELECT spatialite_version()"
+                    if name == "sqlite"
+                    else "SELECT PostGIS_Lib_Version()"
+                )
                 spatial = await conn.scalar(text(spatial_sql))
                 try:
                     migration = await conn.scalar(text("SELECT version_num FROM alembic_version"))
                 except Exception:
                     migration = None
-            db = DatabaseHealth(ok=True, engine=name, spatial=str(spatial),
-                                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                                migration=migration)
+            db = DatabaseHealth(
+                ok=True,
+                engine=name,
+                spatial=str(spatial),
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                migration=migration,
+            )
         except Exception as exc:
             db = DatabaseHealth(ok=False, engine=name, error=type(exc).__name__)
         ok = db.ok and db.migration is not None
-        return Response(Health(status="ok" if ok else "degraded", version=__version__, database=db),
-                        status_code=200 if ok else 503)
+        return Response(
+            Health(status="ok" if ok else "degraded", version=__version__, database=db),
+            status_code=200 if ok else 503,
+        )
 
-    @get("/api/v1/config", opt=PUBLIC, security=[], summary="Client configuration for the PWA")
+    @get("/api/v1/config", opt=PUBLIC, security=NO_AUTH, summary="Client configuration for the PWA")
     async def config(self, state: State) -> ClientConfig:
         s = state.settings
-        return ClientConfig(tile_url=s.tile_url, tile_attribution=s.tile_attribution,
-                            default_center=s.default_center, default_zoom=s.default_zoom)
+        return ClientConfig(
+            tile_url=s.tile_url,
+            tile_attribution=s.tile_attribution,
+            default_center=s.default_center,
+            default_zoom=s.default_zoom,
+        )

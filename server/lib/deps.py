@@ -12,11 +12,27 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.lib.i18n import negotiate
 
-__all__ = ["client_ip", "provide_db_session", "provide_locale", "request_locale"]
+DbSession = NamedDependency[AsyncSession]
+"""The request's session; its transaction is committed after the handler."""
+Locale = NamedDependency[str]
+"""The caller's language: zh_Hans, zh_Hant or en."""
+NO_AUTH: list[dict[str, list[str]]] = [{}]
+"""OpenAPI ``security`` of public routes: no credentials needed."""
+
+__all__ = [
+    "NO_AUTH",
+    "DbSession",
+    "Locale",
+    "client_ip",
+    "provide_db_session",
+    "provide_locale",
+    "request_locale",
+]
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:

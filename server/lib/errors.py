@@ -33,7 +33,7 @@ class AppError(HTTPException):
         message: str,
         *,
         status_code: int | None = None,
-        code: str | None = None,
+        error_code: str | None = None,
         extra: dict[str, Any] | list[Any] | None = None,
         headers: dict[str, str] | None = None,
         **params: object,
@@ -46,7 +46,7 @@ class AppError(HTTPException):
         )
         self.message = message
         self.params = params
-        self.code = code
+        self.code = error_code
 
 
 class BadRequest(AppError):
@@ -95,6 +95,8 @@ _DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI documentation of the error answers a handler gives."""
     return {
-        code: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False)
+        code: ResponseSpec(
+            data_container=ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False
+        )
         for code in codes
     }

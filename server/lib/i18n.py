@@ -37,7 +37,7 @@ def catalog(locale: str) -> dict[str, str]:
     if not path.exists():
         return {}
     with path.open("rb") as fh:
-        po = read_po(fh, locale=locale.replace("_", "-") if locale != "en" else "en")
+        po = read_po(fh, locale=locale)
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
 

@@ -28,7 +28,9 @@ class KVEntry(Base):
 
 
 class DatabaseStore(NamespacedStore):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], namespace: str = "linli") -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], namespace: str = "linli"
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.namespace = namespace
 
@@ -38,7 +40,9 @@ class DatabaseStore(NamespacedStore):
     def _key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
         data = value.encode() if isinstance(value, str) else value
         if isinstance(expires_in, int):
             expires_in = timedelta(seconds=expires_in)
@@ -67,7 +71,9 @@ class DatabaseStore(NamespacedStore):
 
     async def delete_all(self) -> None:
         async with self._sessionmaker.begin() as session:
-            await session.execute(delete(KVEntry).where(KVEntry.key.startswith(f"{self.namespace}:")))
+            await session.execute(
+                delete(KVEntry).where(KVEntry.key.startswith(f"{self.namespace}:"))
+            )
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None

@@ -21,6 +21,7 @@ from server.db.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+
 def configure(connection: Connection) -> None:
     context.configure(
         connection=connection,

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from tests.conftest import Backend
+
+
+async def test_health_reports_app_and_database(client, backend: Backend) -> None:
+    r = await client.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["database"]["engine"] == ("sqlite" if backend.name == "spatialite" else "postgresql")
+    assert body["database"]["spatial"]  # SpatiaLite / PostGIS version
+    assert body["database"]["migration"] == "0001"
+
+
+async def test_openapi_document_is_served_with_local_ui(client) -> None:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    assert "/api/v1/locate" in doc["paths"]
+    # Public routes say so; the OpenAPI document must not claim they need a token.
+    assert doc["paths"]["/api/v1/locate"]["get"]["security"] == [{}]
+    assert doc["paths"]["/api/v1/auth/login"]["post"]["security"] == [{}]
+    ui = await client.get("/schema/swagger")
+    if ui.status_code == 200:  # the UI needs the PWA build (its assets live there)
+        assert "cdn." not in ui.text and "unpkg" not in ui.text
+        assert "/vendor/swagger-ui/swagger-ui-bundle.js" in ui.text
+
+
+async def test_client_config_is_public(client) -> None:
+    r = await client.get("/api/v1/config")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["tile_url"] is None  # no external tile server unless configured
+    lon, lat = body["default_center"]
+    assert 114 < lon < 116 and 35 < lat < 37
