@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -110,6 +111,18 @@ def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return _error(request, 500, translate(_GENERIC[500], _locale(request)))
 
 
+# The PWA: the shell and its service worker are revalidated on every load (so an update is
+# noticed); hashed build assets never change under their name.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def _pwa_cache_headers(response: Any) -> Any:
+    path = str(getattr(response, "file_path", ""))
+    immutable = "/assets/" in path
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+    return response
+
+
 def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
     """Shared stores: Redis when configured, else the database; never process memory."""
     if settings.redis_url:
@@ -159,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if settings.pwa_dir.is_dir():
         route_handlers.append(
             create_static_files_router(
+                after_request=_pwa_cache_headers,
                 path="/",
                 directories=[settings.pwa_dir],
                 html_mode=True,
@@ -178,7 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
                 css_url="/vendor/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
-                favicon="<link rel='icon' href='/favicon.ico'>",
+                favicon="<link rel='icon' href='/vendor/swagger-ui/favicon-32x32.png'>",
             )
         ],  # local assets only, never a CDN
         components=Components(
@@ -202,7 +216,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         on_app_init=[jwt_auth.on_app_init],
-        dependencies={"db_session": Provide(provide_db_session), "locale": Provide(provide_locale)},
+        dependencies={"db_session": Provide(provide_db_session), "lang": Provide(provide_locale)},
         exception_handlers={
             AppError: _on_app_error,
             HTTPException: _on_http_error,

@@ -31,14 +31,14 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @get("/me", summary="The logged-in user and their roles")
-    async def me(self, request: Req, db_session: DbSession, locale: Locale) -> UserView:
-        return await AccountService(db_session, locale).me(request.user)
+    async def me(self, request: Req, db_session: DbSession, lang: Locale) -> UserView:
+        return await AccountService(db_session, lang).me(request.user)
 
     @patch("/me", summary="Change my settings (language)")
     async def update_me(
-        self, request: Req, data: JSONBody[MeUpdate], db_session: DbSession, locale: Locale
+        self, request: Req, data: JSONBody[MeUpdate], db_session: DbSession, lang: Locale
     ) -> UserView:
-        return await AccountService(db_session, locale).set_locale(request.user, data.locale)
+        return await AccountService(db_session, lang).set_locale(request.user, data.locale)
 
     @get(
         "/users",
@@ -49,12 +49,12 @@ class AccountController(Controller):
         self,
         request: Req,
         db_session: DbSession,
-        locale: Locale,
+        lang: Locale,
         role: Annotated[Role | None, QueryParameter()] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[UserSummary]:
-        return await AccountService(db_session, locale).list_users(
+        return await AccountService(db_session, lang).list_users(
             request.user, role=role, limit=limit, offset=offset
         )
 
@@ -62,17 +62,17 @@ class AccountController(Controller):
         "/users", guards=[requires_role(*RESIDENT_REGISTRARS)], summary="Create a person with roles"
     )
     async def create_user(
-        self, request: Req, data: JSONBody[UserCreate], db_session: DbSession, locale: Locale
+        self, request: Req, data: JSONBody[UserCreate], db_session: DbSession, lang: Locale
     ) -> UserDetail:
-        return await AccountService(db_session, locale).create_user(
+        return await AccountService(db_session, lang).create_user(
             request.user, data, client_ip(request)
         )
 
     @get("/users/{user_id:int}", summary="One person in my scope")
     async def get_user(
-        self, request: Req, user_id: UserId, db_session: DbSession, locale: Locale
+        self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale
     ) -> UserDetail:
-        return await AccountService(db_session, locale).get_user(request.user, user_id)
+        return await AccountService(db_session, lang).get_user(request.user, user_id)
 
     @post(
         "/users/{user_id:int}/reveal-phone",
@@ -80,8 +80,8 @@ class AccountController(Controller):
         summary="Show a person's full phone number (written to the audit log)",
     )
     async def reveal_phone(
-        self, request: Req, user_id: UserId, db_session: DbSession, locale: Locale
+        self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale
     ) -> PhoneReveal:
-        return await AccountService(db_session, locale).reveal_phone(
+        return await AccountService(db_session, lang).reveal_phone(
             request.user, user_id, client_ip(request)
         )

@@ -21,8 +21,8 @@ from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 __all__ = ["AuthController"]
 
 
-def _service(db_session: AsyncSession, state: State, locale: str) -> AuthService:
-    return AuthService(db_session, state.sessionmaker, state.settings, state.token_issuer, locale)
+def _service(db_session: AsyncSession, state: State, lang: str) -> AuthService:
+    return AuthService(db_session, state.sessionmaker, state.settings, state.token_issuer, lang)
 
 
 class AuthController(Controller):
@@ -42,9 +42,9 @@ class AuthController(Controller):
         data: JSONBody[LoginRequest],
         db_session: DbSession,
         state: State,
-        locale: Locale,
+        lang: Locale,
     ) -> TokenPair:
-        return await _service(db_session, state, locale).login(
+        return await _service(db_session, state, lang).login(
             data.phone, data.password, client_ip(request)
         )
 
@@ -56,9 +56,9 @@ class AuthController(Controller):
         summary="Exchange a refresh token for new tokens",
     )
     async def refresh(
-        self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State, locale: Locale
+        self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State, lang: Locale
     ) -> TokenPair:
-        return await _service(db_session, state, locale).refresh(data.refresh_token)
+        return await _service(db_session, state, lang).refresh(data.refresh_token)
 
     @post("/logout", status_code=204, summary="Revoke this session's tokens")
     async def logout(
@@ -66,13 +66,13 @@ class AuthController(Controller):
         request: Request[CurrentUser, Token, Any],
         db_session: DbSession,
         state: State,
-        locale: Locale,
+        lang: Locale,
         data: JSONBody[LogoutRequest | None] = None,
     ) -> None:
         token = request.auth
         expires = (
             token.exp if isinstance(token.exp, datetime) else datetime.fromtimestamp(token.exp, UTC)
         )
-        await _service(db_session, state, locale).logout(
+        await _service(db_session, state, lang).logout(
             request.user.id, token.jti, expires, data.refresh_token if data else None
         )

@@ -40,9 +40,9 @@ class GridController(Controller):
         lon: Annotated[Lon, QueryParameter()],
         lat: Annotated[Lat, QueryParameter()],
         db_session: DbSession,
-        locale: Locale,
+        lang: Locale,
     ) -> GridChain:
-        return await GridService(db_session, locale).locate(lon, lat)
+        return await GridService(db_session, lang).locate(lon, lat)
 
     @get(
         "/buildings/{code:str}/grid",
@@ -54,29 +54,29 @@ class GridController(Controller):
         self,
         code: Annotated[str, PathParameter(max_length=40, pattern=r"^[0-9A-Za-z]+$")],
         db_session: DbSession,
-        locale: Locale,
+        lang: Locale,
     ) -> GridChain:
-        return await GridService(db_session, locale).locate_building(code)
+        return await GridService(db_session, lang).locate_building(code)
 
     @get("/map", summary="GeoJSON of the areas and buildings I may see")
     async def map(
         self,
         request: Req,
         db_session: DbSession,
-        locale: Locale,
+        lang: Locale,
         buildings: Annotated[bool, QueryParameter()] = True,
     ) -> dict[str, Any]:
-        return await GridService(db_session, locale).map(request.user, with_buildings=buildings)
+        return await GridService(db_session, lang).map(request.user, with_buildings=buildings)
 
     @get("/areas", summary="Sub-districts, communities or grids in my scope, with counts")
     async def areas(
         self,
         request: Req,
         db_session: DbSession,
-        locale: Locale,
+        lang: Locale,
         level: Annotated[Literal["sub_district", "community", "grid"], QueryParameter()] = "grid",
     ) -> list[AreaSummary]:
-        return await GridService(db_session, locale).list_areas(request.user.scope, level)
+        return await GridService(db_session, lang).list_areas(request.user.scope, level)
 
     @post(
         "/grid-maps",
@@ -91,7 +91,7 @@ class GridController(Controller):
         data: JSONBody[dict[str, Any]],
         db_session: DbSession,
         state: State,
-        locale: Locale,
+        lang: Locale,
     ) -> Response[ImportReport]:
         settings = state.settings
         try:
@@ -103,7 +103,7 @@ class GridController(Controller):
             )
         except GridMapInvalid as invalid:
             await db_session.rollback()
-            problems = [ImportProblem(**p.render(locale)) for p in invalid.problems]  # type: ignore[arg-type]
+            problems = [ImportProblem(**p.render(lang)) for p in invalid.problems]  # type: ignore[arg-type]
             return Response(
                 ImportReport(ok=False, created={}, updated={}, problems=problems), status_code=422
             )

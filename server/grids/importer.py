@@ -266,21 +266,16 @@ def _check_tree(features: list[Feature], known: _Known, tolerance_m: float) -> l
             shapes = [geoms[level][c] for c in codes]
             tree = shapely.STRtree(shapes)
             left, right = tree.query(shapes, predicate="intersects")
-            reported: set[str] = set()
             for i, j in zip(left.tolist(), right.tolist(), strict=True):
                 if i >= j:
                     continue
-                a, b = codes[i], codes[j]
-                mine = in_file.get((level, b)) or in_file.get((level, a))
-                if mine is None or mine.code in reported:
-                    continue
                 overlap = shapes[i].intersection(shapes[j])
-                if overlap.area > 0 and not overlap.buffer(-tol / 2).is_empty:
-                    other = a if mine.code == b else b
-                    reported.add(mine.code)
-                    problems.append(
-                        Problem(mine.index, mine.code, N_("overlaps {other}"), {"other": other})
-                    )
+                if overlap.area <= 0 or overlap.buffer(-tol / 2).is_empty:
+                    continue  # shared edges and slivers within the tolerance are fine
+                for mine, other in ((codes[i], codes[j]), (codes[j], codes[i])):
+                    f = in_file.get((level, mine))
+                    if f is not None:
+                        problems.append(Problem(f.index, f.code, N_("overlaps {other}"), {"other": other}))
     return sorted(problems, key=lambda p: p.index)
 
 

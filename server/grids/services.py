@@ -235,7 +235,7 @@ class GridService:
                 for c, n in rows
             ]
         cm_code = dict(
-            (await self.session.execute(select(Community.id, Community.code))).tuples().all()
+            (await self.session.execute(select(Community.id, Community.code))).all()
         )
         rows = (
             await self.session.execute(
@@ -272,4 +272,4 @@ class GridService:
         rows = await self.session.execute(
             select(column, PartyOrg.name).where(PartyOrg.level == level)
         )
-        return {unit: name for unit, name in rows.tuples().all()}
+        return {unit: name for unit, name in rows.all()}

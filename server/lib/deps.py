@@ -20,7 +20,8 @@ from server.lib.i18n import negotiate
 DbSession = NamedDependency[AsyncSession]
 """The request's session; its transaction is committed after the handler."""
 Locale = NamedDependency[str]
-"""The caller's language: zh_Hans, zh_Hant or en."""
+"""The caller's language: zh_Hans, zh_Hant or en. Handlers name it ``lang``: a dependency
+must not share its name with a body field (Litestar then reports a bad field as a 500)."""
 NO_AUTH: list[dict[str, list[str]]] = [{}]
 """OpenAPI ``security`` of public routes: no credentials needed."""
 

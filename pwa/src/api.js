@@ -1,0 +1,201 @@
+// Talks to the Linli server at the same origin: JSON in and out, bearer
+// tokens in localStorage, one silent refresh on 401, localised errors.
+import { acceptLanguage, t } from './i18n/index.js';
+
+const KEYS = {
+  access: 'linli.access_token',
+  refresh: 'linli.refresh_token',
+  expiresAt: 'linli.access_expires_at',
+  user: 'linli.user',
+};
+
+/** Name of the service worker's runtime cache for API answers (see vite.config.js). */
+export const API_CACHE = 'linli-api';
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, or 0 when the server could not be reached
+   * @param {string} detail message fit to show the user (the server's, already localised)
+   */
+  constructor(status, detail, extra = null, retryAfter = null) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.extra = extra;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const store = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      /* storage full or disabled: the session lasts for this page only */
+    }
+  },
+  del(key) {
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      /* nothing to remove */
+    }
+  },
+};
+
+export const hasSession = () => Boolean(store.get(KEYS.access) || store.get(KEYS.refresh));
+
+export function storedUser() {
+  try {
+    return JSON.parse(store.get(KEYS.user) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function saveUser(user) {
+  store.set(KEYS.user, JSON.stringify(user));
+}
+
+function saveTokens(answer) {
+  store.set(KEYS.access, answer.access_token);
+  if (answer.refresh_token) store.set(KEYS.refresh, answer.refresh_token);
+  if (answer.expires_in) store.set(KEYS.expiresAt, String(Date.now() + answer.expires_in * 1000));
+  if (answer.user) saveUser(answer.user);
+}
+
+export function clearSession() {
+  Object.values(KEYS).forEach(store.del);
+  // Cached /me and /map belong to the user who just left.
+  if (typeof caches !== 'undefined') caches.delete(API_CACHE).catch(() => {});
+}
+
+let sessionExpiredHandler = () => {};
+/** Called when the server no longer accepts this session (refresh refused). */
+export function onSessionExpired(handler) {
+  sessionExpiredHandler = handler;
+}
+
+async function send(method, path, body, token) {
+  const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage() };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  try {
+    return await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, t(navigator.onLine === false ? 'error.offline' : 'error.network'));
+  }
+}
+
+async function read(response) {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (response.ok) return data;
+  const detail =
+    data && typeof data.detail === 'string' && data.detail
+      ? data.detail
+      : t('error.http', { status: response.status });
+  const retryAfter = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+  throw new ApiError(
+    response.status,
+    detail,
+    data ? data.extra ?? null : null,
+    Number.isFinite(retryAfter) ? retryAfter : null,
+  );
+}
+
+let refreshing = null;
+
+/** Rotates the token pair. Resolves true, false (refused) or throws ApiError(0) when offline. */
+function refreshTokens() {
+  if (!refreshing) {
+    const refreshToken = store.get(KEYS.refresh);
+    refreshing = (async () => {
+      if (!refreshToken) return false;
+      const response = await send('POST', '/api/v1/auth/refresh', { refresh_token: refreshToken });
+      if (response.ok) {
+        saveTokens(await response.json());
+        return true;
+      }
+      // A 5xx says nothing about the token: keep the session for a later try.
+      if (response.status >= 500) await read(response);
+      return false;
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+/**
+ * One API call. `auth: true` sends the access token and, on 401, refreshes
+ * once and retries; if the server refuses the refresh the session ends.
+ */
+export async function api(method, path, { body, auth = true } = {}) {
+  let response = await send(method, path, body, auth ? store.get(KEYS.access) : null);
+  if (response.status === 401 && auth) {
+    if (await refreshTokens()) {
+      response = await send(method, path, body, store.get(KEYS.access));
+    }
+    if (response.status === 401) {
+      clearSession();
+      sessionExpiredHandler();
+      throw new ApiError(401, t('error.session_expired'));
+    }
+  }
+  return read(response);
+}
+
+export async function login(phone, password) {
+  const answer = await api('POST', '/api/v1/auth/login', { body: { phone, password }, auth: false });
+  saveTokens(answer);
+  return answer.user;
+}
+
+export async function logout() {
+  const refreshToken = store.get(KEYS.refresh);
+  let accessToken = store.get(KEYS.access);
+  // The device forgets the session at once; the server is told afterwards
+  // with the tokens held here, so a quick new log-in is never wiped out.
+  clearSession();
+  if (!refreshToken) return;
+  const body = { refresh_token: refreshToken };
+  try {
+    const response = await send('POST', '/api/v1/auth/logout', body, accessToken);
+    if (response.status === 401) {
+      // Access token expired: trade the refresh token for a pair that can revoke itself.
+      const renewed = await send('POST', '/api/v1/auth/refresh', body);
+      if (!renewed.ok) return;
+      const pair = await renewed.json();
+      accessToken = pair.access_token;
+      await send('POST', '/api/v1/auth/logout', { refresh_token: pair.refresh_token }, accessToken);
+    }
+  } catch {
+    /* offline: the refresh token will lapse on its own */
+  }
+}
+
+export const getMe = () => api('GET', '/api/v1/me');
+export const saveLocale = (locale) => api('PATCH', '/api/v1/me', { body: { locale } });
+export const getMap = () => api('GET', '/api/v1/map');
+export const getConfig = () => api('GET', '/api/v1/config', { auth: false });
+export const locate = (lon, lat) =>
+  api('GET', `/api/v1/locate?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`, { auth: false });

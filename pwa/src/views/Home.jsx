@@ -1,0 +1,72 @@
+import { t } from '../i18n/index.js';
+
+const KNOWN_ROLES = [
+  'resident',
+  'volunteer',
+  'grid_worker',
+  'community_staff',
+  'community_admin',
+  'subdistrict_admin',
+  'system_admin',
+];
+
+function roleName(role) {
+  return KNOWN_ROLES.includes(role) ? t(`role.${role}`) : t('role.other', { role });
+}
+
+function scopeName(assignment) {
+  if (assignment.scope_name) return assignment.scope_name;
+  if (assignment.scope_code) return assignment.scope_code;
+  return assignment.role === 'system_admin' ? t('scope.all') : '';
+}
+
+export function Home({ user, onLogout }) {
+  const roles = user.roles || [];
+  return (
+    <section class="page home" aria-labelledby="home-title">
+      <div class="home__profile card">
+        <h1 id="home-title">{t('home.greeting', { name: user.name })}</h1>
+        {user.phone_masked && <p class="muted">{t('home.phone', { phone: user.phone_masked })}</p>}
+        <a class="btn btn--primary btn--block btn--big" href="#/map" data-testid="open-map">
+          <svg class="btn__icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+            <path d="M9 4 3 6.5v13.5l6-2.5 6 2.5 6-2.5V4l-6 2.5L9 4Zm0 2.2 6 2.5v11.1l-6-2.5V6.2Z" fill="currentColor" />
+          </svg>
+          <span>
+            <span class="btn__title">{t('home.open_map')}</span>
+            <span class="btn__hint">{t('home.open_map_hint')}</span>
+          </span>
+        </a>
+      </div>
+      <div class="home__roles">
+        <h2>{t('home.roles')}</h2>
+        {roles.length === 0 && <p class="card muted">{t('home.no_roles')}</p>}
+        <ul class="roles">
+          {roles.map((assignment) => {
+            const scope = scopeName(assignment);
+            return (
+              <li
+                key={`${assignment.role}:${assignment.scope_code || ''}`}
+                class={`card role role--${assignment.scope_level || 'all'}`}
+                data-testid="role-card"
+                data-role={assignment.role}
+              >
+                <span class="role__name">{roleName(assignment.role)}</span>
+                {scope && (
+                  <>
+                    <span class="role__sep" aria-hidden="true">
+                      {' · '}
+                    </span>
+                    <span class="role__scope">{scope}</span>
+                  </>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+        <button type="button" class="btn btn--ghost btn--block home__logout" data-testid="logout" onClick={onLogout}>
+          {t('logout')}
+        </button>
+      </div>
+    </section>
+  );
+}

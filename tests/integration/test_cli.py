@@ -1,0 +1,54 @@
+"""The operator's CLI on a fresh embedded database: migrate, demo (twice), check, export, import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.integration.test_grid_maps import broken_file, demo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+           "LINLI_VAR_DIR": str(tmp_path), "LINLI_LOCALE": "en", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, check=False, timeout=300)
+
+
+def test_cli_from_an_empty_database(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    first = run(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "9 demo account(s) created" in first.stderr.replace("\n", "")
+    second = run(tmp_path, "demo")  # idempotent: updates in place, creates nothing
+    assert second.returncode == 0, second.stderr
+    text = second.stderr.replace("\n", "")
+    assert "0 demo account(s) created" in text and "'grid': 60" in text
+
+    doc, _ = broken_file()
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    check = run(tmp_path, "import-map", "--check", str(bad))
+    assert check.returncode == 1
+    assert "overlaps" in check.stderr and "invalid geometry" in check.stderr
+    refused = run(tmp_path, "import-map", str(bad))
+    assert refused.returncode == 1 and "nothing was imported" in refused.stderr
+
+    out = tmp_path / "export.geojson"
+    export = run(tmp_path, "export-map", str(out))
+    assert export.returncode == 0, export.stderr
+    assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == len(demo()["features"])
+    again = run(tmp_path, "import-map", str(out))
+    assert again.returncode == 0, again.stderr
+
+    made = run(tmp_path, "create-user", "--phone", "13600000001", "--name", "新网格员", "--password",
+               "a-long-password", "--role", f"grid_worker:{demo()['features'][8]['properties']['code']}")
+    assert made.returncode == 0, made.stderr
+    wrong = run(tmp_path, "create-user", "--phone", "13600000002", "--name", "x", "--password",
+                "a-long-password", "--role", "grid_worker:999")
+    assert wrong.returncode == 1 and "No grid has code 999" in wrong.stderr
