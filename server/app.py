@@ -119,7 +119,9 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 def _pwa_cache_headers(response: Any) -> Any:
     path = str(getattr(response, "file_path", ""))
     immutable = "/assets/" in path
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if immutable else "no-cache"
+    )
     return response
 
 

@@ -75,7 +75,7 @@ class Settings:
     tile_attribution: str | None = None
     default_center: tuple[float, float] = (115.035, 35.765)
     default_zoom: int = 14
-    demo_password: str = "linli-demo-2026"
+    demo_password: str = "linli-demo-2026"  # noqa: S105 - the published demo password
     log_sql: bool = False
 
     @property

@@ -7,6 +7,7 @@ default ``linli-demo-2026``) and are listed in the README.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,60 +32,63 @@ class DemoAccount:
     phone: str
     name: str
     role: Role
-    # Where the role is bound: ("community", "登月社区"), ("grid", ("登月社区", 1)), …
-    where: tuple[str, object] | None
+    # Where the role is bound (or, for a resident, where they live):
+    # "sub_district" → the first sub-district; "community" → `community`;
+    # "grid"/"home" → the first grid of `community`.
+    bound: str | None = None
+    community: str | None = None
     title: str | None = None
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("13800000001", "张建国", Role.system_admin, None),
-    DemoAccount("13800000002", "李卫东", Role.subdistrict_admin, ("sub_district", 0)),
-    DemoAccount("13800000003", "王秀英", Role.community_admin, ("community", "登月社区")),
-    DemoAccount(
-        "13800000004", "刘芳", Role.community_staff, ("community", "登月社区"), "窗口受理员"
-    ),
-    DemoAccount("13800000005", "陈志强", Role.grid_worker, ("grid", ("登月社区", 0))),
-    DemoAccount("13800000006", "赵丽", Role.volunteer, ("community", "登月社区"), "理发师"),
-    DemoAccount("13800000007", "孙桂兰", Role.resident, ("home", ("登月社区", 0))),
-    DemoAccount("13800000008", "周海燕", Role.grid_worker, ("grid", ("玉兰花园社区", 0))),
-    DemoAccount("13800000009", "吴国华", Role.community_admin, ("community", "玉兰花园社区")),
+    DemoAccount("13800000001", "张建国", Role.system_admin),
+    DemoAccount("13800000002", "李卫东", Role.subdistrict_admin, "sub_district"),
+    DemoAccount("13800000003", "王秀英", Role.community_admin, "community", "登月社区"),
+    DemoAccount("13800000004", "刘芳", Role.community_staff, "community", "登月社区", "窗口受理员"),
+    DemoAccount("13800000005", "陈志强", Role.grid_worker, "grid", "登月社区"),
+    DemoAccount("13800000006", "赵丽", Role.volunteer, "community", "登月社区", "理发师"),
+    DemoAccount("13800000007", "孙桂兰", Role.resident, "home", "登月社区"),
+    DemoAccount("13800000008", "周海燕", Role.grid_worker, "grid", "玉兰花园社区"),
+    DemoAccount("13800000009", "吴国华", Role.community_admin, "community", "玉兰花园社区"),
 )
 
 
-async def _grid_of(session: AsyncSession, community_name: str, index: int) -> Grid:
+async def _first_grid_of(session: AsyncSession, community_name: str) -> Grid:
     community = await session.scalar(select(Community).where(Community.name == community_name))
     if community is None:
         raise LookupError(f"demo map has no community named {community_name}")
-    grids = (
-        await session.scalars(
-            select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)
-        )
-    ).all()
-    return grids[index]
+    grid = await session.scalar(
+        select(Grid).where(Grid.community_id == community.id).order_by(Grid.code).limit(1)
+    )
+    if grid is None:
+        raise LookupError(f"demo community {community_name} has no grid")
+    return grid
 
 
 async def _grant_and_home(
     session: AsyncSession, account: DemoAccount
 ) -> tuple[RoleGrant, str | None]:
-    if account.where is None:
-        return RoleGrant(role=account.role, title=account.title), None
-    level, key = account.where
-    if level == "sub_district":
-        sds = (await session.scalars(select(SubDistrict).order_by(SubDistrict.code))).all()
-        return RoleGrant(
-            role=account.role, scope_code=sds[int(key)].code, title=account.title
-        ), None  # type: ignore[call-overload]
-    if level == "community":
-        code = await session.scalar(select(Community.code).where(Community.name == key))
-        return RoleGrant(role=account.role, scope_code=code, title=account.title), None
-    community_name, index = key  # type: ignore[misc]
-    grid = await _grid_of(session, community_name, index)
-    if level == "grid":
-        return RoleGrant(role=account.role, scope_code=grid.code, title=account.title), None
-    building = await session.scalar(
-        select(Building.code).where(Building.grid_id == grid.id).order_by(Building.code).limit(1)
-    )
-    return RoleGrant(role=account.role, title=account.title), building
+    """The role grant of a demo account and, for a resident, the code of their building."""
+    code: str | None = None
+    home: str | None = None
+    if account.bound == "sub_district":
+        code = await session.scalar(select(SubDistrict.code).order_by(SubDistrict.code).limit(1))
+    elif account.bound == "community":
+        code = await session.scalar(
+            select(Community.code).where(Community.name == account.community)
+        )
+    elif account.bound in ("grid", "home"):
+        grid = await _first_grid_of(session, account.community or "")
+        if account.bound == "grid":
+            code = grid.code
+        else:
+            home = await session.scalar(
+                select(Building.code)
+                .where(Building.grid_id == grid.id)
+                .order_by(Building.code)
+                .limit(1)
+            )
+    return RoleGrant(role=account.role, scope_code=code, title=account.title), home
 
 
 async def load_demo(
@@ -94,7 +98,7 @@ async def load_demo(
     progress: Progress | None = None,
 ) -> tuple[ImportResult, int]:
     """Import the demo map and create missing demo accounts; returns (map result, accounts created)."""
-    doc = json.loads(map_path.read_text(encoding="utf-8"))
+    doc = json.loads(await asyncio.to_thread(map_path.read_text, encoding="utf-8"))
     result = await import_grid_map(
         session,
         doc,

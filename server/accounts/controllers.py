@@ -18,6 +18,7 @@ from server.accounts.schemas import (
 )
 from server.accounts.services import RESIDENT_REGISTRARS, AccountService, CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
+from server.lib.errors import error_responses
 from server.lib.guards import requires_role
 
 __all__ = ["AccountController"]
@@ -30,11 +31,11 @@ class AccountController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @get("/me", summary="The logged-in user and their roles")
+    @get("/me", summary="The logged-in user and their roles", responses=error_responses(401))
     async def me(self, request: Req, db_session: DbSession, lang: Locale) -> UserView:
         return await AccountService(db_session, lang).me(request.user)
 
-    @patch("/me", summary="Change my settings (language)")
+    @patch("/me", summary="Change my settings (language)", responses=error_responses(401, 413))
     async def update_me(
         self, request: Req, data: JSONBody[MeUpdate], db_session: DbSession, lang: Locale
     ) -> UserView:
@@ -44,6 +45,7 @@ class AccountController(Controller):
         "/users",
         guards=[requires_role(*RESIDENT_REGISTRARS)],
         summary="People in my scope (phones masked)",
+        responses=error_responses(401, 403),
     )
     async def list_users(
         self,
@@ -59,7 +61,10 @@ class AccountController(Controller):
         )
 
     @post(
-        "/users", guards=[requires_role(*RESIDENT_REGISTRARS)], summary="Create a person with roles"
+        "/users",
+        guards=[requires_role(*RESIDENT_REGISTRARS)],
+        summary="Create a person with roles",
+        responses=error_responses(401, 403, 409, 413),
     )
     async def create_user(
         self, request: Req, data: JSONBody[UserCreate], db_session: DbSession, lang: Locale
@@ -68,7 +73,11 @@ class AccountController(Controller):
             request.user, data, client_ip(request)
         )
 
-    @get("/users/{user_id:int}", summary="One person in my scope")
+    @get(
+        "/users/{user_id:int}",
+        summary="One person in my scope",
+        responses=error_responses(401, 404),
+    )
     async def get_user(
         self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale
     ) -> UserDetail:
@@ -78,6 +87,7 @@ class AccountController(Controller):
         "/users/{user_id:int}/reveal-phone",
         status_code=200,
         summary="Show a person's full phone number (written to the audit log)",
+        responses=error_responses(401, 404),
     )
     async def reveal_phone(
         self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin
 
-__all__ = ["Role", "RoleAssignment", "STAFF_ROLES", "SCOPE_LEVEL_OF_ROLE", "User"]
+__all__ = ["SCOPE_LEVEL_OF_ROLE", "STAFF_ROLES", "Role", "RoleAssignment", "User"]
 
 
 class Role(enum.StrEnum):

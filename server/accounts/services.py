@@ -149,7 +149,7 @@ class AccountService:
                     role=Role(a.role),
                     scope_level=level,  # type: ignore[arg-type]
                     scope_code=a.scope_code or None,
-                    scope_name=names.get((level, unit)) if level else None,
+                    scope_name=names.get((level, unit)) if level and unit is not None else None,
                     title=a.title,
                 )
             )

@@ -9,9 +9,10 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
-from server.lib.deps import DbSession
 from server.accounts.services import ADMIN_ROLES, CurrentUser
 from server.audit.services import AuditService
+from server.lib.deps import DbSession
+from server.lib.errors import error_responses
 from server.lib.guards import requires_role
 
 __all__ = ["AuditController", "AuditView"]
@@ -32,7 +33,10 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get(
-        "/", guards=[requires_role(*ADMIN_ROLES)], summary="Audit entries in the area I administer"
+        "/",
+        guards=[requires_role(*ADMIN_ROLES)],
+        summary="Audit entries in the area I administer",
+        responses=error_responses(401, 403),
     )
     async def list_entries(
         self,

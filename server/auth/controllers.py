@@ -9,7 +9,6 @@ from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.security.jwt import Token
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import CurrentUser
@@ -17,6 +16,7 @@ from server.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, Tok
 from server.auth.security import PUBLIC
 from server.auth.services import AuthService
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
+from server.lib.errors import error_responses
 
 __all__ = ["AuthController"]
 
@@ -35,6 +35,7 @@ class AuthController(Controller):
         security=NO_AUTH,
         status_code=200,
         summary="Log in with phone number and password",
+        responses=error_responses(401, 413, 423, 429),
     )
     async def login(
         self,
@@ -54,13 +55,19 @@ class AuthController(Controller):
         security=NO_AUTH,
         status_code=200,
         summary="Exchange a refresh token for new tokens",
+        responses=error_responses(401, 413),
     )
     async def refresh(
         self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State, lang: Locale
     ) -> TokenPair:
         return await _service(db_session, state, lang).refresh(data.refresh_token)
 
-    @post("/logout", status_code=204, summary="Revoke this session's tokens")
+    @post(
+        "/logout",
+        status_code=204,
+        summary="Revoke this session's tokens",
+        responses=error_responses(401, 413),
+    )
     async def logout(
         self,
         request: Request[CurrentUser, Token, Any],
@@ -74,5 +81,8 @@ class AuthController(Controller):
             token.exp if isinstance(token.exp, datetime) else datetime.fromtimestamp(token.exp, UTC)
         )
         await _service(db_session, state, lang).logout(
-            request.user.id, token.jti, expires, data.refresh_token if data else None
+            request.user.id,
+            token.jti if isinstance(token.jti, str) else None,
+            expires,
+            data.refresh_token if data else None,
         )

@@ -29,4 +29,4 @@ class TokenPair(msgspec.Struct, frozen=True):
     refresh_token: str
     expires_in: int
     user: UserView
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret

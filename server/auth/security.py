@@ -30,7 +30,9 @@ async def _retrieve_user(
 
 async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     async with connection.app.state.sessionmaker() as session:
-        return await AuthService.is_revoked(session, token.jti)
+        return await AuthService.is_revoked(
+            session, token.jti if isinstance(token.jti, str) else None
+        )
 
 
 def make_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:

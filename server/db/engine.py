@@ -83,7 +83,8 @@ def _loadable_sqlite_module() -> types.ModuleType:
         raise SpatialiteUnavailable(
             "this Python's sqlite3 cannot load extensions and sqlean-py is not installed"
         ) from exc
-    return sqlean
+    module: types.ModuleType = sqlean
+    return module
 
 
 def _aiosqlite_facade(driver: types.ModuleType) -> types.SimpleNamespace:

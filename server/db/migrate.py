@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from geoalchemy2 import alembic_helpers
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from geoalchemy2 import alembic_helpers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["alembic_config", "diff_models_and_database", "include_object", "upgrade"]
@@ -28,7 +28,11 @@ def include_object(
         name in _FOREIGN_TABLES or (name or "").startswith(("idx_", "sqlite_"))
     ):
         return False
-    return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
+    return bool(
+        alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+            obj, name, obj_type, reflected, compare_to
+        )
+    )
 
 
 def alembic_config(database_url: str | None = None) -> Config:

@@ -12,7 +12,7 @@ import re
 
 from server.lib.i18n import N_
 
-__all__ = ["LEVEL_DEPTH", "code_length", "check_code"]
+__all__ = ["LEVEL_DEPTH", "check_code", "code_length"]
 
 LEVEL_DEPTH = {"sub_district": 2, "community": 3, "grid": 4}
 _SUFFIX = {"building": "B", "storefront": "S"}

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.models import Role
@@ -49,6 +50,7 @@ class GridController(Controller):
         opt=PUBLIC,
         security=NO_AUTH,
         summary="The grid chain of a building",
+        responses=error_responses(404),
     )
     async def locate_building(
         self,
@@ -58,7 +60,11 @@ class GridController(Controller):
     ) -> GridChain:
         return await GridService(db_session, lang).locate_building(code)
 
-    @get("/map", summary="GeoJSON of the areas and buildings I may see")
+    @get(
+        "/map",
+        summary="GeoJSON of the areas and buildings I may see",
+        responses=error_responses(401),
+    )
     async def map(
         self,
         request: Req,
@@ -68,7 +74,11 @@ class GridController(Controller):
     ) -> dict[str, Any]:
         return await GridService(db_session, lang).map(request.user, with_buildings=buildings)
 
-    @get("/areas", summary="Sub-districts, communities or grids in my scope, with counts")
+    @get(
+        "/areas",
+        summary="Sub-districts, communities or grids in my scope, with counts",
+        responses=error_responses(401),
+    )
     async def areas(
         self,
         request: Req,
@@ -84,6 +94,12 @@ class GridController(Controller):
         status_code=200,
         request_max_body_size=64 * 1024 * 1024,
         summary="Import a grid map (GeoJSON); all or nothing, problems reported per feature",
+        responses={
+            **error_responses(401, 403, 413),
+            422: ResponseSpec(
+                ImportReport, description="The file has problems; nothing was imported"
+            ),
+        },
     )
     async def import_map(
         self,
@@ -124,6 +140,7 @@ class GridController(Controller):
         "/grid-maps/export",
         guards=[requires_role(Role.system_admin)],
         summary="Export the grid map (GeoJSON)",
+        responses=error_responses(401, 403),
     )
     async def export_map(self, db_session: DbSession) -> dict[str, Any]:
         return await export_grid_map(db_session)

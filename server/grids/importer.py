@@ -129,7 +129,7 @@ class _Known:
 
 def _in_range(geom: BaseGeometry) -> bool:
     minx, miny, maxx, maxy = geom.bounds
-    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    return bool(-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90)
 
 
 def _parse(doc: Any, segments: tuple[int, ...]) -> tuple[list[Feature], list[Problem]]:
@@ -273,9 +273,16 @@ def _check_tree(features: list[Feature], known: _Known, tolerance_m: float) -> l
                 if overlap.area <= 0 or overlap.buffer(-tol / 2).is_empty:
                     continue  # shared edges and slivers within the tolerance are fine
                 for mine, other in ((codes[i], codes[j]), (codes[j], codes[i])):
-                    f = in_file.get((level, mine))
-                    if f is not None:
-                        problems.append(Problem(f.index, f.code, N_("overlaps {other}"), {"other": other}))
+                    overlapping = in_file.get((level, mine))
+                    if overlapping is not None:
+                        problems.append(
+                            Problem(
+                                overlapping.index,
+                                overlapping.code,
+                                N_("overlaps {other}"),
+                                {"other": other},
+                            )
+                        )
     return sorted(problems, key=lambda p: p.index)
 
 
@@ -433,7 +440,9 @@ async def import_grid_map(
                 "code": f.code,
                 "name": f.name,
                 "name_i18n": _i18n(f.props),
-                "kind": GridKind(kind) if kind in GridKind.__members__ else GridKind.building_block,
+                "kind": GridKind(str(kind))
+                if kind in GridKind.__members__
+                else GridKind.building_block,
                 "community_id": cm_id,
                 "sub_district_id": sd_id,
                 "boundary": from_shape(_multi(f.geom), srid=4326),

@@ -67,7 +67,7 @@ class GridService:
 
     async def locate(self, lon: float, lat: float) -> GridChain:
         """The grid chain containing (lon, lat); NotFound when outside every grid."""
-        is_sqlite = self.session.bind.dialect.name == "sqlite"
+        is_sqlite = self.session.get_bind().dialect.name == "sqlite"
         query = _LOCATE_SPATIALITE if is_sqlite else _LOCATE_POSTGIS
         row = (await self.session.execute(query, {"lon": lon, "lat": lat})).first()
         if row is None:
@@ -184,83 +184,77 @@ class GridService:
 
     async def list_areas(self, scope: Scope, level: str) -> list[AreaSummary]:
         """Areas of one level in scope, with counts of what they hold."""
-        locale = self.locale
         if level == "sub_district":
-            rows = (
-                await self.session.execute(
-                    select(SubDistrict, func.count(Community.id))
-                    .outerjoin(Community, Community.sub_district_id == SubDistrict.id)
-                    .where(scope.clause(SubDistrict))
-                    .group_by(SubDistrict.id)
-                    .order_by(SubDistrict.code)
-                )
-            ).all()
-            party = await self._party("sub_district")
-            return [
-                AreaSummary(
-                    level=level,
-                    code=s.code,
-                    name=localised_name(s.name, s.name_i18n, locale),
-                    parent_code=None,
-                    party_org=party.get(s.id),
-                    children=n,
-                )
-                for s, n in rows
-            ]
+            return await self._sub_districts(scope)
         if level == "community":
-            sd_code = dict(
-                (await self.session.execute(select(SubDistrict.id, SubDistrict.code)))
-                .tuples()
-                .all()
-            )
-            rows = (
-                await self.session.execute(
-                    select(Community, func.count(Grid.id))
-                    .outerjoin(Grid, Grid.community_id == Community.id)
-                    .where(scope.clause(Community))
-                    .group_by(Community.id)
-                    .order_by(Community.code)
-                )
-            ).all()
-            party = await self._party("community")
-            return [
-                AreaSummary(
-                    level=level,
-                    code=c.code,
-                    name=localised_name(c.name, c.name_i18n, locale),
-                    parent_code=sd_code[c.sub_district_id],
-                    party_org=party.get(c.id),
-                    children=n,
-                )
-                for c, n in rows
-            ]
-        cm_code = dict(
-            (await self.session.execute(select(Community.id, Community.code))).all()
+            return await self._communities(scope)
+        return await self._grids(scope)
+
+    async def _sub_districts(self, scope: Scope) -> list[AreaSummary]:
+        rows = await self.session.execute(
+            select(SubDistrict, func.count(Community.id))
+            .outerjoin(Community, Community.sub_district_id == SubDistrict.id)
+            .where(scope.clause(SubDistrict))
+            .group_by(SubDistrict.id)
+            .order_by(SubDistrict.code)
         )
-        rows = (
-            await self.session.execute(
-                select(
-                    Grid, func.count(Building.id), func.coalesce(func.sum(Building.households), 0)
-                )
-                .outerjoin(Building, Building.grid_id == Grid.id)
-                .where(scope.clause(Grid))
-                .group_by(Grid.id)
-                .order_by(Grid.code)
+        party = await self._party("sub_district")
+        return [
+            AreaSummary(
+                level="sub_district",
+                code=s.code,
+                name=localised_name(s.name, s.name_i18n, self.locale),
+                parent_code=None,
+                party_org=party.get(s.id),
+                children=n,
             )
-        ).all()
+            for s, n in rows.all()
+        ]
+
+    async def _communities(self, scope: Scope) -> list[AreaSummary]:
+        sd_code = dict((await self.session.execute(select(SubDistrict.id, SubDistrict.code))).all())
+        rows = await self.session.execute(
+            select(Community, func.count(Grid.id))
+            .outerjoin(Grid, Grid.community_id == Community.id)
+            .where(scope.clause(Community))
+            .group_by(Community.id)
+            .order_by(Community.code)
+        )
+        party = await self._party("community")
+        return [
+            AreaSummary(
+                level="community",
+                code=c.code,
+                name=localised_name(c.name, c.name_i18n, self.locale),
+                parent_code=sd_code[c.sub_district_id],
+                party_org=party.get(c.id),
+                children=n,
+            )
+            for c, n in rows.all()
+        ]
+
+    async def _grids(self, scope: Scope) -> list[AreaSummary]:
+        cm_code = dict((await self.session.execute(select(Community.id, Community.code))).all())
+        rows = await self.session.execute(
+            select(Grid, func.count(Building.id), func.coalesce(func.sum(Building.households), 0))
+            .outerjoin(Building, Building.grid_id == Grid.id)
+            .where(scope.clause(Grid))
+            .group_by(Grid.id)
+            .order_by(Grid.code)
+        )
         party = await self._party("grid")
         return [
             AreaSummary(
-                level=level,
+                level="grid",
                 code=g.code,
-                name=localised_name(g.name, g.name_i18n, locale),
+                name=localised_name(g.name, g.name_i18n, self.locale),
                 parent_code=cm_code[g.community_id],
                 party_org=party.get(g.id),
                 kind=g.kind.value,
                 buildings=n,
                 households=int(h),
             )
-            for g, n, h in rows
+            for g, n, h in rows.all()
         ]
 
     async def _party(self, level: str) -> dict[int, str]:
@@ -272,4 +266,4 @@ class GridService:
         rows = await self.session.execute(
             select(column, PartyOrg.name).where(PartyOrg.level == level)
         )
-        return {unit: name for unit, name in rows.all()}
+        return {unit: name for unit, name in rows.all() if unit is not None}

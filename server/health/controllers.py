@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get
@@ -35,7 +36,8 @@ class Health(msgspec.Struct, frozen=True):
 class ClientConfig(msgspec.Struct, frozen=True):
     tile_url: str | None
     tile_attribution: str | None
-    default_center: tuple[float, float]
+    # [longitude, latitude]
+    default_center: Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)]
     default_zoom: int
 
 
@@ -87,6 +89,6 @@ class HealthController(Controller):
         return ClientConfig(
             tile_url=s.tile_url,
             tile_attribution=s.tile_attribution,
-            default_center=s.default_center,
+            default_center=list(s.default_center),
             default_zoom=s.default_zoom,
         )

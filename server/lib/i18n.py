@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -56,6 +56,8 @@ def normalise(tag: str) -> str | None:
     if parts[0] != "zh":
         return None
     rest = set(parts[1:])
+    if "hans" in rest:  # an explicit script beats the region
+        return "zh_Hans"
     if "hant" in rest or rest & _TRADITIONAL_REGIONS:
         return "zh_Hant"
     return "zh_Hans"
@@ -63,8 +65,8 @@ def normalise(tag: str) -> str | None:
 
 def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
     """The locale to answer in: the user's setting first, then Accept-Language by q order."""
-    if preferred in LOCALES:
-        return preferred  # type: ignore[return-value]
+    if preferred is not None and preferred in LOCALES:
+        return preferred
     if not accept_language:
         return DEFAULT_LOCALE
     weighted: list[tuple[float, int, str]] = []

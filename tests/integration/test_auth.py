@@ -11,7 +11,13 @@ from sqlalchemy import select, update
 from server.app import create_app
 from server.auth.models import LoginThrottle, RefreshToken
 from server.db.base import utcnow
-from tests.conftest import DEMO_PASSWORD, DENGYUE_GRID_WORKER, DENGYUE_RESIDENT, YULAN_ADMIN, Backend
+from tests.conftest import (
+    DEMO_PASSWORD,
+    DENGYUE_GRID_WORKER,
+    DENGYUE_RESIDENT,
+    YULAN_ADMIN,
+    Backend,
+)
 
 
 async def login(client, phone: str, password: str = DEMO_PASSWORD):
@@ -48,10 +54,14 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_family(client) -> Non
     second = r.json()
     assert second["refresh_token"] != first["refresh_token"]
     # The old token again: theft suspected, so the new one dies too.
-    reused = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    reused = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
     assert reused.status_code == 401
     assert reused.json()["code"] == "refresh_reused"
-    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    after = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
     assert after.status_code == 401
 
 
@@ -59,7 +69,9 @@ async def test_logout_revokes_access_and_refresh_tokens(client) -> None:
     tokens = (await login(client, YULAN_ADMIN)).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await client.get("/api/v1/me", headers=auth)).status_code == 200
-    out = await client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}, headers=auth)
+    out = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}, headers=auth
+    )
     assert out.status_code == 204
     assert (await client.get("/api/v1/me", headers=auth)).status_code == 401
     r = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
@@ -79,11 +91,17 @@ async def test_garbage_and_tampered_tokens_are_401(client) -> None:
 async def _age_failures(backend: Backend) -> None:
     """Pretend the last failure was long ago, so the slow-down delay has passed."""
     async with backend.sessionmaker().begin() as session:
-        await session.execute(update(LoginThrottle).values(last_failure_at=utcnow() - timedelta(minutes=5)))
+        await session.execute(
+            update(LoginThrottle).values(last_failure_at=utcnow() - timedelta(minutes=5))
+        )
 
 
-async def test_failed_logins_are_slowed_then_locked_per_account_and_address(backend: Backend) -> None:
-    settings = dataclasses.replace(backend.settings, login_slow_after=2, login_lock_after=4, login_lock_minutes=15)
+async def test_failed_logins_are_slowed_then_locked_per_account_and_address(
+    backend: Backend,
+) -> None:
+    settings = dataclasses.replace(
+        backend.settings, login_slow_after=2, login_lock_after=4, login_lock_minutes=15
+    )
     app = create_app(settings)
     async with backend.sessionmaker().begin() as session:
         await session.execute(LoginThrottle.__table__.delete())

@@ -12,33 +12,63 @@ from server.lib.kvstore import KVEntry
 from tests.conftest import DENGYUE_ADMIN, Backend
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b"{not json", "application/json"),
-    (b"[1, 2]", "application/json"),
-    (b'{"phone": 13800000001, "password": "x"}', "application/json"),
-    (b'{"phone": "13800000001"}', "application/json"),
-    (b'{"phone": "13800000001", "password": "x", "admin": true}', "application/json"),
-    (b'{"phone": "' + b"1" * 5000 + b'", "password": "x"}', "application/json"),
-    (b"phone=1", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"phone": 13800000001, "password": "x"}', "application/json"),
+        (b'{"phone": "13800000001"}', "application/json"),
+        (b'{"phone": "13800000001", "password": "x", "admin": true}', "application/json"),
+        (b'{"phone": "' + b"1" * 5000 + b'", "password": "x"}', "application/json"),
+        (b"phone=1", "application/x-www-form-urlencoded"),
+    ],
+)
 async def test_malformed_login_bodies(client, body: bytes, content_type: str) -> None:
-    r = await client.post("/api/v1/auth/login", content=body, headers={"Content-Type": content_type})
+    r = await client.post(
+        "/api/v1/auth/login", content=body, headers={"Content-Type": content_type}
+    )
     assert 400 <= r.status_code < 500, r.text
     assert r.json()["detail"]
 
 
 async def test_unknown_fields_and_wrong_types_name_the_field(client, tokens) -> None:
     headers = await tokens.get(client, DENGYUE_ADMIN)
-    r = await client.post("/api/v1/users", json={"phone": "13700009999", "name": "x", "password": "long-enough",
-                                                  "roles": [{"role": "grid_worker"}], "age": 3}, headers=headers)
+    r = await client.post(
+        "/api/v1/users",
+        json={
+            "phone": "13700009999",
+            "name": "x",
+            "password": "long-enough",
+            "roles": [{"role": "grid_worker"}],
+            "age": 3,
+        },
+        headers=headers,
+    )
     assert r.status_code == 400
     assert r.json()["detail"] == "请求数据有误"  # the user's own setting (zh_Hans)
     assert "age" in str(r.json()["extra"])
-    r = await client.post("/api/v1/users", json={"phone": "12345", "name": "x", "password": "long-enough",
-                                                  "roles": [{"role": "grid_worker"}]}, headers=headers)
+    r = await client.post(
+        "/api/v1/users",
+        json={
+            "phone": "12345",
+            "name": "x",
+            "password": "long-enough",
+            "roles": [{"role": "grid_worker"}],
+        },
+        headers=headers,
+    )
     assert r.status_code == 400 and "phone" in str(r.json()["extra"])
-    r = await client.post("/api/v1/users", json={"phone": "13700009999", "name": "x", "password": "long-enough",
-                                                  "roles": [{"role": "emperor"}]}, headers=headers)
+    r = await client.post(
+        "/api/v1/users",
+        json={
+            "phone": "13700009999",
+            "name": "x",
+            "password": "long-enough",
+            "roles": [{"role": "emperor"}],
+        },
+        headers=headers,
+    )
     assert r.status_code == 400 and "role" in str(r.json()["extra"])
     r = await client.patch("/api/v1/me", json={"locale": "fr"}, headers=headers)
     assert r.status_code == 400
@@ -46,7 +76,9 @@ async def test_unknown_fields_and_wrong_types_name_the_field(client, tokens) -> 
 
 async def test_oversize_body_is_413(client) -> None:
     big = b'{"phone": "1", "password": "' + b"x" * (3 * 1024 * 1024) + b'"}'
-    r = await client.post("/api/v1/auth/login", content=big, headers={"Content-Type": "application/json"})
+    r = await client.post(
+        "/api/v1/auth/login", content=big, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 413
     assert r.json()["detail"] == "提交的内容太大"
 
@@ -62,9 +94,13 @@ async def test_unknown_routes_and_methods(client) -> None:
 
 async def test_user_locale_setting_overrides_accept_language(client, tokens) -> None:
     headers = await tokens.get(client, DENGYUE_ADMIN)
-    r = await client.patch("/api/v1/me", json={"locale": "zh_Hant"}, headers={**headers, "Accept-Language": "en"})
+    r = await client.patch(
+        "/api/v1/me", json={"locale": "zh_Hant"}, headers={**headers, "Accept-Language": "en"}
+    )
     assert r.status_code == 200 and r.json()["locale"] == "zh_Hant"
-    denied = await client.get("/api/v1/grid-maps/export", headers={**headers, "Accept-Language": "en"})
+    denied = await client.get(
+        "/api/v1/grid-maps/export", headers={**headers, "Accept-Language": "en"}
+    )
     assert denied.json()["detail"] == "您的角色無權進行此操作"
     await client.patch("/api/v1/me", json={"locale": "zh_Hans"}, headers=headers)
 

@@ -14,10 +14,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
-           "LINLI_VAR_DIR": str(tmp_path), "LINLI_LOCALE": "en", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, check=False, timeout=300)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        "LINLI_VAR_DIR": str(tmp_path),
+        "LINLI_LOCALE": "en",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
+    )
 
 
 def test_cli_from_an_empty_database(tmp_path: Path) -> None:
@@ -46,9 +58,29 @@ def test_cli_from_an_empty_database(tmp_path: Path) -> None:
     again = run(tmp_path, "import-map", str(out))
     assert again.returncode == 0, again.stderr
 
-    made = run(tmp_path, "create-user", "--phone", "13600000001", "--name", "新网格员", "--password",
-               "a-long-password", "--role", f"grid_worker:{demo()['features'][8]['properties']['code']}")
+    made = run(
+        tmp_path,
+        "create-user",
+        "--phone",
+        "13600000001",
+        "--name",
+        "新网格员",
+        "--password",
+        "a-long-password",
+        "--role",
+        f"grid_worker:{demo()['features'][8]['properties']['code']}",
+    )
     assert made.returncode == 0, made.stderr
-    wrong = run(tmp_path, "create-user", "--phone", "13600000002", "--name", "x", "--password",
-                "a-long-password", "--role", "grid_worker:999")
+    wrong = run(
+        tmp_path,
+        "create-user",
+        "--phone",
+        "13600000002",
+        "--name",
+        "x",
+        "--password",
+        "a-long-password",
+        "--role",
+        "grid_worker:999",
+    )
     assert wrong.returncode == 1 and "No grid has code 999" in wrong.stderr

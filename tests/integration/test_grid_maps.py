@@ -27,8 +27,10 @@ def feature(doc: dict[str, Any], level: str, n: int = 0) -> dict[str, Any]:
 
 async def counts(backend: Backend) -> dict[str, int]:
     async with backend.sessionmaker()() as session:
-        return {m.__tablename__: int(await session.scalar(select(func.count()).select_from(m)))
-                for m in (SubDistrict, Community, Grid, Building, Storefront, PartyOrg)}
+        return {
+            m.__tablename__: int(await session.scalar(select(func.count()).select_from(m)))
+            for m in (SubDistrict, Community, Grid, Building, Storefront, PartyOrg)
+        }
 
 
 async def post_map(client, tokens, doc: dict[str, Any], lang: str = "zh-CN"):
@@ -36,10 +38,18 @@ async def post_map(client, tokens, doc: dict[str, Any], lang: str = "zh-CN"):
     return await client.post("/api/v1/grid-maps", json=doc, headers=headers)
 
 
-async def test_reimport_updates_in_place_and_duplicates_nothing(client, tokens, backend: Backend) -> None:
+async def test_reimport_updates_in_place_and_duplicates_nothing(
+    client, tokens, backend: Backend
+) -> None:
     before = await counts(backend)
-    assert before == {"sub_districts": 2, "communities": 6, "grids": 60, "buildings": 600,
-                      "storefronts": before["storefronts"], "party_orgs": 68}
+    assert before == {
+        "sub_districts": 2,
+        "communities": 6,
+        "grids": 60,
+        "buildings": 600,
+        "storefronts": before["storefronts"],
+        "party_orgs": 68,
+    }
     doc = demo()
     feature(doc, "grid", 3)["properties"]["name"] = "登月社区第4网格(改名)"
     r = await post_map(client, tokens, doc)
@@ -48,7 +58,9 @@ async def test_reimport_updates_in_place_and_duplicates_nothing(client, tokens, 
     assert report["ok"] is True
     assert report["created"]["grid"] == 0 and report["updated"]["grid"] == 60
     assert await counts(backend) == before
-    exported = (await client.get("/api/v1/grid-maps/export", headers=await tokens.get(client, SYSTEM_ADMIN))).json()
+    exported = (
+        await client.get("/api/v1/grid-maps/export", headers=await tokens.get(client, SYSTEM_ADMIN))
+    ).json()
     names = {f["properties"]["code"]: f["properties"]["name"] for f in exported["features"]}
     assert names[feature(doc, "grid", 3)["properties"]["code"]] == "登月社区第4网格(改名)"
     # Put the original name back for the other tests.
@@ -96,7 +108,9 @@ def broken_file() -> tuple[dict[str, Any], dict[int, str]]:
     g2 = grids[2]  # parent that exists nowhere
     g2["properties"]["parent"] = "410902001999"
     g2["properties"]["code"] = "410902001999001"
-    expected[idx[grids[2]["properties"]["code"]] if False else feats.index(g2)] = "上级 410902001999 不存在"
+    expected[idx[grids[2]["properties"]["code"]] if False else feats.index(g2)] = (
+        "上级 410902001999 不存在"
+    )
 
     g4 = grids[4]  # overlaps its sibling grids[5] by taking its whole shape
     g4["geometry"] = copy.deepcopy(grids[5]["geometry"])
@@ -114,7 +128,9 @@ def broken_file() -> tuple[dict[str, Any], dict[int, str]]:
     return doc, {**expected, g4_index: "重叠"}
 
 
-async def test_invalid_file_is_reported_per_feature_and_nothing_is_applied(client, tokens, backend: Backend) -> None:
+async def test_invalid_file_is_reported_per_feature_and_nothing_is_applied(
+    client, tokens, backend: Backend
+) -> None:
     before = await counts(backend)
     doc, expected = broken_file()
     # The file also renames a valid grid: that must not be applied either.
@@ -129,7 +145,11 @@ async def test_invalid_file_is_reported_per_feature_and_nothing_is_applied(clien
         by_index.setdefault(p["index"], []).append(p["reason"])
         assert p["code"]
     for index, fragment in expected.items():
-        assert any(fragment in reason for reason in by_index.get(index, [])), (index, fragment, by_index)
+        assert any(fragment in reason for reason in by_index.get(index, [])), (
+            index,
+            fragment,
+            by_index,
+        )
     assert await counts(backend) == before
     async with backend.sessionmaker()() as session:
         assert await session.scalar(select(Grid).where(Grid.name == "不应出现")) is None
@@ -142,13 +162,19 @@ async def test_invalid_file_is_reported_per_feature_and_nothing_is_applied(clien
         await client.patch("/api/v1/me", json={"locale": "zh_Hans"}, headers=admin)
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"type": "Feature"},
-    {"type": "FeatureCollection", "features": "nope"},
-    {"type": "FeatureCollection", "features": [1, "x", None]},
-    {"type": "FeatureCollection", "features": [{"properties": {"level": "grid", "code": "1", "name": "x"}}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"type": "Feature"},
+        {"type": "FeatureCollection", "features": "nope"},
+        {"type": "FeatureCollection", "features": [1, "x", None]},
+        {
+            "type": "FeatureCollection",
+            "features": [{"properties": {"level": "grid", "code": "1", "name": "x"}}],
+        },
+    ],
+)
 async def test_nonsense_files_are_refused_with_reasons(client, tokens, body) -> None:
     r = await post_map(client, tokens, body)
     assert r.status_code == 422

@@ -9,7 +9,9 @@ async def test_health_reports_app_and_database(client, backend: Backend) -> None
     body = r.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
-    assert body["database"]["engine"] == ("sqlite" if backend.name == "spatialite" else "postgresql")
+    assert body["database"]["engine"] == (
+        "sqlite" if backend.name == "spatialite" else "postgresql"
+    )
     assert body["database"]["spatial"]  # SpatiaLite / PostGIS version
     assert body["database"]["migration"] == "0001"
 

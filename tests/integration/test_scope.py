@@ -27,7 +27,9 @@ async def user_id(backend: Backend, phone: str) -> int:
 
 async def test_areas_are_limited_to_the_callers_scope(client, tokens) -> None:
     async def codes(phone: str, level: str) -> list[str]:
-        r = await client.get("/api/v1/areas", params={"level": level}, headers=await tokens.get(client, phone))
+        r = await client.get(
+            "/api/v1/areas", params={"level": level}, headers=await tokens.get(client, phone)
+        )
         assert r.status_code == 200, r.text
         return [a["code"] for a in r.json()]
 
@@ -45,12 +47,17 @@ async def test_areas_are_limited_to_the_callers_scope(client, tokens) -> None:
 
 
 async def test_area_listing_carries_party_organisations_and_counts(client, tokens) -> None:
-    r = await client.get("/api/v1/areas", params={"level": "grid"}, headers=await tokens.get(client, DENGYUE_ADMIN))
+    r = await client.get(
+        "/api/v1/areas", params={"level": "grid"}, headers=await tokens.get(client, DENGYUE_ADMIN)
+    )
     grid = r.json()[0]
     assert grid["party_org"].endswith("党小组")
     assert grid["buildings"] == 10 and grid["households"] > 0
-    r = await client.get("/api/v1/areas", params={"level": "community"},
-                         headers=await tokens.get(client, DENGYUE_ADMIN))
+    r = await client.get(
+        "/api/v1/areas",
+        params={"level": "community"},
+        headers=await tokens.get(client, DENGYUE_ADMIN),
+    )
     assert r.json()[0]["party_org"] == "登月社区党支部"
 
 
@@ -71,18 +78,23 @@ async def test_map_shows_only_the_callers_grids(client, tokens) -> None:
     assert (await client.get("/api/v1/map")).status_code == 401
 
 
-@pytest.mark.parametrize(("viewer", "target", "visible"), [
-    (DENGYUE_GRID_WORKER, DENGYUE_RESIDENT, True),   # lives in their grid
-    (DENGYUE_GRID_WORKER, YULAN_GRID_WORKER, False),  # other community
-    (DENGYUE_GRID_WORKER, DENGYUE_CLERK, False),     # bound to the community, not inside the grid
-    (DENGYUE_ADMIN, DENGYUE_RESIDENT, True),
-    (DENGYUE_ADMIN, YULAN_GRID_WORKER, False),
-    (YULAN_ADMIN, DENGYUE_RESIDENT, False),
-    (SUBDISTRICT_ADMIN, DENGYUE_RESIDENT, True),
-    (SUBDISTRICT_ADMIN, YULAN_ADMIN, False),        # 玉兰花园 is in the other sub-district
-    (SYSTEM_ADMIN, YULAN_ADMIN, True),
-])
-async def test_one_user_from_another_scope_is_404(client, tokens, backend: Backend, viewer, target, visible) -> None:
+@pytest.mark.parametrize(
+    ("viewer", "target", "visible"),
+    [
+        (DENGYUE_GRID_WORKER, DENGYUE_RESIDENT, True),  # lives in their grid
+        (DENGYUE_GRID_WORKER, YULAN_GRID_WORKER, False),  # other community
+        (DENGYUE_GRID_WORKER, DENGYUE_CLERK, False),  # bound to the community, not inside the grid
+        (DENGYUE_ADMIN, DENGYUE_RESIDENT, True),
+        (DENGYUE_ADMIN, YULAN_GRID_WORKER, False),
+        (YULAN_ADMIN, DENGYUE_RESIDENT, False),
+        (SUBDISTRICT_ADMIN, DENGYUE_RESIDENT, True),
+        (SUBDISTRICT_ADMIN, YULAN_ADMIN, False),  # 玉兰花园 is in the other sub-district
+        (SYSTEM_ADMIN, YULAN_ADMIN, True),
+    ],
+)
+async def test_one_user_from_another_scope_is_404(
+    client, tokens, backend: Backend, viewer, target, visible
+) -> None:
     uid = await user_id(backend, target)
     headers = await tokens.get(client, viewer)
     r = await client.get(f"/api/v1/users/{uid}", headers=headers)
@@ -109,56 +121,99 @@ async def test_people_lists_are_scoped_and_masked(client, tokens) -> None:
 
 
 async def test_admins_grant_roles_only_inside_their_area(client, tokens) -> None:
-    areas = (await client.get("/api/v1/areas", params={"level": "grid"},
-                              headers=await tokens.get(client, YULAN_ADMIN))).json()
+    areas = (
+        await client.get(
+            "/api/v1/areas", params={"level": "grid"}, headers=await tokens.get(client, YULAN_ADMIN)
+        )
+    ).json()
     yulan_grid = areas[0]["code"]
-    dengyue = (await client.get("/api/v1/areas", params={"level": "grid"},
-                                headers=await tokens.get(client, DENGYUE_ADMIN))).json()[1]["code"]
+    dengyue = (
+        await client.get(
+            "/api/v1/areas",
+            params={"level": "grid"},
+            headers=await tokens.get(client, DENGYUE_ADMIN),
+        )
+    ).json()[1]["code"]
     headers = await tokens.get(client, DENGYUE_ADMIN)
 
     def person(phone: str, role: str, code: str | None) -> dict[str, object]:
-        return {"phone": phone, "name": "测试", "password": "a-long-password",
-                "roles": [{"role": role, "scope_code": code}]}
+        return {
+            "phone": phone,
+            "name": "测试",
+            "password": "a-long-password",
+            "roles": [{"role": role, "scope_code": code}],
+        }
 
-    outside = await client.post("/api/v1/users", json=person("13700000001", "grid_worker", yulan_grid), headers=headers)
+    outside = await client.post(
+        "/api/v1/users", json=person("13700000001", "grid_worker", yulan_grid), headers=headers
+    )
     assert outside.status_code == 403
-    sysadmin = await client.post("/api/v1/users", json=person("13700000002", "system_admin", None), headers=headers)
+    sysadmin = await client.post(
+        "/api/v1/users", json=person("13700000002", "system_admin", None), headers=headers
+    )
     assert sysadmin.status_code == 403
-    inside = await client.post("/api/v1/users", json=person("13700000003", "grid_worker", dengyue), headers=headers)
+    inside = await client.post(
+        "/api/v1/users", json=person("13700000003", "grid_worker", dengyue), headers=headers
+    )
     assert inside.status_code == 201, inside.text
     assert inside.json()["roles"][0]["scope_code"] == dengyue
-    again = await client.post("/api/v1/users", json=person("13700000003", "grid_worker", dengyue), headers=headers)
+    again = await client.post(
+        "/api/v1/users", json=person("13700000003", "grid_worker", dengyue), headers=headers
+    )
     assert again.status_code == 409
     # Grid workers register residents of buildings in their grid only.
     worker = await tokens.get(client, DENGYUE_GRID_WORKER)
-    resident = {"phone": "13700000004", "name": "李大爷", "password": "a-long-password",
-                "roles": [{"role": "resident"}], "home_building_code": f"{yulan_grid}B001"}
+    resident = {
+        "phone": "13700000004",
+        "name": "李大爷",
+        "password": "a-long-password",
+        "roles": [{"role": "resident"}],
+        "home_building_code": f"{yulan_grid}B001",
+    }
     assert (await client.post("/api/v1/users", json=resident, headers=worker)).status_code == 403
     # Volunteers and residents may not create anyone.
-    assert (await client.post("/api/v1/users", json=person("13700000005", "resident", None),
-                              headers=await tokens.get(client, DENGYUE_VOLUNTEER))).status_code == 403
+    assert (
+        await client.post(
+            "/api/v1/users",
+            json=person("13700000005", "resident", None),
+            headers=await tokens.get(client, DENGYUE_VOLUNTEER),
+        )
+    ).status_code == 403
 
 
 async def test_grid_map_import_and_export_are_for_system_administrators(client, tokens) -> None:
     for phone in (DENGYUE_ADMIN, SUBDISTRICT_ADMIN, DENGYUE_RESIDENT):
         headers = await tokens.get(client, phone)
         assert (await client.get("/api/v1/grid-maps/export", headers=headers)).status_code == 403
-        r = await client.post("/api/v1/grid-maps", json={"type": "FeatureCollection", "features": []},
-                              headers=headers)
+        r = await client.post(
+            "/api/v1/grid-maps", json={"type": "FeatureCollection", "features": []}, headers=headers
+        )
         assert r.status_code == 403
 
 
-async def test_unmasking_is_audited_and_the_audit_log_is_scoped(client, tokens, backend: Backend) -> None:
+async def test_unmasking_is_audited_and_the_audit_log_is_scoped(
+    client, tokens, backend: Backend
+) -> None:
     uid = await user_id(backend, DENGYUE_RESIDENT)
-    await client.post(f"/api/v1/users/{uid}/reveal-phone", headers=await tokens.get(client, DENGYUE_ADMIN))
-    mine = await client.get("/api/v1/audit", params={"action": "user.unmask_phone"},
-                            headers=await tokens.get(client, DENGYUE_ADMIN))
+    await client.post(
+        f"/api/v1/users/{uid}/reveal-phone", headers=await tokens.get(client, DENGYUE_ADMIN)
+    )
+    mine = await client.get(
+        "/api/v1/audit",
+        params={"action": "user.unmask_phone"},
+        headers=await tokens.get(client, DENGYUE_ADMIN),
+    )
     assert mine.status_code == 200
     entries = mine.json()
     assert entries and entries[0]["object_id"] == str(uid)
     assert entries[0]["actor_id"] == await user_id(backend, DENGYUE_ADMIN)
     assert DENGYUE_RESIDENT not in str(entries)  # the log names who, never the data itself
-    theirs = await client.get("/api/v1/audit", params={"action": "user.unmask_phone"},
-                              headers=await tokens.get(client, YULAN_ADMIN))
+    theirs = await client.get(
+        "/api/v1/audit",
+        params={"action": "user.unmask_phone"},
+        headers=await tokens.get(client, YULAN_ADMIN),
+    )
     assert all(e["object_id"] != str(uid) for e in theirs.json())
-    assert (await client.get("/api/v1/audit", headers=await tokens.get(client, DENGYUE_GRID_WORKER))).status_code == 403
+    assert (
+        await client.get("/api/v1/audit", headers=await tokens.get(client, DENGYUE_GRID_WORKER))
+    ).status_code == 403

@@ -34,7 +34,9 @@ def find_pg_bin() -> Path:
     for candidate in candidates:
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
             return candidate
-    raise PostgisUnavailable("PostgreSQL server binaries not found (apt-get install postgresql-15-postgis-3)")
+    raise PostgisUnavailable(
+        "PostgreSQL server binaries not found (apt-get install postgresql-15-postgis-3)"
+    )
 
 
 def _free_port() -> int:
@@ -65,23 +67,68 @@ def throwaway_postgis(dbname: str = "linli") -> Iterator[str]:
     def run(cmd: list[str]) -> None:
         result = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise PostgisUnavailable(f"{' '.join(cmd[:2])} failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise PostgisUnavailable(
+                f"{' '.join(cmd[:2])} failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
 
     try:
-        run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--locale=C.UTF-8"])
-        opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                " -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB")
-        run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", opts, "start"])
+        run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+        opts = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+        )
+        run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                opts,
+                "start",
+            ]
+        )
         try:
-            psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-v",
-                    "ON_ERROR_STOP=1", "-q"]
+            psql = [
+                str(bin_dir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+            ]
             run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {dbname}"])
             run([*psql, "-d", dbname, "-c", "CREATE EXTENSION postgis"])
             yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{dbname}"
         finally:
-            subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                                         "stop"]), capture_output=True, check=False)
+            subprocess.run(
+                _as_postgres(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+                ),
+                capture_output=True,
+                check=False,
+            )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

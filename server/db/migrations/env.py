@@ -9,6 +9,7 @@ from autogenerate.
 from __future__ import annotations
 
 import asyncio
+
 from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Connection
