@@ -61,7 +61,7 @@ run: system-deps $(STAMP) $(PWA_STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/linli serve
 
-test: system-deps-test $(STAMP) $(PWA_STAMP)
+test: system-deps-test $(STAMP) $(PWA_STAMP) lint
 	cd pwa && npm run i18n-check && npm run size
 	$(PY) -m pytest $(PYTEST_ARGS)
 

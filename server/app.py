@@ -37,6 +37,7 @@ from server.auth.services import TokenIssuer
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.grids.controllers import GridController
+from server.grids.locator import make_locator
 from server.health.controllers import HealthController
 from server.lib.deps import provide_db_session, provide_locale
 from server.lib.errors import AppError
@@ -145,12 +146,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = make_engine(settings.database_url, echo=settings.log_sql)
     sessionmaker = make_sessionmaker(engine)
     jwt_auth = make_jwt_auth(settings)
+    locator = make_locator(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
+            await locator.close()
             await engine.dispose()
 
     state = State(
@@ -158,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "engine": engine,
             "sessionmaker": sessionmaker,
+            "locator": locator,
             "token_issuer": TokenIssuer(
                 create=jwt_auth.create_token, lifetime=jwt_auth.default_token_expiration
             ),

@@ -15,7 +15,7 @@ from server.audit.services import AuditService
 from server.auth.security import PUBLIC
 from server.grids.importer import GridMapInvalid, export_grid_map, import_grid_map
 from server.grids.schemas import AreaSummary, GridChain, ImportProblem, ImportReport, Lat, Lon
-from server.grids.services import GridService
+from server.grids.services import GridService, chain_of
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.lib.guards import requires_role
@@ -36,14 +36,9 @@ class GridController(Controller):
         summary="Which grid contains this point",
         responses=error_responses(404),
     )
-    async def locate(
-        self,
-        lon: Annotated[Lon, QueryParameter()],
-        lat: Annotated[Lat, QueryParameter()],
-        db_session: DbSession,
-        lang: Locale,
-    ) -> GridChain:
-        return await GridService(db_session, lang).locate(lon, lat)
+    async def locate(self, lon: Lon, lat: Lat, state: State, lang: Locale) -> GridChain:
+        # The hot path: no ORM session, see server.grids.locator.
+        return chain_of(await state.locator.locate(lon, lat), lang)
 
     @get(
         "/buildings/{code:str}/grid",

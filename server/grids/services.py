@@ -1,9 +1,8 @@
-"""Queries over the grid: locate a point, the map of a scope, area listings.
+"""Queries over the grid: locate a point or building, the map of a scope, area listings.
 
-Locate runs on the spatial index of each engine. PostGIS plans ``ST_Intersects``
-through the GiST index by itself; SpatiaLite never uses its R*Tree unless the
-query names it, so its query first narrows to the candidates whose bounding box
-holds the point (``idx_grids_boundary``) and only then tests the polygons.
+The SQL of locate lives in :mod:`server.grids.sql`; the request hot path runs it
+through :mod:`server.grids.locator`, and code inside a transaction through
+:meth:`GridService.locate`.
 """
 
 from __future__ import annotations
@@ -19,42 +18,23 @@ from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.grids.schemas import AreaRef, AreaSummary, GridChain
+from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
 from server.lib.errors import NotFound
 from server.lib.i18n import N_, localised_name
 
-__all__ = ["GridService"]
+__all__ = ["GridService", "chain_of"]
 
-_LOCATE_SPATIALITE = text(
-    """
-    SELECT g.code AS g_code, g.name AS g_name, g.name_i18n AS g_i18n,
-           c.code AS c_code, c.name AS c_name, c.name_i18n AS c_i18n,
-           s.code AS s_code, s.name AS s_name, s.name_i18n AS s_i18n
-    FROM grids AS g
-    JOIN communities AS c ON c.id = g.community_id
-    JOIN sub_districts AS s ON s.id = g.sub_district_id
-    WHERE g.id IN (
-        SELECT pkid FROM idx_grids_boundary
-        WHERE xmin <= :lon AND xmax >= :lon AND ymin <= :lat AND ymax >= :lat
-    )
-    AND ST_Intersects(g.boundary, MakePoint(:lon, :lat, 4326)) = 1
-    ORDER BY g.id
-    LIMIT 1
-    """
-)
 
-_LOCATE_POSTGIS = text(
-    """
-    SELECT g.code AS g_code, g.name AS g_name, g.name_i18n AS g_i18n,
-           c.code AS c_code, c.name AS c_name, c.name_i18n AS c_i18n,
-           s.code AS s_code, s.name AS s_name, s.name_i18n AS s_i18n
-    FROM grids AS g
-    JOIN communities AS c ON c.id = g.community_id
-    JOIN sub_districts AS s ON s.id = g.sub_district_id
-    WHERE ST_Intersects(g.boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-    ORDER BY g.id
-    LIMIT 1
-    """
-)
+def chain_of(row: dict[str, Any] | None, locale: str) -> GridChain:
+    """A located row (columns of :mod:`server.grids.sql`) as names; NotFound for None."""
+    if row is None:
+        raise NotFound(N_("This location is not inside any grid"), error_code="outside_grid")
+
+    def ref(level: str) -> AreaRef:
+        code, name, i18n = row[f"{level}_code"], row[f"{level}_name"], row[f"{level}_i18n"]
+        return AreaRef(code=code, name=localised_name(name, i18n, locale))
+
+    return GridChain(sub_district=ref("s"), community=ref("c"), grid=ref("g"))
 
 
 class GridService:
@@ -68,15 +48,9 @@ class GridService:
     async def locate(self, lon: float, lat: float) -> GridChain:
         """The grid chain containing (lon, lat); NotFound when outside every grid."""
         is_sqlite = self.session.get_bind().dialect.name == "sqlite"
-        query = _LOCATE_SPATIALITE if is_sqlite else _LOCATE_POSTGIS
-        row = (await self.session.execute(query, {"lon": lon, "lat": lat})).first()
-        if row is None:
-            raise NotFound(N_("This location is not inside any grid"), error_code="outside_grid")
-        return GridChain(
-            sub_district=self._ref(row.s_code, row.s_name, row.s_i18n),
-            community=self._ref(row.c_code, row.c_name, row.c_i18n),
-            grid=self._ref(row.g_code, row.g_name, row.g_i18n),
-        )
+        query = text(LOCATE_SPATIALITE if is_sqlite else LOCATE_POSTGIS)
+        row = (await self.session.execute(query, {"lon": lon, "lat": lat})).mappings().first()
+        return chain_of(dict(row) if row else None, self.locale)
 
     async def locate_building(self, code: str) -> GridChain:
         row = (
