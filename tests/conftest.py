@@ -23,13 +23,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256-0123456789")
+os.environ.setdefault(
+    "LINLI_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+)
 
-from server.config import Settings, load_settings  # noqa: E402
-from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from server.db.migrate import upgrade  # noqa: E402
-from server.demo import load_demo  # noqa: E402
-from tests.support.postgis import PostgisUnavailable, throwaway_postgis  # noqa: E402
+from server.config import Settings, load_settings
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.migrate import upgrade
+from server.demo import load_demo
+from tests.support.postgis import PostgisUnavailable, throwaway_postgis
 
 ALLOW_SKIP = os.environ.get("LINLI_ALLOW_SKIP") == "1"
 DEMO_PASSWORD = "linli-demo-2026"
@@ -39,7 +41,9 @@ def unavailable(what: str) -> None:
     """Skip locally when allowed; otherwise fail loudly (CI)."""
     if ALLOW_SKIP:
         pytest.skip(f"{what} (LINLI_ALLOW_SKIP=1)")
-    pytest.fail(f"{what}: this part of the suite cannot run, and skipping is not allowed", pytrace=False)
+    pytest.fail(
+        f"{what}: this part of the suite cannot run, and skipping is not allowed", pytrace=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +57,14 @@ def postgis_url() -> Iterator[str]:
 
 def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
     base = load_settings()
-    return dataclasses.replace(base, database_url=database_url, var_dir=var_dir, rate_limit_per_minute=0,
-                               demo_password=DEMO_PASSWORD, **overrides)
+    return dataclasses.replace(
+        base,
+        database_url=database_url,
+        var_dir=var_dir,
+        rate_limit_per_minute=0,
+        demo_password=DEMO_PASSWORD,
+        **overrides,
+    )
 
 
 @dataclasses.dataclass
@@ -78,7 +88,9 @@ async def _prepare(name: str, url: str, var_dir: Path) -> Backend:
 
 
 @pytest.fixture(scope="session", params=["spatialite", "postgis"])
-async def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
     var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
     if request.param == "spatialite":
         url = f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
@@ -116,7 +128,9 @@ class Tokens:
     async def get(self, client: AsyncTestClient[Litestar], phone: str) -> dict[str, str]:
         key = (id(client.app), phone)
         if key not in self.cache:
-            r = await client.post("/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD})
+            r = await client.post(
+                "/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD}
+            )
             assert r.status_code == 200, r.text
             self.cache[key] = r.json()["access_token"]
         return {"Authorization": f"Bearer {self.cache[key]}"}

@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
 from server.db.engine import (
     _loadable_sqlite_module,
     make_engine,
@@ -41,6 +40,7 @@ from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
 from tests.support.live import free_port
 from tests.support.postgis import throwaway_postgis
 
+ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / "var" / "bench"
 LARGE = ROOT / "var" / "large-city.geojson"
 
