@@ -7,6 +7,7 @@ through :mod:`server.grids.locator`, and code inside a transaction through
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -94,45 +95,18 @@ class GridService:
                 }
             )
 
-        for sd in (
-            await self.session.scalars(
-                select(SubDistrict).where(scope.clause(SubDistrict)).order_by(SubDistrict.code)
-            )
-        ).all():
-            add(
-                "sub_district",
-                sd.boundary,
-                code=sd.code,
-                name=localised_name(sd.name, sd.name_i18n, self.locale),
-            )
-        communities = (
-            await self.session.scalars(
-                select(Community).where(scope.clause(Community)).order_by(Community.code)
-            )
-        ).all()
-        for c in communities:
-            add(
-                "community",
-                c.boundary,
-                code=c.code,
-                name=localised_name(c.name, c.name_i18n, self.locale),
-            )
-        for g in (
-            await self.session.scalars(select(Grid).where(scope.clause(Grid)).order_by(Grid.code))
-        ).all():
-            add(
-                "grid",
-                g.boundary,
-                code=g.code,
-                name=localised_name(g.name, g.name_i18n, self.locale),
-                kind=g.kind.value,
-            )
+        def area(level: str, row: Any, **props: Any) -> None:
+            name = localised_name(row.name, row.name_i18n, self.locale)
+            add(level, row.boundary, code=row.code, name=name, **props)
+
+        for sd in await self._scoped(SubDistrict, scope):
+            area("sub_district", sd)
+        for c in await self._scoped(Community, scope):
+            area("community", c)
+        for g in await self._scoped(Grid, scope):
+            area("grid", g, kind=g.kind.value)
         if with_buildings:
-            for b in (
-                await self.session.scalars(
-                    select(Building).where(scope.clause(Building)).order_by(Building.code)
-                )
-            ).all():
+            for b in await self._scoped(Building, scope):
                 add(
                     "building",
                     b.location,
@@ -141,20 +115,20 @@ class GridService:
                     address=b.address,
                     households=b.households,
                 )
-            for s in (
-                await self.session.scalars(
-                    select(Storefront).where(scope.clause(Storefront)).order_by(Storefront.code)
-                )
-            ).all():
+            for st in await self._scoped(Storefront, scope):
                 add(
                     "storefront",
-                    s.location,
-                    code=s.code,
-                    name=s.name,
-                    address=s.address,
-                    trade=s.trade,
+                    st.location,
+                    code=st.code,
+                    name=st.name,
+                    address=st.address,
+                    trade=st.trade,
                 )
         return {"type": "FeatureCollection", "features": features}
+
+    async def _scoped(self, model: Any, scope: Scope) -> Sequence[Any]:
+        query = select(model).where(scope.clause(model)).order_by(model.code)
+        return (await self.session.scalars(query)).all()
 
     async def list_areas(self, scope: Scope, level: str) -> list[AreaSummary]:
         """Areas of one level in scope, with counts of what they hold."""

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -31,12 +28,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.live import live_server as live_server_process
+
 ROOT = Path(__file__).resolve().parents[2]
 PWA_DIST = Path(os.environ.get("LINLI_PWA_DIR") or ROOT / "pwa" / "dist")
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
 ALLOW_SKIP = os.environ.get("LINLI_ALLOW_SKIP") == "1"
 SECRET_KEY = "browser-tests-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-HEALTH_TIMEOUT_S = 60
 
 # Keep Chromium off the network (STACK-NOTES.md, "Browser tests").
 CHROMIUM_ARGS = [
@@ -64,105 +62,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return "(no log)"
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT``) of a served Linli with the demo city."""
     if not (PWA_DIST / "index.html").is_file():
         unavailable(f"no PWA build at {PWA_DIST} (run `cd pwa && npm ci && npm run build`)")
-    var_dir = tmp_path_factory.mktemp("linli-browser")
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # hermetic: in-process stores
-    env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}",
-        LINLI_VAR_DIR=str(var_dir),
-        LINLI_SECRET_KEY=SECRET_KEY,
-        LINLI_RATE_LIMIT_PER_MINUTE="0",
-        LINLI_PWA_DIR=str(PWA_DIST),
+    extra_env = {
+        "LINLI_SECRET_KEY": SECRET_KEY,
+        "LINLI_PWA_DIR": str(PWA_DIST),
         # Every test logs in from 127.0.0.1: keep the log-in slow-down out of
         # the way of the one test that types a wrong password.
-        LINLI_LOGIN_SLOW_AFTER="50",
-        LINLI_LOGIN_LOCK_AFTER="100",
-    )
-    cli = [sys.executable, "-m", "server.cli"]
-    for step in ("migrate", "demo"):
-        done = subprocess.run(
-            [*cli, step],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(
-                f"`linli {step}` failed ({done.returncode}):\n{done.stdout[-2000:]}\n"
-                f"{done.stderr[-4000:]}",
-                pytrace=False,
-            )
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    out_path, err_path = var_dir / "server.out", var_dir / "server.err"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=err,
-        )
+        "LINLI_LOGIN_SLOW_AFTER": "50",
+        "LINLI_LOGIN_LOCK_AFTER": "100",
+    }
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"the server exited ({proc.returncode}) before it was healthy:\n"
-                    f"{_tail(err_path)}",
-                    pytrace=False,
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"GET /health was not 200 within {HEALTH_TIMEOUT_S} s:\n{_tail(err_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.1)
-        with urllib.request.urlopen(f"{base}/", timeout=5) as r:
-            if b'id="root"' not in r.read():
-                pytest.fail(f"the server does not serve the PWA from {PWA_DIST}", pytrace=False)
-        yield base
-    finally:
-        died = proc.poll() is not None
-        if not died:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if died:
-            print(
-                f"\n[live_server] the server died during the tests ({proc.returncode}); stderr tail:\n"
-                f"{_tail(err_path)}"
-            )
+        with live_server_process(
+            tmp_path_factory.mktemp("linli-browser"), extra_env=extra_env
+        ) as base:
+            with urllib.request.urlopen(f"{base}/", timeout=5) as r:
+                if b'id="root"' not in r.read():
+                    pytest.fail(f"the server does not serve the PWA from {PWA_DIST}", pytrace=False)
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(f"the live server failed: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="module")

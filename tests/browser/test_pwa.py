@@ -219,7 +219,9 @@ def test_map_works_offline_after_first_visit(page: Page, context: Any) -> None:
     context.set_offline(True)
     with page.expect_response(lambda r: urlparse(r.url).path == "/api/v1/map") as cached:
         page.reload()
-    assert cached.value.ok and cached.value.from_service_worker, "offline map not served by the worker"
+    assert cached.value.ok and cached.value.from_service_worker, (
+        "offline map not served by the worker"
+    )
     shell = page.get_by_test_id("app-shell")
     expect(shell).to_be_visible()
     expect(shell).to_have_attribute("data-view", "map")

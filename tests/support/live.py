@@ -33,7 +33,9 @@ def live_server(
 ) -> Iterator[str]:
     """Yield the base URL of a served Linli; the server is stopped afterwards."""
     env = {
-        **os.environ,
+        k: v for k, v in os.environ.items() if k != "REDIS_URL"
+    }  # hermetic: the DB-backed stores
+    env |= {
         "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}",
         "LINLI_VAR_DIR": str(var_dir),
         "LINLI_SECRET_KEY": os.environ.get(
@@ -79,13 +81,27 @@ def live_server(
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy within 60 s")
+                raise RuntimeError(
+                    f"GET /health was not 200 within 60 s:\n{_tail(var_dir / 'server.log')}"
+                )
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is not None:
+            print(
+                f"\n[live_server] the server died ({proc.returncode}):\n{_tail(var_dir / 'server.log')}"
+            )
+        else:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         log.close()
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
