@@ -43,6 +43,7 @@ from server.lib.deps import provide_db_session, provide_locale
 from server.lib.errors import AppError
 from server.lib.i18n import N_, negotiate, translate
 from server.lib.kvstore import DatabaseStore
+from server.wishes.controllers import WishController
 
 __all__ = ["create_app"]
 
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     route_handlers: list[Any] = [
+        WishController,
         HealthController,
         AuthController,
         AccountController,

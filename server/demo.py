@@ -15,12 +15,20 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import Role, User
+from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.services import AccountService
 from server.config import ROOT, Settings
 from server.grids.importer import ImportResult, Progress, import_grid_map
-from server.grids.models import Building, Community, Grid, SubDistrict
+from server.grids.models import Building, Community, Grid, PartyOrg, SubDistrict
+from server.people.models import (
+    PartyMember,
+    PartyMemberKind,
+    Resident,
+    ServiceGroup,
+    ServiceGroupMember,
+    VolunteerProfile,
+)
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_MAP", "DemoAccount", "load_demo"]
 
@@ -50,6 +58,16 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("13800000007", "孙桂兰", Role.resident, "home", "登月社区"),
     DemoAccount("13800000008", "周海燕", Role.grid_worker, "grid", "玉兰花园社区"),
     DemoAccount("13800000009", "吴国华", Role.community_admin, "community", "玉兰花园社区"),
+    DemoAccount("13800000010", "郑建军", Role.volunteer, "community", "登月社区", "在职党员"),
+    DemoAccount("13800000011", "钱小红", Role.resident, "home", "玉兰花园社区"),
+)
+
+# Residents the community office knows, in the first grid of 登月社区 (the demo
+# resident's account is linked to the first of them).
+DEMO_RESIDENTS: tuple[tuple[str, str | None, str, bool, tuple[str, ...]], ...] = (
+    ("孙桂兰", "13800000007", "1单元101", False, ("elderly_alone",)),
+    ("周大爷", "13900000001", "2单元302", False, ("elderly_alone", "low_income")),
+    ("小明", None, "3单元201", True, ("left_behind_child",)),
 )
 
 
@@ -123,4 +141,109 @@ async def load_demo(
             ),
         )
         created += 1
+    await _load_people(session)
     return result, created
+
+
+async def _load_people(session: AsyncSession) -> None:
+    """Residents, a volunteer's trades, a party member, one service group per grid (idempotent)."""
+    users = {u.phone: u for u in (await session.scalars(select(User))).all()}
+    dengyue = await _first_grid_of(session, "登月社区")
+    home = await session.scalar(
+        select(Building).where(Building.grid_id == dengyue.id).order_by(Building.code).limit(1)
+    )
+    assert home is not None
+    for name, phone, unit, minor, tags in DEMO_RESIDENTS:
+        if await session.scalar(
+            select(Resident.id).where(Resident.name == name, Resident.building_id == home.id)
+        ):
+            continue
+        linked = users.get(phone or "")
+        session.add(
+            Resident(
+                name=name,
+                phone=phone,
+                building_id=home.id,
+                unit=unit,
+                is_minor=minor,
+                care_tags=list(tags),
+                user_id=linked.id if linked else None,
+                sub_district_id=home.sub_district_id,
+                community_id=home.community_id,
+                grid_id=home.grid_id,
+            )
+        )
+    yulan = await _first_grid_of(session, "玉兰花园社区")
+    yulan_home = await session.scalar(
+        select(Building).where(Building.grid_id == yulan.id).order_by(Building.code).limit(1)
+    )
+    assert yulan_home is not None
+    qian = users["13800000011"]
+    if await session.scalar(select(Resident.id).where(Resident.user_id == qian.id)) is None:
+        session.add(
+            Resident(
+                name=qian.name,
+                phone=qian.phone,
+                building_id=yulan_home.id,
+                unit="1单元102",
+                user_id=qian.id,
+                sub_district_id=yulan_home.sub_district_id,
+                community_id=yulan_home.community_id,
+                grid_id=yulan_home.grid_id,
+            )
+        )
+    for phone, trades in (("13800000006", ["barber"]), ("13800000010", ["electrician"])):
+        if await session.get(VolunteerProfile, users[phone].id) is None:
+            session.add(
+                VolunteerProfile(
+                    user_id=users[phone].id,
+                    trades=trades,
+                    community_id=dengyue.community_id,
+                    availability=[
+                        {"weekday": d, "start": "18:00", "end": "20:30"} for d in range(5)
+                    ],
+                )
+            )
+    party_member = users["13800000010"]
+    if await session.get(PartyMember, party_member.id) is None:
+        branch = await session.scalar(
+            select(PartyOrg.id).where(
+                PartyOrg.community_id == dengyue.community_id, PartyOrg.grid_id.is_(None)
+            )
+        )
+        session.add(
+            PartyMember(
+                user_id=party_member.id,
+                kind=PartyMemberKind.in_service,
+                party_org_id=branch,
+                reported_community_id=dengyue.community_id,
+            )
+        )
+    leaders = {
+        c: uid
+        for c, uid in (
+            await session.execute(
+                select(RoleAssignment.community_id, RoleAssignment.user_id)
+                .where(RoleAssignment.role == Role.community_staff)
+                .order_by(RoleAssignment.id)
+            )
+        ).all()
+    }
+    existing = set((await session.scalars(select(ServiceGroup.grid_id))).all())
+    for grid in (await session.scalars(select(Grid).order_by(Grid.code))).all():
+        if grid.id in existing:
+            continue
+        session.add(
+            ServiceGroup(
+                grid_id=grid.id,
+                name=f"{grid.name}为民服务组",
+                leader_user_id=leaders.get(grid.community_id),
+                sub_district_id=grid.sub_district_id,
+                community_id=grid.community_id,
+            )
+        )
+    await session.flush()
+    group = await session.scalar(select(ServiceGroup).where(ServiceGroup.grid_id == dengyue.id))
+    barber = users["13800000006"]
+    if group is not None and await session.get(ServiceGroupMember, (group.id, barber.id)) is None:
+        session.add(ServiceGroupMember(group_id=group.id, user_id=barber.id, trade="barber"))

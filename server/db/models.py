@@ -6,20 +6,50 @@ from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
+from server.media.models import Media
+from server.notify.models import AppSecret, CommunityNotifySettings, Notification, PushSubscription
+from server.people.models import (
+    Household,
+    PartyMember,
+    Resident,
+    ServiceGroup,
+    ServiceGroupMember,
+    VolunteerHours,
+    VolunteerOrg,
+    VolunteerOrgMember,
+    VolunteerProfile,
+)
+from server.wishes.models import Wish, WishEvent
 
 __all__ = [
+    "AppSecret",
     "AuditEntry",
     "Base",
     "Building",
     "Community",
+    "CommunityNotifySettings",
     "Grid",
+    "Household",
     "KVEntry",
     "LoginThrottle",
+    "Media",
+    "Notification",
+    "PartyMember",
     "PartyOrg",
+    "PushSubscription",
     "RefreshToken",
+    "Resident",
     "RevokedAccessToken",
     "RoleAssignment",
+    "ServiceGroup",
+    "ServiceGroupMember",
     "Storefront",
     "SubDistrict",
     "User",
+    "VolunteerHours",
+    "VolunteerOrg",
+    "VolunteerOrgMember",
+    "VolunteerProfile",
+    "Wish",
+    "WishEvent",
 ]

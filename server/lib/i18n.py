@@ -17,7 +17,16 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "N_", "catalog", "localised_name", "negotiate", "translate"]
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LOCALES",
+    "N_",
+    "Msg",
+    "catalog",
+    "localised_name",
+    "negotiate",
+    "translate",
+]
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LOCALE = "zh_Hans"
@@ -41,9 +50,18 @@ def catalog(locale: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
 
+class Msg(str):
+    """A parameter value that is itself a message: translated along with the text it goes into."""
+
+    __slots__ = ()
+
+
 def translate(message: str, locale: str, **params: object) -> str:
     text = catalog(locale).get(message, message) if locale in LOCALES else message
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    values = {k: translate(v, locale) if isinstance(v, Msg) else v for k, v in params.items()}
+    return text.format(**values)
 
 
 def normalise(tag: str) -> str | None:

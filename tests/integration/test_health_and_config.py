@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
+
+from server.db.migrate import alembic_config
 from tests.conftest import Backend
 
 
@@ -13,7 +16,8 @@ async def test_health_reports_app_and_database(client, backend: Backend) -> None
         "sqlite" if backend.name == "spatialite" else "postgresql"
     )
     assert body["database"]["spatial"]  # SpatiaLite / PostGIS version
-    assert body["database"]["migration"] == "0001"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert body["database"]["migration"] == head
 
 
 async def test_openapi_document_is_served_with_local_ui(client) -> None:

@@ -1,0 +1,1 @@
+"""Delivery channels: web push and SMS providers, behind one small interface."""

@@ -1,0 +1,296 @@
+"""Delivering the outbox: lease, send, record; retries with backoff; receipts.
+
+Any number of dispatchers may run (inside each app process, or as ``linli
+worker``): a batch is *leased* by one atomic UPDATE (on PostgreSQL its
+candidates are locked with SKIP LOCKED, so two workers never take the same
+row; SQLite has a single writer). A dispatcher that dies mid-send loses
+nothing: its lease runs out and another sends the rows again. So a message is
+sent twice only when the process died after the provider accepted it and
+before the outbox recorded that; web pushes carry a ``Topic`` so the repeat
+replaces the first on the phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.accounts.models import User
+from server.db.base import utcnow
+from server.notify.channels.base import (
+    Accepted,
+    Channel,
+    DeliveryReceipt,
+    Outgoing,
+    PermanentFailure,
+    PushTarget,
+    SmsTarget,
+    SubscriptionGone,
+    TemporaryFailure,
+)
+from server.notify.models import Notification, OutboxStatus, PushSubscription
+from server.notify.templates import TEMPLATES, render
+from server.people.models import Resident
+
+__all__ = ["DispatchStats", "Dispatcher"]
+
+log = logging.getLogger("linli.notify")
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    leased: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential with jitter: ~5 s, 10 s, 20 s … capped at an hour."""
+    base = min(3600.0, 5.0 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        *,
+        batch: int = 50,
+        lease_seconds: int = 60,
+        max_attempts: int = 8,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.channels = channels
+        self.batch = batch
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was enqueued: look now instead of at the next poll."""
+        self._wake.set()
+
+    # --- leasing -----------------------------------------------------------------------
+
+    async def _lease(self) -> list[int]:
+        now = utcnow()
+        async with self.sessionmaker.begin() as session:
+            dialect = session.get_bind().dialect.name
+            due = (
+                (Notification.status == OutboxStatus.pending)
+                & (Notification.next_attempt_at <= now)
+            ) | ((Notification.status == OutboxStatus.sending) & (Notification.lease_until < now))
+            candidates = (
+                select(Notification.id).where(due).order_by(Notification.id).limit(self.batch)
+            )
+            if dialect == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True)
+            result = await session.execute(
+                update(Notification)
+                .where(Notification.id.in_(candidates.scalar_subquery()), due)
+                .values(
+                    status=OutboxStatus.sending,
+                    lease_until=now + self.lease,
+                    attempts=Notification.attempts + 1,
+                )
+                .returning(Notification.id)
+                .execution_options(synchronize_session=False)
+            )
+            return sorted(result.scalars().all())
+
+    # --- sending -----------------------------------------------------------------------
+
+    async def _targets(self, session: AsyncSession, n: Notification) -> list[Any]:
+        if n.channel == "push":
+            if n.user_id is None:
+                return []
+            subs = (
+                await session.scalars(
+                    select(PushSubscription)
+                    .where(PushSubscription.user_id == n.user_id)
+                    .order_by(PushSubscription.id)
+                )
+            ).all()
+            return [PushTarget(endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth) for s in subs]
+        phone = None
+        if n.resident_id is not None:
+            phone = await session.scalar(select(Resident.phone).where(Resident.id == n.resident_id))
+        if phone is None and n.user_id is not None:
+            phone = await session.scalar(select(User.phone).where(User.id == n.user_id))
+        return [SmsTarget(phone=phone)] if phone else []
+
+    async def _send_one(self, notification_id: int, stats: DispatchStats) -> None:
+        async with self.sessionmaker() as session:
+            n = await session.get(Notification, notification_id)
+            if n is None or n.status != OutboxStatus.sending:
+                return
+            targets = await self._targets(session, n)
+            snapshot = (
+                n.id,
+                n.channel,
+                n.template,
+                dict(n.params),
+                n.locale,
+                n.url,
+                n.topic,
+                n.urgent,
+                n.attempts,
+            )
+        nid, channel_name, template, params, locale, url, topic, urgent, attempts = snapshot
+        channel = self.channels.get(channel_name)
+        outcome: Accepted | Exception
+        gone: list[str] = []
+        if channel is None:
+            outcome = PermanentFailure(f"no {channel_name} channel configured")
+        elif not targets:
+            outcome = PermanentFailure(f"recipient has no {channel_name} address")
+        else:
+            title, body = render(template, locale, params)
+            ordered = {k: str(params.get(k, "")) for k in TEMPLATES[template].params}
+            outcome = PermanentFailure("not sent")
+            for target in targets:
+                message = Outgoing(
+                    id=nid,
+                    target=target,
+                    title=title,
+                    text=body,
+                    template=template,
+                    params=ordered,
+                    url=url,
+                    topic=topic,
+                    urgent=urgent,
+                )
+                try:
+                    accepted = await channel.send(message)
+                except SubscriptionGone as exc:
+                    gone.append(target.endpoint)
+                    if not isinstance(outcome, Accepted | TemporaryFailure):
+                        outcome = exc
+                except TemporaryFailure as exc:
+                    if not isinstance(outcome, Accepted):
+                        outcome = exc
+                except PermanentFailure as exc:
+                    if not isinstance(outcome, Accepted | TemporaryFailure):
+                        outcome = exc
+                except Exception as exc:  # a channel bug must not kill the dispatcher
+                    log.exception(
+                        "channel %s raised %s for outbox row %s",
+                        channel_name,
+                        type(exc).__name__,
+                        nid,
+                    )
+                    if not isinstance(outcome, Accepted):
+                        outcome = TemporaryFailure(type(exc).__name__)
+                else:
+                    if not isinstance(outcome, Accepted):
+                        outcome = accepted
+        await self._record(nid, attempts, outcome, gone, stats)
+
+    async def _record(
+        self,
+        nid: int,
+        attempts: int,
+        outcome: Accepted | Exception,
+        gone: list[str],
+        stats: DispatchStats,
+    ) -> None:
+        now = utcnow()
+        async with self.sessionmaker.begin() as session:
+            if gone:
+                await session.execute(
+                    delete(PushSubscription).where(PushSubscription.endpoint.in_(gone))
+                )
+            mine = (Notification.id == nid) & (Notification.status == OutboxStatus.sending)
+            if isinstance(outcome, Accepted):
+                values: dict[str, Any] = {
+                    "status": OutboxStatus.sent,
+                    "sent_at": now,
+                    "provider_id": outcome.provider_id,
+                    "lease_until": None,
+                    "last_error": None,
+                }
+                stats.sent += 1
+            elif isinstance(outcome, TemporaryFailure) and attempts < self.max_attempts:
+                values = {
+                    "status": OutboxStatus.pending,
+                    "next_attempt_at": now + backoff(attempts),
+                    "lease_until": None,
+                    "last_error": str(outcome)[:500],
+                }
+                stats.retried += 1
+            else:
+                values = {
+                    "status": OutboxStatus.failed,
+                    "lease_until": None,
+                    "last_error": f"{type(outcome).__name__}: {outcome}"[:500],
+                }
+                stats.failed += 1
+            await session.execute(update(Notification).where(mine).values(**values))
+
+    async def run_once(self) -> DispatchStats:
+        """Lease one batch and send it; returns what happened."""
+        stats = DispatchStats()
+        ids = await self._lease()
+        stats.leased = len(ids)
+        for nid in ids:
+            await self._send_one(nid, stats)
+        return stats
+
+    async def drain(self, *, max_batches: int = 1000) -> DispatchStats:
+        """Send until nothing is due (tests, the CLI)."""
+        total = DispatchStats()
+        for _ in range(max_batches):
+            stats = await self.run_once()
+            for field in ("leased", "sent", "retried", "failed"):
+                setattr(total, field, getattr(total, field) + getattr(stats, field))
+            if stats.leased == 0:
+                break
+        return total
+
+    async def run_forever(self) -> None:
+        """The loop of ``linli worker`` and of the in-app dispatcher task."""
+        while not self._stopping:
+            try:
+                stats = await self.run_once()
+            except Exception:
+                log.exception("dispatcher batch failed; retrying")
+                stats = DispatchStats()
+            if stats.leased == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # --- receipts ----------------------------------------------------------------------
+
+    async def record_receipt(self, receipt: DeliveryReceipt) -> bool:
+        """Mark the message with this provider id delivered (or failed); False if unknown."""
+        async with self.sessionmaker.begin() as session:
+            values: dict[str, Any] = (
+                {"status": OutboxStatus.delivered, "delivered_at": utcnow()}
+                if receipt.delivered
+                else {"status": OutboxStatus.failed, "last_error": f"receipt: {receipt.status}"}
+            )
+            result = await session.execute(
+                update(Notification)
+                .where(Notification.provider_id == receipt.provider_id)
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,146 @@
+"""Payloads of the wish API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from server.wishes.models import ClaimantKind, WishCategory
+from server.wishes.states import State
+
+__all__ = [
+    "BoardItem",
+    "ClaimRequest",
+    "ConfirmRequest",
+    "FulfilRequest",
+    "ModerationEdit",
+    "RejectRequest",
+    "WishCreate",
+    "WishEventView",
+    "WishStats",
+    "WishView",
+]
+
+Title = Annotated[str, msgspec.Meta(min_length=2, max_length=60)]
+Text = Annotated[str, msgspec.Meta(max_length=1000)]
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+MediaKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+ClientId = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_-]{8,64}$")]
+
+
+class WishCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    title: Title
+    category: WishCategory
+    description: Text = ""
+    photo: MediaKey | None = None
+    # A map point; without it the beneficiary's building places the wish.
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    # Staff posting for a resident: who, and their consent (both required then).
+    beneficiary_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    consent_note: Note | None = None
+    client_id: ClientId | None = None
+
+
+class ModerationEdit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    title: Title | None = None
+    description: Text | None = None
+
+
+class RejectRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    reason: Note
+
+
+class ClaimRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    kind: ClaimantKind = ClaimantKind.volunteer
+    service_group_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    storefront_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class FulfilRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    note: Note
+    photo: MediaKey | None = None
+
+
+class ConfirmRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    thanks: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # Hours credited to the claimant; staff may set them, residents get the default.
+    hours: Annotated[float, msgspec.Meta(ge=0, le=24)] | None = None
+
+
+class BoardItem(msgspec.Struct, frozen=True):
+    """A wish as the public board shows it: the beneficiary masked, minors not at all."""
+
+    id: int
+    title: str
+    description: str
+    category: WishCategory
+    state: State
+    beneficiary: str  # 王** · 3号楼
+    community: str
+    grid: str
+    lon: float
+    lat: float
+    created_at: datetime
+    expires_at: datetime
+    photo: str | None = None
+
+
+class WishEventView(msgspec.Struct, frozen=True):
+    at: datetime
+    action: str
+    from_state: State | None
+    to_state: State
+    actor_id: int | None
+    note: str | None
+
+
+class WishView(msgspec.Struct, frozen=True):
+    """A wish in full, for its beneficiary, its claimant and staff in scope."""
+
+    id: int
+    title: str
+    description: str
+    category: WishCategory
+    state: State
+    version: int
+    beneficiary: str  # full name only for those allowed, else masked
+    building: str | None
+    community: str
+    grid: str
+    lon: float
+    lat: float
+    created_at: datetime
+    expires_at: datetime
+    on_behalf: bool
+    photo: str | None
+    reject_reason: str | None
+    claimant: str | None
+    claimant_kind: str | None
+    proof_note: str | None
+    proof_photo: str | None
+    thanks: str | None
+    history: list[WishEventView]
+    original_title: str | None = None
+    original_description: str | None = None
+    beneficiary_phone: str | None = None  # masked; unmasking goes through the audit log
+
+
+class Contributor(msgspec.Struct, frozen=True):
+    name: str
+    fulfilled: int
+
+
+class WishStats(msgspec.Struct, frozen=True):
+    community: str
+    since: datetime
+    until: datetime
+    posted: int
+    approved: int
+    claimed: int
+    fulfilled: int
+    confirmed: int
+    median_hours_to_fulfil: float | None
+    top_contributors: list[Contributor]

@@ -1,0 +1,726 @@
+"""The micro-wish rules: who may do what to a wish, and who hears about it.
+
+Every transition is one conditional UPDATE (state and version must still be
+what the caller saw), its history row and its outbox rows, in the request's
+one transaction. Two volunteers claiming the same wish at once: exactly one
+UPDATE matches, the other gets 409.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import Role, RoleAssignment, User
+from server.accounts.services import CurrentUser
+from server.db.base import utcnow
+from server.grids.models import Building, Community, Grid, Storefront
+from server.grids.services import GridService
+from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.lib.i18n import N_, localised_name
+from server.lib.masking import mask_name, mask_phone
+from server.notify.outbox import Recipient, enqueue
+from server.people.models import (
+    NotifyVia,
+    PartyMember,
+    Resident,
+    ServiceGroup,
+    ServiceGroupMember,
+    VolunteerHours,
+)
+from server.wishes.models import ClaimantKind, Wish, WishEvent
+from server.wishes.schemas import (
+    BoardItem,
+    ClaimRequest,
+    ConfirmRequest,
+    Contributor,
+    FulfilRequest,
+    ModerationEdit,
+    WishCreate,
+    WishEventView,
+    WishStats,
+    WishView,
+)
+from server.wishes.states import Action, State, next_state, state_name
+
+__all__ = ["MODERATORS", "WishService"]
+
+MODERATORS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
+ON_BEHALF_POSTERS = (Role.grid_worker, *MODERATORS)
+# Who works with a wish in their scope: moderators and the grid worker of its grid.
+STAFF = ON_BEHALF_POSTERS
+DEFAULT_LIFETIME = timedelta(days=30)
+DEFAULT_HOURS = Decimal("1.0")
+
+
+class WishService:
+    def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
+        self.session = session
+        self.locale = locale
+
+    # --- loading and seeing ------------------------------------------------------------
+
+    async def _resident_of(self, user: CurrentUser) -> Resident | None:
+        return await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
+
+    async def _wish(self, wish_id: int) -> Wish:
+        wish = await self.session.get(Wish, wish_id, populate_existing=True)
+        if wish is None:
+            raise NotFound(N_("No such wish"))
+        return wish
+
+    async def _is_beneficiary(self, user: CurrentUser, wish: Wish) -> bool:
+        resident = await self._resident_of(user)
+        return resident is not None and resident.id == wish.beneficiary_id
+
+    async def _may_see(self, user: CurrentUser, wish: Wish) -> bool:
+        return (
+            user.scope_of(STAFF).covers(wish)
+            or wish.claimant_user_id == user.id
+            or wish.posted_by_user_id == user.id
+            or await self._is_beneficiary(user, wish)
+        )
+
+    async def _visible(self, user: CurrentUser, wish_id: int) -> Wish:
+        wish = await self._wish(wish_id)
+        if not await self._may_see(user, wish):
+            raise NotFound(N_("No such wish"))
+        return wish
+
+    async def view(self, user: CurrentUser, wish_id: int) -> WishView:
+        return await self._view(await self._visible(user, wish_id), user)
+
+    async def _view(self, wish: Wish, user: CurrentUser) -> WishView:
+        resident = await self.session.get(Resident, wish.beneficiary_id)
+        assert resident is not None
+        building = await self.session.get(Building, wish.building_id) if wish.building_id else None
+        community = await self.session.get(Community, wish.community_id)
+        grid = await self.session.get(Grid, wish.grid_id)
+        assert community is not None and grid is not None
+        staff = user.scope_of(STAFF).covers(wish)
+        full = staff or wish.claimant_user_id == user.id or await self._is_beneficiary(user, wish)
+        claimant = (
+            await self.session.get(User, wish.claimant_user_id) if wish.claimant_user_id else None
+        )
+        events = (
+            await self.session.scalars(
+                select(WishEvent).where(WishEvent.wish_id == wish.id).order_by(WishEvent.id)
+            )
+        ).all()
+        point = to_shape(wish.location)
+        return WishView(
+            id=wish.id,
+            title=wish.title,
+            description=wish.description,
+            category=wish.category,
+            state=wish.state,
+            version=wish.version,
+            beneficiary=resident.name
+            if full and not (resident.is_minor and not staff)
+            else mask_name(resident.name),
+            building=building.name if building and full else None,
+            community=localised_name(community.name, community.name_i18n, self.locale),
+            grid=localised_name(grid.name, grid.name_i18n, self.locale),
+            lon=point.x,
+            lat=point.y,
+            created_at=wish.created_at,
+            expires_at=wish.expires_at,
+            on_behalf=wish.on_behalf,
+            photo=wish.photo,
+            reject_reason=wish.reject_reason,
+            claimant=(
+                claimant.name
+                if claimant and (full or claimant.id == user.id)
+                else mask_name(claimant.name)
+                if claimant
+                else None
+            ),
+            claimant_kind=wish.claimant_kind.value if wish.claimant_kind else None,
+            proof_note=wish.proof_note,
+            proof_photo=wish.proof_photo,
+            thanks=wish.thanks,
+            history=[
+                WishEventView(
+                    at=e.at,
+                    action=e.action,
+                    from_state=e.from_state,
+                    to_state=e.to_state,
+                    actor_id=e.actor_user_id if staff else None,
+                    note=e.note,
+                )
+                for e in events
+            ],
+            original_title=wish.original_title if staff else None,
+            original_description=wish.original_description if staff else None,
+            beneficiary_phone=mask_phone(resident.phone) if staff and resident.phone else None,
+        )
+
+    # --- posting -----------------------------------------------------------------------
+
+    async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
+        if data.client_id:
+            existing = await self.session.scalar(
+                select(Wish).where(Wish.client_id == data.client_id)
+            )
+            if existing is not None:
+                if existing.posted_by_user_id != user.id:
+                    raise Conflict(N_("This wish was already posted"))
+                return await self._view(existing, user)  # a retried post from the offline queue
+        on_behalf = data.beneficiary_id is not None
+        if on_behalf:
+            resident = await self.session.get(Resident, data.beneficiary_id)
+            if resident is None or not user.scope_of(ON_BEHALF_POSTERS).covers(resident):
+                raise NotFound(N_("No such resident"))
+            if not data.consent_note:
+                raise BadRequest(N_("Record the resident's consent to post for them"))
+        else:
+            resident = await self._resident_of(user)
+            if resident is None:
+                raise Forbidden(
+                    N_("Only residents registered with their community can post wishes")
+                )
+        building = await self.session.get(Building, resident.building_id)
+        assert building is not None
+        if data.lon is not None and data.lat is not None:
+            chain = await GridService(self.session, self.locale).locate(data.lon, data.lat)
+            grid = await self.session.scalar(select(Grid).where(Grid.code == chain.grid.code))
+            assert grid is not None
+            point: Any = from_shape(Point(data.lon, data.lat), srid=4326)
+        elif data.lon is not None or data.lat is not None:
+            raise BadRequest(N_("Give both longitude and latitude, or neither"))
+        else:
+            grid = await self.session.get(Grid, building.grid_id)
+            assert grid is not None
+            point = building.location
+        now = utcnow()
+        wish = Wish(
+            client_id=data.client_id,
+            title=data.title.strip(),
+            description=data.description.strip(),
+            category=data.category,
+            photo=data.photo,
+            state=State.submitted,
+            beneficiary_id=resident.id,
+            posted_by_user_id=user.id,
+            on_behalf=on_behalf,
+            consent_note=data.consent_note,
+            building_id=building.id,
+            location=point,
+            sub_district_id=grid.sub_district_id,
+            community_id=grid.community_id,
+            grid_id=grid.id,
+            expires_at=now + DEFAULT_LIFETIME,
+        )
+        self.session.add(wish)
+        await self.session.flush()
+        self.session.add(
+            WishEvent(
+                wish_id=wish.id,
+                actor_user_id=user.id,
+                action="post",
+                from_state=None,
+                to_state=State.submitted,
+                note=data.consent_note if on_behalf else None,
+            )
+        )
+        community = await self.session.get(Community, grid.community_id)
+        assert community is not None
+        await enqueue(
+            self.session,
+            event=f"wish:{wish.id}:new",
+            template="wish.new",
+            params={"community": community.name, "title": wish.title},
+            recipients=await self._moderators(wish),
+            community_id=wish.community_id,
+            url=f"/#/wishes/{wish.id}",
+            topic=f"wish-{wish.id}",
+        )
+        return await self._view(wish, user)
+
+    async def _moderators(self, wish: Wish) -> list[Recipient]:
+        rows = await self.session.execute(
+            select(User.id, User.locale)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.role.in_([Role.community_staff, Role.community_admin]),
+                RoleAssignment.community_id == wish.community_id,
+                User.is_active.is_(True),
+            )
+            .distinct()
+        )
+        return [Recipient(user_id=uid, via=NotifyVia.push, locale=loc) for uid, loc in rows.all()]
+
+    async def _beneficiary(self, wish: Wish) -> Recipient:
+        resident = await self.session.get(Resident, wish.beneficiary_id)
+        assert resident is not None
+        return Recipient(
+            user_id=resident.user_id,
+            resident_id=resident.id,
+            via=resident.notify_via,
+            locale=resident.locale,
+        )
+
+    # --- transitions -------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        wish: Wish,
+        action: Action,
+        user: CurrentUser,
+        *,
+        note: str | None = None,
+        expected_version: int | None = None,
+        **values: Any,
+    ) -> None:
+        target = next_state(wish.state, action)
+        if target is None:
+            raise Conflict(
+                N_("This wish is {state} and cannot be changed that way"),
+                error_code="bad_transition",
+                state=state_name(wish.state),
+            )
+        if expected_version is not None and expected_version != wish.version:
+            raise Conflict(N_("Someone changed this wish first; reload it"), error_code="stale")
+        try:
+            result = await self.session.execute(
+                update(Wish)
+                .where(Wish.id == wish.id, Wish.state == wish.state, Wish.version == wish.version)
+                .values(state=target, version=wish.version + 1, updated_at=utcnow(), **values)
+                .execution_options(synchronize_session=False)
+            )
+        except OperationalError as exc:
+            # SQLite: another writer committed since this transaction read the wish.
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise Conflict(
+                    N_("Someone changed this wish first; reload it"), error_code="stale"
+                ) from exc
+            raise
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(N_("Someone changed this wish first; reload it"), error_code="stale")
+        self.session.add(
+            WishEvent(
+                wish_id=wish.id,
+                actor_user_id=user.id,
+                action=action.value,
+                from_state=wish.state,
+                to_state=target,
+                note=note,
+            )
+        )
+        await self.session.flush()
+        await self.session.refresh(wish)
+
+    async def _moderatable(self, user: CurrentUser, wish_id: int) -> Wish:
+        wish = await self._wish(wish_id)
+        if not user.scope_of(MODERATORS).covers(wish):
+            if await self._may_see(user, wish):
+                raise Forbidden(N_("Your role does not allow this"))
+            raise NotFound(N_("No such wish"))
+        return wish
+
+    async def edit(self, user: CurrentUser, wish_id: int, data: ModerationEdit) -> WishView:
+        """Moderators edit personal details out; the original words are kept (staff only)."""
+        wish = await self._moderatable(user, wish_id)
+        if wish.state not in (State.submitted, State.approved):
+            raise Conflict(
+                N_("This wish is {state} and cannot be changed that way"),
+                error_code="bad_transition",
+                state=state_name(wish.state),
+            )
+        if wish.original_title is None:
+            wish.original_title, wish.original_description = wish.title, wish.description
+        if data.title is not None:
+            wish.title = data.title.strip()
+        if data.description is not None:
+            wish.description = data.description.strip()
+        wish.version += 1
+        self.session.add(
+            WishEvent(
+                wish_id=wish.id,
+                actor_user_id=user.id,
+                action="edit",
+                from_state=wish.state,
+                to_state=wish.state,
+            )
+        )
+        await self.session.flush()
+        return await self._view(wish, user)
+
+    async def approve(self, user: CurrentUser, wish_id: int) -> WishView:
+        wish = await self._moderatable(user, wish_id)
+        await self._transition(wish, Action.approve, user)
+        await self._tell_beneficiary(wish, "approved", "wish.approved", {"title": wish.title})
+        return await self._view(wish, user)
+
+    async def reject(self, user: CurrentUser, wish_id: int, reason: str) -> WishView:
+        wish = await self._moderatable(user, wish_id)
+        await self._transition(wish, Action.reject, user, note=reason, reject_reason=reason)
+        await self._tell_beneficiary(
+            wish, "rejected", "wish.rejected", {"title": wish.title, "reason": reason}
+        )
+        return await self._view(wish, user)
+
+    async def _tell_beneficiary(
+        self, wish: Wish, what: str, template: str, params: dict[str, Any]
+    ) -> None:
+        await enqueue(
+            self.session,
+            event=f"wish:{wish.id}:{what}:{wish.version}",
+            template=template,
+            params=params,
+            recipients=[await self._beneficiary(wish)],
+            community_id=wish.community_id,
+            url=f"/#/wishes/{wish.id}",
+            topic=f"wish-{wish.id}",
+        )
+
+    async def claim(self, user: CurrentUser, wish_id: int, data: ClaimRequest) -> WishView:
+        wish = await self._wish(wish_id)
+        # Wishes that were on the public board are known to everyone: claiming one that
+        # was taken meanwhile is a conflict, not "not found".
+        if wish.state in (State.submitted, State.rejected) and not await self._may_see(user, wish):
+            raise NotFound(N_("No such wish"))
+        values: dict[str, Any] = {
+            "claimant_user_id": user.id,
+            "claimant_kind": data.kind,
+            "claimed_at": utcnow(),
+        }
+        if data.kind is ClaimantKind.volunteer:
+            if not user.has(Role.volunteer):
+                raise Forbidden(N_("Only volunteers can claim wishes as a volunteer"))
+        elif data.kind is ClaimantKind.party_member:
+            if await self.session.get(PartyMember, user.id) is None:
+                raise Forbidden(N_("Only registered party members can claim as a party member"))
+        elif data.kind is ClaimantKind.service_group:
+            member = await self.session.scalar(
+                select(ServiceGroupMember.group_id)
+                .join(ServiceGroup, ServiceGroup.id == ServiceGroupMember.group_id)
+                .where(
+                    ServiceGroupMember.user_id == user.id,
+                    ServiceGroup.id == data.service_group_id,
+                    ServiceGroup.community_id == wish.community_id,
+                )
+            )
+            leader = await self.session.scalar(
+                select(ServiceGroup.id).where(
+                    ServiceGroup.id == data.service_group_id,
+                    ServiceGroup.leader_user_id == user.id,
+                    ServiceGroup.community_id == wish.community_id,
+                )
+            )
+            if member is None and leader is None:
+                raise Forbidden(
+                    N_("Only members of a service group of this community can claim for it")
+                )
+            values["claimant_group_id"] = data.service_group_id
+        else:
+            store = await self.session.scalar(
+                select(Storefront).where(
+                    Storefront.code == (data.storefront_code or ""),
+                    Storefront.community_id == wish.community_id,
+                )
+            )
+            if store is None or not user.has(Role.volunteer, *MODERATORS):
+                raise Forbidden(
+                    N_(
+                        "A caring business claims through a volunteer or staff account of this community"
+                    )
+                )
+            values["claimant_storefront_id"] = store.id
+        if wish.beneficiary_id is not None and await self._is_beneficiary(user, wish):
+            raise Forbidden(N_("You cannot claim your own wish"))
+        await self._transition(wish, Action.claim, user, **values)
+        claimant = await self.session.get(User, user.id)
+        assert claimant is not None
+        await self._tell_beneficiary(
+            wish,
+            "claimed",
+            "wish.claimed",
+            {"title": wish.title, "claimant": mask_name(claimant.name)},
+        )
+        return await self._view(wish, user)
+
+    async def release(self, user: CurrentUser, wish_id: int) -> WishView:
+        wish = await self._visible(user, wish_id)
+        if wish.claimant_user_id != user.id and not user.scope_of(MODERATORS).covers(wish):
+            raise Forbidden(N_("Only the claimant or community staff can release a claim"))
+        await self._transition(
+            wish,
+            Action.release,
+            user,
+            claimant_user_id=None,
+            claimant_kind=None,
+            claimant_group_id=None,
+            claimant_storefront_id=None,
+            claimed_at=None,
+        )
+        await self._tell_beneficiary(wish, "released", "wish.released", {"title": wish.title})
+        return await self._view(wish, user)
+
+    async def withdraw(self, user: CurrentUser, wish_id: int) -> WishView:
+        wish = await self._visible(user, wish_id)
+        if not (
+            await self._is_beneficiary(user, wish)
+            or wish.posted_by_user_id == user.id
+            or user.scope_of(MODERATORS).covers(wish)
+        ):
+            raise Forbidden(
+                N_("Only the resident, who posted it, or community staff can withdraw a wish")
+            )
+        await self._transition(wish, Action.withdraw, user)
+        return await self._view(wish, user)
+
+    async def fulfil(self, user: CurrentUser, wish_id: int, data: FulfilRequest) -> WishView:
+        wish = await self._visible(user, wish_id)
+        if wish.claimant_user_id != user.id:
+            raise Forbidden(N_("Only the claimant can mark a wish fulfilled"))
+        await self._transition(
+            wish,
+            Action.fulfil,
+            user,
+            note=data.note,
+            proof_note=data.note,
+            proof_photo=data.photo,
+            fulfilled_at=utcnow(),
+        )
+        await self._tell_beneficiary(wish, "fulfilled", "wish.fulfilled", {"title": wish.title})
+        return await self._view(wish, user)
+
+    async def confirm(self, user: CurrentUser, wish_id: int, data: ConfirmRequest) -> WishView:
+        wish = await self._visible(user, wish_id)
+        staff = user.scope_of(STAFF).covers(wish)
+        if not (staff or await self._is_beneficiary(user, wish)):
+            raise Forbidden(N_("Only the resident, or staff on their behalf, can confirm a wish"))
+        if data.hours is not None and not staff:
+            raise Forbidden(N_("Only staff can set volunteer hours"))
+        hours = Decimal(str(round(data.hours, 2))) if data.hours is not None else DEFAULT_HOURS
+        await self._transition(
+            wish,
+            Action.confirm,
+            user,
+            note="on behalf" if staff else None,
+            confirmed_at=utcnow(),
+            thanks=data.thanks,
+        )
+        claimant_id = wish.claimant_user_id
+        assert claimant_id is not None
+        exists = await self.session.scalar(
+            select(VolunteerHours.id).where(
+                VolunteerHours.source_type == "wish",
+                VolunteerHours.source_id == wish.id,
+                VolunteerHours.user_id == claimant_id,
+            )
+        )
+        if exists is None:
+            self.session.add(
+                VolunteerHours(
+                    user_id=claimant_id,
+                    hours=hours,
+                    source_type="wish",
+                    source_id=wish.id,
+                    sub_district_id=wish.sub_district_id,
+                    community_id=wish.community_id,
+                    grid_id=wish.grid_id,
+                )
+            )
+        claimant = await self.session.get(User, claimant_id)
+        assert claimant is not None
+        await enqueue(
+            self.session,
+            event=f"wish:{wish.id}:confirmed",
+            template="wish.confirmed",
+            params={"title": wish.title, "hours": str(hours)},
+            recipients=[Recipient(user_id=claimant_id, via=NotifyVia.push, locale=claimant.locale)],
+            community_id=wish.community_id,
+            url=f"/#/wishes/{wish.id}",
+            topic=f"wish-{wish.id}",
+        )
+        return await self._view(wish, user)
+
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Approved wishes nobody claimed before they expired; returns how many."""
+        now = now or utcnow()
+        ids = (
+            await self.session.scalars(
+                select(Wish.id).where(Wish.state == State.approved, Wish.expires_at <= now)
+            )
+        ).all()
+        for wish_id in ids:
+            result = await self.session.execute(
+                update(Wish)
+                .where(Wish.id == wish_id, Wish.state == State.approved)
+                .values(state=State.expired, version=Wish.version + 1, updated_at=now)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                self.session.add(
+                    WishEvent(
+                        wish_id=wish_id,
+                        action=Action.expire.value,
+                        from_state=State.approved,
+                        to_state=State.expired,
+                    )
+                )
+        return len(ids)
+
+    # --- lists -------------------------------------------------------------------------
+
+    async def board(
+        self,
+        community_code: str,
+        *,
+        states: tuple[State, ...] = (State.approved,),
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[BoardItem]:
+        """The public board of a community: beneficiaries masked, minors and exact places hidden."""
+        community = await self.session.scalar(
+            select(Community).where(Community.code == community_code)
+        )
+        if community is None:
+            raise NotFound(N_("No community has code {code}"), code=community_code)
+        query = (
+            select(Wish, Resident, Building, Grid)
+            .join(Resident, Resident.id == Wish.beneficiary_id)
+            .outerjoin(Building, Building.id == Wish.building_id)
+            .join(Grid, Grid.id == Wish.grid_id)
+            .where(Wish.community_id == community.id, Wish.state.in_(states))
+        )
+        if before_id:
+            query = query.where(Wish.id < before_id)
+        rows = (await self.session.execute(query.order_by(Wish.id.desc()).limit(limit))).all()
+        cname = localised_name(community.name, community.name_i18n, self.locale)
+        items = []
+        for wish, resident, building, grid in rows:
+            where = to_shape(grid.boundary).representative_point()  # the grid, not the door
+            who = "—" if resident.is_minor else mask_name(resident.name)
+            if building is not None and not resident.is_minor:
+                who = f"{who} · {building.name}"
+            items.append(
+                BoardItem(
+                    id=wish.id,
+                    title=wish.title,
+                    description=wish.description,
+                    category=wish.category,
+                    state=wish.state,
+                    beneficiary=who,
+                    community=cname,
+                    grid=localised_name(grid.name, grid.name_i18n, self.locale),
+                    lon=where.x,
+                    lat=where.y,
+                    created_at=wish.created_at,
+                    expires_at=wish.expires_at,
+                    photo=wish.photo,
+                )
+            )
+        return items
+
+    async def mine(self, user: CurrentUser) -> list[WishView]:
+        """Wishes I am the beneficiary of, posted, or claimed."""
+        resident = await self._resident_of(user)
+        conditions = [Wish.posted_by_user_id == user.id, Wish.claimant_user_id == user.id]
+        if resident is not None:
+            conditions.append(Wish.beneficiary_id == resident.id)
+        wishes = (
+            await self.session.scalars(
+                select(Wish).where(or_(*conditions)).order_by(Wish.id.desc()).limit(100)
+            )
+        ).all()
+        return [await self._view(w, user) for w in wishes]
+
+    async def queue(self, user: CurrentUser, *, state: State = State.submitted) -> list[WishView]:
+        """What moderators of my scope have to look at."""
+        scope = user.scope_of(MODERATORS)
+        if scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        wishes = (
+            await self.session.scalars(
+                select(Wish)
+                .where(scope.clause(Wish), Wish.state == state)
+                .order_by(Wish.id)
+                .limit(200)
+            )
+        ).all()
+        return [await self._view(w, user) for w in wishes]
+
+    async def thanks_wall(self, community_code: str, limit: int = 50) -> list[BoardItem]:
+        items = await self.board(community_code, states=(State.confirmed,), limit=limit * 2)
+        ids = [i.id for i in items]
+        with_thanks = (
+            set(
+                (
+                    await self.session.scalars(
+                        select(Wish.id).where(Wish.id.in_(ids), Wish.thanks.is_not(None))
+                    )
+                ).all()
+            )
+            if ids
+            else set()
+        )
+        return [i for i in items if i.id in with_thanks][:limit]
+
+    async def stats(
+        self, user: CurrentUser, community_code: str, since: datetime, until: datetime
+    ) -> WishStats:
+        community = await self.session.scalar(
+            select(Community).where(Community.code == community_code)
+        )
+        if community is None or not user.scope.covers(community):
+            raise NotFound(N_("No community has code {code}"), code=community_code)
+        in_period = (WishEvent.at >= since) & (WishEvent.at < until)
+        counts = dict(
+            (
+                await self.session.execute(
+                    select(WishEvent.action, func.count())
+                    .join(Wish, Wish.id == WishEvent.wish_id)
+                    .where(Wish.community_id == community.id, in_period)
+                    .group_by(WishEvent.action)
+                )
+            ).all()
+        )
+        durations = [
+            (fulfilled - created).total_seconds() / 3600
+            for created, fulfilled in (
+                await self.session.execute(
+                    select(Wish.created_at, Wish.fulfilled_at).where(
+                        Wish.community_id == community.id,
+                        Wish.fulfilled_at >= since,
+                        Wish.fulfilled_at < until,
+                    )
+                )
+            ).all()
+            if fulfilled is not None
+        ]
+        top = (
+            await self.session.execute(
+                select(User.name, func.count(Wish.id))
+                .join(Wish, Wish.claimant_user_id == User.id)
+                .where(
+                    Wish.community_id == community.id,
+                    Wish.fulfilled_at >= since,
+                    Wish.fulfilled_at < until,
+                )
+                .group_by(User.id, User.name)
+                .order_by(func.count(Wish.id).desc(), User.name)
+                .limit(10)
+            )
+        ).all()
+        return WishStats(
+            community=localised_name(community.name, community.name_i18n, self.locale),
+            since=since,
+            until=until,
+            posted=counts.get("post", 0),
+            approved=counts.get("approve", 0),
+            claimed=counts.get("claim", 0),
+            fulfilled=counts.get("fulfil", 0),
+            confirmed=counts.get("confirm", 0),
+            median_hours_to_fulfil=round(statistics.median(durations), 2) if durations else None,
+            top_contributors=[Contributor(name=mask_name(n), fulfilled=c) for n, c in top],
+        )
