@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 from collections.abc import AsyncGenerator
@@ -39,10 +40,15 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.grids.controllers import GridController
 from server.grids.locator import make_locator
 from server.health.controllers import HealthController
+from server.housekeeping import run_chores_forever
 from server.lib.deps import provide_db_session, provide_locale
 from server.lib.errors import AppError
 from server.lib.i18n import N_, negotiate, translate
 from server.lib.kvstore import DatabaseStore
+from server.media.controllers import MediaController
+from server.notify.controllers import NotifyController
+from server.notify.setup import make_dispatcher
+from server.people.controllers import PeopleController
 from server.wishes.controllers import WishController
 
 __all__ = ["create_app"]
@@ -151,9 +157,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        task: asyncio.Task[None] | None = None
+        chores: asyncio.Task[None] | None = None
+        dispatcher = None
+        if settings.dispatcher == "inline":
+            dispatcher = await make_dispatcher(settings, sessionmaker)
+            task = asyncio.create_task(dispatcher.run_forever(), name="linli-outbox-dispatcher")
+            chores = asyncio.create_task(
+                run_chores_forever(sessionmaker), name="linli-housekeeping"
+            )
         try:
             yield
         finally:
+            if chores is not None:
+                chores.cancel()
+            if dispatcher is not None and task is not None:
+                dispatcher.stop()
+                await task
+                await dispatcher.close()
             await locator.close()
             await engine.dispose()
 
@@ -171,6 +192,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         WishController,
+        NotifyController,
+        MediaController,
+        PeopleController,
         HealthController,
         AuthController,
         AccountController,

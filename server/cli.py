@@ -6,6 +6,7 @@
     linli export-map FILE         write the grid map back out
     linli create-user …           create a person with roles
     linli serve                   serve API + PWA
+    linli worker [--once]         deliver the notification outbox
     linli run                     migrate, load the demo city, serve (what `make run` does)
 
 The database is ``DATABASE_URL`` (default: SpatiaLite file under ``var/``).
@@ -214,6 +215,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver the outbox (and run the periodic chores) outside the web processes."""
+    import signal
+
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.housekeeping import run_chores, run_chores_forever
+    from server.notify.setup import make_dispatcher
+
+    settings = get_settings()
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        sessionmaker = make_sessionmaker(engine)
+        dispatcher = await make_dispatcher(settings, sessionmaker)
+        try:
+            if args.once:
+                stats = await dispatcher.drain()
+                chores = await run_chores(sessionmaker)
+                console.print(
+                    f"leased {stats.leased}, sent {stats.sent}, retried {stats.retried}, "
+                    f"failed {stats.failed}; {chores}"
+                )
+                return
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, dispatcher.stop)
+            chores_task = asyncio.create_task(run_chores_forever(sessionmaker))
+            console.print("worker: delivering the outbox (Ctrl+C to stop)")
+            await dispatcher.run_forever()
+            chores_task.cancel()
+        finally:
+            await dispatcher.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     for step in (cmd_migrate, cmd_demo):
         if step(args):
@@ -249,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--home", help="home building code (residents)")
     cu.add_argument("--password", help="else LINLI_NEW_USER_PASSWORD, else asked")
     cu.set_defaults(fn=cmd_create_user)
+    worker = sub.add_parser(
+        "worker", help="deliver notifications from the outbox (several may run)"
+    )
+    worker.add_argument("--once", action="store_true", help="send what is due, then exit")
+    worker.set_defaults(fn=cmd_worker)
     for name, fn in (("serve", cmd_serve), ("run", cmd_run)):
         p = sub.add_parser(
             name, help="serve API + PWA" if name == "serve" else "migrate, load demo, serve"

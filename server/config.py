@@ -69,6 +69,12 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     # Per client address, over the API; 0 turns it off (benchmarks).
     rate_limit_per_minute: int = 600
+    # "inline": each app process also runs an outbox dispatcher; "off": only `linli worker` sends.
+    dispatcher: str = "inline"
+    vapid_subject: str = "mailto:ops@linli.invalid"
+    # console (development) | smpp | aliyun | tencent, with its options from LINLI_SMS_* variables.
+    sms_provider: str = "console"
+    sms_options: dict[str, str] = field(default_factory=dict)
     max_import_bytes: int = 64 * 1024 * 1024
     pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
     tile_url: str | None = None
@@ -107,6 +113,14 @@ def load_settings() -> Settings:
         demo_password=_env("LINLI_DEMO_PASSWORD", "linli-demo-2026"),
         log_sql=_env("LINLI_LOG_SQL", "0") == "1",
         rate_limit_per_minute=int(_env("LINLI_RATE_LIMIT_PER_MINUTE", "600")),
+        dispatcher=_env("LINLI_DISPATCHER", "inline"),
+        vapid_subject=_env("LINLI_VAPID_SUBJECT", "mailto:ops@linli.invalid"),
+        sms_provider=_env("LINLI_SMS_PROVIDER", "console"),
+        sms_options={
+            k.removeprefix("LINLI_SMS_").lower(): v
+            for k, v in os.environ.items()
+            if k.startswith("LINLI_SMS_") and k != "LINLI_SMS_PROVIDER"
+        },
     )
 
 

@@ -62,6 +62,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
         database_url=database_url,
         var_dir=var_dir,
         rate_limit_per_minute=0,
+        dispatcher="off",  # tests drive the dispatcher themselves
         demo_password=DEMO_PASSWORD,
         **overrides,
     )

@@ -85,6 +85,7 @@ _DESCRIPTIONS = {
     404: "Not found (or not in the caller's scope)",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    415: "Unsupported media type",
     422: "Well-formed but refused; the reasons are listed",
     423: "Locked after too many failures",
     429: "Too many requests; see Retry-After",

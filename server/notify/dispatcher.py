@@ -278,6 +278,10 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
 
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
+
     # --- receipts ----------------------------------------------------------------------
 
     async def record_receipt(self, receipt: DeliveryReceipt) -> bool:

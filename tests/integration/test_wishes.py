@@ -33,21 +33,32 @@ async def as_(client, tokens, phone: str) -> dict[str, str]:
 
 
 async def post_wish(client, tokens, phone: str = DENGYUE_RESIDENT, **extra: Any) -> dict[str, Any]:
-    body = {"title": "想请人帮忙换灯泡", "category": "repair", "description": "厨房的灯坏了", **extra}
+    body = {
+        "title": "想请人帮忙换灯泡",
+        "category": "repair",
+        "description": "厨房的灯坏了",
+        **extra,
+    }
     r = await client.post("/api/v1/wishes", json=body, headers=await as_(client, tokens, phone))
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def act(client, tokens, phone: str, wish_id: int, action: str, body: dict[str, Any] | None = None):
-    return await client.post(f"/api/v1/wishes/{wish_id}/{action}", json=body,
-                             headers=await as_(client, tokens, phone))
+async def act(
+    client, tokens, phone: str, wish_id: int, action: str, body: dict[str, Any] | None = None
+):
+    return await client.post(
+        f"/api/v1/wishes/{wish_id}/{action}", json=body, headers=await as_(client, tokens, phone)
+    )
 
 
 async def outbox(backend: Backend, event_prefix: str) -> list[Notification]:
     async with backend.sessionmaker()() as session:
-        rows = await session.scalars(select(Notification).where(Notification.dedupe_key.startswith(event_prefix))
-                                     .order_by(Notification.id))
+        rows = await session.scalars(
+            select(Notification)
+            .where(Notification.dedupe_key.startswith(event_prefix))
+            .order_by(Notification.id)
+        )
         return list(rows.all())
 
 
@@ -92,25 +103,41 @@ async def test_a_wish_from_post_to_thanks(client, tokens, backend: Backend) -> N
 
     not_mine = await act(client, tokens, DENGYUE_VOLUNTEER, wid, "fulfil", {"note": "换好了"})
     assert not_mine.status_code in (403, 404)
-    done = await act(client, tokens, DENGYUE_PARTY_MEMBER, wid, "fulfil", {"note": "换好了，顺便修了开关"})
+    done = await act(
+        client, tokens, DENGYUE_PARTY_MEMBER, wid, "fulfil", {"note": "换好了，顺便修了开关"}
+    )
     assert done.json()["state"] == "fulfilled" and done.json()["proof_note"].startswith("换好了")
 
     assert (await act(client, tokens, DENGYUE_PARTY_MEMBER, wid, "confirm")).status_code == 403
-    confirmed = await act(client, tokens, DENGYUE_RESIDENT, wid, "confirm", {"thanks": "谢谢小郑！"})
+    confirmed = await act(
+        client, tokens, DENGYUE_RESIDENT, wid, "confirm", {"thanks": "谢谢小郑！"}
+    )
     assert confirmed.status_code == 200, confirmed.text
     body = confirmed.json()
     assert body["state"] == "confirmed" and body["thanks"] == "谢谢小郑！"
     assert [e["action"] for e in body["history"]] == [
-        "post", "approve", "claim", "release", "claim", "fulfil", "confirm"]
+        "post",
+        "approve",
+        "claim",
+        "release",
+        "claim",
+        "fulfil",
+        "confirm",
+    ]
 
     async with backend.sessionmaker()() as session:
-        hours = (await session.scalars(select(VolunteerHours).where(VolunteerHours.source_id == wid))).all()
+        hours = (
+            await session.scalars(select(VolunteerHours).where(VolunteerHours.source_id == wid))
+        ).all()
     assert len(hours) == 1 and float(hours[0].hours) == 1.0
     assert [n.channel for n in await outbox(backend, f"wish:{wid}:confirmed")] == ["push"]
 
     # A confirmed wish cannot be approved, claimed or confirmed again.
-    for phone, action in ((DENGYUE_CLERK, "approve"), (DENGYUE_VOLUNTEER, "claim"),
-                          (DENGYUE_RESIDENT, "confirm")):
+    for phone, action in (
+        (DENGYUE_CLERK, "approve"),
+        (DENGYUE_VOLUNTEER, "claim"),
+        (DENGYUE_RESIDENT, "confirm"),
+    ):
         r = await act(client, tokens, phone, wid, action)
         assert r.status_code == 409, (action, r.text)
         assert "已确认" in r.json()["detail"]
@@ -129,7 +156,9 @@ async def test_reject_with_a_reason_the_resident_sees(client, tokens, backend: B
     wid = (await post_wish(client, tokens, title="电话13912345678找我"))["id"]
     r = await act(client, tokens, DENGYUE_ADMIN, wid, "reject", {"reason": "请不要在心愿里留电话"})
     assert r.json()["state"] == "rejected"
-    mine = await client.get(f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT))
+    mine = await client.get(
+        f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT)
+    )
     assert mine.json()["reject_reason"] == "请不要在心愿里留电话"
     [_push, sms] = sorted(await outbox(backend, f"wish:{wid}:rejected"), key=lambda n: n.channel)
     assert sms.params["reason"] == "请不要在心愿里留电话"
@@ -137,35 +166,57 @@ async def test_reject_with_a_reason_the_resident_sees(client, tokens, backend: B
 
 async def test_moderators_edit_out_personal_details_and_keep_the_original(client, tokens) -> None:
     wid = (await post_wish(client, tokens, description="我家住1单元101，电话13912345678"))["id"]
-    r = await client.patch(f"/api/v1/wishes/{wid}", json={"description": "厨房灯坏了"},
-                           headers=await as_(client, tokens, DENGYUE_ADMIN))
+    r = await client.patch(
+        f"/api/v1/wishes/{wid}",
+        json={"description": "厨房灯坏了"},
+        headers=await as_(client, tokens, DENGYUE_ADMIN),
+    )
     assert r.status_code == 200
     assert r.json()["description"] == "厨房灯坏了"
     assert "13912345678" in r.json()["original_description"]
-    resident_view = await client.get(f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT))
+    resident_view = await client.get(
+        f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT)
+    )
     assert resident_view.json()["original_description"] is None  # staff only
 
 
-async def test_grid_worker_posts_for_a_resident_with_consent(client, tokens, backend: Backend) -> None:
+async def test_grid_worker_posts_for_a_resident_with_consent(
+    client, tokens, backend: Backend
+) -> None:
     headers = await as_(client, tokens, DENGYUE_GRID_WORKER)
     zhou = await resident_id(backend, "周大爷")
     body = {"title": "想找人陪着去医院复查", "category": "health", "beneficiary_id": zhou}
     missing = await client.post("/api/v1/wishes", json=body, headers=headers)
     assert missing.status_code == 400
-    r = await client.post("/api/v1/wishes", json={**body, "consent_note": "周大爷电话同意，2026-11-28"},
-                          headers=headers)
+    r = await client.post(
+        "/api/v1/wishes",
+        json={**body, "consent_note": "周大爷电话同意，2026-11-28"},
+        headers=headers,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["on_behalf"] is True and r.json()["beneficiary"] == "周大爷"
     qian = await resident_id(backend, "钱小红")  # 玉兰花园社区: not this grid worker's
-    r = await client.post("/api/v1/wishes", json={**body, "beneficiary_id": qian, "consent_note": "x"},
-                          headers=headers)
+    r = await client.post(
+        "/api/v1/wishes",
+        json={**body, "beneficiary_id": qian, "consent_note": "x"},
+        headers=headers,
+    )
     assert r.status_code == 404
 
 
 async def test_minors_are_never_shown_on_the_board(client, tokens, backend: Backend) -> None:
     xm = await resident_id(backend, "小明")
-    wid = (await post_wish(client, tokens, DENGYUE_CLERK, title="想要一套课外书", category="study",
-                           beneficiary_id=xm, consent_note="监护人同意"))["id"]
+    wid = (
+        await post_wish(
+            client,
+            tokens,
+            DENGYUE_CLERK,
+            title="想要一套课外书",
+            category="study",
+            beneficiary_id=xm,
+            consent_note="监护人同意",
+        )
+    )["id"]
     await act(client, tokens, DENGYUE_ADMIN, wid, "approve")
     board = (await client.get(f"/api/v1/communities/{WISH_COMMUNITY_CODE}/wishes")).json()
     item = next(w for w in board if w["id"] == wid)
@@ -189,9 +240,11 @@ async def test_withdraw_only_while_unclaimed(client, tokens) -> None:
 async def test_a_retried_post_is_the_same_wish(client, tokens) -> None:
     client_id = uuid.uuid4().hex
     first = await post_wish(client, tokens, client_id=client_id)
-    r = await client.post("/api/v1/wishes", json={"title": "想请人帮忙换灯泡", "category": "repair",
-                                                   "client_id": client_id},
-                          headers=await as_(client, tokens, DENGYUE_RESIDENT))
+    r = await client.post(
+        "/api/v1/wishes",
+        json={"title": "想请人帮忙换灯泡", "category": "repair", "client_id": client_id},
+        headers=await as_(client, tokens, DENGYUE_RESIDENT),
+    )
     assert r.status_code == 201 and r.json()["id"] == first["id"]
 
 
@@ -205,12 +258,17 @@ async def test_other_scopes_cannot_see_or_touch_a_wish(client, tokens) -> None:
     # The grid worker of its grid sees it but does not moderate.
     assert (await act(client, tokens, DENGYUE_GRID_WORKER, wid, "approve")).status_code == 403
     # A user who is not a resident anywhere cannot post for themselves.
-    r = await client.post("/api/v1/wishes", json={"title": "测试心愿", "category": "other"},
-                          headers=await as_(client, tokens, SYSTEM_ADMIN))
+    r = await client.post(
+        "/api/v1/wishes",
+        json={"title": "测试心愿", "category": "other"},
+        headers=await as_(client, tokens, SYSTEM_ADMIN),
+    )
     assert r.status_code == 403
     queue = await client.get("/api/v1/wishes/queue", headers=await as_(client, tokens, YULAN_ADMIN))
     assert wid not in [w["id"] for w in queue.json()]
-    queue = await client.get("/api/v1/wishes/queue", headers=await as_(client, tokens, DENGYUE_ADMIN))
+    queue = await client.get(
+        "/api/v1/wishes/queue", headers=await as_(client, tokens, DENGYUE_ADMIN)
+    )
     assert wid in [w["id"] for w in queue.json()]
 
 
@@ -229,7 +287,9 @@ async def test_fifty_simultaneous_claims_one_wins(client, tokens) -> None:
     codes = sorted(r.status_code for r in results)
     assert codes.count(200) == 1, codes
     assert set(codes) <= {200, 409}, codes
-    view = await client.get(f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_ADMIN))
+    view = await client.get(
+        f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_ADMIN)
+    )
     assert [e["action"] for e in view.json()["history"]].count("claim") == 1
 
 
@@ -237,20 +297,28 @@ async def test_expired_wishes_leave_the_board(client, tokens, backend: Backend) 
     wid = (await post_wish(client, tokens))["id"]
     await act(client, tokens, DENGYUE_ADMIN, wid, "approve")
     async with backend.sessionmaker().begin() as session:
-        await session.execute(update(Wish).where(Wish.id == wid).values(expires_at=utcnow() - timedelta(days=1)))
+        await session.execute(
+            update(Wish).where(Wish.id == wid).values(expires_at=utcnow() - timedelta(days=1))
+        )
         assert await WishService(session).expire_due() >= 1
-    view = await client.get(f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT))
+    view = await client.get(
+        f"/api/v1/wishes/{wid}", headers=await as_(client, tokens, DENGYUE_RESIDENT)
+    )
     assert view.json()["state"] == "expired"
 
 
 async def test_statistics_of_a_community(client, tokens) -> None:
-    r = await client.get(f"/api/v1/communities/{WISH_COMMUNITY_CODE}/wish-stats",
-                         headers=await as_(client, tokens, DENGYUE_ADMIN))
+    r = await client.get(
+        f"/api/v1/communities/{WISH_COMMUNITY_CODE}/wish-stats",
+        headers=await as_(client, tokens, DENGYUE_ADMIN),
+    )
     assert r.status_code == 200, r.text
     stats = r.json()
     assert stats["posted"] >= stats["approved"] >= 1
     assert stats["confirmed"] >= 1 and stats["median_hours_to_fulfil"] is not None
     assert stats["top_contributors"][0]["name"].endswith("*")
-    other = await client.get(f"/api/v1/communities/{WISH_COMMUNITY_CODE}/wish-stats",
-                             headers=await as_(client, tokens, YULAN_ADMIN))
+    other = await client.get(
+        f"/api/v1/communities/{WISH_COMMUNITY_CODE}/wish-stats",
+        headers=await as_(client, tokens, YULAN_ADMIN),
+    )
     assert other.status_code == 404

@@ -1,0 +1,1139 @@
+"""SMS channels: the console (development), SMPP 3.4, Aliyun Dysmsapi and Tencent Cloud SMS.
+
+All of them implement :class:`~server.notify.channels.base.Channel` for
+:class:`~server.notify.channels.base.SmsTarget`. Phone numbers never reach a
+log unmasked (``138****1234``), and message text is logged only by
+:class:`ConsoleSms`, whose whole purpose is to show it.
+
+Phone numbers: a target is E.164 digits (``+`` optional) or a bare mainland
+mobile (``13812345678``), which is read as +86. An 11-digit number without
+``+`` that starts with 13–19 is taken as mainland, not as a North American one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import inspect
+import itertools
+import json
+import logging
+import re
+import struct
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO, TypedDict
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from server.lib.masking import mask_phone
+from server.notify.channels.base import (
+    Accepted,
+    DeliveryReceipt,
+    Outgoing,
+    PermanentFailure,
+    SmsTarget,
+    TemporaryFailure,
+)
+
+__all__ = [
+    "AliyunSms",
+    "ConsoleSms",
+    "ReceiptHandler",
+    "SmppSms",
+    "TencentSms",
+    "TencentTemplate",
+    "aliyun_signature",
+    "e164",
+    "parse_receipt_text",
+    "tc3_authorization",
+    "tc3_signature",
+    "ucs2_parts",
+]
+
+log = logging.getLogger("linli.notify.sms")
+
+#: Called with each delivery receipt. It may be async. Returning ``False`` (as
+#: ``Dispatcher.record_receipt`` does for a provider id it does not know yet)
+#: asks for the receipt again a little later: a receipt can overtake the
+#: outbox's record of the id it refers to.
+ReceiptHandler = Callable[[DeliveryReceipt], Awaitable[object] | None]
+
+_DIGITS = re.compile(r"^[0-9]{6,15}$")
+_MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def e164(phone: str) -> str:
+    """International digits without ``+``: ``13812345678`` → ``8613812345678``."""
+    number = re.sub(r"[\s\-()]", "", phone)
+    explicit = number.startswith(("+", "00"))
+    number = number[1:] if number.startswith("+") else number[2:] if explicit else number
+    if not _DIGITS.match(number):
+        raise PermanentFailure("not a phone number")
+    if not explicit and _MAINLAND_MOBILE.match(number):
+        return "86" + number
+    return number
+
+
+def _target(message: Outgoing) -> SmsTarget:
+    if not isinstance(message.target, SmsTarget):
+        raise PermanentFailure("an SMS channel only sends to phone numbers")
+    return message.target
+
+
+def _temporary_http(exc: httpx.HTTPError) -> TemporaryFailure:
+    return TemporaryFailure(f"SMS gateway unreachable: {type(exc).__name__}")
+
+
+# --- console -------------------------------------------------------------------------------
+
+
+class ConsoleSms:
+    """Development SMS: one line per message, phone masked, text shown; nothing leaves the machine.
+
+    Lines go to ``stream`` if given, otherwise to the ``linli.notify.sms`` logger
+    at INFO. The last 100 messages are kept in :attr:`sent` for tests and demos.
+    """
+
+    name = "sms"
+
+    def __init__(self, *, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.sent: deque[Outgoing] = deque(maxlen=100)
+
+    async def send(self, message: Outgoing) -> Accepted:
+        target = _target(message)
+        text = message.text.replace("\r", " ").replace("\n", " ⏎ ")
+        line = f"SMS to {mask_phone(target.phone)} (outbox {message.id}): {text}"
+        if self.stream is not None:
+            print(line, file=self.stream, flush=True)
+        else:
+            log.info("%s", line)
+        self.sent.append(message)
+        return Accepted(provider_id=f"console-{message.id}")
+
+    async def close(self) -> None:
+        return None
+
+
+# --- SMPP 3.4 ------------------------------------------------------------------------------
+
+GENERIC_NACK = 0x80000000
+BIND_TRANSCEIVER = 0x00000009
+BIND_TRANSCEIVER_RESP = 0x80000009
+SUBMIT_SM = 0x00000004
+SUBMIT_SM_RESP = 0x80000004
+DELIVER_SM = 0x00000005
+DELIVER_SM_RESP = 0x80000005
+UNBIND = 0x00000006
+UNBIND_RESP = 0x80000006
+ENQUIRE_LINK = 0x00000015
+ENQUIRE_LINK_RESP = 0x80000015
+
+ESME_ROK = 0x00
+ESME_RINVCMDID = 0x03
+ESME_RSYSERR = 0x08
+ESME_RMSGQFUL = 0x14
+ESME_RSUBMITFAIL = 0x45
+ESME_RTHROTTLED = 0x58
+ESME_RX_T_APPN = 0x64
+ESME_RUNKNOWNERR = 0xFF
+
+_STATUS_NAMES = {
+    0x01: "ESME_RINVMSGLEN",
+    0x02: "ESME_RINVCMDLEN",
+    0x03: "ESME_RINVCMDID",
+    0x04: "ESME_RINVBNDSTS",
+    0x05: "ESME_RALYBND",
+    0x08: "ESME_RSYSERR",
+    0x0A: "ESME_RINVSRCADR",
+    0x0B: "ESME_RINVDSTADR",
+    0x0D: "ESME_RBINDFAIL",
+    0x0E: "ESME_RINVPASWD",
+    0x0F: "ESME_RINVSYSID",
+    0x14: "ESME_RMSGQFUL",
+    0x45: "ESME_RSUBMITFAIL",
+    0x58: "ESME_RTHROTTLED",
+    0x62: "ESME_RINVEXPIRY",
+    0x64: "ESME_RX_T_APPN",
+    0x65: "ESME_RX_P_APPN",
+    0x66: "ESME_RX_R_APPN",
+    0xFF: "ESME_RUNKNOWNERR",
+}
+# What may go through on a later try; every other error status is about the message itself.
+_TEMPORARY_STATUSES = {
+    ESME_RSYSERR,
+    ESME_RMSGQFUL,
+    ESME_RSUBMITFAIL,
+    ESME_RTHROTTLED,
+    ESME_RX_T_APPN,
+    ESME_RUNKNOWNERR,
+}
+_TLV_RECEIPTED_MESSAGE_ID = 0x001E
+_TLV_MESSAGE_STATE = 0x0427
+_MESSAGE_STATES = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
+# Not the end of the story: a final receipt follows.
+_INTERMEDIATE_STATES = {"ENROUTE", "ACCEPTD"}
+_MAX_PDU = 64 * 1024
+_HEADER = struct.Struct(">IIII")
+
+
+def _status_name(status: int) -> str:
+    return _STATUS_NAMES.get(status, f"0x{status:08X}")
+
+
+def _cstr(value: str, size: int) -> bytes:
+    """A C-octet string of at most ``size`` octets including its NUL."""
+    data = value.encode("ascii")
+    if len(data) >= size:
+        raise PermanentFailure(f"SMPP field longer than {size - 1} characters")
+    return data + b"\0"
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+class _Fields:
+    """Reads a PDU body front to back."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.pos = 0
+
+    def u8(self) -> int:
+        if self.pos >= len(self.body):
+            raise _ProtocolError("PDU body too short")
+        self.pos += 1
+        return self.body[self.pos - 1]
+
+    def cstr(self) -> str:
+        end = self.body.find(b"\0", self.pos)
+        if end < 0:
+            raise _ProtocolError("unterminated C-octet string")
+        value = self.body[self.pos : end].decode("latin-1")
+        self.pos = end + 1
+        return value
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.body):
+            raise _ProtocolError("PDU body too short")
+        self.pos += n
+        return self.body[self.pos - n : self.pos]
+
+    def tlvs(self) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        while self.pos + 4 <= len(self.body):
+            tag, length = struct.unpack_from(">HH", self.body, self.pos)
+            self.pos += 4
+            found[tag] = self.take(length)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Pdu:
+    command_id: int
+    status: int
+    sequence: int
+    body: bytes
+
+
+def ucs2_parts(text: str, ref: int) -> list[tuple[int, bytes]]:
+    """(esm_class, short_message) for each submit_sm of a UCS2 (data_coding 8) text.
+
+    Up to 70 UTF-16 units go in one message; a longer text becomes parts of 67
+    units, each led by the 8-bit-reference concatenation UDH ``05 00 03 ref n i``
+    and sent with esm_class 0x40 (UDHI). A surrogate pair is never split.
+    """
+    data = text.encode("utf-16-be")
+    if len(data) <= 140:
+        return [(0x00, data)]
+    chunks: list[bytes] = []
+    start = 0
+    while start < len(data):
+        end = min(start + 134, len(data))
+        if end < len(data) and 0xD8 <= data[end - 2] <= 0xDB:  # a high surrogate ends the part
+            end -= 2
+        chunks.append(data[start:end])
+        start = end
+    if len(chunks) > 255:
+        raise PermanentFailure("text too long for one concatenated SMS")
+    udh = bytes([0x05, 0x00, 0x03, ref & 0xFF, len(chunks)])
+    return [(0x40, udh + bytes([i + 1]) + chunk) for i, chunk in enumerate(chunks)]
+
+
+def _relative_validity(seconds: int) -> str:
+    """SMPP relative time ``YYMMDDhhmmss000R``."""
+    seconds = max(60, min(seconds, 30 * 86400))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"
+
+
+_RECEIPT_FIELD = re.compile(
+    r"(?P<key>id|sub|dlvrd|submit date|done date|stat|err):(?P<value>\S*)", re.IGNORECASE
+)
+
+
+def parse_receipt_text(text: str) -> dict[str, str]:
+    """The fields of an SMPP receipt text (``id:… sub:… stat:DELIVRD err:000 text:…``).
+
+    ``text`` (the start of the message itself) is left out on purpose.
+    """
+    head = re.split(r"\btext:", text, maxsplit=1, flags=re.IGNORECASE)[0]
+    return {
+        m.group("key").lower().replace(" ", "_"): m.group("value")
+        for m in _RECEIPT_FIELD.finditer(head)
+    }
+
+
+@dataclass(slots=True)
+class _Receipt:
+    message_id: str
+    status: str
+    raw: dict[str, Any]
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == "DELIVRD"
+
+
+@dataclass(slots=True)
+class _Group:
+    """The parts of one concatenated message; it is delivered when all of them are."""
+
+    parts: list[str]
+    seen: dict[str, _Receipt] = field(default_factory=dict)
+
+
+class _Session:
+    """One bound SMPP connection: writes PDUs, matches responses, serves the SMSC's requests."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_request: Callable[[_Session, _Pdu], Awaitable[None]],
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.on_request = on_request
+        self.pending: dict[int, asyncio.Future[_Pdu]] = {}
+        self.closed = asyncio.Event()
+        self._sequence = 0
+        self._write_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start_reading(self) -> None:
+        self._tasks.append(asyncio.create_task(self._read_loop()))
+
+    def start_keepalive(self, interval: float, reply_within: float) -> None:
+        """Send enquire_link every ``interval`` s; a missing answer drops the connection."""
+        if interval > 0:
+            self._tasks.append(asyncio.create_task(self._keepalive(interval, reply_within)))
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed.is_set()
+
+    def _next_sequence(self) -> int:
+        self._sequence = self._sequence % 0x7FFFFFFF + 1
+        return self._sequence
+
+    async def write(
+        self, command_id: int, sequence: int, body: bytes = b"", status: int = 0
+    ) -> None:
+        if not self.alive:
+            raise ConnectionError("SMPP connection closed")
+        async with self._write_lock:
+            self.writer.write(_HEADER.pack(16 + len(body), command_id, status, sequence) + body)
+            await self.writer.drain()
+
+    async def request(self, command_id: int, body: bytes, reply_within: float) -> _Pdu:
+        sequence = self._next_sequence()
+        future: asyncio.Future[_Pdu] = asyncio.get_running_loop().create_future()
+        self.pending[sequence] = future
+        try:
+            await self.write(command_id, sequence, body)
+            return await asyncio.wait_for(future, reply_within)
+        finally:
+            self.pending.pop(sequence, None)
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                header = await self.reader.readexactly(16)
+                length, command_id, status, sequence = _HEADER.unpack(header)
+                if not 16 <= length <= _MAX_PDU:
+                    raise _ProtocolError(f"PDU length {length}")
+                pdu = _Pdu(command_id, status, sequence, await self.reader.readexactly(length - 16))
+                if command_id & 0x80000000:
+                    future = self.pending.get(sequence)
+                    if future is not None and not future.done():
+                        future.set_result(pdu)
+                    elif command_id == GENERIC_NACK:
+                        log.warning("SMPP generic_nack %s", _status_name(status))
+                else:
+                    await self.on_request(self, pdu)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            if self.alive:
+                log.warning("SMPP connection lost: %s", type(exc).__name__)
+        except _ProtocolError as exc:
+            log.error("SMPP protocol error, dropping the connection: %s", exc)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("SMPP reader failed")
+        finally:
+            self.shut()
+
+    async def _keepalive(self, interval: float, reply_within: float) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while self.alive:
+                await asyncio.sleep(interval)
+                try:
+                    await self.request(ENQUIRE_LINK, b"", reply_within)
+                except (TimeoutError, ConnectionError, OSError):
+                    log.warning("SMPP enquire_link unanswered; reconnecting")
+                    self.shut()
+
+    def shut(self) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(ConnectionError("SMPP connection lost"))
+        self.writer.close()
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+
+    async def close(self, unbind: bool, reply_within: float) -> None:
+        if unbind and self.alive:
+            with contextlib.suppress(Exception):
+                await self.request(UNBIND, b"", reply_within)
+        self.shut()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.writer.wait_closed(), reply_within)
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+
+class SmppSms:
+    """An SMPP 3.4 ESME: bind_transceiver, submit_sm in UCS2, delivery receipts.
+
+    A small asyncio client rather than ``smpplib``: smpplib is a blocking socket
+    client whose ``listen()`` loop owns the socket, so under asyncio it needs a
+    thread of its own, locking around sends, its own matching of
+    ``submit_sm_resp`` to requests, and reconnection by hand — more code than the
+    handful of PDUs needed here. It is tested against an independent SMSC
+    implementation (``smpp34``).
+
+    One connection is kept bound: opened by :meth:`start` or the first send, and
+    re-opened with backoff whenever it drops, so receipts keep arriving. Receipts
+    go to ``on_receipt`` (also settable later as :attr:`on_receipt`); a
+    concatenated message gets one receipt, under its first part's id, once every
+    part has a final one (or at the first part that failed).
+    """
+
+    name = "sms"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        system_id: str,
+        password: str,
+        source_addr: str,
+        *,
+        on_receipt: ReceiptHandler | None = None,
+        system_type: str = "",
+        source_addr_ton: int | None = None,
+        source_addr_npi: int | None = None,
+        text_prefix: str = "",
+        send_validity_period: bool = True,
+        timeout: float = 10.0,
+        enquire_link_interval: float = 30.0,
+        reconnect_delay: tuple[float, float] = (1.0, 60.0),
+        receipt_retry_delays: Sequence[float] = (1, 2, 4, 8, 15),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.system_id = system_id
+        self._password = password
+        self.system_type = system_type
+        self.source_addr = source_addr
+        numeric = source_addr.isdigit()
+        self.source_addr_ton = (
+            source_addr_ton if source_addr_ton is not None else (0 if numeric else 5)
+        )
+        self.source_addr_npi = (
+            source_addr_npi if source_addr_npi is not None else (1 if numeric else 0)
+        )
+        self.text_prefix = text_prefix
+        self.send_validity_period = send_validity_period
+        self.timeout = timeout
+        self.enquire_link_interval = enquire_link_interval
+        self.reconnect_delay = reconnect_delay
+        self.receipt_retry_delays = tuple(receipt_retry_delays)
+        self.on_receipt = on_receipt
+        # Validate field sizes now rather than at the first send.
+        self._bind_body = (
+            _cstr(system_id, 16)
+            + _cstr(password, 9)
+            + _cstr(system_type, 13)
+            + bytes([0x34, 0, 0])
+            + _cstr("", 41)
+        )
+        _cstr(source_addr, 21)
+
+        self._session: _Session | None = None
+        self._connect_lock = asyncio.Lock()
+        self._closing = False
+        self._reconnector: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[int] = set()
+        self._send_ids = itertools.count(1)
+        self._early: list[tuple[_Receipt, set[int]]] = []
+        self._groups: OrderedDict[str, _Group] = OrderedDict()
+        self._part_of: dict[str, str] = {}
+        # Parts of messages already reported, so a late receipt for one is not reported again.
+        self._retired: OrderedDict[str, None] = OrderedDict()
+        self._max_groups = 10_000
+
+    # --- connection ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind now, so receipts flow from startup; if the SMSC is down, keep trying in the background."""
+        try:
+            await self._bound()
+        except TemporaryFailure as exc:
+            log.warning(
+                "SMPP bind to %s:%s failed (%s); retrying in the background",
+                self.host,
+                self.port,
+                exc,
+            )
+            self._schedule_reconnect()
+
+    @property
+    def bound(self) -> bool:
+        return self._session is not None and self._session.alive
+
+    async def _bound(self) -> _Session:
+        session = self._session
+        if session is not None and session.alive:
+            return session
+        async with self._connect_lock:
+            session = self._session
+            if session is not None and session.alive:
+                return session
+            if self._closing:
+                raise TemporaryFailure("SMPP channel is closing")
+            session = await self._open()
+            self._session = session
+            return session
+
+    async def _open(self) -> _Session:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), self.timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise TemporaryFailure(f"cannot reach the SMSC: {type(exc).__name__}") from None
+        session = _Session(reader, writer, self._on_request)
+        session.start_reading()
+        try:
+            resp = await session.request(BIND_TRANSCEIVER, self._bind_body, self.timeout)
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            await session.close(unbind=False, reply_within=1)
+            raise TemporaryFailure(f"SMPP bind failed: {type(exc).__name__}") from None
+        if resp.command_id != BIND_TRANSCEIVER_RESP or resp.status != ESME_ROK:
+            await session.close(unbind=False, reply_within=1)
+            log.error(
+                "SMSC %s:%s refused bind_transceiver for %s: %s",
+                self.host,
+                self.port,
+                self.system_id,
+                _status_name(resp.status),
+            )
+            raise TemporaryFailure(f"SMPP bind refused: {_status_name(resp.status)}")
+        session.start_keepalive(self.enquire_link_interval, self.timeout)
+        watcher = asyncio.create_task(self._watch(session))
+        self._tasks.add(watcher)
+        watcher.add_done_callback(self._tasks.discard)
+        log.info("SMPP bound to %s:%s as %s", self.host, self.port, self.system_id)
+        return session
+
+    async def _watch(self, session: _Session) -> None:
+        await session.closed.wait()
+        if not self._closing:
+            self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self._closing or (self._reconnector is not None and not self._reconnector.done()):
+            return
+        self._reconnector = asyncio.create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay, longest = self.reconnect_delay
+        while not self._closing and not self.bound:
+            await asyncio.sleep(delay)
+            try:
+                await self._bound()
+            except TemporaryFailure:
+                delay = min(delay * 2, longest)
+
+    async def _on_request(self, session: _Session, pdu: _Pdu) -> None:
+        if pdu.command_id == DELIVER_SM:
+            await session.write(DELIVER_SM_RESP, pdu.sequence, b"\0")
+            try:
+                self._on_deliver_sm(pdu.body)
+            except _ProtocolError as exc:
+                log.warning("unreadable deliver_sm: %s", exc)
+        elif pdu.command_id == ENQUIRE_LINK:
+            await session.write(ENQUIRE_LINK_RESP, pdu.sequence)
+        elif pdu.command_id == UNBIND:
+            await session.write(UNBIND_RESP, pdu.sequence)
+            log.info("SMSC unbound; reconnecting")
+            session.shut()
+        else:
+            await session.write(GENERIC_NACK, pdu.sequence, status=ESME_RINVCMDID)
+
+    # --- sending -------------------------------------------------------------------------
+
+    def _submit_body(
+        self, destination: str, esm_class: int, short_message: bytes, ttl: int
+    ) -> bytes:
+        validity = _relative_validity(ttl) if self.send_validity_period else ""
+        return (
+            b"\0"  # service_type
+            + bytes([self.source_addr_ton, self.source_addr_npi])
+            + _cstr(self.source_addr, 21)
+            + bytes([1, 1])  # international, ISDN
+            + _cstr(destination, 21)
+            + bytes([esm_class, 0, 0])  # esm_class, protocol_id, priority_flag
+            + b"\0"  # schedule_delivery_time: now
+            + _cstr(validity, 17)
+            # registered_delivery, replace_if_present_flag, data_coding (UCS2), sm_default_msg_id
+            + bytes([1, 0, 8, 0])
+            + bytes([len(short_message)])
+            + short_message
+        )
+
+    async def send(self, message: Outgoing) -> Accepted:
+        phone = _target(message).phone
+        destination = e164(phone)
+        parts = ucs2_parts(self.text_prefix + message.text, ref=message.id)
+        token = next(self._send_ids)
+        self._inflight.add(token)
+        try:
+            session = await self._bound()
+            ids: list[str] = []
+            for esm_class, short_message in parts:
+                body = self._submit_body(destination, esm_class, short_message, message.ttl_seconds)
+                try:
+                    resp = await session.request(SUBMIT_SM, body, self.timeout)
+                except TimeoutError:
+                    raise TemporaryFailure("no submit_sm_resp in time") from None
+                except (ConnectionError, OSError):
+                    raise TemporaryFailure("SMPP connection lost while submitting") from None
+                if resp.status != ESME_ROK:
+                    name = _status_name(resp.status)
+                    log.info("SMSC refused SMS to %s: %s", mask_phone(phone), name)
+                    if resp.status in _TEMPORARY_STATUSES:
+                        raise TemporaryFailure(f"SMSC answered {name}")
+                    raise PermanentFailure(f"SMSC answered {name}")
+                try:
+                    message_id = _Fields(resp.body).cstr() if resp.body else ""
+                except _ProtocolError:
+                    message_id = ""
+                if not message_id:
+                    raise TemporaryFailure("submit_sm_resp without a message id")
+                ids.append(message_id)
+            self._register(ids)
+            log.info(
+                "SMS to %s accepted by the SMSC as %s (%d part%s)",
+                mask_phone(phone),
+                ids[0],
+                len(ids),
+                "" if len(ids) == 1 else "s",
+            )
+            return Accepted(provider_id=ids[0])
+        finally:
+            self._inflight.discard(token)
+            self._release_early(token)
+
+    # --- receipts ------------------------------------------------------------------------
+
+    def _on_deliver_sm(self, body: bytes) -> None:
+        fields = _Fields(body)
+        fields.cstr()  # service_type
+        fields.take(2)
+        fields.cstr()  # source_addr: the recipient's phone, never logged
+        fields.take(2)
+        fields.cstr()  # destination_addr
+        esm_class = fields.u8()
+        fields.take(2)
+        fields.cstr()  # schedule_delivery_time
+        fields.cstr()  # validity_period
+        fields.take(2)  # registered_delivery, replace_if_present_flag
+        data_coding = fields.u8()
+        fields.take(1)  # sm_default_msg_id
+        short_message = fields.take(fields.u8())
+        tlvs = fields.tlvs()
+        kind = esm_class & 0x3C
+        if kind == 0x20:  # intermediate delivery notification: a final receipt follows
+            return
+        if kind != 0x04:
+            log.info("inbound SMS or SME acknowledgement ignored (no inbound handling)")
+            return
+        text = short_message.decode("utf-16-be" if data_coding == 8 else "latin-1", "replace")
+        raw: dict[str, Any] = dict(parse_receipt_text(text))
+        message_id = raw.get("id", "")
+        if _TLV_RECEIPTED_MESSAGE_ID in tlvs:
+            message_id = tlvs[_TLV_RECEIPTED_MESSAGE_ID].rstrip(b"\0").decode("latin-1")
+        status = str(raw.get("stat", "")).upper()
+        if tlvs.get(_TLV_MESSAGE_STATE):
+            state = tlvs[_TLV_MESSAGE_STATE][0]
+            raw["message_state"] = state
+            status = status or _MESSAGE_STATES.get(state, f"STATE{state}")
+        if not message_id or not status:
+            log.warning("delivery receipt without id or status ignored")
+            return
+        if status in _INTERMEDIATE_STATES:
+            return
+        self._on_receipt(_Receipt(message_id, status, raw))
+
+    def _on_receipt(self, receipt: _Receipt) -> None:
+        if receipt.message_id not in self._part_of and self._inflight:
+            # Its submit_sm_resp may still be on the way: hold it until the sends
+            # now in flight have finished, so a multi-part message is known.
+            self._early.append((receipt, set(self._inflight)))
+            return
+        self._resolve(receipt)
+
+    def _release_early(self, token: int) -> None:
+        held, self._early = self._early, []
+        for receipt, waiting in held:
+            waiting.discard(token)
+            if waiting and receipt.message_id not in self._part_of:
+                self._early.append((receipt, waiting))
+            else:
+                self._resolve(receipt)
+
+    def _register(self, ids: list[str]) -> None:
+        if len(ids) < 2:
+            return
+        self._groups[ids[0]] = _Group(parts=list(ids))
+        for part in ids:
+            self._part_of[part] = ids[0]
+        while len(self._groups) > self._max_groups:
+            _, old = self._groups.popitem(last=False)
+            for part in old.parts:
+                self._part_of.pop(part, None)
+
+    def _resolve(self, receipt: _Receipt) -> None:
+        if receipt.message_id in self._retired:
+            return
+        first = self._part_of.get(receipt.message_id)
+        group = self._groups.get(first) if first is not None else None
+        if first is None or group is None:
+            self._emit(
+                DeliveryReceipt(receipt.message_id, receipt.delivered, receipt.status, receipt.raw)
+            )
+            return
+        group.seen[receipt.message_id] = receipt
+        failed = next((r for r in group.seen.values() if not r.delivered), None)
+        if failed is None and len(group.seen) < len(group.parts):
+            return
+        self._groups.pop(first, None)
+        for part in group.parts:
+            self._part_of.pop(part, None)
+            if part not in group.seen:
+                self._retired[part] = None
+        while len(self._retired) > self._max_groups:
+            self._retired.popitem(last=False)
+        parts_raw = {part: r.raw for part, r in group.seen.items()}
+        if failed is not None:
+            self._emit(DeliveryReceipt(first, False, failed.status, {"parts": parts_raw}))
+        else:
+            self._emit(DeliveryReceipt(first, True, "DELIVRD", {"parts": parts_raw}))
+
+    def _emit(self, receipt: DeliveryReceipt) -> None:
+        handler = self.on_receipt
+        if handler is None:
+            log.warning("delivery receipt for %s dropped: no receipt handler", receipt.provider_id)
+            return
+        task = asyncio.create_task(self._hand_over(handler, receipt))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _hand_over(self, handler: ReceiptHandler, receipt: DeliveryReceipt) -> None:
+        for delay in (*self.receipt_retry_delays, None):
+            try:
+                result: object = handler(receipt)
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception:
+                log.exception("receipt handler failed for %s", receipt.provider_id)
+                return
+            if result is not False:
+                return
+            if delay is None:
+                log.info("delivery receipt for unknown message %s", receipt.provider_id)
+                return
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnector is not None:
+            self._reconnector.cancel()
+        if self._session is not None:
+            await self._session.close(unbind=True, reply_within=min(self.timeout, 2.0))
+            self._session = None
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        if self._reconnector is not None:
+            with contextlib.suppress(BaseException):
+                await self._reconnector
+
+
+# --- Aliyun Dysmsapi -----------------------------------------------------------------------
+
+
+def _pop_encode(value: str) -> str:
+    # RFC 3986 with UTF-8: only A-Z a-z 0-9 - _ . ~ stay as they are (space → %20, * → %2A).
+    return quote(value, safe="")
+
+
+def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST") -> str:
+    """The RPC (v1, HMAC-SHA1) ``Signature`` of a request's parameters."""
+    canonical = "&".join(
+        f"{_pop_encode(k)}={_pop_encode(v)}" for k, v in sorted(params.items()) if k != "Signature"
+    )
+    string_to_sign = f"{method}&{_pop_encode('/')}&{_pop_encode(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+# Codes worth another try later; every other failure is about this message or our setup.
+_ALIYUN_TEMPORARY = {
+    "isv.BUSINESS_LIMIT_CONTROL",  # per-number rate limit
+    "isv.AMOUNT_NOT_ENOUGH",  # account out of credit: fixed by a top-up, not by the message
+    "isv.OUT_OF_SERVICE",  # account suspended for arrears
+    "SignatureNonceUsed",
+    "ServiceUnavailable",
+    "InternalError",
+}
+
+
+class AliyunSms:
+    """Aliyun (阿里云) Dysmsapi ``SendSms``, API 2017-05-25, RPC signature v1.
+
+    ``templates`` maps our template keys (``"wish.approved"``) to approved
+    template codes (``"SMS_123456789"``); the template variables are our
+    parameter names (``${title}``).
+    """
+
+    name = "sms"
+    API_VERSION = "2017-05-25"
+
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        templates: Mapping[str, str],
+        *,
+        endpoint: str = "https://dysmsapi.aliyuncs.com",
+        region: str = "cn-hangzhou",
+        timeout: float = 10.0,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self._secret = access_key_secret
+        self.sign_name = sign_name
+        self.templates = dict(templates)
+        self.endpoint = endpoint.rstrip("/") + "/"
+        self.region = region
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    @staticmethod
+    def phone_number(phone: str) -> str:
+        """Mainland numbers as 11 digits, others with their country code (no ``+``)."""
+        number = e164(phone)
+        return (
+            number[2:] if number.startswith("86") and _MAINLAND_MOBILE.match(number[2:]) else number
+        )
+
+    def request_params(self, message: Outgoing, *, nonce: str, timestamp: str) -> dict[str, str]:
+        code = self.templates.get(message.template)
+        if code is None:
+            raise PermanentFailure(f"no Aliyun template code configured for {message.template}")
+        params = {
+            "AccessKeyId": self.access_key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "RegionId": self.region,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": nonce,
+            "SignatureVersion": "1.0",
+            "Timestamp": timestamp,
+            "Version": self.API_VERSION,
+            "PhoneNumbers": self.phone_number(_target(message).phone),
+            "SignName": self.sign_name,
+            "TemplateCode": code,
+            "OutId": str(message.id),
+        }
+        if message.params:
+            params["TemplateParam"] = json.dumps(
+                message.params, ensure_ascii=False, separators=(",", ":")
+            )
+        params["Signature"] = aliyun_signature(params, self._secret, "POST")
+        return params
+
+    async def send(self, message: Outgoing) -> Accepted:
+        params = self.request_params(
+            message,
+            nonce=uuid.uuid4().hex,
+            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        masked = mask_phone(_target(message).phone)
+        try:
+            response = await self._client.post(self.endpoint, data=params)
+        except httpx.HTTPError as exc:
+            raise _temporary_http(exc) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
+        if response.status_code == 200 and code == "OK":
+            log.info("SMS to %s accepted by Aliyun as %s", masked, answer.get("BizId"))
+            return Accepted(provider_id=str(answer.get("BizId") or "") or None)
+        log.info("Aliyun refused SMS to %s: HTTP %s %s", masked, response.status_code, code)
+        reason = f"Aliyun answered HTTP {response.status_code} {code}".strip()
+        if (
+            code in _ALIYUN_TEMPORARY
+            or code.startswith("Throttling")
+            or response.status_code >= 500
+        ):
+            raise TemporaryFailure(reason)
+        raise PermanentFailure(reason)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+# --- Tencent Cloud SMS ---------------------------------------------------------------------
+
+
+class TencentTemplate(TypedDict):
+    """An approved Tencent template: its id and our parameter names in its {1}, {2}… order."""
+
+    id: str
+    params: list[str]
+
+
+def tc3_signature(secret_key: str, date: str, service: str, string_to_sign: str) -> str:
+    """TC3-HMAC-SHA256: HMAC chain over date, service, ``tc3_request``, then the string to sign."""
+
+    def sign(key: bytes, msg: str) -> bytes:
+        return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+    secret_date = sign(f"TC3{secret_key}".encode(), date)
+    secret_service = sign(secret_date, service)
+    secret_signing = sign(secret_service, "tc3_request")
+    return hmac.new(secret_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def tc3_authorization(
+    secret_id: str,
+    secret_key: str,
+    *,
+    service: str,
+    headers: Mapping[str, str],
+    payload: bytes,
+    timestamp: int,
+    signed: Iterable[str] = ("content-type", "host", "x-tc-action"),
+) -> str:
+    """The ``Authorization`` header of a POST to ``/`` with a JSON body."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    names = sorted(h.lower() for h in signed)
+    canonical_headers = "".join(f"{n}:{lower[n].strip().lower()}\n" for n in names)
+    signed_headers = ";".join(names)
+    canonical_request = "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            canonical_headers,
+            signed_headers,
+            hashlib.sha256(payload).hexdigest(),
+        ]
+    )
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    scope = f"{date}/{service}/tc3_request"
+    string_to_sign = "\n".join(
+        [
+            "TC3-HMAC-SHA256",
+            str(timestamp),
+            scope,
+            hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
+        ]
+    )
+    signature = tc3_signature(secret_key, date, service, string_to_sign)
+    return (
+        f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+
+
+def _tencent_temporary(code: str) -> bool:
+    return (
+        code.startswith(
+            ("LimitExceeded", "RequestLimitExceeded", "InternalError", "ResourceUnavailable")
+        )
+        or code == "FailedOperation.InsufficientBalanceInSmsPackage"
+    )
+
+
+class TencentSms:
+    """Tencent Cloud (腾讯云) SMS ``SendSms``, API 2021-01-11, signed with TC3-HMAC-SHA256.
+
+    ``templates`` maps our template keys to an approved template's id and the
+    order of its positional parameters, e.g.
+    ``{"wish.approved": {"id": "123456", "params": ["title"]}}``.
+    """
+
+    name = "sms"
+    SERVICE = "sms"
+    API_VERSION = "2021-01-11"
+    CONTENT_TYPE = "application/json; charset=utf-8"
+
+    def __init__(
+        self,
+        secret_id: str,
+        secret_key: str,
+        sdk_app_id: str,
+        sign_name: str,
+        templates: Mapping[str, TencentTemplate],
+        *,
+        region: str = "ap-guangzhou",
+        endpoint: str = "https://sms.tencentcloudapi.com",
+        timeout: float = 10.0,
+    ) -> None:
+        for key, template in templates.items():
+            if (
+                not isinstance(template, Mapping)
+                or "id" not in template
+                or "params" not in template
+            ):
+                raise ValueError(f"Tencent template {key!r} needs an id and a params list")
+        self.secret_id = secret_id
+        self._secret = secret_key
+        self.sdk_app_id = sdk_app_id
+        self.sign_name = sign_name
+        self.templates = dict(templates)
+        self.region = region
+        self.endpoint = endpoint.rstrip("/") + "/"
+        self.host = urlsplit(self.endpoint).netloc
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    def request(self, message: Outgoing, *, timestamp: int) -> tuple[dict[str, str], bytes]:
+        """Headers and body of the SendSms call for a message."""
+        template = self.templates.get(message.template)
+        if template is None:
+            raise PermanentFailure(f"no Tencent template configured for {message.template}")
+        missing = [p for p in template["params"] if p not in message.params]
+        if missing:
+            raise PermanentFailure(f"template parameters missing: {', '.join(missing)}")
+        body = {
+            "PhoneNumberSet": ["+" + e164(_target(message).phone)],
+            "SmsSdkAppId": self.sdk_app_id,
+            "SignName": self.sign_name,
+            "TemplateId": str(template["id"]),
+            "TemplateParamSet": [str(message.params[p]) for p in template["params"]],
+            "SessionContext": str(message.id),
+        }
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers = {
+            "Content-Type": self.CONTENT_TYPE,
+            "Host": self.host,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": self.API_VERSION,
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": self.region,
+        }
+        headers["Authorization"] = tc3_authorization(
+            self.secret_id,
+            self._secret,
+            service=self.SERVICE,
+            headers=headers,
+            payload=payload,
+            timestamp=timestamp,
+        )
+        return headers, payload
+
+    async def send(self, message: Outgoing) -> Accepted:
+        headers, payload = self.request(message, timestamp=int(time.time()))
+        masked = mask_phone(_target(message).phone)
+        try:
+            response = await self._client.post(self.endpoint, content=payload, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _temporary_http(exc) from None
+        if response.status_code >= 500:
+            raise TemporaryFailure(f"Tencent answered HTTP {response.status_code}")
+        try:
+            answer = response.json().get("Response", {})
+        except (ValueError, AttributeError):
+            answer = None
+        if not isinstance(answer, dict):
+            raise PermanentFailure(
+                f"Tencent answered HTTP {response.status_code} without a Response"
+            )
+        error = answer.get("Error")
+        if isinstance(error, dict):
+            code = str(error.get("Code", ""))
+            log.info("Tencent refused SMS to %s: %s", masked, code)
+            if _tencent_temporary(code):
+                raise TemporaryFailure(f"Tencent answered {code}")
+            raise PermanentFailure(f"Tencent answered {code}")
+        statuses = answer.get("SendStatusSet") or [{}]
+        status = statuses[0] if isinstance(statuses[0], dict) else {}
+        code = str(status.get("Code", ""))
+        if code == "Ok":
+            serial = str(status.get("SerialNo") or "") or None
+            log.info("SMS to %s accepted by Tencent as %s", masked, serial)
+            return Accepted(provider_id=serial)
+        log.info("Tencent refused SMS to %s: %s", masked, code)
+        if _tencent_temporary(code):
+            raise TemporaryFailure(f"Tencent answered {code}")
+        raise PermanentFailure(f"Tencent answered {code or 'no status'}")
+
+    async def close(self) -> None:
+        await self._client.aclose()

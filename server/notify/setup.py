@@ -1,0 +1,71 @@
+"""Building the channels and the dispatcher from the settings (app lifespan, ``linli worker``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.config import Settings
+from server.notify.channels.base import Channel
+from server.notify.dispatcher import Dispatcher
+from server.notify.services import ensure_vapid_keys
+
+__all__ = ["make_dispatcher"]
+
+
+def _templates(options: dict[str, str]) -> Any:
+    raw = options.get("templates", "{}")
+    return (
+        json.loads(raw)
+        if raw.strip().startswith("{")
+        else json.loads(open(raw, encoding="utf-8").read())
+    )
+
+
+def _sms(settings: Settings, dispatcher: Dispatcher) -> Channel:
+    o = settings.sms_options
+    provider = settings.sms_provider
+    if provider == "console":
+        from server.notify.channels.sms import ConsoleSms
+
+        return ConsoleSms()
+    if provider == "smpp":
+        from server.notify.channels.sms import SmppSms
+
+        return SmppSms(
+            o["host"],
+            int(o.get("port", "2775")),
+            o["system_id"],
+            o["password"],
+            o.get("source", ""),
+            on_receipt=dispatcher.record_receipt,
+        )
+    if provider == "aliyun":
+        from server.notify.channels.sms import AliyunSms
+
+        return AliyunSms(o["access_key_id"], o["access_key_secret"], o["sign_name"], _templates(o))
+    if provider == "tencent":
+        from server.notify.channels.sms import TencentSms
+
+        return TencentSms(
+            o["secret_id"], o["secret_key"], o["sdk_app_id"], o["sign_name"], _templates(o)
+        )
+    raise ValueError(
+        f"LINLI_SMS_PROVIDER must be console, smpp, aliyun or tencent, not {provider!r}"
+    )
+
+
+async def make_dispatcher(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Dispatcher:
+    from server.notify.channels.webpush import WebPushChannel
+
+    async with sessionmaker.begin() as session:
+        private, _public = await ensure_vapid_keys(session)
+    channels: dict[str, Channel] = {}
+    dispatcher = Dispatcher(sessionmaker, channels)
+    channels["push"] = WebPushChannel(private, settings.vapid_subject)
+    channels["sms"] = _sms(settings, dispatcher)
+    return dispatcher
