@@ -34,7 +34,11 @@ async def run_chores(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str
         )
     pruned_kv: int = kv.rowcount or 0  # type: ignore[attr-defined]
     pruned_tokens: int = tokens.rowcount or 0  # type: ignore[attr-defined]
-    return {"wishes_expired": expired, "kv_pruned": pruned_kv, "revoked_tokens_pruned": pruned_tokens}
+    return {
+        "wishes_expired": expired,
+        "kv_pruned": pruned_kv,
+        "revoked_tokens_pruned": pruned_tokens,
+    }
 
 
 async def run_chores_forever(

@@ -68,4 +68,7 @@ async def make_dispatcher(
     dispatcher = Dispatcher(sessionmaker, channels)
     channels["push"] = WebPushChannel(private, settings.vapid_subject)
     channels["sms"] = _sms(settings, dispatcher)
+    start = getattr(channels["sms"], "start", None)
+    if start is not None:  # SMPP binds at startup, so delivery receipts flow from the first minute
+        await start()
     return dispatcher

@@ -1,18 +1,38 @@
-"""The people API: my volunteer hours (more to come: residents, teams, import)."""
+"""The people API: residents (with import), volunteers, party members, service groups, hours."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, patch, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
+from litestar.response import Response
 
-from server.accounts.services import CurrentUser
-from server.lib.deps import DbSession
+from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
+from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
-from server.people.schemas import MyHours
+from server.lib.guards import requires_role
+from server.people.schemas import (
+    CommunityHours,
+    ImportReport,
+    MyHours,
+    PartyMemberIn,
+    ResidentCreate,
+    ResidentUpdate,
+    ResidentView,
+    Revealed,
+    ServiceGroupMemberIn,
+    ServiceGroupView,
+    VolunteerProfileIn,
+    VolunteerView,
+)
 from server.people.services import PeopleService
 
 __all__ = ["PeopleController"]
+
+Req = Request[CurrentUser, Any, Any]
+Id = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 class PeopleController(Controller):
@@ -20,7 +40,189 @@ class PeopleController(Controller):
     tags = ["people"]
 
     @get("/me/hours", summary="My volunteer hours 志愿服务时长", responses=error_responses(401))
-    async def my_hours(
-        self, request: Request[CurrentUser, Any, Any], db_session: DbSession
-    ) -> MyHours:
+    async def my_hours(self, request: Req, db_session: DbSession) -> MyHours:
         return await PeopleService(db_session).my_hours(request.user)
+
+    @post(
+        "/residents",
+        guards=[requires_role(*RESIDENT_REGISTRARS)],
+        summary="Register a resident",
+        responses=error_responses(401, 403, 413),
+    )
+    async def create_resident(
+        self, request: Req, data: JSONBody[ResidentCreate], db_session: DbSession, lang: Locale
+    ) -> ResidentView:
+        return await PeopleService(db_session, lang).create_resident(
+            request.user, data, client_ip(request)
+        )
+
+    @get(
+        "/residents",
+        summary="Residents in my scope (phones masked)",
+        responses=error_responses(401, 403),
+    )
+    async def list_residents(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        care_tag: Annotated[str | None, QueryParameter(max_length=30)] = None,
+        grid: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+    ) -> list[ResidentView]:
+        return await PeopleService(db_session, lang).list_residents(
+            request.user, care_tag=care_tag, grid_code=grid, limit=limit, offset=offset
+        )
+
+    @get(
+        "/residents/{resident_id:int}",
+        summary="One resident in my scope",
+        responses=error_responses(401, 404),
+    )
+    async def get_resident(
+        self, request: Req, resident_id: Id, db_session: DbSession, lang: Locale
+    ) -> ResidentView:
+        return await PeopleService(db_session, lang).get_resident(request.user, resident_id)
+
+    @patch(
+        "/residents/{resident_id:int}",
+        summary="Update a resident",
+        responses=error_responses(401, 404, 413),
+    )
+    async def update_resident(
+        self,
+        request: Req,
+        resident_id: Id,
+        data: JSONBody[ResidentUpdate],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> ResidentView:
+        return await PeopleService(db_session, lang).update_resident(
+            request.user, resident_id, data, client_ip(request)
+        )
+
+    @post(
+        "/residents/{resident_id:int}/reveal/{field:str}",
+        status_code=200,
+        summary="Show a resident's full phone or ID number (written to the audit log)",
+        responses=error_responses(401, 403, 404),
+    )
+    async def reveal(
+        self,
+        request: Req,
+        resident_id: Id,
+        field: Literal["phone", "id_number"],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> Revealed:
+        return await PeopleService(db_session, lang).reveal(
+            request.user, resident_id, field, client_ip(request)
+        )
+
+    @post(
+        "/residents/import",
+        guards=[requires_role(*RESIDENT_REGISTRARS)],
+        status_code=200,
+        request_max_body_size=8 * 1024 * 1024,
+        summary="Import residents from CSV or XLSX (the raw file is the body); all rows or none",
+        responses={
+            **error_responses(401, 403, 413),
+            422: ResponseSpec(ImportReport, description="Rows were rejected; nothing was imported"),
+        },
+    )
+    async def import_residents(
+        self, request: Req, db_session: DbSession, lang: Locale
+    ) -> Response[ImportReport]:
+        report = await PeopleService(db_session, lang).import_residents(
+            request.user, await request.body(), client_ip(request)
+        )
+        if not report.ok:
+            await db_session.rollback()
+        return Response(report, status_code=200 if report.ok else 422)
+
+    @get(
+        "/volunteers",
+        summary="Volunteers of the communities I manage",
+        responses=error_responses(401, 403),
+    )
+    async def volunteers(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        trade: Annotated[str | None, QueryParameter(max_length=30)] = None,
+    ) -> list[VolunteerView]:
+        return await PeopleService(db_session, lang).list_volunteers(request.user, trade=trade)
+
+    @put(
+        "/volunteers/{user_id:int}/profile",
+        summary="A volunteer's trades and weekly availability",
+        responses=error_responses(401, 404, 413),
+    )
+    async def volunteer_profile(
+        self,
+        request: Req,
+        user_id: Id,
+        data: JSONBody[VolunteerProfileIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VolunteerView:
+        return await PeopleService(db_session, lang).set_volunteer_profile(
+            request.user, user_id, data
+        )
+
+    @put(
+        "/volunteers/{user_id:int}/party-member",
+        summary="Record party membership (在职党员报到)",
+        responses=error_responses(401, 403, 404, 413),
+    )
+    async def party_member(
+        self,
+        request: Req,
+        user_id: Id,
+        data: JSONBody[PartyMemberIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VolunteerView:
+        return await PeopleService(db_session, lang).set_party_member(request.user, user_id, data)
+
+    @get(
+        "/service-groups",
+        summary="Service groups 为民服务组 in my scope",
+        responses=error_responses(401, 403),
+    )
+    async def service_groups(
+        self, request: Req, db_session: DbSession, lang: Locale
+    ) -> list[ServiceGroupView]:
+        return await PeopleService(db_session, lang).service_groups(request.user)
+
+    @post(
+        "/service-groups/{group_id:int}/members",
+        status_code=200,
+        summary="Add a member to a service group",
+        responses=error_responses(401, 404, 413),
+    )
+    async def add_member(
+        self,
+        request: Req,
+        group_id: Id,
+        data: JSONBody[ServiceGroupMemberIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> ServiceGroupView:
+        return await PeopleService(db_session, lang).add_group_member(request.user, group_id, data)
+
+    @get(
+        "/communities/{code:str}/hours",
+        summary="Volunteer hours of a community",
+        responses=error_responses(401, 404),
+    )
+    async def community_hours(
+        self,
+        request: Req,
+        code: Annotated[str, PathParameter(max_length=32)],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> CommunityHours:
+        return await PeopleService(db_session, lang).community_hours(request.user, code)

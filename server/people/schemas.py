@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["HoursEntry", "MyHours"]
+from server.people.models import NotifyVia, PartyMemberKind
+
+__all__ = [
+    "Availability",
+    "CommunityHours",
+    "HoursEntry",
+    "HoursEntryByPerson",
+    "ImportRejection",
+    "ImportReport",
+    "MyHours",
+    "PartyMemberIn",
+    "ResidentCreate",
+    "ResidentUpdate",
+    "ResidentView",
+    "Revealed",
+    "ServiceGroupMemberIn",
+    "ServiceGroupView",
+    "VolunteerProfileIn",
+    "VolunteerView",
+]
 
 
 class HoursEntry(msgspec.Struct, frozen=True):
@@ -21,3 +41,115 @@ class MyHours(msgspec.Struct, frozen=True):
 
     total: float
     entries: list[HoursEntry]
+
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+PhoneOpt = Annotated[str, msgspec.Meta(pattern=r"^1[3-9]\d{9}$")] | None
+IdNumber = Annotated[str, msgspec.Meta(pattern=r"^\d{17}[\dXx]$")]
+
+
+class ResidentCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: Name
+    building_code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    phone: PhoneOpt = None
+    unit: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    birth_year: Annotated[int, msgspec.Meta(ge=1900, le=2100)] | None = None
+    is_minor: bool = False
+    care_tags: Annotated[list[str], msgspec.Meta(max_length=20)] = []
+    id_number: IdNumber | None = None
+    notify_via: NotifyVia = NotifyVia.both
+    locale: Literal["zh_Hans", "zh_Hant", "en"] = "zh_Hans"
+
+
+class ResidentUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    phone: PhoneOpt = None
+    unit: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    care_tags: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
+    notify_via: NotifyVia | None = None
+
+
+class ResidentView(msgspec.Struct, frozen=True):
+    """A resident as staff in scope see them: phone masked, ID number never (reveal is audited)."""
+
+    id: int
+    name: str
+    phone_masked: str | None
+    building_code: str
+    building: str
+    unit: str
+    grid_code: str
+    birth_year: int | None
+    is_minor: bool
+    care_tags: list[str]
+    has_id_number: bool
+    has_account: bool
+    notify_via: NotifyVia
+
+
+class Revealed(msgspec.Struct, frozen=True):
+    id: int
+    field: str
+    value: str
+
+
+class ImportRejection(msgspec.Struct, frozen=True):
+    row: int  # 1-based, the header is row 1
+    reason: str
+
+
+class ImportReport(msgspec.Struct, frozen=True):
+    ok: bool
+    rows: int
+    created: int
+    updated: int
+    rejected: list[ImportRejection]
+
+
+class Availability(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    weekday: Annotated[int, msgspec.Meta(ge=0, le=6)]
+    start: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    end: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+
+
+class VolunteerProfileIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    trades: Annotated[list[str], msgspec.Meta(max_length=10)] = []
+    availability: Annotated[list[Availability], msgspec.Meta(max_length=21)] = []
+
+
+class VolunteerView(msgspec.Struct, frozen=True):
+    user_id: int
+    name: str
+    phone_masked: str
+    trades: list[str]
+    availability: list[Availability]
+    party_member: str | None
+    hours: float
+
+
+class PartyMemberIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    kind: PartyMemberKind
+    reported_community_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
+class ServiceGroupView(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    grid_code: str
+    leader: str | None
+    members: list[str]
+
+
+class ServiceGroupMemberIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    user_id: Annotated[int, msgspec.Meta(ge=1)]
+    trade: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+
+
+class HoursEntryByPerson(msgspec.Struct, frozen=True):
+    name: str
+    hours: float
+
+
+class CommunityHours(msgspec.Struct, frozen=True):
+    community: str
+    total: float
+    people: list[HoursEntryByPerson]

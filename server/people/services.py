@@ -1,20 +1,485 @@
-"""People services: the volunteer-hours ledger (residents' records and teams follow)."""
+"""Residents and the three teams, within the one scope rule.
+
+Care tags and ID numbers are sensitive (PIPL): only staff whose scope covers
+the person see care tags; ID numbers are sealed at rest and shown only through
+an audited reveal; phones are masked in every list.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.services import CurrentUser
-from server.people.models import VolunteerHours
-from server.people.schemas import HoursEntry, MyHours
+from server.accounts.models import Role, User
+from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
+from server.audit.services import AuditService
+from server.grids.models import Building, Community, Grid
+from server.lib.crypto import open_sealed, seal
+from server.lib.errors import BadRequest, Forbidden, NotFound
+from server.lib.i18n import N_, localised_name, translate
+from server.lib.masking import mask_name, mask_phone
+from server.people.importer import describe, id_number_ok, read_rows
+from server.people.models import (
+    CARE_TAGS,
+    TRADES,
+    PartyMember,
+    Resident,
+    ServiceGroup,
+    ServiceGroupMember,
+    VolunteerHours,
+    VolunteerProfile,
+)
+from server.people.schemas import (
+    Availability,
+    CommunityHours,
+    HoursEntry,
+    HoursEntryByPerson,
+    ImportRejection,
+    ImportReport,
+    MyHours,
+    PartyMemberIn,
+    ResidentCreate,
+    ResidentUpdate,
+    ResidentView,
+    Revealed,
+    ServiceGroupMemberIn,
+    ServiceGroupView,
+    VolunteerProfileIn,
+    VolunteerView,
+)
 
 __all__ = ["PeopleService"]
 
+MANAGERS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
+
 
 class PeopleService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
+        self.locale = locale
+        self.audit = AuditService(session)
+
+    # --- residents ---------------------------------------------------------------------
+
+    def _check_tags(self, tags: list[str]) -> None:
+        unknown = [t for t in tags if t not in CARE_TAGS]
+        if unknown:
+            raise BadRequest(N_("unknown care tag: {tag}"), tag="、".join(unknown))
+
+    async def _building_in_scope(self, user: CurrentUser, code: str) -> Building:
+        building = await self.session.scalar(select(Building).where(Building.code == code))
+        if building is None:
+            raise BadRequest(N_("No building has code {code}"), code=code)
+        if not user.scope_of(RESIDENT_REGISTRARS).covers(building):
+            raise Forbidden(N_("You may only register residents of buildings in your area"))
+        return building
+
+    async def _view(self, r: Resident) -> ResidentView:
+        building = await self.session.get(Building, r.building_id)
+        grid = await self.session.get(Grid, r.grid_id)
+        assert building is not None and grid is not None
+        return ResidentView(
+            id=r.id,
+            name=r.name,
+            phone_masked=mask_phone(r.phone) if r.phone else None,
+            building_code=building.code,
+            building=building.name,
+            unit=r.unit,
+            grid_code=grid.code,
+            birth_year=r.birth_year,
+            is_minor=r.is_minor,
+            care_tags=list(r.care_tags),
+            has_id_number=r.id_number_sealed is not None,
+            has_account=r.user_id is not None,
+            notify_via=r.notify_via,
+        )
+
+    async def create_resident(
+        self, user: CurrentUser, data: ResidentCreate, client_ip: str | None
+    ) -> ResidentView:
+        building = await self._building_in_scope(user, data.building_code)
+        self._check_tags(data.care_tags)
+        if data.id_number and not id_number_ok(data.id_number.upper()):
+            raise BadRequest(N_("ID number is not valid"))
+        resident = Resident(
+            name=data.name.strip(),
+            phone=data.phone,
+            building_id=building.id,
+            unit=data.unit.strip(),
+            birth_year=data.birth_year,
+            is_minor=data.is_minor,
+            care_tags=list(data.care_tags),
+            id_number_sealed=seal(data.id_number.upper()) if data.id_number else None,
+            notify_via=data.notify_via,
+            locale=data.locale,
+            sub_district_id=building.sub_district_id,
+            community_id=building.community_id,
+            grid_id=building.grid_id,
+        )
+        self.session.add(resident)
+        await self.session.flush()
+        self.audit.record(
+            user.id, "resident.create", "resident", resident.id, where=resident, client_ip=client_ip
+        )
+        return await self._view(resident)
+
+    async def _resident_in_scope(self, user: CurrentUser, resident_id: int) -> Resident:
+        resident = await self.session.get(Resident, resident_id)
+        if resident is None or not user.scope.covers(resident):
+            raise NotFound(N_("No such resident"))
+        return resident
+
+    async def get_resident(self, user: CurrentUser, resident_id: int) -> ResidentView:
+        return await self._view(await self._resident_in_scope(user, resident_id))
+
+    async def update_resident(
+        self, user: CurrentUser, resident_id: int, data: ResidentUpdate, client_ip: str | None
+    ) -> ResidentView:
+        resident = await self._resident_in_scope(user, resident_id)
+        changed = []
+        for field in ("phone", "unit", "care_tags", "notify_via"):
+            value = getattr(data, field)
+            if value is not None:
+                if field == "care_tags":
+                    self._check_tags(value)
+                    value = list(value)
+                setattr(resident, field, value)
+                changed.append(field)
+        self.audit.record(
+            user.id,
+            "resident.update",
+            "resident",
+            resident.id,
+            where=resident,
+            client_ip=client_ip,
+            fields=changed,
+        )
+        return await self._view(resident)
+
+    async def list_residents(
+        self,
+        user: CurrentUser,
+        *,
+        care_tag: str | None = None,
+        grid_code: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[ResidentView]:
+        if user.scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        query = select(Resident).where(user.scope.clause(Resident))
+        if grid_code:
+            query = query.join(Grid, Grid.id == Resident.grid_id).where(Grid.code == grid_code)
+        residents = (
+            await self.session.scalars(
+                query.order_by(Resident.id).limit(limit * 4 if care_tag else limit).offset(offset)
+            )
+        ).all()
+        if care_tag:  # JSON containment differs by engine; filter the page in Python
+            residents = [r for r in residents if care_tag in (r.care_tags or [])][:limit]
+        return [await self._view(r) for r in residents]
+
+    async def reveal(
+        self, user: CurrentUser, resident_id: int, field: str, client_ip: str | None
+    ) -> Revealed:
+        """The full phone or ID number of one resident; who asked is written to the audit log."""
+        if not user.has(*MANAGERS, Role.grid_worker):
+            raise Forbidden(N_("Your role does not allow this"))
+        resident = await self._resident_in_scope(user, resident_id)
+        if field == "phone":
+            value = resident.phone
+        else:
+            value = open_sealed(resident.id_number_sealed) if resident.id_number_sealed else None
+        if value is None:
+            raise NotFound(N_("Not found"))
+        self.audit.record(
+            user.id,
+            f"resident.unmask_{field}",
+            "resident",
+            resident.id,
+            where=resident,
+            client_ip=client_ip,
+            field=field,
+        )
+        return Revealed(id=resident.id, field=field, value=value)
+
+    async def import_residents(
+        self, user: CurrentUser, data: bytes, client_ip: str | None
+    ) -> ImportReport:
+        """All rows or none; re-import updates (same name, building and unit)."""
+        if user.scope_of(RESIDENT_REGISTRARS).is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        rows, problem = read_rows(data, set(CARE_TAGS))
+        if problem is not None:
+            return ImportReport(
+                ok=False,
+                rows=0,
+                created=0,
+                updated=0,
+                rejected=[
+                    ImportRejection(row=1, reason=translate(problem[0], self.locale, **problem[1]))
+                ],
+            )
+        rejected: list[ImportRejection] = []
+        accepted: list[tuple[ResidentCreate, Building]] = []
+        scope = user.scope_of(RESIDENT_REGISTRARS)
+        buildings: dict[str, Building | None] = {}
+        for row in rows:
+            if row.problem is not None or row.values is None:
+                msg, params = row.problem or (N_("invalid value: {detail}"), {"detail": ""})
+                rejected.append(
+                    ImportRejection(row=row.row, reason=translate(msg, self.locale, **params))
+                )
+                continue
+            try:
+                item = msgspec.convert(row.values, ResidentCreate)
+            except msgspec.ValidationError as exc:
+                msg, params = describe(exc)
+                rejected.append(
+                    ImportRejection(row=row.row, reason=translate(msg, self.locale, **params))
+                )
+                continue
+            if item.building_code not in buildings:
+                buildings[item.building_code] = await self.session.scalar(
+                    select(Building).where(Building.code == item.building_code)
+                )
+            building = buildings[item.building_code]
+            if building is None:
+                rejected.append(
+                    ImportRejection(
+                        row=row.row,
+                        reason=translate(
+                            N_("No building has code {code}"), self.locale, code=item.building_code
+                        ),
+                    )
+                )
+            elif not scope.covers(building):
+                rejected.append(
+                    ImportRejection(
+                        row=row.row,
+                        reason=translate(
+                            N_("You may only register residents of buildings in your area"),
+                            self.locale,
+                        ),
+                    )
+                )
+            else:
+                accepted.append((item, building))
+        if rejected:
+            return ImportReport(ok=False, rows=len(rows), created=0, updated=0, rejected=rejected)
+        created = updated = 0
+        for item, building in accepted:
+            existing = await self.session.scalar(
+                select(Resident).where(
+                    Resident.name == item.name.strip(),
+                    Resident.building_id == building.id,
+                    Resident.unit == item.unit.strip(),
+                )
+            )
+            sealed = seal(item.id_number.upper()) if item.id_number else None
+            if existing is not None:
+                existing.phone = item.phone or existing.phone
+                existing.birth_year = item.birth_year or existing.birth_year
+                existing.is_minor = item.is_minor
+                existing.care_tags = list(item.care_tags)
+                existing.id_number_sealed = sealed or existing.id_number_sealed
+                existing.notify_via = item.notify_via
+                updated += 1
+            else:
+                self.session.add(
+                    Resident(
+                        name=item.name.strip(),
+                        phone=item.phone,
+                        building_id=building.id,
+                        unit=item.unit.strip(),
+                        birth_year=item.birth_year,
+                        is_minor=item.is_minor,
+                        care_tags=list(item.care_tags),
+                        id_number_sealed=sealed,
+                        notify_via=item.notify_via,
+                        locale=item.locale,
+                        sub_district_id=building.sub_district_id,
+                        community_id=building.community_id,
+                        grid_id=building.grid_id,
+                    )
+                )
+                created += 1
+        await self.session.flush()
+        self.audit.record(
+            user.id,
+            "resident.import",
+            "resident",
+            None,
+            where=accepted[0][1] if accepted else None,
+            client_ip=client_ip,
+            created=created,
+            updated=updated,
+        )
+        return ImportReport(ok=True, rows=len(rows), created=created, updated=updated, rejected=[])
+
+    # --- volunteers and party members --------------------------------------------------
+
+    async def _volunteer_in_scope(self, user: CurrentUser, user_id: int) -> User:
+        target = await self.session.get(User, user_id)
+        if target is None:
+            raise NotFound(N_("No such user"))
+        if user_id == user.id:
+            return target
+        profile = await self.session.get(VolunteerProfile, user_id)
+        community = profile.community_id if profile else None
+        from server.accounts.models import RoleAssignment
+
+        if community is None:
+            community = await self.session.scalar(
+                select(RoleAssignment.community_id).where(
+                    RoleAssignment.user_id == user_id, RoleAssignment.role == Role.volunteer
+                )
+            )
+        c = await self.session.get(Community, community) if community else None
+        if c is None or not user.scope_of(MANAGERS).covers(c):
+            raise NotFound(N_("No such user"))
+        return target
+
+    async def set_volunteer_profile(
+        self, user: CurrentUser, user_id: int, data: VolunteerProfileIn
+    ) -> VolunteerView:
+        target = await self._volunteer_in_scope(user, user_id)
+        unknown = [t for t in data.trades if t not in TRADES]
+        if unknown:
+            raise BadRequest(N_("unknown trade: {trade}"), trade="、".join(unknown))
+        profile = await self.session.get(VolunteerProfile, target.id)
+        if profile is None:
+            profile = VolunteerProfile(user_id=target.id)
+            self.session.add(profile)
+        profile.trades = list(data.trades)
+        profile.availability = [msgspec.to_builtins(a) for a in data.availability]
+        await self.session.flush()
+        return await self._volunteer_view(target)
+
+    async def _volunteer_view(self, target: User) -> VolunteerView:
+        profile = await self.session.get(VolunteerProfile, target.id)
+        party = await self.session.get(PartyMember, target.id)
+        hours = await self.session.scalar(
+            select(func.coalesce(func.sum(VolunteerHours.hours), 0)).where(
+                VolunteerHours.user_id == target.id
+            )
+        )
+        return VolunteerView(
+            user_id=target.id,
+            name=target.name,
+            phone_masked=mask_phone(target.phone),
+            trades=list(profile.trades) if profile else [],
+            availability=[
+                msgspec.convert(a, Availability) for a in (profile.availability if profile else [])
+            ],
+            party_member=party.kind.value if party else None,
+            hours=float(hours or 0),
+        )
+
+    async def list_volunteers(
+        self, user: CurrentUser, *, trade: str | None = None
+    ) -> list[VolunteerView]:
+        from server.accounts.models import RoleAssignment
+
+        scope = user.scope_of(MANAGERS)
+        if scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        ids = (
+            await self.session.scalars(
+                select(RoleAssignment.user_id)
+                .where(RoleAssignment.role == Role.volunteer, scope.clause(RoleAssignment))
+                .distinct()
+            )
+        ).all()
+        users = (
+            await self.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))
+        ).all()
+        views = [await self._volunteer_view(u) for u in users]
+        return [v for v in views if trade is None or trade in v.trades]
+
+    async def set_party_member(
+        self, user: CurrentUser, user_id: int, data: PartyMemberIn
+    ) -> VolunteerView:
+        target = await self._volunteer_in_scope(user, user_id)
+        if user_id == user.id and not user.has(*MANAGERS):
+            raise Forbidden(N_("Your role does not allow this"))
+        community = None
+        if data.reported_community_code:
+            community = await self.session.scalar(
+                select(Community).where(Community.code == data.reported_community_code)
+            )
+            if community is None:
+                raise BadRequest(
+                    N_("No community has code {code}"), code=data.reported_community_code
+                )
+        member = await self.session.get(PartyMember, target.id)
+        if member is None:
+            member = PartyMember(user_id=target.id, kind=data.kind)
+            self.session.add(member)
+        member.kind = data.kind
+        if community is not None:
+            from server.db.base import utcnow
+
+            member.reported_community_id = community.id
+            member.reported_at = utcnow()
+        await self.session.flush()
+        return await self._volunteer_view(target)
+
+    # --- service groups ----------------------------------------------------------------
+
+    async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
+        if user.scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        groups = (
+            await self.session.scalars(
+                select(ServiceGroup)
+                .where(user.scope.clause(ServiceGroup))
+                .order_by(ServiceGroup.id)
+            )
+        ).all()
+        out = []
+        for g in groups:
+            grid = await self.session.get(Grid, g.grid_id)
+            leader = await self.session.get(User, g.leader_user_id) if g.leader_user_id else None
+            names = (
+                await self.session.scalars(
+                    select(User.name)
+                    .join(ServiceGroupMember, ServiceGroupMember.user_id == User.id)
+                    .where(ServiceGroupMember.group_id == g.id)
+                    .order_by(User.name)
+                )
+            ).all()
+            assert grid is not None
+            out.append(
+                ServiceGroupView(
+                    id=g.id,
+                    name=g.name,
+                    grid_code=grid.code,
+                    leader=leader.name if leader else None,
+                    members=list(names),
+                )
+            )
+        return out
+
+    async def add_group_member(
+        self, user: CurrentUser, group_id: int, data: ServiceGroupMemberIn
+    ) -> ServiceGroupView:
+        group = await self.session.get(ServiceGroup, group_id)
+        if group is None or not user.scope_of(MANAGERS).covers(group):
+            raise NotFound(N_("Not found"))
+        if await self.session.get(User, data.user_id) is None:
+            raise BadRequest(N_("No such user"))
+        if await self.session.get(ServiceGroupMember, (group.id, data.user_id)) is None:
+            self.session.add(
+                ServiceGroupMember(group_id=group.id, user_id=data.user_id, trade=data.trade)
+            )
+            await self.session.flush()
+        return next(g for g in await self.service_groups(user) if g.id == group.id)
+
+    # --- hours -------------------------------------------------------------------------
 
     async def my_hours(self, user: CurrentUser) -> MyHours:
         total = await self.session.scalar(
@@ -41,4 +506,24 @@ class PeopleService:
                 )
                 for r in rows
             ],
+        )
+
+    async def community_hours(self, user: CurrentUser, code: str) -> CommunityHours:
+        community = await self.session.scalar(select(Community).where(Community.code == code))
+        if community is None or not user.scope.covers(community):
+            raise NotFound(N_("No community has code {code}"), code=code)
+        rows = (
+            await self.session.execute(
+                select(User.name, func.sum(VolunteerHours.hours))
+                .join(VolunteerHours, VolunteerHours.user_id == User.id)
+                .where(VolunteerHours.community_id == community.id)
+                .group_by(User.id, User.name)
+                .order_by(func.sum(VolunteerHours.hours).desc())
+            )
+        ).all()
+        total = sum((Decimal(h) for _, h in rows), Decimal(0))
+        return CommunityHours(
+            community=localised_name(community.name, community.name_i18n, self.locale),
+            total=float(total),
+            people=[HoursEntryByPerson(name=mask_name(n), hours=float(h)) for n, h in rows],
         )

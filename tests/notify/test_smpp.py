@@ -127,6 +127,17 @@ def test_ucs2_parts() -> None:
         data[6:].decode("utf-16-be")  # each part decodes on its own
 
 
+def test_relative_validity_and_field_limits() -> None:
+    from server.notify.channels.sms import _relative_validity
+
+    assert _relative_validity(24 * 3600) == "000001000000000R"
+    assert _relative_validity(90 * 60 + 5) == "000000013005000R"
+    with pytest.raises(ValueError):
+        SmppSms("127.0.0.1", 2775, "linli", "longer-than-8", "10690001")
+    with pytest.raises(ValueError):
+        SmppSms("127.0.0.1", 2775, "linli", "secret", "1" * 21)
+
+
 def test_parse_receipt_text_leaves_out_the_message_text() -> None:
     fields = parse_receipt_text(
         "id:0A1B2C sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 "

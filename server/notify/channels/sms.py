@@ -200,10 +200,10 @@ def _status_name(status: int) -> str:
 
 
 def _cstr(value: str, size: int) -> bytes:
-    """A C-octet string of at most ``size`` octets including its NUL."""
+    """A C-octet string of at most ``size`` octets including its NUL (ValueError if not)."""
     data = value.encode("ascii")
     if len(data) >= size:
-        raise PermanentFailure(f"SMPP field longer than {size - 1} characters")
+        raise ValueError(f"SMPP field {value!r} longer than {size - 1} characters")
     return data + b"\0"
 
 
@@ -498,7 +498,7 @@ class SmppSms:
         self.reconnect_delay = reconnect_delay
         self.receipt_retry_delays = tuple(receipt_retry_delays)
         self.on_receipt = on_receipt
-        # Validate field sizes now rather than at the first send.
+        # Field sizes are checked here (ValueError), not at the first send.
         self._bind_body = (
             _cstr(system_id, 16)
             + _cstr(password, 9)
@@ -844,6 +844,8 @@ def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST
 # Codes worth another try later; every other failure is about this message or our setup.
 _ALIYUN_TEMPORARY = {
     "isv.BUSINESS_LIMIT_CONTROL",  # per-number rate limit
+    "isv.DAY_LIMIT_CONTROL",  # daily quota reached
+    "isv.MONTH_LIMIT_CONTROL",  # monthly quota reached
     "isv.AMOUNT_NOT_ENOUGH",  # account out of credit: fixed by a top-up, not by the message
     "isv.OUT_OF_SERVICE",  # account suspended for arrears
     "SignatureNonceUsed",

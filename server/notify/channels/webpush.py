@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid
+from py_vapid import Vapid, VapidException
 from pywebpush import WebPushException, webpush_async
 
 from server.notify.channels.base import (
@@ -265,6 +265,8 @@ class WebPushChannel:
             raise TemporaryFailure(f"push service unreachable: {type(exc).__name__}") from None
         except (ValueError, TypeError) as exc:  # malformed p256dh/auth in the subscription
             raise PermanentFailure(f"cannot encrypt for this subscription: {exc}") from None
+        except VapidException as exc:  # claims py_vapid will not sign, e.g. an IPv6 origin
+            raise PermanentFailure(f"cannot sign VAPID claims: {exc}") from None
         location = response.headers.get("Location")
         return Accepted(provider_id=location[:80] if location else None)
 
