@@ -5,10 +5,6 @@ import { swaggerUiAssets } from './scripts/swagger-ui-assets.js';
 const BACKEND = process.env.LINLI_BACKEND || 'http://127.0.0.1:8000';
 const proxy = { '/api': BACKEND, '/health': BACKEND, '/schema': BACKEND };
 
-// Cached so the map and the profile still show offline. The cache is
-// emptied on log-out (src/api.js), as its entries belong to one user.
-const API_CACHE = 'linli-api';
-
 export default defineConfig({
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   server: { proxy },
@@ -25,7 +21,7 @@ export default defineConfig({
       registerType: 'prompt',
       injectRegister: false,
       includeManifestIcons: false, // globPatterns already picks up every icon
-      strategies: 'generateSW',
+      strategies: 'injectManifest',
       manifest: {
         id: '/',
         name: '邻里 Linli',
@@ -47,34 +43,14 @@ export default defineConfig({
           { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
       },
-      workbox: {
+      // A worker of our own (src/sw.js) for web push and the offline queue;
+      // it keeps the precache and the runtime caches generateSW used to make.
+      srcDir: 'src',
+      filename: 'sw.js',
+      injectManifest: {
         // public/ files (icons) are matched here too; the manifest is added by the plugin.
         globPatterns: ['**/*.{js,css,html,png,svg,ico}'],
-        globIgnores: ['vendor/**', '**/*.map'],
-        navigateFallback: 'index.html',
-        // Server routes must reach the server (or fail) rather than get the app shell.
-        navigateFallbackDenylist: [/^\/api(\/|$)/, /^\/schema(\/|$)/, /^\/health(\/|$)/, /^\/vendor\//],
-        cleanupOutdatedCaches: true,
-        // The first worker takes charge of the open page at once, so the map
-        // fetched in this visit is already cached for offline use. Updates
-        // still wait for the user (registerType 'prompt': no skipWaiting).
-        clientsClaim: true,
-        runtimeCaching: [
-          {
-            urlPattern: ({ url, sameOrigin }) =>
-              sameOrigin && ['/api/v1/map', '/api/v1/me', '/api/v1/config'].includes(url.pathname),
-            method: 'GET',
-            handler: 'NetworkFirst',
-            options: {
-              cacheName: API_CACHE,
-              networkTimeoutSeconds: 8,
-              // Answers vary by language and token; offline, any saved copy beats none.
-              matchOptions: { ignoreVary: true },
-              cacheableResponse: { statuses: [200] },
-              expiration: { maxEntries: 16, maxAgeSeconds: 30 * 24 * 60 * 60 },
-            },
-          },
-        ],
+        globIgnores: ['vendor/**', '**/*.map', 'sw.js'],
       },
       devOptions: { enabled: false },
     }),

@@ -9,8 +9,10 @@ const KEYS = {
   user: 'linli.user',
 };
 
-/** Name of the service worker's runtime cache for API answers (see vite.config.js). */
+/** Name of the service worker's runtime cache for API answers (see src/sw.js). */
 export const API_CACHE = 'linli-api';
+/** Every runtime cache holding one user's answers (src/sw.js); emptied at log-out. */
+export const USER_CACHES = [API_CACHE, 'linli-api-wishes', 'linli-media'];
 
 export class ApiError extends Error {
   /**
@@ -71,11 +73,21 @@ function saveTokens(answer) {
   if (answer.user) saveUser(answer.user);
 }
 
+const clearHooks = [];
+/** Runs `hook` whenever the session ends (log-out or refused refresh). */
+export function onSessionCleared(hook) {
+  clearHooks.push(hook);
+}
+
 export function clearSession() {
   Object.values(KEYS).forEach(store.del);
-  // Cached /me and /map belong to the user who just left.
-  if (typeof caches !== 'undefined') caches.delete(API_CACHE).catch(() => {});
+  // Cached /me, /map, wishes and photos belong to the user who just left.
+  if (typeof caches !== 'undefined') USER_CACHES.forEach((name) => caches.delete(name).catch(() => {}));
+  clearHooks.forEach((hook) => hook());
 }
+
+/** The current access token (the offline queue hands it to the service worker). */
+export const accessToken = () => store.get(KEYS.access);
 
 let sessionExpiredHandler = () => {};
 /** Called when the server no longer accepts this session (refresh refused). */
@@ -85,13 +97,15 @@ export function onSessionExpired(handler) {
 
 async function send(method, path, body, token) {
   const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage() };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A photo goes as the raw body with its own type; everything else as JSON.
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   try {
     return await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch {
@@ -99,8 +113,9 @@ async function send(method, path, body, token) {
   }
 }
 
-async function read(response) {
+async function read(response, as = 'json') {
   if (response.status === 204) return null;
+  if (response.ok && as === 'blob') return response.blob();
   const text = await response.text();
   let data = null;
   try {
@@ -148,8 +163,9 @@ function refreshTokens() {
 /**
  * One API call. `auth: true` sends the access token and, on 401, refreshes
  * once and retries; if the server refuses the refresh the session ends.
+ * `body` may be a Blob (sent raw, e.g. a photo); `as: 'blob'` reads the answer as one.
  */
-export async function api(method, path, { body, auth = true } = {}) {
+export async function api(method, path, { body, auth = true, as = 'json' } = {}) {
   let response = await send(method, path, body, auth ? store.get(KEYS.access) : null);
   if (response.status === 401 && auth) {
     if (await refreshTokens()) {
@@ -161,7 +177,7 @@ export async function api(method, path, { body, auth = true } = {}) {
       throw new ApiError(401, t('error.session_expired'));
     }
   }
-  return read(response);
+  return read(response, as);
 }
 
 export async function login(phone, password) {
@@ -199,3 +215,20 @@ export const getMap = () => api('GET', '/api/v1/map');
 export const getConfig = () => api('GET', '/api/v1/config', { auth: false });
 export const locate = (lon, lat) =>
   api('GET', `/api/v1/locate?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`, { auth: false });
+
+// --- wishes 微心愿 ---------------------------------------------------------------------------
+export const getMyWishes = () => api('GET', '/api/v1/wishes/mine');
+export const getWish = (id) => api('GET', `/api/v1/wishes/${id}`);
+export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted');
+export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
+export const editWish = (id, body) => api('PATCH', `/api/v1/wishes/${id}`, { body });
+export const getHours = () => api('GET', '/api/v1/me/hours');
+export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });
+
+// --- notifications ---------------------------------------------------------------------------
+export const getPushKey = () => api('GET', '/api/v1/push/key', { auth: false });
+export const savePushSubscription = (subscription) => api('POST', '/api/v1/push/subscriptions', { body: subscription });
+export const deletePushSubscription = (endpoint) =>
+  api('DELETE', `/api/v1/push/subscriptions?endpoint=${encodeURIComponent(endpoint)}`);
+export const getNotifyVia = () => api('GET', '/api/v1/me/notifications');
+export const setNotifyVia = (via) => api('PUT', '/api/v1/me/notifications', { body: { via } });

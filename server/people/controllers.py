@@ -112,7 +112,7 @@ class PeopleController(Controller):
         self,
         request: Req,
         resident_id: Id,
-        field: Literal["phone", "id_number"],
+        field: FromPath[Literal["phone", "id_number"]],
         db_session: DbSession,
         lang: Locale,
     ) -> Revealed:

@@ -78,9 +78,12 @@ function legendRow(swatchClass, style, label) {
 
 /**
  * Builds the map in `container`.
- * @param {{config: object|null, geojson: object, onTap: (lon: number, lat: number) => void}} options
+ * @param {{config: object|null, geojson: object, onTap?: (lon: number, lat: number) => void,
+ *          onMarker?: (ids: number[]) => void}} options
+ *   Without `onTap` a tap does nothing (the wish board). `onMarker` is called
+ *   with the wishes of a tapped wish marker (see setMarkers).
  */
-export function createMap(container, { config, geojson, onTap }) {
+export function createMap(container, { config, geojson, onTap, onMarker }) {
   const total = ((geojson && geojson.features) || []).length;
   const map = L.map(container, {
     preferCanvas: total > CANVAS_ABOVE,
@@ -225,6 +228,7 @@ export function createMap(container, { config, geojson, onTap }) {
 
   let tapMarker = null;
   function handleTap(latlng) {
+    if (!onTap) return;
     if (tapMarker) tapMarker.setLatLng(latlng);
     else {
       tapMarker = L.circleMarker(latlng, {
@@ -240,12 +244,39 @@ export function createMap(container, { config, geojson, onTap }) {
   }
   map.on('click', (event) => handleTap(event.latlng));
 
+  // Wishes on the board are placed at their grid's point (never the home), so
+  // several share one spot: one marker per spot, with a count.
+  const wishLayer = L.layerGroup().addTo(map);
+  function setMarkers(wishes) {
+    wishLayer.clearLayers();
+    const spots = new Map();
+    for (const wish of wishes || []) {
+      const key = `${wish.lat.toFixed(6)},${wish.lon.toFixed(6)}`;
+      if (!spots.has(key)) spots.set(key, []);
+      spots.get(key).push(wish);
+    }
+    for (const group of spots.values()) {
+      const ids = group.map((wish) => Number(wish.id));
+      const icon = L.divIcon({
+        className: 'wish-marker',
+        html: `<span class="wish-marker__pin" data-testid="wish-marker" data-ids="${ids.join(' ')}">${group.length}</span>`,
+        iconSize: [40, 40],
+        iconAnchor: [20, 20],
+      });
+      const title = group.map((wish) => wish.title).join(' · ');
+      const marker = L.marker([group[0].lat, group[0].lon], { icon, title, alt: title, riseOnHover: true, zIndexOffset: 1000 });
+      marker.on('click', () => onMarker && onMarker(ids));
+      wishLayer.addLayer(marker);
+    }
+  }
+
   let highlighted = null;
   const resizeObserver = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => map.invalidateSize()) : null;
   if (resizeObserver) resizeObserver.observe(container);
 
   return {
     featureCount: features.length,
+    setMarkers,
     /**
      * Re-renders the language-dependent parts (legend, grid names); with a
      * fresh FeatureCollection, first takes the names from it (matched by code).

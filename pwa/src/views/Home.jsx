@@ -1,4 +1,5 @@
 import { t } from '../i18n/index.js';
+import { isModerator, isResident, isVolunteer, seesBoard } from '../roles.js';
 
 const KNOWN_ROLES = [
   'resident',
@@ -20,6 +21,23 @@ function scopeName(assignment) {
   return assignment.role === 'system_admin' ? t('scope.all') : '';
 }
 
+// The wish cards this user gets, by role: [testid, href, title key, hint key, icon].
+function wishCards(user) {
+  const cards = [];
+  if (isResident(user)) {
+    cards.push(['home-new-wish', '#/wishes/new', 'home.new_wish', 'home.new_wish_hint', '＋']);
+    cards.push(['home-my-wishes', '#/wishes', 'home.my_wishes', 'home.my_wishes_hint', '♡']);
+  }
+  if (isModerator(user)) cards.push(['home-moderate', '#/moderate', 'home.moderate', 'home.moderate_hint', '✓']);
+  if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
+  if (isVolunteer(user)) {
+    if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
+    cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '⏱']);
+  }
+  cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '🔔']);
+  return cards;
+}
+
 export function Home({ user, onLogout }) {
   const roles = user.roles || [];
   return (
@@ -36,6 +54,19 @@ export function Home({ user, onLogout }) {
             <span class="btn__hint">{t('home.open_map_hint')}</span>
           </span>
         </a>
+        <nav class="home__wishes" aria-label={t('home.wishes')}>
+          {wishCards(user).map(([testid, href, title, hint, icon]) => (
+            <a key={testid} class="btn btn--ghost btn--block btn--big homecard" href={href} data-testid={testid}>
+              <span class="homecard__icon" aria-hidden="true">
+                {icon}
+              </span>
+              <span>
+                <span class="btn__title">{t(title)}</span>
+                <span class="btn__hint">{t(hint)}</span>
+              </span>
+            </a>
+          ))}
+        </nav>
       </div>
       <div class="home__roles">
         <h2>{t('home.roles')}</h2>
