@@ -72,6 +72,8 @@ class Settings:
     # "inline": each app process also runs an outbox dispatcher; "off": only `linli worker` sends.
     dispatcher: str = "inline"
     vapid_subject: str = "mailto:ops@linli.invalid"
+    # Browsers' push services are all https; only a test push service on loopback is not.
+    push_require_https: bool = True
     # console (development) | smpp | aliyun | tencent, with its options from LINLI_SMS_* variables.
     sms_provider: str = "console"
     sms_options: dict[str, str] = field(default_factory=dict)
@@ -115,6 +117,7 @@ def load_settings() -> Settings:
         rate_limit_per_minute=int(_env("LINLI_RATE_LIMIT_PER_MINUTE", "600")),
         dispatcher=_env("LINLI_DISPATCHER", "inline"),
         vapid_subject=_env("LINLI_VAPID_SUBJECT", "mailto:ops@linli.invalid"),
+        push_require_https=_env("LINLI_PUSH_REQUIRE_HTTPS", "1") != "0",
         sms_provider=_env("LINLI_SMS_PROVIDER", "console"),
         sms_options={
             k.removeprefix("LINLI_SMS_").lower(): v

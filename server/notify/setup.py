@@ -66,7 +66,9 @@ async def make_dispatcher(
         private, _public = await ensure_vapid_keys(session)
     channels: dict[str, Channel] = {}
     dispatcher = Dispatcher(sessionmaker, channels)
-    channels["push"] = WebPushChannel(private, settings.vapid_subject)
+    channels["push"] = WebPushChannel(
+        private, settings.vapid_subject, require_https=settings.push_require_https
+    )
     channels["sms"] = _sms(settings, dispatcher)
     start = getattr(channels["sms"], "start", None)
     if start is not None:  # SMPP binds at startup, so delivery receipts flow from the first minute

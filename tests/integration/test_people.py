@@ -24,9 +24,17 @@ VALID_ID = "11010519491231002X"  # the classic GB 11643 example
 
 async def dengyue_buildings(backend: Backend) -> list[str]:
     async with backend.sessionmaker()() as session:
-        return list((await session.scalars(
-            select(Building.code).join(Grid, Grid.id == Building.grid_id)
-            .where(Grid.name.startswith("登月社区")).order_by(Building.code).limit(3))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(Building.code)
+                    .join(Grid, Grid.id == Building.grid_id)
+                    .where(Grid.name.startswith("登月社区"))
+                    .order_by(Building.code)
+                    .limit(3)
+                )
+            ).all()
+        )
 
 
 def test_id_number_check_digit() -> None:
@@ -35,43 +43,73 @@ def test_id_number_check_digit() -> None:
     assert not id_number_ok("11010519491231002")
 
 
-async def test_register_a_resident_with_sealed_id_and_audited_reveals(client, tokens, backend: Backend) -> None:
+async def test_register_a_resident_with_sealed_id_and_audited_reveals(
+    client, tokens, backend: Backend
+) -> None:
     [code, *_] = await dengyue_buildings(backend)
     clerk = await tokens.get(client, DENGYUE_CLERK)
-    r = await client.post("/api/v1/residents", headers=clerk, json={
-        "name": "李奶奶", "phone": "13711112222", "building_code": code, "unit": "4单元402",
-        "birth_year": 1941, "care_tags": ["elderly_alone", "serious_illness"], "id_number": VALID_ID,
-        "notify_via": "sms"})
+    r = await client.post(
+        "/api/v1/residents",
+        headers=clerk,
+        json={
+            "name": "李奶奶",
+            "phone": "13711112222",
+            "building_code": code,
+            "unit": "4单元402",
+            "birth_year": 1941,
+            "care_tags": ["elderly_alone", "serious_illness"],
+            "id_number": VALID_ID,
+            "notify_via": "sms",
+        },
+    )
     assert r.status_code == 201, r.text
     view = r.json()
     assert view["phone_masked"] == "137****2222" and view["has_id_number"] is True
     assert VALID_ID not in r.text
     async with backend.sessionmaker()() as session:
-        sealed = await session.scalar(select(Resident.id_number_sealed).where(Resident.id == view["id"]))
+        sealed = await session.scalar(
+            select(Resident.id_number_sealed).where(Resident.id == view["id"])
+        )
     assert sealed and VALID_ID.encode() not in sealed  # encrypted at rest
     reveal = await client.post(f"/api/v1/residents/{view['id']}/reveal/id_number", headers=clerk)
     assert reveal.status_code == 200 and reveal.json()["value"] == VALID_ID
-    audit = await client.get("/api/v1/audit", params={"action": "resident.unmask_id_number"},
-                             headers=await tokens.get(client, DENGYUE_ADMIN))
+    audit = await client.get(
+        "/api/v1/audit",
+        params={"action": "resident.unmask_id_number"},
+        headers=await tokens.get(client, DENGYUE_ADMIN),
+    )
     assert [e["object_id"] for e in audit.json()][:1] == [str(view["id"])]
     # Other communities see nothing of her.
     other = await tokens.get(client, YULAN_ADMIN)
     assert (await client.get(f"/api/v1/residents/{view['id']}", headers=other)).status_code == 404
-    assert (await client.post(f"/api/v1/residents/{view['id']}/reveal/phone", headers=other)).status_code == 404
-    listed = await client.get("/api/v1/residents", params={"care_tag": "serious_illness"}, headers=clerk)
+    assert (
+        await client.post(f"/api/v1/residents/{view['id']}/reveal/phone", headers=other)
+    ).status_code == 404
+    listed = await client.get(
+        "/api/v1/residents", params={"care_tag": "serious_illness"}, headers=clerk
+    )
     assert "李奶奶" in [p["name"] for p in listed.json()]
     assert all("*" in (p["phone_masked"] or "*") for p in listed.json())
     assert "李奶奶" not in str((await client.get("/api/v1/residents", headers=other)).json())
-    bad = await client.post("/api/v1/residents", headers=clerk, json={
-        "name": "x", "building_code": code, "care_tags": ["vip"]})
+    bad = await client.post(
+        "/api/v1/residents",
+        headers=clerk,
+        json={"name": "x", "building_code": code, "care_tags": ["vip"]},
+    )
     assert bad.status_code == 400 and "vip" in bad.json()["detail"]
-    assert (await client.get("/api/v1/residents", headers=await tokens.get(client, DENGYUE_VOLUNTEER))
-            ).status_code == 403
+    assert (
+        await client.get("/api/v1/residents", headers=await tokens.get(client, DENGYUE_VOLUNTEER))
+    ).status_code == 403
 
 
 def sheet_csv(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
-    lines = [",".join(r) for r in [["姓名", "手机", "楼栋编码", "单元", "出生年份", "关爱标签", "身份证号", "通知方式"],
-                                   *rows]]
+    lines = [
+        ",".join(r)
+        for r in [
+            ["姓名", "手机", "楼栋编码", "单元", "出生年份", "关爱标签", "身份证号", "通知方式"],
+            *rows,
+        ]
+    ]
     return "\r\n".join(lines).encode(encoding)
 
 
@@ -80,33 +118,61 @@ async def count_residents(backend: Backend) -> int:
         return int(await session.scalar(select(func.count()).select_from(Resident)))
 
 
-async def test_import_is_all_or_nothing_with_reasons_per_row(client, tokens, backend: Backend) -> None:
+async def test_import_is_all_or_nothing_with_reasons_per_row(
+    client, tokens, backend: Backend
+) -> None:
     codes = await dengyue_buildings(backend)
     clerk = await tokens.get(client, DENGYUE_CLERK)
     before = await count_residents(backend)
-    bad = sheet_csv([
-        ["张三", "13700000011", codes[0], "1单元101", "1950", "独居老人", "", "短信"],
-        ["李四", "1370000", codes[1], "1单元102", "", "", "", ""],           # bad phone
-        ["王五", "", "410902999999999B001", "1单元103", "", "", "", ""],    # unknown building
-        ["赵六", "", codes[2], "", "", "火星人", "", ""],                    # unknown tag
-        ["钱七", "", codes[2], "", "", "", "110105194912310021", ""],        # bad ID check digit
-    ])
-    r = await client.post("/api/v1/residents/import", content=bad, headers={**clerk, "Content-Type": "text/csv"})
+    bad = sheet_csv(
+        [
+            ["张三", "13700000011", codes[0], "1单元101", "1950", "独居老人", "", "短信"],
+            ["李四", "1370000", codes[1], "1单元102", "", "", "", ""],  # bad phone
+            ["王五", "", "410902999999999B001", "1单元103", "", "", "", ""],  # unknown building
+            ["赵六", "", codes[2], "", "", "火星人", "", ""],  # unknown tag
+            ["钱七", "", codes[2], "", "", "", "110105194912310021", ""],  # bad ID check digit
+        ]
+    )
+    r = await client.post(
+        "/api/v1/residents/import", content=bad, headers={**clerk, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 422, r.text
     report = r.json()
     assert report["ok"] is False and [x["row"] for x in report["rejected"]] == [3, 4, 5, 6]
     reasons = " ".join(x["reason"] for x in report["rejected"])
-    assert "phone" in reasons and "数据有误" in reasons and "没有编码为" in reasons and "火星人" in reasons and "身份证号无效" in reasons
+    assert (
+        "phone" in reasons
+        and "数据有误" in reasons
+        and "没有编码为" in reasons
+        and "火星人" in reasons
+        and "身份证号无效" in reasons
+    )
     assert await count_residents(backend) == before  # nothing half-applied
 
-    good = sheet_csv([
-        ["张三", "13700000011", codes[0], "1单元101", "1950", "独居老人；低保", VALID_ID, "短信"],
-        ["李四", "13700000012", codes[1], "1单元102", "", "", "", "都要"],
-    ], encoding="gb18030")  # Excel on Chinese Windows saves CSV as GBK
-    r = await client.post("/api/v1/residents/import", content=good, headers={**clerk, "Content-Type": "text/csv"})
+    good = sheet_csv(
+        [
+            [
+                "张三",
+                "13700000011",
+                codes[0],
+                "1单元101",
+                "1950",
+                "独居老人；低保",
+                VALID_ID,
+                "短信",
+            ],
+            ["李四", "13700000012", codes[1], "1单元102", "", "", "", "都要"],
+        ],
+        encoding="gb18030",
+    )  # Excel on Chinese Windows saves CSV as GBK
+    r = await client.post(
+        "/api/v1/residents/import", content=good, headers={**clerk, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"ok": True, "rows": 2, "created": 2, "updated": 0, "rejected": []}
-    again = await client.post("/api/v1/residents/import", content=good, headers={**clerk, "Content-Type": "text/csv"})
+    again = await client.post(
+        "/api/v1/residents/import", content=good, headers={**clerk, "Content-Type": "text/csv"}
+    )
     assert again.json()["created"] == 0 and again.json()["updated"] == 2
     assert await count_residents(backend) == before + 2
 
@@ -118,45 +184,83 @@ async def test_import_is_all_or_nothing_with_reasons_per_row(client, tokens, bac
     ws.append(["孙八", "13700000013", codes[2], "2单元201", "残疾"])
     buf = io.BytesIO()
     wb.save(buf)
-    r = await client.post("/api/v1/residents/import", content=buf.getvalue(),
-                          headers={**clerk, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    r = await client.post(
+        "/api/v1/residents/import",
+        content=buf.getvalue(),
+        headers={
+            **clerk,
+            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+    )
     assert r.status_code == 200 and r.json()["created"] == 1, r.text
     # Buildings outside the importer's area are refused.
-    yulan = await client.post("/api/v1/residents/import", content=good,
-                              headers={**await tokens.get(client, YULAN_ADMIN), "Content-Type": "text/csv"})
+    yulan = await client.post(
+        "/api/v1/residents/import",
+        content=good,
+        headers={**await tokens.get(client, YULAN_ADMIN), "Content-Type": "text/csv"},
+    )
     assert yulan.status_code == 422
-    garbage = await client.post("/api/v1/residents/import", content=b"\x00\x01\x02",
-                                headers={**clerk, "Content-Type": "text/csv"})
+    garbage = await client.post(
+        "/api/v1/residents/import",
+        content=b"\x00\x01\x02",
+        headers={**clerk, "Content-Type": "text/csv"},
+    )
     assert garbage.status_code == 422
 
 
-async def test_volunteers_trades_party_membership_and_service_groups(client, tokens, backend: Backend) -> None:
+async def test_volunteers_trades_party_membership_and_service_groups(
+    client, tokens, backend: Backend
+) -> None:
     admin = await tokens.get(client, DENGYUE_ADMIN)
     volunteers = (await client.get("/api/v1/volunteers", headers=admin)).json()
     zhao = next(v for v in volunteers if v["name"] == "赵丽")
     assert zhao["trades"] == ["barber"] and zhao["phone_masked"].count("*") == 4
-    r = await client.put(f"/api/v1/volunteers/{zhao['user_id']}/profile", headers=admin, json={
-        "trades": ["barber", "cook"], "availability": [{"weekday": 5, "start": "09:00", "end": "11:30"}]})
+    r = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/profile",
+        headers=admin,
+        json={
+            "trades": ["barber", "cook"],
+            "availability": [{"weekday": 5, "start": "09:00", "end": "11:30"}],
+        },
+    )
     assert r.status_code == 200 and r.json()["trades"] == ["barber", "cook"]
-    barbers = (await client.get("/api/v1/volunteers", params={"trade": "cook"}, headers=admin)).json()
+    barbers = (
+        await client.get("/api/v1/volunteers", params={"trade": "cook"}, headers=admin)
+    ).json()
     assert [v["name"] for v in barbers] == ["赵丽"]
-    assert (await client.put(f"/api/v1/volunteers/{zhao['user_id']}/profile", headers=admin,
-                             json={"trades": ["astronaut"]})).status_code == 400
-    assert (await client.get("/api/v1/volunteers", headers=await tokens.get(client, YULAN_ADMIN))).json() == []
+    assert (
+        await client.put(
+            f"/api/v1/volunteers/{zhao['user_id']}/profile",
+            headers=admin,
+            json={"trades": ["astronaut"]},
+        )
+    ).status_code == 400
+    assert (
+        await client.get("/api/v1/volunteers", headers=await tokens.get(client, YULAN_ADMIN))
+    ).json() == []
     # Party members report to their residential community.
-    r = await client.put(f"/api/v1/volunteers/{zhao['user_id']}/party-member", headers=admin,
-                         json={"kind": "retired", "reported_community_code": "410902001001"})
+    r = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/party-member",
+        headers=admin,
+        json={"kind": "retired", "reported_community_code": "410902001001"},
+    )
     assert r.status_code == 200 and r.json()["party_member"] == "retired"
     groups = (await client.get("/api/v1/service-groups", headers=admin)).json()
     assert len(groups) == 10 and all(g["name"].endswith("为民服务组") for g in groups)
     assert groups[0]["leader"] == "刘芳" and "赵丽" in groups[0]["members"]
     party = next(v for v in volunteers if v["name"] == "郑建军")
-    r = await client.post(f"/api/v1/service-groups/{groups[1]['id']}/members", headers=admin,
-                          json={"user_id": party["user_id"], "trade": "electrician"})
+    r = await client.post(
+        f"/api/v1/service-groups/{groups[1]['id']}/members",
+        headers=admin,
+        json={"user_id": party["user_id"], "trade": "electrician"},
+    )
     assert r.status_code == 200 and "郑建军" in r.json()["members"]
     worker = await tokens.get(client, DENGYUE_GRID_WORKER)
     assert len((await client.get("/api/v1/service-groups", headers=worker)).json()) == 1
     hours = await client.get("/api/v1/communities/410902001001/hours", headers=admin)
     assert hours.status_code == 200 and all(p["name"].endswith("*") for p in hours.json()["people"])
-    assert (await client.get("/api/v1/communities/410902001001/hours",
-                             headers=await tokens.get(client, YULAN_ADMIN))).status_code == 404
+    assert (
+        await client.get(
+            "/api/v1/communities/410902001001/hours", headers=await tokens.get(client, YULAN_ADMIN)
+        )
+    ).status_code == 404
