@@ -133,6 +133,16 @@ def _pwa_cache_headers(response: Any) -> Any:
     return response
 
 
+class _NullLock:
+    """PostgreSQL needs no serialising of writers."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
 def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
     """Shared stores: Redis when configured, else the database; never process memory."""
     if settings.redis_url:
@@ -184,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "engine": engine,
             "sessionmaker": sessionmaker,
             "locator": locator,
+            "sqlite_write_lock": _NullLock() if not settings.is_sqlite else asyncio.Lock(),
             "token_issuer": TokenIssuer(
                 create=jwt_auth.create_token, lifetime=jwt_auth.default_token_expiration
             ),

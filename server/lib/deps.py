@@ -36,8 +36,18 @@ __all__ = [
 ]
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_db_session(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncGenerator[AsyncSession, None]:
     session: AsyncSession = state.sessionmaker()
+    # SQLite has one writer at a time: requests that may write queue here, in this process,
+    # instead of in SQLite's busy handler (which sleeps in growing steps and makes tails long).
+    lock = state.sqlite_write_lock if request.method not in _READS else None
+    if lock is not None:
+        await lock.acquire()
     try:
         yield session
         await session.commit()
@@ -46,6 +56,8 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
         raise
     finally:
         await session.close()
+        if lock is not None:
+            lock.release()
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:

@@ -6,8 +6,9 @@ candidates are locked with SKIP LOCKED, so two workers never take the same
 row; SQLite has a single writer). A dispatcher that dies mid-send loses
 nothing: its lease runs out and another sends the rows again. So a message is
 sent twice only when the process died after the provider accepted it and
-before the outbox recorded that; web pushes carry a ``Topic`` so the repeat
-replaces the first on the phone.
+before the outbox recorded that — at most one message per crash, since one
+dispatcher has one message in flight — and web pushes carry a ``Topic`` so the
+repeat replaces the first on the phone.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Dispatcher:
         lease_seconds: int = 60,
         max_attempts: int = 8,
         poll_seconds: float = 1.0,
+        concurrency: int = 1,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.channels = channels
@@ -77,8 +79,11 @@ class Dispatcher:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._stopping = False
+        # SQLite has one writer: this process's outcome records queue here, not in its busy handler.
+        self._record_lock: asyncio.Lock | None = None
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
@@ -246,8 +251,16 @@ class Dispatcher:
         stats = DispatchStats()
         ids = await self._lease()
         stats.leased = len(ids)
-        for nid in ids:
-            await self._send_one(nid, stats)
+        # With concurrency 1 (the default) at most one message is ever "accepted by the provider,
+        # not yet recorded", so a crash repeats at most one message. Higher values send faster
+        # and may repeat up to that many per crash; scale out with more workers instead.
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(nid: int) -> None:
+            async with gate:
+                await self._send_one(nid, stats)
+
+        await asyncio.gather(*(one(nid) for nid in ids))
         return stats
 
     async def drain(self, *, max_batches: int = 1000) -> DispatchStats:

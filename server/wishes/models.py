@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin, utcnow
@@ -35,6 +35,8 @@ class ClaimantKind(enum.StrEnum):
 
 class Wish(TimestampMixin, Base):
     __tablename__ = "wishes"
+    # The public board: a community's wishes in one state, newest first.
+    __table_args__ = (Index("ix_wishes_board", "community_id", "state", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Set by the phone that posted it: a retried post (offline queue) is not a second wish.
