@@ -10,28 +10,55 @@ import {
 } from './api.js';
 import { getLocale, hasStoredLocale, isLocale, LOCALE_NAMES, LOCALES, setLocale, t } from './i18n/index.js';
 import { startServiceWorker } from './pwa.js';
+import { startOutbox, subscribe as subscribeOutbox } from './outbox/index.js';
+import { forgetPushBeforeLogout } from './push.js';
 import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
+import { Outbox } from './views/Outbox.jsx';
 
-const ROUTES = { login: '#/login', home: '#/home', map: '#/map' };
+// Screens beyond home and the map are loaded when first opened (one chunk each).
+const SCREENS = {
+  wishes: () => import('./views/wishes/MyWishes.jsx'),
+  'wish-new': () => import('./views/wishes/NewWish.jsx'),
+  wish: () => import('./views/wishes/WishDetail.jsx'),
+  board: () => import('./views/wishes/Board.jsx'),
+  moderate: () => import('./views/wishes/Moderate.jsx'),
+  hours: () => import('./views/wishes/Hours.jsx'),
+  notifications: () => import('./views/wishes/Notifications.jsx'),
+};
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications'];
 
-function routeFromHash() {
-  const match = /^#\/(\w+)/.exec(window.location.hash);
-  return match ? match[1] : '';
+/** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
+function parseHash(hash) {
+  const match = /^#\/([\w-]+)(?:\/([\w-]+))?\/?$/.exec(hash || '');
+  if (!match) return { view: '' };
+  const [, first, second] = match;
+  if (first === 'wishes') {
+    if (!second) return { view: 'wishes' };
+    if (second === 'new') return { view: 'wish-new' };
+    if (/^\d{1,10}$/.test(second)) return { view: 'wish', id: Number(second) };
+    return { view: '' };
+  }
+  return !second && SIMPLE.includes(first) ? { view: first } : { view: '' };
 }
 
-function navigate(route, { replace = false } = {}) {
-  const hash = ROUTES[route];
+function hashOf({ view, id }) {
+  if (view === 'wish') return `#/wishes/${id}`;
+  if (view === 'wish-new') return '#/wishes/new';
+  return `#/${view}`;
+}
+
+function navigate(hash, { replace = false } = {}) {
   if (window.location.hash === hash) return;
   if (replace) window.history.replaceState(null, '', hash);
   else window.location.hash = hash;
 }
 
 function useHashRoute() {
-  const [route, setRoute] = useState(routeFromHash);
+  const [route, setRoute] = useState(() => parseHash(window.location.hash));
   useEffect(() => {
-    const update = () => setRoute(routeFromHash());
+    const update = () => setRoute(parseHash(window.location.hash));
     window.addEventListener('hashchange', update);
     window.addEventListener('popstate', update);
     return () => {
@@ -41,6 +68,59 @@ function useHashRoute() {
   }, []);
   return [route, setRoute];
 }
+
+const loaded = new Map(); // view → screen component, once its chunk is in
+
+/** A lazily loaded screen. */
+function Screen({ view, ...props }) {
+  const [Component, setComponent] = useState(() => loaded.get(view) || null);
+  const [failed, setFailed] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    if (loaded.has(view)) {
+      setComponent(() => loaded.get(view));
+      return undefined;
+    }
+    let live = true;
+    setComponent(null);
+    setFailed(false);
+    SCREENS[view]().then(
+      (module) => {
+        loaded.set(view, module.default);
+        if (live) setComponent(() => module.default);
+      },
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [view, attempt]);
+  if (failed) {
+    return (
+      <div class="page page--narrow">
+        <div class="alert alert--error" role="alert">
+          <p>{t('screen.load_failed')}</p>
+          <button type="button" class="btn btn--ghost" onClick={() => setAttempt((n) => n + 1)}>
+            {t('map.retry')}
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (!Component) {
+    return (
+      <p class="page page--narrow muted" role="status">
+        <span class="spinner spinner--dark" aria-hidden="true" />
+        {t('wish.loading')}
+      </p>
+    );
+  }
+  return <Component {...props} />;
+}
+
+// Where to go after signing in, when the app was opened at a screen (say by
+// a notification) while signed out.
+const AFTER_LOGIN = 'linli.after_login';
 
 function useOnline() {
   const [online, setOnline] = useState(navigator.onLine);
@@ -67,19 +147,47 @@ export function App() {
   const [updateSW, setUpdateSW] = useState(null);
   const [loginNotice, setLoginNotice] = useState('');
 
-  const loggedIn = Boolean(user);
-  const view = !loggedIn ? 'login' : route === 'map' ? 'map' : 'home';
+  const [outbox, setOutbox] = useState({ pending: [], failed: [], sent: 0 });
 
-  const go = (next, options) => {
-    navigate(next, options);
-    setRoute(next);
+  const loggedIn = Boolean(user);
+  const wanted = route.view && route.view !== 'login' ? route : { view: 'home' };
+  const shown = !loggedIn ? { view: 'login' } : wanted;
+  const view = shown.view;
+
+  const go = (hash, options) => {
+    navigate(hash, options);
+    setRoute(parseHash(hash));
   };
 
   // The address bar always names the screen shown (a stale #/map after
   // log-out, or an empty hash on first open, is corrected in place).
   useEffect(() => {
-    if (route !== view) go(view, { replace: true });
-  }, [route, view]);
+    if (!loggedIn && route.view && !['login', 'home'].includes(route.view)) {
+      try {
+        sessionStorage.setItem(AFTER_LOGIN, hashOf(route));
+      } catch {
+        /* storage disabled: home after sign-in */
+      }
+    }
+    if (hashOf(route) !== hashOf(shown)) go(hashOf(shown), { replace: true });
+  }, [route, loggedIn]);
+
+  useEffect(() => subscribeOutbox(setOutbox), []);
+  useEffect(() => {
+    if (loggedIn) startOutbox();
+  }, [loggedIn]);
+
+  // A tapped notification names the screen to show (src/sw.js, notificationclick).
+  useEffect(() => {
+    if (!('serviceWorker' in navigator)) return undefined;
+    const onMessage = (event) => {
+      if (!event.data || event.data.type !== 'linli-open') return;
+      const target = new URL(event.data.url || '/', window.location.origin);
+      go(target.hash || '#/home');
+    };
+    navigator.serviceWorker.addEventListener('message', onMessage);
+    return () => navigator.serviceWorker.removeEventListener('message', onMessage);
+  }, []);
 
   useEffect(() => {
     const update = startServiceWorker({
@@ -133,19 +241,28 @@ export function App() {
     setLoginNotice('');
     adoptUser(fresh);
     reconcileLocale(fresh);
-    go('home');
+    let next = '#/home';
+    try {
+      next = sessionStorage.getItem(AFTER_LOGIN) || next;
+      sessionStorage.removeItem(AFTER_LOGIN);
+    } catch {
+      /* storage disabled */
+    }
+    go(parseHash(next).view ? next : '#/home');
   };
 
   const onLogout = async () => {
+    // This phone must not keep getting the leaving user's messages.
+    await forgetPushBeforeLogout();
     setUser(null);
-    go('login');
+    go('#/login');
     await logout();
   };
 
   return (
     <div class={`app app--${view}`} data-testid="app-shell" data-view={view}>
       <header class="topbar">
-        <a class="brand" href={loggedIn ? ROUTES.home : ROUTES.login}>
+        <a class="brand" href={loggedIn ? '#/home' : '#/login'}>
           <img src="/icons/favicon-32.png" width="32" height="32" alt="" />
           <span>{t('app.name')}</span>
         </a>
@@ -203,10 +320,13 @@ export function App() {
         </div>
       )}
 
+      {loggedIn && <Outbox outbox={outbox} online={online} />}
+
       <main class="main" id="main">
         {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
         {view === 'home' && <Home user={user} onLogout={onLogout} />}
-        {view === 'map' && <MapView onBack={() => go('home')} />}
+        {view === 'map' && <MapView onBack={() => go('#/home')} />}
+        {loggedIn && SCREENS[view] && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
       </main>
     </div>
   );
