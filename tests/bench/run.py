@@ -37,7 +37,7 @@ from server.db.engine import (
 from server.db.migrate import upgrade
 from server.grids.importer import import_grid_map
 from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
-from tests.support.live import free_port
+from tests.support.live import live_server
 from tests.support.postgis import throwaway_postgis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,32 +198,7 @@ def http_bench(url: str, points: list[tuple[float, float]], seconds: int, var_di
     pts.write_text("\n".join(f"lon={x:.6f}&lat={y:.6f}" for x, y in points[:5000]))
     script = var_dir / "points.lua"
     script.write_text(WRK_SCRIPT % pts)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_VAR_DIR": str(var_dir),
-        "LINLI_RATE_LIMIT_PER_MINUTE": "0",
-        "LINLI_SECRET_KEY": "bench-secret-0123456789abcdef0123456789abcdef",
-    }
-    log = (var_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                import urllib.request
-
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with bench_server(url, var_dir) as base:
         subprocess.run(
             [wrk, "-t2", "-c8", "-d3s", "-s", str(script), base], capture_output=True, check=False
         )
@@ -234,10 +209,13 @@ def http_bench(url: str, points: list[tuple[float, float]], seconds: int, var_di
             check=False,
         )
         return done.stdout
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+
+
+def bench_server(url: str, var_dir: Path) -> Any:
+    """The app on an already loaded database: 2 workers, no rate limit, no inline dispatcher."""
+    return live_server(
+        var_dir, database_url=url, workers=2, prepare=False, extra_env={"LINLI_DISPATCHER": "off"}
+    )
 
 
 def summarise_wrk(out: str) -> str:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -40,9 +39,8 @@ from server.notify.services import ensure_vapid_keys
 from server.people.models import NotifyVia, Resident
 from server.wishes.models import Wish, WishCategory
 from server.wishes.states import State
-from tests.bench.run import machine, say, summarise_wrk
+from tests.bench.run import bench_server, machine, say, summarise_wrk
 from tests.conftest import make_settings
-from tests.support.live import ROOT, free_port
 from tests.support.postgis import throwaway_postgis
 from tests.support.push_service import PushService
 from tests.support.smsc import Smsc
@@ -111,31 +109,7 @@ def http(url: str, var_dir: Path, seconds: int) -> None:
     if wrk is None:
         say("  wrk not installed: HTTP part skipped")
         return
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_VAR_DIR": str(var_dir),
-        "LINLI_RATE_LIMIT_PER_MINUTE": "0",
-        "LINLI_DISPATCHER": "off",
-        "LINLI_SECRET_KEY": "bench-secret-0123456789abcdef0123456789abcdef",
-    }
-    log = (var_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with bench_server(url, var_dir) as base:
         board = f"{base}/api/v1/communities/{COMMUNITY}/wishes"
         subprocess.run([wrk, "-t2", "-c8", "-d3s", board], capture_output=True, check=False)
         out = subprocess.run(
@@ -167,10 +141,32 @@ def http(url: str, var_dir: Path, seconds: int) -> None:
             "  POST /api/v1/wishes (a resident posting; each writes the wish, its history and 2 outbox rows):"
         )
         say(summarise_wrk(out))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+
+
+async def queue_notifications(
+    session: Any, prefix: str, n: int, user_id: int, resident: Resident
+) -> None:
+    """n pushes to the user and n SMS to the resident, all due now."""
+    for i in range(n):
+        await enqueue(
+            session,
+            event=f"{prefix}:p{i}",
+            template="wish.approved",
+            params={"title": f"P{i}"},
+            recipients=[Recipient(user_id=user_id, via=NotifyVia.push)],
+            urgent=True,
+            community_id=resident.community_id,
+            topic=f"{prefix}-{i}",
+        )
+        await enqueue(
+            session,
+            event=f"{prefix}:s{i}",
+            template="wish.approved",
+            params={"title": f"S{i}"},
+            recipients=[Recipient(resident_id=resident.id, via=NotifyVia.sms)],
+            urgent=True,
+            community_id=resident.community_id,
+        )
 
 
 async def dispatcher_throughput(url: str, count: int) -> None:
@@ -197,26 +193,7 @@ async def dispatcher_throughput(url: str, count: int) -> None:
                     user_id=user.id, endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth
                 )
             )
-            for i in range(count // 2):
-                await enqueue(
-                    session,
-                    event=f"bench:p{i}",
-                    template="wish.approved",
-                    params={"title": f"P{i}"},
-                    recipients=[Recipient(user_id=user.id, via=NotifyVia.push)],
-                    urgent=True,
-                    community_id=resident.community_id,
-                    topic=f"bench-{i}",
-                )
-                await enqueue(
-                    session,
-                    event=f"bench:s{i}",
-                    template="wish.approved",
-                    params={"title": f"S{i}"},
-                    recipients=[Recipient(resident_id=resident.id, via=NotifyVia.sms)],
-                    urgent=True,
-                    community_id=resident.community_id,
-                )
+            await queue_notifications(session, "bench", count // 2, user.id, resident)
         half = count // 2
         for workers in (1, 4):
             dispatchers = []
@@ -251,26 +228,7 @@ async def dispatcher_throughput(url: str, count: int) -> None:
             )
             if workers == 1:  # queue as many again for the next round
                 async with sm.begin() as session:
-                    for i in range(half):
-                        await enqueue(
-                            session,
-                            event=f"bench2:p{i}",
-                            template="wish.approved",
-                            params={"title": f"P{i}"},
-                            urgent=True,
-                            topic=f"bench2-{i}",
-                            recipients=[Recipient(user_id=user.id, via=NotifyVia.push)],
-                            community_id=resident.community_id,
-                        )
-                        await enqueue(
-                            session,
-                            event=f"bench2:s{i}",
-                            template="wish.approved",
-                            params={"title": f"S{i}"},
-                            urgent=True,
-                            community_id=resident.community_id,
-                            recipients=[Recipient(resident_id=resident.id, via=NotifyVia.sms)],
-                        )
+                    await queue_notifications(session, "bench2", half, user.id, resident)
     finally:
         await push.stop()
         await smsc.stop()

@@ -60,7 +60,9 @@ def wait_for_service_worker(page: Page) -> None:
         page.wait_for_function(controlled, timeout=10_000)
 
 
-def wait_until(page: Page, async_predicate: str, what: str, timeout_s: float = 10, arg: Any = None) -> Any:
+def wait_until(
+    page: Page, async_predicate: str, what: str, timeout_s: float = 10, arg: Any = None
+) -> Any:
     """Polls an async JS predicate (``wait_for_function`` would take its Promise as truthy)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -81,9 +83,9 @@ class Api:
 
     def __init__(self, base: str, phone: str) -> None:
         self.base = base
-        self.token = self.call("POST", "/api/v1/auth/login", {"phone": phone, "password": DEMO_PASSWORD}, auth=False)[
-            "access_token"
-        ]
+        self.token = self.call(
+            "POST", "/api/v1/auth/login", {"phone": phone, "password": DEMO_PASSWORD}, auth=False
+        )["access_token"]
 
     def call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
         headers = {"Accept": "application/json", "Accept-Language": "zh-Hans-CN"}
@@ -93,7 +95,9 @@ class Api:
             data = json.dumps(body).encode()
         if auth:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 text = response.read()
@@ -185,9 +189,9 @@ def fill_wish(page: Page, title: str, category: str, description: str, photo: by
     expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "wish-new")
     page.get_by_test_id("wish-title").fill(title)
     page.locator(f'[data-testid="wish-category"][data-value="{category}"]').click()
-    expect(page.locator(f'[data-testid="wish-category"][data-value="{category}"]')).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    expect(
+        page.locator(f'[data-testid="wish-category"][data-value="{category}"]')
+    ).to_have_attribute("aria-pressed", "true")
     page.get_by_test_id("wish-description").fill(description)
     if photo is not None:
         page.get_by_test_id("wish-photo-input").set_input_files(photo_file(photo))
@@ -262,7 +266,9 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
 
     helper.get_by_test_id("wish-fulfil").click()
     helper.get_by_test_id("fulfil-note").fill("灯泡换好了。")
-    helper.get_by_test_id("fulfil-photo-input").set_input_files(photo_file(camera_jpeg(helper, 1600, 1200)))
+    helper.get_by_test_id("fulfil-photo-input").set_input_files(
+        photo_file(camera_jpeg(helper, 1600, 1200))
+    )
     expect(helper.get_by_test_id("fulfil-photo-preview")).to_be_visible()
     with helper.expect_request(is_media_upload):
         helper.get_by_test_id("fulfil-submit").click()
@@ -286,7 +292,9 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
     # …and the volunteer's hours show it.
     helper.goto("/#/hours")
     expect(helper.get_by_test_id("hours-total")).not_to_have_attribute("data-total", "0")
-    expect(helper.locator(f'[data-testid="hours-entry"] a[href="#/wishes/{wish_id}"]')).to_have_count(1)
+    expect(
+        helper.locator(f'[data-testid="hours-entry"] a[href="#/wishes/{wish_id}"]')
+    ).to_have_count(1)
 
 
 def test_a_push_message_shows_a_notification_that_opens_its_wish(
@@ -420,7 +428,9 @@ def test_a_queued_action_the_server_refuses_is_set_aside_with_its_reason(
     page: Page, context: Any, live_server: str
 ) -> None:
     resident, staff = Api(live_server, RESIDENT), Api(live_server, MODERATOR)
-    wish = resident.call("POST", "/api/v1/wishes", {"title": unique("帮忙搬花盆"), "category": "daily_help"})
+    wish = resident.call(
+        "POST", "/api/v1/wishes", {"title": unique("帮忙搬花盆"), "category": "daily_help"}
+    )
     staff.call("POST", f"/api/v1/wishes/{wish['id']}/approve")
 
     page.goto("/")
@@ -444,7 +454,9 @@ def test_a_queued_action_the_server_refuses_is_set_aside_with_its_reason(
     failed = page.locator('[data-testid="outbox-failed-item"][data-kind="wish.claim"]')
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text(wish["title"])
-    expect(failed.get_by_test_id("outbox-reason")).to_contain_text("已被认领")  # the server's own words
+    expect(failed.get_by_test_id("outbox-reason")).to_contain_text(
+        "已被认领"
+    )  # the server's own words
     expect(page.get_by_test_id("outbox-pending")).to_have_count(0)
 
     failed.get_by_test_id("outbox-discard").click()

@@ -30,8 +30,12 @@ def live_server(
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
+    prepare: bool = True,
 ) -> Iterator[str]:
-    """Yield the base URL of a served Linli; the server is stopped afterwards."""
+    """Yield the base URL of a served Linli; the server is stopped afterwards.
+
+    With ``prepare`` (the default) the database is migrated and the demo city loaded first.
+    """
     env = {
         k: v for k, v in os.environ.items() if k != "REDIS_URL"
     }  # hermetic: the DB-backed stores
@@ -45,7 +49,7 @@ def live_server(
         **(extra_env or {}),
     }
     cli = [sys.executable, "-m", "server.cli"]
-    for step in ("migrate", "demo"):
+    for step in ("migrate", "demo") if prepare else ():
         done = subprocess.run(
             [*cli, step],
             env=env,
