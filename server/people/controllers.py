@@ -24,6 +24,8 @@ from server.people.schemas import (
     Revealed,
     ServiceGroupMemberIn,
     ServiceGroupView,
+    VolunteerOrgIn,
+    VolunteerOrgView,
     VolunteerProfileIn,
     VolunteerView,
 )
@@ -212,6 +214,44 @@ class PeopleController(Controller):
         lang: Locale,
     ) -> ServiceGroupView:
         return await PeopleService(db_session, lang).add_group_member(request.user, group_id, data)
+
+    @post(
+        "/volunteer-orgs",
+        summary="Found a volunteer organisation in a community I manage",
+        responses=error_responses(401, 404, 413),
+    )
+    async def create_org(
+        self, request: Req, data: JSONBody[VolunteerOrgIn], db_session: DbSession, lang: Locale
+    ) -> VolunteerOrgView:
+        return await PeopleService(db_session, lang).create_org(request.user, data)
+
+    @get(
+        "/volunteer-orgs",
+        summary="Volunteer organisations in my scope",
+        responses=error_responses(401, 403),
+    )
+    async def list_orgs(
+        self, request: Req, db_session: DbSession, lang: Locale
+    ) -> list[VolunteerOrgView]:
+        return await PeopleService(db_session, lang).list_orgs(request.user)
+
+    @post(
+        "/volunteer-orgs/{org_id:int}/members",
+        status_code=200,
+        summary="Add a member to an organisation",
+        responses=error_responses(401, 404, 413),
+    )
+    async def add_org_member(
+        self,
+        request: Req,
+        org_id: Id,
+        data: JSONBody[ServiceGroupMemberIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VolunteerOrgView:
+        return await PeopleService(db_session, lang).add_org_member(
+            request.user, org_id, data.user_id
+        )
 
     @get(
         "/communities/{code:str}/hours",

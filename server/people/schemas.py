@@ -24,6 +24,8 @@ __all__ = [
     "Revealed",
     "ServiceGroupMemberIn",
     "ServiceGroupView",
+    "VolunteerOrgIn",
+    "VolunteerOrgView",
     "VolunteerProfileIn",
     "VolunteerView",
 ]
@@ -153,3 +155,17 @@ class CommunityHours(msgspec.Struct, frozen=True):
     community: str
     total: float
     people: list[HoursEntryByPerson]
+
+
+class VolunteerOrgIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
+    community_code: Annotated[str, msgspec.Meta(max_length=32)]
+    leader_user_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class VolunteerOrgView(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    community_code: str
+    leader: str | None
+    members: list[str]

@@ -30,6 +30,8 @@ from server.people.models import (
     ServiceGroup,
     ServiceGroupMember,
     VolunteerHours,
+    VolunteerOrg,
+    VolunteerOrgMember,
     VolunteerProfile,
 )
 from server.people.schemas import (
@@ -47,6 +49,8 @@ from server.people.schemas import (
     Revealed,
     ServiceGroupMemberIn,
     ServiceGroupView,
+    VolunteerOrgIn,
+    VolunteerOrgView,
     VolunteerProfileIn,
     VolunteerView,
 )
@@ -478,6 +482,77 @@ class PeopleService:
             )
             await self.session.flush()
         return next(g for g in await self.service_groups(user) if g.id == group.id)
+
+    # --- volunteer organisations --------------------------------------------------------
+
+    async def _org_view(self, org: VolunteerOrg) -> VolunteerOrgView:
+        community = await self.session.get(Community, org.community_id)
+        leader = await self.session.get(User, org.leader_user_id) if org.leader_user_id else None
+        names = (
+            await self.session.scalars(
+                select(User.name)
+                .join(VolunteerOrgMember, VolunteerOrgMember.user_id == User.id)
+                .where(VolunteerOrgMember.org_id == org.id)
+                .order_by(User.name)
+            )
+        ).all()
+        assert community is not None
+        return VolunteerOrgView(
+            id=org.id,
+            name=org.name,
+            community_code=community.code,
+            leader=leader.name if leader else None,
+            members=list(names),
+        )
+
+    async def create_org(self, user: CurrentUser, data: VolunteerOrgIn) -> VolunteerOrgView:
+        community = await self.session.scalar(
+            select(Community).where(Community.code == data.community_code)
+        )
+        if community is None or not user.scope_of(MANAGERS).covers(community):
+            raise NotFound(N_("No community has code {code}"), code=data.community_code)
+        if (
+            data.leader_user_id is not None
+            and await self.session.get(User, data.leader_user_id) is None
+        ):
+            raise BadRequest(N_("No such user"))
+        org = VolunteerOrg(
+            name=data.name.strip(),
+            leader_user_id=data.leader_user_id,
+            sub_district_id=community.sub_district_id,
+            community_id=community.id,
+        )
+        self.session.add(org)
+        await self.session.flush()
+        if data.leader_user_id is not None:
+            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=data.leader_user_id))
+            await self.session.flush()
+        return await self._org_view(org)
+
+    async def list_orgs(self, user: CurrentUser) -> list[VolunteerOrgView]:
+        if user.scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        orgs = (
+            await self.session.scalars(
+                select(VolunteerOrg)
+                .where(user.scope.clause(VolunteerOrg))
+                .order_by(VolunteerOrg.id)
+            )
+        ).all()
+        return [await self._org_view(o) for o in orgs]
+
+    async def add_org_member(
+        self, user: CurrentUser, org_id: int, member_user_id: int
+    ) -> VolunteerOrgView:
+        org = await self.session.get(VolunteerOrg, org_id)
+        if org is None or not user.scope_of(MANAGERS).covers(org):
+            raise NotFound(N_("Not found"))
+        if await self.session.get(User, member_user_id) is None:
+            raise BadRequest(N_("No such user"))
+        if await self.session.get(VolunteerOrgMember, (org.id, member_user_id)) is None:
+            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=member_user_id))
+            await self.session.flush()
+        return await self._org_view(org)
 
     # --- hours -------------------------------------------------------------------------
 

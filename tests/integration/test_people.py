@@ -264,3 +264,46 @@ async def test_volunteers_trades_party_membership_and_service_groups(
             "/api/v1/communities/410902001001/hours", headers=await tokens.get(client, YULAN_ADMIN)
         )
     ).status_code == 404
+
+
+async def test_volunteer_organisations(client, tokens) -> None:
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    volunteers = (await client.get("/api/v1/volunteers", headers=admin)).json()
+    zheng = next(v for v in volunteers if v["name"] == "郑建军")
+    r = await client.post(
+        "/api/v1/volunteer-orgs",
+        headers=admin,
+        json={
+            "name": "登月社区党员志愿服务队",
+            "community_code": "410902001001",
+            "leader_user_id": zheng["user_id"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    org = r.json()
+    assert org["leader"] == "郑建军" and org["members"] == ["郑建军"]
+    zhao = next(v for v in volunteers if v["name"] == "赵丽")
+    r = await client.post(
+        f"/api/v1/volunteer-orgs/{org['id']}/members",
+        headers=admin,
+        json={"user_id": zhao["user_id"]},
+    )
+    assert sorted(r.json()["members"]) == sorted(["郑建军", "赵丽"])
+    other = await tokens.get(client, YULAN_ADMIN)
+    assert (
+        await client.post(
+            "/api/v1/volunteer-orgs",
+            headers=other,
+            json={"name": "越权的队伍", "community_code": "410902001001"},
+        )
+    ).status_code == 404
+    assert org["id"] not in [
+        o["id"] for o in (await client.get("/api/v1/volunteer-orgs", headers=other)).json()
+    ]
+    assert (
+        await client.post(
+            f"/api/v1/volunteer-orgs/{org['id']}/members",
+            headers=other,
+            json={"user_id": zhao["user_id"]},
+        )
+    ).status_code == 404
