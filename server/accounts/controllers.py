@@ -11,6 +11,7 @@ from server.accounts.models import Role
 from server.accounts.schemas import (
     MeUpdate,
     PhoneReveal,
+    TemporaryPassword,
     UserCreate,
     UserDetail,
     UserSummary,
@@ -93,5 +94,18 @@ class AccountController(Controller):
         self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale
     ) -> PhoneReveal:
         return await AccountService(db_session, lang).reveal_phone(
+            request.user, user_id, client_ip(request)
+        )
+
+    @post(
+        "/users/{user_id:int}/temporary-password",
+        status_code=200,
+        summary="Issue a one-time password for someone in my area (audited)",
+        responses=error_responses(401, 403, 404),
+    )
+    async def temporary_password(
+        self, request: Req, user_id: UserId, db_session: DbSession, lang: Locale
+    ) -> TemporaryPassword:
+        return await AccountService(db_session, lang).issue_temporary_password(
             request.user, user_id, client_ip(request)
         )

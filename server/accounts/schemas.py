@@ -16,6 +16,7 @@ __all__ = [
     "PhoneReveal",
     "RoleGrant",
     "RoleView",
+    "TemporaryPassword",
     "UserCreate",
     "UserDetail",
     "UserSummary",
@@ -92,3 +93,10 @@ class PhoneReveal(msgspec.Struct, frozen=True):
 
     id: int
     phone: str
+
+
+class TemporaryPassword(msgspec.Struct, frozen=True):
+    """Shown once, to hand over in person; the user should change it."""
+
+    id: int
+    password: str

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from server.accounts.schemas import (
     PhoneReveal,
     RoleGrant,
     RoleView,
+    TemporaryPassword,
     UserCreate,
     UserDetail,
     UserSummary,
@@ -305,6 +307,38 @@ class AccountService:
                 return ScopedRow(b.sub_district_id, b.community_id, b.grid_id)
         assignments = (await self._assignments([user.id])).get(user.id, [])
         return next((a for a in assignments if scope.covers(a)), None)
+
+    async def issue_temporary_password(
+        self, current: CurrentUser, user_id: int, client_ip: str | None
+    ) -> TemporaryPassword:
+        """A one-time password for someone in my area (an imported volunteer, a resident who forgot).
+
+        Shown once to the staff member who hands it over; the person's sessions end; audited.
+        """
+        if not current.has(*RESIDENT_REGISTRARS):
+            raise Forbidden(N_("Your role does not allow this"))
+        user = await self._get_in_scope(current, user_id)
+        if user.id == current.id:
+            raise Forbidden(N_("Your role does not allow this"))
+        password = "".join(secrets.choice("23456789abcdefghjkmnpqrstuvwxyz") for _ in range(10))
+        user.password_hash = await hash_password(password)
+        from server.auth.models import RefreshToken
+        from server.db.base import utcnow
+
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        self.audit.record(
+            current.id,
+            "user.temporary_password",
+            "user",
+            user.id,
+            where=await self._anchor_in(current.scope, user),
+            client_ip=client_ip,
+        )
+        return TemporaryPassword(id=user.id, password=password)
 
     # --- creating people ---------------------------------------------------------------
 

@@ -216,6 +216,26 @@ class PeopleController(Controller):
         return await PeopleService(db_session, lang).add_group_member(request.user, group_id, data)
 
     @post(
+        "/volunteers/import",
+        status_code=200,
+        request_max_body_size=8 * 1024 * 1024,
+        summary="Import volunteers from CSV or XLSX (the raw file is the body); all rows or none",
+        responses={
+            **error_responses(401, 403, 413),
+            422: ResponseSpec(ImportReport, description="Rows were rejected; nothing was imported"),
+        },
+    )
+    async def import_volunteers(
+        self, request: Req, db_session: DbSession, lang: Locale
+    ) -> Response[ImportReport]:
+        report = await PeopleService(db_session, lang).import_volunteers(
+            request.user, await request.body(), client_ip(request)
+        )
+        if not report.ok:
+            await db_session.rollback()
+        return Response(report, status_code=200 if report.ok else 422)
+
+    @post(
         "/volunteer-orgs",
         summary="Found a volunteer organisation in a community I manage",
         responses=error_responses(401, 404, 413),

@@ -19,7 +19,15 @@ import msgspec
 
 from server.lib.i18n import N_
 
-__all__ = ["COLUMNS", "ParsedRow", "id_number_ok", "read_rows"]
+__all__ = [
+    "COLUMNS",
+    "VOLUNTEER_COLUMNS",
+    "ParsedRow",
+    "id_number_ok",
+    "read_rows",
+    "read_sheet",
+    "read_volunteer_rows",
+]
 
 # header (any of these spellings) → field of ResidentCreate
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -94,26 +102,105 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split("|") if v.strip()]
 
 
-def read_rows(
-    data: bytes, known_tags: set[str]
-) -> tuple[list[ParsedRow], tuple[str, dict[str, object]] | None]:
-    """Rows as ResidentCreate-shaped dicts, each with its problem; or a problem with the whole file."""
+Problem = tuple[str, dict[str, object]]
+
+
+def read_sheet(
+    data: bytes, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[dict[str, int], list[list[str]], Problem | None]:
+    """(column → index, body rows) of a CSV or XLSX sheet; or a problem with the whole file."""
     try:
         table = [r for r in _table(data) if any(r)]
     except Exception:
-        return [], (N_("The file is not a CSV or XLSX sheet"), {})
+        return {}, [], (N_("The file is not a CSV or XLSX sheet"), {})
     if not table:
-        return [], (N_("The file is empty"), {})
+        return {}, [], (N_("The file is empty"), {})
     header = [h.strip().lower() for h in table[0]]
     index: dict[str, int] = {}
-    for field, names in COLUMNS.items():
+    for field, names in columns.items():
         for i, h in enumerate(header):
             if h in names:
                 index[field] = i
-    missing = [COLUMNS[f][0] for f in ("name", "building_code") if f not in index]
+    missing = [columns[f][0] for f in required if f not in index]
     if missing:
-        return [], (N_("Missing columns: {columns}"), {"columns": "、".join(missing)})
-    return list(_rows(table[1:], index, known_tags)), None
+        return {}, [], (N_("Missing columns: {columns}"), {"columns": "、".join(missing)})
+    return index, table[1:], None
+
+
+def read_rows(data: bytes, known_tags: set[str]) -> tuple[list[ParsedRow], Problem | None]:
+    """Rows as ResidentCreate-shaped dicts, each with its problem; or a problem with the whole file."""
+    index, body, problem = read_sheet(data, COLUMNS, ("name", "building_code"))
+    if problem is not None:
+        return [], problem
+    return list(_rows(body, index, known_tags)), None
+
+
+VOLUNTEER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "phone": ("手机", "手机号", "手机号码", "phone"),
+    "trades": ("技能", "特长", "职业", "trades"),
+    "community_code": ("社区编码", "社区", "community_code"),
+    "party": ("党员", "政治面貌", "party"),
+}
+TRADE_NAMES = {
+    "教师": "teacher",
+    "老师": "teacher",
+    "医生": "doctor",
+    "厨师": "cook",
+    "理发师": "barber",
+    "电工": "electrician",
+    "水电工": "plumber",
+    "水管工": "plumber",
+    "律师": "lawyer",
+    "护士": "nurse",
+}
+PARTY_NAMES = {
+    "在职党员": "in_service",
+    "在职": "in_service",
+    "离退休党员": "retired",
+    "退休党员": "retired",
+    "离退休": "retired",
+    "入党积极分子": "activist",
+    "积极分子": "activist",
+}
+
+
+def read_volunteer_rows(
+    data: bytes, known_trades: set[str]
+) -> tuple[list[ParsedRow], Problem | None]:
+    """Volunteers: name, phone, trades, community code, party membership (optional)."""
+    index, body, problem = read_sheet(data, VOLUNTEER_COLUMNS, ("name", "phone", "community_code"))
+    if problem is not None:
+        return [], problem
+    rows = []
+    for n, raw in enumerate(body, start=2):
+        cell = {f: (raw[i] if i < len(raw) else "").strip() for f, i in index.items()}
+        trades = [TRADE_NAMES.get(t, t) for t in _split(cell.get("trades", ""))]
+        unknown = [t for t in trades if t not in known_trades]
+        if unknown:
+            rows.append(
+                ParsedRow(n, None, (N_("unknown trade: {trade}"), {"trade": "、".join(unknown)}))
+            )
+            continue
+        party = cell.get("party", "")
+        if party and party not in PARTY_NAMES and party not in ("群众", "否", "no"):
+            rows.append(
+                ParsedRow(n, None, (N_("unknown party membership: {value}"), {"value": party}))
+            )
+            continue
+        rows.append(
+            ParsedRow(
+                n,
+                {
+                    "name": cell["name"],
+                    "phone": cell["phone"].replace(" ", ""),
+                    "trades": trades,
+                    "community_code": cell["community_code"],
+                    "party": PARTY_NAMES.get(party),
+                },
+            )
+        )
+    return rows, None
 
 
 def _rows(

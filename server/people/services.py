@@ -7,25 +7,29 @@ an audited reveal; phones are masked in every list.
 
 from __future__ import annotations
 
+import re
+import secrets
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import Role, User
-from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
+from server.accounts.models import Role, RoleAssignment, User
+from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser, hash_password
 from server.audit.services import AuditService
 from server.grids.models import Building, Community, Grid
 from server.lib.crypto import open_sealed, seal
 from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
-from server.people.importer import describe, id_number_ok, read_rows
+from server.people.importer import describe, id_number_ok, read_rows, read_volunteer_rows
 from server.people.models import (
     CARE_TAGS,
     TRADES,
     PartyMember,
+    PartyMemberKind,
     Resident,
     ServiceGroup,
     ServiceGroupMember,
@@ -57,6 +61,7 @@ from server.people.schemas import (
 
 __all__ = ["PeopleService"]
 
+PHONE = re.compile(r"1[3-9]\d{9}")
 MANAGERS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
 
 
@@ -316,6 +321,117 @@ class PeopleService:
             user.id,
             "resident.import",
             "resident",
+            None,
+            where=accepted[0][1] if accepted else None,
+            client_ip=client_ip,
+            created=created,
+            updated=updated,
+        )
+        return ImportReport(ok=True, rows=len(rows), created=created, updated=updated, rejected=[])
+
+    async def import_volunteers(
+        self, user: CurrentUser, data: bytes, client_ip: str | None
+    ) -> ImportReport:
+        """Volunteers from a sheet: accounts (no usable password until staff issue one), trades,
+        party membership. All rows or none; a phone already registered gains the volunteer role."""
+        scope = user.scope_of(MANAGERS)
+        if scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        rows, problem = read_volunteer_rows(data, set(TRADES))
+        if problem is not None:
+            return ImportReport(
+                ok=False,
+                rows=0,
+                created=0,
+                updated=0,
+                rejected=[
+                    ImportRejection(row=1, reason=translate(problem[0], self.locale, **problem[1]))
+                ],
+            )
+        rejected: list[ImportRejection] = []
+        accepted: list[tuple[dict[str, Any], Community]] = []
+        seen: set[str] = set()
+
+        def reject(row: int, msg: str, **params: object) -> None:
+            rejected.append(ImportRejection(row=row, reason=translate(msg, self.locale, **params)))
+
+        for row in rows:
+            if row.values is None:
+                msg, params = row.problem or (N_("invalid value: {detail}"), {"detail": ""})
+                reject(row.row, msg, **params)
+                continue
+            v = row.values
+            if not v["name"] or len(v["name"]) > 50:
+                reject(row.row, N_("invalid value: {detail}"), detail="姓名")
+            elif not PHONE.fullmatch(v["phone"]):
+                reject(row.row, N_("invalid value: {detail}"), detail=f"phone {v['phone']}")
+            elif v["phone"] in seen:
+                reject(row.row, N_("duplicate code {code}"), code=v["phone"])
+            else:
+                seen.add(v["phone"])
+                community = await self.session.scalar(
+                    select(Community).where(Community.code == v["community_code"])
+                )
+                if community is None or not scope.covers(community):
+                    reject(row.row, N_("No community has code {code}"), code=v["community_code"])
+                else:
+                    accepted.append((v, community))
+        if rejected:
+            return ImportReport(ok=False, rows=len(rows), created=0, updated=0, rejected=rejected)
+        created = updated = 0
+        for v, community in accepted:
+            target = await self.session.scalar(select(User).where(User.phone == v["phone"]))
+            if target is None:
+                target = User(
+                    phone=v["phone"],
+                    name=v["name"],
+                    password_hash=await hash_password(secrets.token_urlsafe(24)),
+                )
+                self.session.add(target)
+                await self.session.flush()
+                created += 1
+            else:
+                updated += 1
+            has_role = await self.session.scalar(
+                select(RoleAssignment.id).where(
+                    RoleAssignment.user_id == target.id,
+                    RoleAssignment.role == Role.volunteer,
+                    RoleAssignment.community_id == community.id,
+                )
+            )
+            if has_role is None:
+                self.session.add(
+                    RoleAssignment(
+                        user_id=target.id,
+                        role=Role.volunteer,
+                        scope_code=community.code,
+                        sub_district_id=community.sub_district_id,
+                        community_id=community.id,
+                    )
+                )
+            profile = await self.session.get(VolunteerProfile, target.id)
+            if profile is None:
+                profile = VolunteerProfile(user_id=target.id)
+                self.session.add(profile)
+            profile.trades = list(v["trades"])
+            profile.community_id = community.id
+            if v["party"]:
+                member = await self.session.get(PartyMember, target.id)
+                if member is None:
+                    self.session.add(
+                        PartyMember(
+                            user_id=target.id,
+                            kind=PartyMemberKind(v["party"]),
+                            reported_community_id=community.id,
+                        )
+                    )
+                else:
+                    member.kind = PartyMemberKind(v["party"])
+        await self.session.flush()
+        self.audit.record(
+            user.id,
+            "volunteer.import",
+            "user",
             None,
             where=accepted[0][1] if accepted else None,
             client_ip=client_ip,

@@ -307,3 +307,59 @@ async def test_volunteer_organisations(client, tokens) -> None:
             json={"user_id": zhao["user_id"]},
         )
     ).status_code == 404
+
+
+async def test_volunteers_import_then_a_temporary_password_to_log_in(
+    client, tokens, backend: Backend
+) -> None:
+    clerk = await tokens.get(client, DENGYUE_CLERK)
+    header = "姓名,手机,技能,社区编码,党员"
+    bad = "\r\n".join(
+        [
+            header,
+            "周师傅,13600001111,理发师;厨师,410902001001,在职党员",
+            "吴老师,136000,教师,410902001001,",
+            "郑医生,13600001113,宇航员,410902001001,",
+            "王师傅,13600001114,电工,410902002001,",
+        ]
+    ).encode("utf-8-sig")
+    r = await client.post(
+        "/api/v1/volunteers/import", content=bad, headers={**clerk, "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 422, r.text
+    assert [x["row"] for x in r.json()["rejected"]] == [
+        3,
+        4,
+        5,
+    ]  # bad phone, unknown trade, not my community
+    good = "\r\n".join(
+        [
+            header,
+            "周师傅,13600001111,理发师;厨师,410902001001,在职党员",
+            f"赵丽,{DENGYUE_VOLUNTEER},理发师,410902001001,",
+        ]
+    ).encode("utf-8-sig")
+    r = await client.post(
+        "/api/v1/volunteers/import", content=good, headers={**clerk, "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["updated"] == 1, r.text
+    volunteers = (await client.get("/api/v1/volunteers", headers=clerk)).json()
+    zhou = next(v for v in volunteers if v["name"] == "周师傅")
+    assert zhou["trades"] == ["barber", "cook"] and zhou["party_member"] == "in_service"
+    # He cannot log in until staff hand him a one-time password.
+    temp = await client.post(f"/api/v1/users/{zhou['user_id']}/temporary-password", headers=clerk)
+    assert temp.status_code == 200, temp.text
+    login = await client.post(
+        "/api/v1/auth/login", json={"phone": "13600001111", "password": temp.json()["password"]}
+    )
+    assert login.status_code == 200 and login.json()["user"]["roles"][0]["role"] == "volunteer"
+    other = await tokens.get(client, YULAN_ADMIN)
+    assert (
+        await client.post(f"/api/v1/users/{zhou['user_id']}/temporary-password", headers=other)
+    ).status_code == 404
+    audit = await client.get(
+        "/api/v1/audit",
+        params={"action": "user.temporary_password"},
+        headers=await tokens.get(client, DENGYUE_ADMIN),
+    )
+    assert str(zhou["user_id"]) in [e["object_id"] for e in audit.json()]
