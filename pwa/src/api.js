@@ -221,7 +221,6 @@ export const getMyWishes = () => api('GET', '/api/v1/wishes/mine');
 export const getWish = (id) => api('GET', `/api/v1/wishes/${id}`);
 export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted');
 export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
-export const editWish = (id, body) => api('PATCH', `/api/v1/wishes/${id}`, { body });
 export const getHours = () => api('GET', '/api/v1/me/hours');
 export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });
 

@@ -9,6 +9,7 @@ data-state); nothing sleeps.
 from __future__ import annotations
 
 import json
+import re
 import struct
 import time
 import urllib.error
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +32,9 @@ MODERATOR = "13800000003"  # 王秀英, 登月社区 admin
 
 # As tests/browser/conftest.py opens its contexts.
 VIEWPORT = {"width": 360, "height": 740}
+# For waits that chain several requests (replays, lazy chunks, the map): generous
+# when the machine is busy, and they return as soon as the state is reached.
+SLOW = 15_000
 MAX_PHOTO_SIDE = 1280
 MAX_PHOTO_BYTES = 300 * 1024
 
@@ -127,7 +131,7 @@ def open_as(browser: Any, live_server: str) -> Iterator[Callable[[str], Page]]:
         )
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
-        p = ctx.new_page()
+        p: Page = ctx.new_page()
         p.goto("/")
         log_in_ok(p, phone)
         return p
@@ -181,7 +185,7 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise AssertionError("no SOF segment in the JPEG")
 
 
-def photo_file(data: bytes) -> dict[str, Any]:
+def photo_file(data: bytes) -> FilePayload:
     return {"name": "camera.jpg", "mimeType": "image/jpeg", "buffer": data}
 
 
@@ -199,7 +203,7 @@ def fill_wish(page: Page, title: str, category: str, description: str, photo: by
 
 
 def is_media_upload(request: Any) -> bool:
-    return request.method == "POST" and urlparse(request.url).path == "/api/v1/media"
+    return bool(request.method == "POST" and urlparse(request.url).path == "/api/v1/media")
 
 
 # --- tests --------------------------------------------------------------------------------
@@ -226,7 +230,7 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
     assert max(jpeg_size(stored)) == MAX_PHOTO_SIDE, jpeg_size(stored)
 
     detail = page.get_by_test_id("wish-detail")
-    expect(detail).to_have_attribute("data-state", "submitted")
+    expect(detail).to_have_attribute("data-state", "submitted", timeout=SLOW)
     wish_id = detail.get_attribute("data-id")
     assert wish_id and page.url.endswith(f"#/wishes/{wish_id}"), page.url
     expect(page.get_by_test_id("wish-detail-title")).to_have_text(title)
@@ -254,7 +258,9 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
     expect(card).to_contain_text("孙**")  # the board masks the resident
     expect(card).not_to_contain_text("孙桂兰")
     helper.get_by_test_id("board-view-map").click()
-    expect(helper.get_by_test_id("board-map")).to_have_attribute("data-state", "ready")
+    expect(helper.get_by_test_id("board-map")).to_have_attribute(
+        "data-state", "ready", timeout=SLOW
+    )
     expect(card).to_have_count(0)  # on the map, a wish shows once its marker is tapped
     helper.locator(f'[data-testid="wish-marker"][data-ids~="{wish_id}"]').click()
     expect(card).to_be_visible()
@@ -272,7 +278,7 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
     expect(helper.get_by_test_id("fulfil-photo-preview")).to_be_visible()
     with helper.expect_request(is_media_upload):
         helper.get_by_test_id("fulfil-submit").click()
-    expect(claimed).to_have_attribute("data-state", "fulfilled")
+    expect(claimed).to_have_attribute("data-state", "fulfilled", timeout=SLOW)
     expect(helper.get_by_test_id("wish-proof")).to_contain_text("灯泡换好了")
     expect(helper.get_by_test_id("wish-proof-photo")).to_be_visible()
 
@@ -310,7 +316,13 @@ def test_a_push_message_shows_a_notification_that_opens_its_wish(
 
     # How the resident hears back: SMS, kept by the server.
     page.goto("/#/notifications")
-    expect(page.get_by_test_id("push-state")).not_to_have_attribute("data-state", "checking")
+    push_state = page.get_by_test_id("push-state")
+    expect(push_state).to_have_attribute("data-state", "off")
+    # Headless Chromium refuses PushManager.subscribe: the screen must say so, not hang.
+    page.get_by_test_id("push-enable").click()
+    expect(push_state).to_have_attribute("data-state", re.compile("^(on|off)$"), timeout=SLOW)
+    if push_state.get_attribute("data-state") == "off":
+        expect(page.get_by_test_id("push-error")).to_be_visible()
     choice = page.get_by_test_id("notify-via")
     expect(choice).to_have_attribute("data-state", "ready")
     page.locator('[data-testid="notify-via-option"][data-value="sms"]').click()
@@ -350,6 +362,7 @@ def test_a_push_message_shows_a_notification_that_opens_its_wish(
             return n && { title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url };
         }""",
         "the notification of the push message",
+        timeout_s=15,
         arg=tag,
     )
     assert shown == {"title": "心愿已审核", "body": "您的心愿已发布", "tag": tag, "url": url}, shown
@@ -365,7 +378,9 @@ def test_a_push_message_shows_a_notification_that_opens_its_wish(
         }""",
         tag,
     )
-    expect(page.get_by_test_id("wish-detail")).to_have_attribute("data-id", str(wish["id"]))
+    expect(page.get_by_test_id("wish-detail")).to_have_attribute(
+        "data-id", str(wish["id"]), timeout=SLOW
+    )
     assert page.url.endswith(url), page.url
     wait_until(
         page,
@@ -415,9 +430,9 @@ def test_a_wish_made_offline_is_queued_and_sent_when_back_online(
     assert 0 < command["photo"] <= MAX_PHOTO_BYTES and command["created_at"], command
 
     context.set_offline(False)
-    expect(page.get_by_test_id("outbox-pending")).to_have_count(0)
+    expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
     sent = page.locator('[data-testid="wish-item"]').filter(has_text=title)
-    expect(sent).to_have_attribute("data-state", "submitted")
+    expect(sent).to_have_attribute("data-state", "submitted", timeout=SLOW)
     expect(page.get_by_test_id("wish-item-pending")).to_have_count(0)
     posted = api.mine(title)
     assert len(posted) == 1, posted
@@ -452,7 +467,7 @@ def test_a_queued_action_the_server_refuses_is_set_aside_with_its_reason(
 
     context.set_offline(False)
     failed = page.locator('[data-testid="outbox-failed-item"][data-kind="wish.claim"]')
-    expect(failed).to_have_count(1)
+    expect(failed).to_have_count(1, timeout=SLOW)
     expect(failed).to_contain_text(wish["title"])
     expect(failed.get_by_test_id("outbox-reason")).to_contain_text(
         "已被认领"
@@ -510,7 +525,7 @@ def test_a_server_error_keeps_the_post_queued_and_the_retry_reuses_its_id(
         expect(page.get_by_test_id("outbox-failed")).to_have_count(0)
 
         page.get_by_test_id("outbox-send-now").click()
-        expect(page.get_by_test_id("outbox-pending")).to_have_count(0)
+        expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
         assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
         assert bodies[0]["client_id"] and bodies[0]["title"] == title, bodies
         assert len(Api(live_server, RESIDENT).mine(title)) == 1

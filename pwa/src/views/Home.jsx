@@ -32,9 +32,9 @@ function wishCards(user) {
   if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
   if (isVolunteer(user)) {
     if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
-    cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '⏱']);
+    cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '◷']);
   }
-  cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '🔔']);
+  cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '✉']);
   return cards;
 }
 

@@ -1,0 +1,250 @@
+// One wish: what was asked, where it stands, its history, and what this user
+// can do next (withdraw, moderate, claim, release, mark fulfilled, confirm).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getWish } from '../../api.js';
+import { t } from '../../i18n/index.js';
+import { isModerator, isResident, isStaff, isVolunteer } from '../../roles.js';
+import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
+import {
+  ActionOutcome,
+  CategoryTag,
+  formatDate,
+  LoadError,
+  Loading,
+  PageHead,
+  pendingFor,
+  Photo,
+  PhotoPicker,
+  StateBadge,
+  useLoad,
+  wishAction,
+} from './common.jsx';
+
+function Fact({ label, children, testid }) {
+  if (children == null || children === '') return null;
+  return (
+    <div class="fact">
+      <dt>{label}</dt>
+      <dd data-testid={testid}>{children}</dd>
+    </div>
+  );
+}
+
+function History({ events }) {
+  return (
+    <ol class="timeline" data-testid="wish-history">
+      {events.map((event, i) => (
+        <li key={i} class="timeline__item" data-testid="wish-event" data-action={event.action}>
+          <span class="timeline__dot" aria-hidden="true" />
+          <span class="timeline__what">{t(`wish.event.${event.action}`)}</span>
+          <time class="muted" dateTime={event.at}>
+            {formatDate(event.at)}
+          </time>
+          {event.note && <span class="timeline__note">{event.note}</span>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The claimant marks it done, with a short note and an optional photo. */
+function FulfilForm({ wish, onDone }) {
+  const { busy, outcome, run } = useAction(onDone);
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState('');
+  const [photo, setPhoto] = useState(null);
+  const [missing, setMissing] = useState(false);
+  if (!open) {
+    return (
+      <button type="button" class="btn btn--primary btn--block btn--huge" data-testid="wish-fulfil" onClick={() => setOpen(true)}>
+        {t('wish.do.fulfil')}
+      </button>
+    );
+  }
+  const send = () => {
+    if (!note.trim()) return setMissing(true);
+    setMissing(false);
+    return run('fulfil', () => wishAction(wish, 'fulfil', { body: { note: note.trim() }, photo }));
+  };
+  return (
+    <div class="form actions" data-testid="fulfil-form">
+      <label class="field">
+        <span class="field__label">{t('wish.fulfil.note')}</span>
+        <textarea rows={3} maxLength={200} data-testid="fulfil-note" value={note} placeholder={t('wish.fulfil.note_hint')} onInput={(e) => setNote(e.currentTarget.value)} />
+      </label>
+      {missing && (
+        <p class="alert alert--error" role="alert">
+          {t('wish.fulfil.note_required')}
+        </p>
+      )}
+      <div class="field">
+        <span class="field__label">{t('wish.fulfil.photo')}</span>
+        <PhotoPicker value={photo} onChange={setPhoto} testid="fulfil-photo" />
+      </div>
+      <button type="button" class="btn btn--primary btn--block btn--huge" data-testid="fulfil-submit" disabled={!!busy} onClick={send}>
+        {busy && <span class="spinner" aria-hidden="true" />}
+        {t('wish.fulfil.submit')}
+      </button>
+      <ActionOutcome outcome={outcome} />
+    </div>
+  );
+}
+
+/** The resident says it was done, and may say thank you. */
+function ConfirmForm({ wish, onDone }) {
+  const { busy, outcome, run } = useAction(onDone);
+  const [thanks, setThanks] = useState('');
+  const send = () =>
+    run('confirm', () => wishAction(wish, 'confirm', { body: thanks.trim() ? { thanks: thanks.trim() } : {} }));
+  return (
+    <div class="form actions actions--confirm" data-testid="confirm-form">
+      <p class="done__big">{t('wish.confirm.question')}</p>
+      <label class="field">
+        <span class="field__label">{t('wish.confirm.thanks')}</span>
+        <textarea rows={3} maxLength={200} data-testid="confirm-thanks" value={thanks} placeholder={t('wish.confirm.thanks_hint')} onInput={(e) => setThanks(e.currentTarget.value)} />
+      </label>
+      <button type="button" class="btn btn--primary btn--block btn--huge" data-testid="wish-confirm" disabled={!!busy} onClick={send}>
+        {busy && <span class="spinner" aria-hidden="true" />}
+        {t('wish.do.confirm')}
+      </button>
+      <ActionOutcome outcome={outcome} />
+    </div>
+  );
+}
+
+/** Withdraw or release: asks once more before doing it. */
+function TwoStepAction({ wish, action, testid, question, onDone }) {
+  const { busy, outcome, run } = useAction(onDone);
+  const [sure, setSure] = useState(false);
+  return (
+    <div class="actions">
+      {!sure ? (
+        <button type="button" class="btn btn--ghost btn--block" data-testid={testid} onClick={() => setSure(true)}>
+          {t(`wish.do.${action}`)}
+        </button>
+      ) : (
+        <div class="form">
+          <p class="field__label">{question}</p>
+          <div class="actions__row">
+            <button type="button" class="btn btn--danger" data-testid={`${testid}-confirm`} disabled={!!busy} onClick={() => run(action, () => wishAction(wish, action))}>
+              {busy && <span class="spinner" aria-hidden="true" />}
+              {t('wish.do.yes')}
+            </button>
+            <button type="button" class="btn btn--ghost" onClick={() => setSure(false)}>
+              {t('wish.do.no')}
+            </button>
+          </div>
+        </div>
+      )}
+      <ActionOutcome outcome={outcome} />
+    </div>
+  );
+}
+
+export default function WishDetail({ id, user, outbox }) {
+  const back = isModerator(user) && !isResident(user) && !isVolunteer(user) ? '#/moderate' : '#/wishes';
+  const wish = useLoad(() => getWish(id), [id]);
+  const sent = useRef(outbox.sent);
+  useEffect(() => {
+    if (outbox.sent !== sent.current) {
+      sent.current = outbox.sent;
+      wish.reload();
+    }
+  }, [outbox.sent]);
+
+  const onDone = (outcome) => {
+    if (outcome.status === 'sent' && outcome.result && outcome.result.id === id) wish.setData(outcome.result);
+    else if (outcome.status === 'sent') wish.reload();
+  };
+
+  if (wish.state === 'loading') {
+    return (
+      <section class="page page--narrow wishes">
+        <PageHead title={t('wish.detail.title')} back={back} />
+        <Loading />
+      </section>
+    );
+  }
+  if (!wish.data) {
+    return (
+      <section class="page page--narrow wishes">
+        <PageHead title={t('wish.detail.title')} back={back} />
+        <LoadError error={wish.error} onRetry={wish.reload} />
+      </section>
+    );
+  }
+
+  const w = wish.data;
+  // WishView names the beneficiary and claimant in full only for themselves
+  // (and staff): that is how the page tells who is looking.
+  const meBeneficiary = isResident(user) && w.beneficiary === user.name;
+  const meClaimant = Boolean(w.claimant) && w.claimant === user.name;
+  const moderator = isModerator(user);
+  const waiting = pendingFor(outbox, w.id);
+  const locked = waiting.length > 0; // one change at a time while one waits to be sent
+
+  return (
+    <section class="page page--narrow wishes wishdetail" aria-labelledby="page-title" data-testid="wish-detail" data-id={w.id} data-state={w.state}>
+      <PageHead title={t('wish.detail.title')} back={back} />
+      <article class="card">
+        <div class="wishdetail__head">
+          <h2 data-testid="wish-detail-title">{w.title}</h2>
+          <StateBadge state={w.state} />
+        </div>
+        <p class="wishdetail__state">{t(`wish.state_hint.${w.state}`)}</p>
+        <CategoryTag category={w.category} />
+        {w.description && <p class="wishdetail__text">{w.description}</p>}
+        {(w.original_title || w.original_description) && (
+          <div class="original" data-testid="wish-original">
+            <p class="field__label">{t('wish.moderate.original')}</p>
+            {w.original_title && <p>{w.original_title}</p>}
+            {w.original_description && <p>{w.original_description}</p>}
+          </div>
+        )}
+        <Photo mediaKey={w.photo} alt={t('wish.photo_of', { title: w.title })} />
+        <dl class="facts">
+          <Fact label={t('wish.field.beneficiary')}>{w.beneficiary}</Fact>
+          <Fact label={t('wish.field.phone')}>{w.beneficiary_phone}</Fact>
+          <Fact label={t('wish.field.building')}>{w.building}</Fact>
+          <Fact label={t('wish.field.grid')}>{w.grid}</Fact>
+          <Fact label={t('wish.field.created')}>{formatDate(w.created_at)}</Fact>
+          {['approved', 'submitted'].includes(w.state) && <Fact label={t('wish.field.expires')}>{formatDate(w.expires_at)}</Fact>}
+          <Fact label={t('wish.field.claimant')} testid="wish-claimant">
+            {w.claimant &&
+              (w.claimant_kind
+                ? t('wish.field.claimant_as', { name: w.claimant, kind: t(`wish.claim.kind_${w.claimant_kind}`) })
+                : w.claimant)}
+          </Fact>
+          <Fact label={t('wish.field.reject_reason')} testid="wish-reject-reason-shown">{w.reject_reason}</Fact>
+          <Fact label={t('wish.field.proof')} testid="wish-proof">{w.proof_note}</Fact>
+          <Fact label={t('wish.field.thanks')} testid="wish-thanks">{w.thanks}</Fact>
+        </dl>
+        <Photo mediaKey={w.proof_photo} alt={t('wish.field.proof')} testid="wish-proof-photo" />
+      </article>
+
+      {locked && (
+        <div class="alert alert--info" role="status" data-testid="wish-pending-action">
+          <p>{t('wish.detail.waiting', { what: waiting.map((c) => t(`outbox.kind.${c.label.action}`)).join('、') })}</p>
+        </div>
+      )}
+
+      {!locked && (
+        <div class="wishdetail__actions">
+          {moderator && <ModerationActions wish={w} onDone={onDone} />}
+          {w.state === 'approved' && !meBeneficiary && <ClaimAction wish={w} user={user} onDone={onDone} />}
+          {w.state === 'claimed' && meClaimant && <FulfilForm wish={w} onDone={onDone} />}
+          {w.state === 'fulfilled' && (meBeneficiary || isStaff(user)) && <ConfirmForm wish={w} onDone={onDone} />}
+          {w.state === 'claimed' && (meClaimant || moderator) && (
+            <TwoStepAction wish={w} action="release" testid="wish-release" question={t('wish.release.question')} onDone={onDone} />
+          )}
+          {['submitted', 'approved'].includes(w.state) && (meBeneficiary || moderator) && (
+            <TwoStepAction wish={w} action="withdraw" testid="wish-withdraw" question={t('wish.withdraw.question')} onDone={onDone} />
+          )}
+        </div>
+      )}
+
+      <h2 class="section-title">{t('wish.detail.history')}</h2>
+      <History events={w.history || []} />
+    </section>
+  );
+}
