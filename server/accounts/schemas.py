@@ -46,6 +46,10 @@ class UserView(msgspec.Struct, frozen=True):
     phone_masked: str
     locale: str
     roles: list[RoleView]
+    # The community the person lives in (residents) or serves first; for boards and maps.
+    community_code: str | None = None
+    community_name: str | None = None
+    party_member: bool = False
 
 
 class MeUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

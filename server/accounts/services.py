@@ -182,13 +182,28 @@ class AccountService:
         return names
 
     async def me(self, current: CurrentUser) -> UserView:
+        from server.people.models import PartyMember, Resident
+
         user = await self._get(current.id)
+        community_id = await self.session.scalar(
+            select(Resident.community_id).where(Resident.user_id == user.id)
+        )
+        if community_id is None:
+            community_id = next(iter(sorted(current.community_ids())), None)
+        community = (
+            await self.session.get(Community, community_id) if community_id is not None else None
+        )
         return UserView(
             id=user.id,
             name=user.name,
             phone_masked=mask_phone(user.phone),
             locale=user.locale,
             roles=await self.role_views(current.grants),
+            community_code=community.code if community else None,
+            community_name=localised_name(community.name, community.name_i18n, self.locale)
+            if community
+            else None,
+            party_member=await self.session.get(PartyMember, user.id) is not None,
         )
 
     async def set_locale(self, current: CurrentUser, locale: str) -> UserView:

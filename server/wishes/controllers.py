@@ -19,6 +19,7 @@ from server.wishes.schemas import (
     FulfilRequest,
     ModerationEdit,
     RejectRequest,
+    TransitionRequest,
     WishCreate,
     WishStats,
     WishView,
@@ -102,9 +103,16 @@ class WishController(Controller):
         responses=TRANSITION_ERRORS,
     )
     async def approve(
-        self, request: Req, wish_id: WishId, db_session: DbSession, lang: Locale
+        self,
+        request: Req,
+        wish_id: WishId,
+        db_session: DbSession,
+        lang: Locale,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> WishView:
-        return await WishService(db_session, lang).approve(request.user, wish_id)
+        return await WishService(db_session, lang).approve(
+            request.user, wish_id, data.expected_version if data else None
+        )
 
     @post(
         "/wishes/{wish_id:int}/reject",
@@ -120,7 +128,9 @@ class WishController(Controller):
         db_session: DbSession,
         lang: Locale,
     ) -> WishView:
-        return await WishService(db_session, lang).reject(request.user, wish_id, data.reason)
+        return await WishService(db_session, lang).reject(
+            request.user, wish_id, data.reason, data.expected_version
+        )
 
     @post(
         "/wishes/{wish_id:int}/claim",
@@ -147,9 +157,16 @@ class WishController(Controller):
         responses=TRANSITION_ERRORS,
     )
     async def release(
-        self, request: Req, wish_id: WishId, db_session: DbSession, lang: Locale
+        self,
+        request: Req,
+        wish_id: WishId,
+        db_session: DbSession,
+        lang: Locale,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> WishView:
-        return await WishService(db_session, lang).release(request.user, wish_id)
+        return await WishService(db_session, lang).release(
+            request.user, wish_id, data.expected_version if data else None
+        )
 
     @post(
         "/wishes/{wish_id:int}/withdraw",
@@ -158,9 +175,16 @@ class WishController(Controller):
         responses=TRANSITION_ERRORS,
     )
     async def withdraw(
-        self, request: Req, wish_id: WishId, db_session: DbSession, lang: Locale
+        self,
+        request: Req,
+        wish_id: WishId,
+        db_session: DbSession,
+        lang: Locale,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> WishView:
-        return await WishService(db_session, lang).withdraw(request.user, wish_id)
+        return await WishService(db_session, lang).withdraw(
+            request.user, wish_id, data.expected_version if data else None
+        )
 
     @post(
         "/wishes/{wish_id:int}/fulfil",

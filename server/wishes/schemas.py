@@ -17,6 +17,7 @@ __all__ = [
     "FulfilRequest",
     "ModerationEdit",
     "RejectRequest",
+    "TransitionRequest",
     "WishCreate",
     "WishEventView",
     "WishStats",
@@ -49,25 +50,43 @@ class ModerationEdit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     description: Text | None = None
 
 
+class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The optional body of approve, release and withdraw."""
+
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
 class RejectRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     reason: Note
+    # The version the client saw: a replayed action (offline queue) that already took effect
+    # then answers 409 "stale" instead of acting twice.
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class ClaimRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     kind: ClaimantKind = ClaimantKind.volunteer
     service_group_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
     storefront_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    # The version the client saw: a replayed action (offline queue) that already took effect
+    # then answers 409 "stale" instead of acting twice.
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class FulfilRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     note: Note
     photo: MediaKey | None = None
+    # The version the client saw: a replayed action (offline queue) that already took effect
+    # then answers 409 "stale" instead of acting twice.
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class ConfirmRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     thanks: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     # Hours credited to the claimant; staff may set them, residents get the default.
     hours: Annotated[float, msgspec.Meta(ge=0, le=24)] | None = None
+    # The version the client saw: a replayed action (offline queue) that already took effect
+    # then answers 409 "stale" instead of acting twice.
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class BoardItem(msgspec.Struct, frozen=True):

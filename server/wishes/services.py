@@ -354,15 +354,26 @@ class WishService:
         await self.session.flush()
         return await self._view(wish, user)
 
-    async def approve(self, user: CurrentUser, wish_id: int) -> WishView:
+    async def approve(
+        self, user: CurrentUser, wish_id: int, expected_version: int | None = None
+    ) -> WishView:
         wish = await self._moderatable(user, wish_id)
-        await self._transition(wish, Action.approve, user)
+        await self._transition(wish, Action.approve, user, expected_version=expected_version)
         await self._tell_beneficiary(wish, "approved", "wish.approved", {"title": wish.title})
         return await self._view(wish, user)
 
-    async def reject(self, user: CurrentUser, wish_id: int, reason: str) -> WishView:
+    async def reject(
+        self, user: CurrentUser, wish_id: int, reason: str, expected_version: int | None = None
+    ) -> WishView:
         wish = await self._moderatable(user, wish_id)
-        await self._transition(wish, Action.reject, user, note=reason, reject_reason=reason)
+        await self._transition(
+            wish,
+            Action.reject,
+            user,
+            note=reason,
+            reject_reason=reason,
+            expected_version=expected_version,
+        )
         await self._tell_beneficiary(
             wish, "rejected", "wish.rejected", {"title": wish.title, "reason": reason}
         )
@@ -437,7 +448,9 @@ class WishService:
             values["claimant_storefront_id"] = store.id
         if wish.beneficiary_id is not None and await self._is_beneficiary(user, wish):
             raise Forbidden(N_("You cannot claim your own wish"))
-        await self._transition(wish, Action.claim, user, **values)
+        await self._transition(
+            wish, Action.claim, user, expected_version=data.expected_version, **values
+        )
         claimant = await self.session.get(User, user.id)
         assert claimant is not None
         await self._tell_beneficiary(
@@ -448,7 +461,9 @@ class WishService:
         )
         return await self._view(wish, user)
 
-    async def release(self, user: CurrentUser, wish_id: int) -> WishView:
+    async def release(
+        self, user: CurrentUser, wish_id: int, expected_version: int | None = None
+    ) -> WishView:
         wish = await self._visible(user, wish_id)
         if wish.claimant_user_id != user.id and not user.scope_of(MODERATORS).covers(wish):
             raise Forbidden(N_("Only the claimant or community staff can release a claim"))
@@ -456,6 +471,7 @@ class WishService:
             wish,
             Action.release,
             user,
+            expected_version=expected_version,
             claimant_user_id=None,
             claimant_kind=None,
             claimant_group_id=None,
@@ -465,7 +481,9 @@ class WishService:
         await self._tell_beneficiary(wish, "released", "wish.released", {"title": wish.title})
         return await self._view(wish, user)
 
-    async def withdraw(self, user: CurrentUser, wish_id: int) -> WishView:
+    async def withdraw(
+        self, user: CurrentUser, wish_id: int, expected_version: int | None = None
+    ) -> WishView:
         wish = await self._visible(user, wish_id)
         if not (
             await self._is_beneficiary(user, wish)
@@ -475,7 +493,7 @@ class WishService:
             raise Forbidden(
                 N_("Only the resident, who posted it, or community staff can withdraw a wish")
             )
-        await self._transition(wish, Action.withdraw, user)
+        await self._transition(wish, Action.withdraw, user, expected_version=expected_version)
         return await self._view(wish, user)
 
     async def fulfil(self, user: CurrentUser, wish_id: int, data: FulfilRequest) -> WishView:
@@ -486,6 +504,7 @@ class WishService:
             wish,
             Action.fulfil,
             user,
+            expected_version=data.expected_version,
             note=data.note,
             proof_note=data.note,
             proof_photo=data.photo,
@@ -506,6 +525,7 @@ class WishService:
             wish,
             Action.confirm,
             user,
+            expected_version=data.expected_version,
             note="on behalf" if staff else None,
             confirmed_at=utcnow(),
             thanks=data.thanks,

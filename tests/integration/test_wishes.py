@@ -322,3 +322,30 @@ async def test_statistics_of_a_community(client, tokens) -> None:
         headers=await as_(client, tokens, YULAN_ADMIN),
     )
     assert other.status_code == 404
+
+
+async def test_a_replayed_action_with_the_version_it_saw_does_not_act_twice(client, tokens) -> None:
+    wish = await post_wish(client, tokens)
+    wid, version = wish["id"], wish["version"]
+    first = await act(client, tokens, DENGYUE_ADMIN, wid, "approve", {"expected_version": version})
+    assert first.status_code == 200 and first.json()["version"] == version + 1
+    replay = await act(client, tokens, DENGYUE_ADMIN, wid, "approve", {"expected_version": version})
+    assert replay.status_code == 409
+    claim = await act(
+        client, tokens, DENGYUE_VOLUNTEER, wid, "claim", {"expected_version": version}
+    )
+    assert claim.status_code == 409 and claim.json()["code"] == "stale"
+    claim = await act(
+        client, tokens, DENGYUE_VOLUNTEER, wid, "claim", {"expected_version": version + 1}
+    )
+    assert claim.status_code == 200
+
+
+async def test_me_tells_the_community_and_party_membership(client, tokens) -> None:
+    me = (await client.get("/api/v1/me", headers=await tokens.get(client, DENGYUE_RESIDENT))).json()
+    assert me["community_code"] == WISH_COMMUNITY_CODE and me["community_name"] == "登月社区"
+    assert me["party_member"] is False
+    party = (
+        await client.get("/api/v1/me", headers=await tokens.get(client, DENGYUE_PARTY_MEMBER))
+    ).json()
+    assert party["party_member"] is True and party["community_code"] == WISH_COMMUNITY_CODE
