@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
@@ -35,6 +36,13 @@ __all__ = ["PeopleController"]
 
 Req = Request[CurrentUser, Any, Any]
 Id = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+async def _import_answer(report: ImportReport, db_session: AsyncSession) -> Response[ImportReport]:
+    """200 with the report, or 422 with it and nothing written."""
+    if not report.ok:
+        await db_session.rollback()
+    return Response(report, status_code=200 if report.ok else 422)
 
 
 class PeopleController(Controller):
@@ -136,12 +144,11 @@ class PeopleController(Controller):
     async def import_residents(
         self, request: Req, db_session: DbSession, lang: Locale
     ) -> Response[ImportReport]:
-        report = await PeopleService(db_session, lang).import_residents(
-            request.user, await request.body(), client_ip(request)
+        service = PeopleService(db_session, lang)
+        return await _import_answer(
+            await service.import_residents(request.user, await request.body(), client_ip(request)),
+            db_session,
         )
-        if not report.ok:
-            await db_session.rollback()
-        return Response(report, status_code=200 if report.ok else 422)
 
     @get(
         "/volunteers",
@@ -228,12 +235,11 @@ class PeopleController(Controller):
     async def import_volunteers(
         self, request: Req, db_session: DbSession, lang: Locale
     ) -> Response[ImportReport]:
-        report = await PeopleService(db_session, lang).import_volunteers(
-            request.user, await request.body(), client_ip(request)
+        service = PeopleService(db_session, lang)
+        return await _import_answer(
+            await service.import_volunteers(request.user, await request.body(), client_ip(request)),
+            db_session,
         )
-        if not report.ok:
-            await db_session.rollback()
-        return Response(report, status_code=200 if report.ok else 422)
 
     @post(
         "/volunteer-orgs",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -550,16 +551,15 @@ class PeopleService:
 
     # --- service groups ----------------------------------------------------------------
 
-    async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
+    async def _in_scope(self, user: CurrentUser, model: Any) -> Sequence[Any]:
+        """All rows of a scoped table the user may see, oldest first."""
         if user.scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        groups = (
-            await self.session.scalars(
-                select(ServiceGroup)
-                .where(user.scope.clause(ServiceGroup))
-                .order_by(ServiceGroup.id)
-            )
-        ).all()
+        query = select(model).where(user.scope.clause(model)).order_by(model.id)
+        return (await self.session.scalars(query)).all()
+
+    async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
+        groups = await self._in_scope(user, ServiceGroup)
         out = []
         for g in groups:
             grid = await self.session.get(Grid, g.grid_id)
@@ -646,15 +646,7 @@ class PeopleService:
         return await self._org_view(org)
 
     async def list_orgs(self, user: CurrentUser) -> list[VolunteerOrgView]:
-        if user.scope.is_empty:
-            raise Forbidden(N_("Your role does not allow this"))
-        orgs = (
-            await self.session.scalars(
-                select(VolunteerOrg)
-                .where(user.scope.clause(VolunteerOrg))
-                .order_by(VolunteerOrg.id)
-            )
-        ).all()
+        orgs = await self._in_scope(user, VolunteerOrg)
         return [await self._org_view(o) for o in orgs]
 
     async def add_org_member(
