@@ -19,12 +19,14 @@ export class ApiError extends Error {
    * @param {number} status HTTP status, or 0 when the server could not be reached
    * @param {string} detail message fit to show the user (the server's, already localised)
    */
-  constructor(status, detail, extra = null, retryAfter = null) {
+  constructor(status, detail, extra = null, retryAfter = null, body = null) {
     super(detail);
     this.status = status;
     this.detail = detail;
     this.extra = extra;
     this.retryAfter = retryAfter;
+    /** The whole JSON answer (an import report comes back with a 422). */
+    this.body = body;
   }
 }
 
@@ -134,6 +136,7 @@ async function read(response, as = 'json') {
     detail,
     data ? data.extra ?? null : null,
     Number.isFinite(retryAfter) ? retryAfter : null,
+    data,
   );
 }
 
@@ -231,3 +234,32 @@ export const deletePushSubscription = (endpoint) =>
   api('DELETE', `/api/v1/push/subscriptions?endpoint=${encodeURIComponent(endpoint)}`);
 export const getNotifyVia = () => api('GET', '/api/v1/me/notifications');
 export const setNotifyVia = (via) => api('PUT', '/api/v1/me/notifications', { body: { via } });
+
+// --- people 居民与队伍 (staff) -----------------------------------------------------------------
+const query = (params) => {
+  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v != null)).toString();
+  return q ? `?${q}` : '';
+};
+export const getResidents = (params = {}) => api('GET', `/api/v1/residents${query(params)}`);
+export const createResident = (body) => api('POST', '/api/v1/residents', { body });
+/** field: 'phone' | 'id_number' → {id, field, value} (the server writes it to the audit log). */
+export const revealResident = (id, field) => api('POST', `/api/v1/residents/${id}/reveal/${field}`);
+export const getVolunteers = (trade = '') => api('GET', `/api/v1/volunteers${query({ trade })}`);
+export const saveVolunteerProfile = (userId, body) => api('PUT', `/api/v1/volunteers/${userId}/profile`, { body });
+export const issueTemporaryPassword = (userId) => api('POST', `/api/v1/users/${userId}/temporary-password`);
+export const getServiceGroups = () => api('GET', '/api/v1/service-groups');
+export const addServiceGroupMember = (groupId, body) => api('POST', `/api/v1/service-groups/${groupId}/members`, { body });
+export const getGrids = () => api('GET', '/api/v1/areas?level=grid');
+export const getCommunityHours = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/hours`);
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/**
+ * Sends a CSV/XLSX file as the raw body. kind: 'residents' | 'volunteers'.
+ * Resolves the import report; a refused file (422, nothing imported) rejects
+ * with ApiError whose `body` is the same report.
+ */
+export function importPeople(kind, file) {
+  const type = /\.xlsx$/i.test(file.name || '') ? XLSX : file.type && file.type !== 'application/vnd.ms-excel' ? file.type : 'text/csv';
+  const body = file.type === type ? file : new Blob([file], { type });
+  return api('POST', `/api/v1/${kind}/import`, { body });
+}

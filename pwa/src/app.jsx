@@ -26,8 +26,9 @@ const SCREENS = {
   moderate: () => import('./views/wishes/Moderate.jsx'),
   hours: () => import('./views/wishes/Hours.jsx'),
   notifications: () => import('./views/wishes/Notifications.jsx'),
+  people: () => import('./views/people/People.jsx'),
 };
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications'];
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people'];
 
 /** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
 function parseHash(hash) {

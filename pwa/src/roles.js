@@ -14,6 +14,8 @@ export const isResident = (user) => hasRole(user, 'resident');
 export const isVolunteer = (user) => hasRole(user, 'volunteer');
 export const isModerator = (user) => hasRole(user, ...MODERATOR_ROLES);
 export const isStaff = (user) => hasRole(user, ...STAFF_ROLES);
+/** Who looks after residents, volunteers and service groups (居民与队伍). */
+export const managesPeople = (user) => hasRole(user, ...MODERATOR_ROLES);
 /** Who sees the community board: volunteers and staff (anyone may open it by address). */
 export const seesBoard = (user) => isVolunteer(user) || isStaff(user);
 

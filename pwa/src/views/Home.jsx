@@ -1,5 +1,5 @@
 import { t } from '../i18n/index.js';
-import { isModerator, isResident, isVolunteer, seesBoard } from '../roles.js';
+import { isModerator, isResident, isVolunteer, managesPeople, seesBoard } from '../roles.js';
 
 const KNOWN_ROLES = [
   'resident',
@@ -29,6 +29,7 @@ function wishCards(user) {
     cards.push(['home-my-wishes', '#/wishes', 'home.my_wishes', 'home.my_wishes_hint', '♡']);
   }
   if (isModerator(user)) cards.push(['home-moderate', '#/moderate', 'home.moderate', 'home.moderate_hint', '✓']);
+  if (managesPeople(user)) cards.push(['home-people', '#/people', 'home.people', 'home.people_hint', '☷']);
   if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
   if (isVolunteer(user)) {
     if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);

@@ -1,0 +1,111 @@
+// 服务组: the service groups 为民服务组 of my grids; add a volunteer to one.
+import { useState } from 'preact/hooks';
+import { addServiceGroupMember, getServiceGroups, getVolunteers } from '../../api.js';
+import { t } from '../../i18n/index.js';
+import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+import { ErrorNote, TRADES, tradeName } from './shared.jsx';
+
+function AddMember({ group, volunteers, onAdded }) {
+  const [userId, setUserId] = useState('');
+  const [trade, setTrade] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const chosen = volunteers.find((v) => String(v.user_id) === userId);
+  const add = async (event) => {
+    event.preventDefault();
+    if (!chosen) return setError({ detail: t('people.groups.choose_required') });
+    setBusy(true);
+    setError(null);
+    try {
+      const body = { user_id: chosen.user_id };
+      if (trade) body.trade = trade;
+      await addServiceGroupMember(group.id, body);
+      onAdded();
+      setUserId('');
+      setTrade('');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form groupadd" onSubmit={add} noValidate>
+      <label class="field">
+        <span class="field__label">{t('people.groups.add_member')}</span>
+        <select class="select--boxed" data-testid="group-member-select" value={userId} onChange={(e) => setUserId(e.currentTarget.value)}>
+          <option value="">{t('people.groups.choose')}</option>
+          {volunteers.map((v) => (
+            <option key={v.user_id} value={String(v.user_id)}>
+              {v.name} {v.phone_masked}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span class="field__label">{t('people.groups.trade')}</span>
+        <select class="select--boxed" data-testid="group-member-trade" value={trade} onChange={(e) => setTrade(e.currentTarget.value)}>
+          <option value="">{t('people.groups.no_trade')}</option>
+          {TRADES.map((x) => (
+            <option key={x} value={x}>
+              {tradeName(x)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ErrorNote error={error} testid="group-member-error" />
+      <button type="submit" class="btn btn--primary btn--block" data-testid="group-member-add" disabled={busy}>
+        {t('people.groups.add')}
+      </button>
+    </form>
+  );
+}
+
+export function Groups() {
+  const groups = useLoad(getServiceGroups, []);
+  const volunteers = useLoad(() => getVolunteers(), []);
+  const [open, setOpen] = useState(null);
+  const list = groups.data || [];
+  return (
+    <>
+      {groups.state === 'loading' && <Loading />}
+      {groups.state === 'error' && <LoadError error={groups.error} onRetry={groups.reload} />}
+      {groups.state === 'ready' && list.length === 0 && (
+        <p class="card muted" data-testid="group-empty">
+          {t('people.groups.empty')}
+        </p>
+      )}
+      {groups.state === 'ready' && (
+        <p class="muted" data-testid="group-count" data-count={list.length}>
+          {t('people.groups.count', { n: list.length })}
+        </p>
+      )}
+      <ul class="wishlist" data-testid="group-list" data-state={groups.state}>
+        {list.map((g) => (
+          <li key={g.id} class="card person" data-testid="group-item" data-id={g.id}>
+            <strong class="person__name">{g.name}</strong>
+            <p class="muted person__meta">
+              {g.leader ? t('people.groups.leader', { name: g.leader }) : t('people.groups.no_leader')}
+            </p>
+            <p data-testid="group-members">
+              {g.members.length ? t('people.groups.members', { names: g.members.join('、') }) : t('people.groups.no_members')}
+            </p>
+            {open === g.id ? (
+              <>
+                {volunteers.state === 'error' && <LoadError error={volunteers.error} onRetry={volunteers.reload} />}
+                <AddMember group={g} volunteers={volunteers.data || []} onAdded={groups.reload} />
+                <button type="button" class="btn btn--ghost btn--block" data-testid="group-add-close" onClick={() => setOpen(null)}>
+                  {t('people.cancel')}
+                </button>
+              </>
+            ) : (
+              <button type="button" class="btn btn--ghost btn--small" data-testid="group-add-open" onClick={() => setOpen(g.id)}>
+                {t('people.groups.add_member')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,47 @@
+// 居民与队伍: staff look after residents (care tags, registering, revealing a
+// phone number — audited), volunteers (trades, a temporary password), service
+// groups, spreadsheet imports and the community's volunteer hours.
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { PageHead } from '../wishes/common.jsx';
+import { CommunityHours } from './CommunityHours.jsx';
+import { Groups } from './Groups.jsx';
+import { Import } from './Import.jsx';
+import { Residents } from './Residents.jsx';
+import { Volunteers } from './Volunteers.jsx';
+
+const TABS = [
+  ['residents', Residents],
+  ['volunteers', Volunteers],
+  ['groups', Groups],
+  ['import', Import],
+  ['hours', CommunityHours],
+];
+
+export default function People({ user }) {
+  const [tab, setTab] = useState('residents');
+  const Panel = TABS.find(([name]) => name === tab)[1];
+  return (
+    <section class="page page--narrow wishes people" aria-labelledby="page-title" data-testid="people" data-tab={tab}>
+      <PageHead title={t('people.title')} />
+      <div class="tabs" role="tablist" aria-label={t('people.title')}>
+        {TABS.map(([name]) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            class={`tabs__btn${tab === name ? ' tabs__btn--on' : ''}`}
+            aria-selected={tab === name ? 'true' : 'false'}
+            data-testid={`people-tab-${name}`}
+            onClick={() => setTab(name)}
+          >
+            {t(`people.tab.${name}`)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" class="wishes" data-testid={`people-panel-${tab}`}>
+        <Panel user={user} />
+      </div>
+    </section>
+  );
+}
