@@ -216,6 +216,13 @@ class PeopleService:
         )
         return Revealed(id=resident.id, field=field, value=value)
 
+    def _file_refused(self, problem: tuple[str, dict[str, object]]) -> ImportReport:
+        """The report for a file that could not be read as a sheet at all (nothing imported)."""
+        reason = translate(problem[0], self.locale, **problem[1])
+        return ImportReport(
+            ok=False, rows=0, created=0, updated=0, rejected=[ImportRejection(row=1, reason=reason)]
+        )
+
     async def import_residents(
         self, user: CurrentUser, data: bytes, client_ip: str | None
     ) -> ImportReport:
@@ -224,15 +231,7 @@ class PeopleService:
             raise Forbidden(N_("Your role does not allow this"))
         rows, problem = read_rows(data, set(CARE_TAGS))
         if problem is not None:
-            return ImportReport(
-                ok=False,
-                rows=0,
-                created=0,
-                updated=0,
-                rejected=[
-                    ImportRejection(row=1, reason=translate(problem[0], self.locale, **problem[1]))
-                ],
-            )
+            return self._file_refused(problem)
         rejected: list[ImportRejection] = []
         accepted: list[tuple[ResidentCreate, Building]] = []
         scope = user.scope_of(RESIDENT_REGISTRARS)
@@ -340,15 +339,7 @@ class PeopleService:
             raise Forbidden(N_("Your role does not allow this"))
         rows, problem = read_volunteer_rows(data, set(TRADES))
         if problem is not None:
-            return ImportReport(
-                ok=False,
-                rows=0,
-                created=0,
-                updated=0,
-                rejected=[
-                    ImportRejection(row=1, reason=translate(problem[0], self.locale, **problem[1]))
-                ],
-            )
+            return self._file_refused(problem)
         rejected: list[ImportRejection] = []
         accepted: list[tuple[dict[str, Any], Community]] = []
         seen: set[str] = set()
