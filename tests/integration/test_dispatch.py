@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.db.base import utcnow
+from server.grids.models import Community
 from server.notify.channels.base import (
     Accepted,
     DeliveryReceipt,
@@ -19,8 +20,13 @@ from server.notify.channels.base import (
 )
 from server.notify.channels.webpush import WebPushChannel
 from server.notify.dispatcher import Dispatcher
-from server.notify.models import Notification, OutboxStatus, PushSubscription
-from server.notify.outbox import quiet_until
+from server.notify.models import (
+    CommunityNotifySettings,
+    Notification,
+    OutboxStatus,
+    PushSubscription,
+)
+from server.notify.outbox import LOCAL_TZ, quiet_until
 from server.notify.services import ensure_vapid_keys
 from tests.conftest import DENGYUE_ADMIN, DENGYUE_RESIDENT, Backend
 from tests.integration.test_wishes import act, post_wish
@@ -48,6 +54,22 @@ class SmsInbox:
 
     async def close(self) -> None:
         return None
+
+
+@pytest.fixture(autouse=True)
+async def sms_outside_quiet_hours(backend: Backend) -> None:
+    """These tests are about delivery: keep every community's quiet window away from now.
+
+    (Without this they fail at night in China, when SMS rightly waits for the morning.)
+    """
+    local = datetime.now(LOCAL_TZ)
+    start = (local + timedelta(hours=2)).strftime("%H:%M")
+    end = (local + timedelta(hours=3)).strftime("%H:%M")
+    async with backend.sessionmaker().begin() as session:
+        for community_id in (await session.scalars(select(Community.id))).all():
+            await session.merge(
+                CommunityNotifySettings(community_id=community_id, quiet_start=start, quiet_end=end)
+            )
 
 
 @pytest.fixture
