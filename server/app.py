@@ -35,6 +35,7 @@ from server.audit.controllers import AuditController
 from server.auth.controllers import AuthController
 from server.auth.security import PUBLIC, make_jwt_auth
 from server.auth.services import TokenIssuer
+from server.businesses.controllers import BusinessController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.grids.controllers import GridController
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         WishController,
         NotifyController,
         MediaController,
+        BusinessController,
         PeopleController,
         HealthController,
         AuthController,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin
 
-__all__ = ["SCOPE_LEVEL_OF_ROLE", "STAFF_ROLES", "Role", "RoleAssignment", "User"]
+__all__ = ["OFFICE_ROLES", "SCOPE_LEVEL_OF_ROLE", "STAFF_ROLES", "Role", "RoleAssignment", "User"]
 
 
 class Role(enum.StrEnum):
@@ -48,6 +48,9 @@ STAFF_ROLES = frozenset(
         Role.system_admin,
     }
 )
+
+# The community office and above: moderate wishes, register caring businesses.
+OFFICE_ROLES = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
 
 
 class User(TimestampMixin, Base):

@@ -3,6 +3,7 @@
 from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
+from server.businesses.models import CaringBusiness
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Building",
+    "CaringBusiness",
     "Community",
     "CommunityNotifySettings",
     "Grid",

@@ -9,13 +9,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import PathParameter
 
 from server.accounts.services import CurrentUser
-from server.lib.deps import DbSession
+from server.auth.security import PUBLIC
+from server.lib.deps import NO_AUTH, DbSession
 from server.lib.errors import error_responses
 from server.media.services import MAX_BYTES, MediaService
 
 __all__ = ["MediaController", "Uploaded"]
 
 Req = Request[CurrentUser, Any, Any]
+MediaKey = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Uploaded(msgspec.Struct, frozen=True):
@@ -38,6 +40,23 @@ class MediaController(Controller):
         return Uploaded(key=await MediaService(db_session).store(request.user, body))
 
     @get(
+        "/public/{key:str}",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        summary="A photo shown on a public wish board or thanks wall",
+        responses=error_responses(404),
+        media_type="image/jpeg",
+    )
+    async def public(self, key: MediaKey, db_session: DbSession) -> Response[bytes]:
+        media = await MediaService(db_session).load_public(key)
+        # Not immutable: the photo stops being public when its wish leaves the board.
+        return Response(
+            media.data,
+            media_type=media.content_type,
+            headers={"Cache-Control": "public, max-age=600"},
+        )
+
+    @get(
         "/{key:str}",
         summary="A photo",
         responses=error_responses(401, 404),
@@ -46,7 +65,7 @@ class MediaController(Controller):
     async def download(
         self,
         request: Req,
-        key: Annotated[str, PathParameter(pattern=r"^[0-9a-f]{64}$")],
+        key: MediaKey,
         db_session: DbSession,
     ) -> Response[bytes]:
         media = await MediaService(db_session).load(request.user, key)

@@ -10,6 +10,7 @@ from server.accounts.services import CurrentUser
 from server.lib.errors import AppError, NotFound
 from server.lib.i18n import N_
 from server.media.models import Media
+from server.wishes.services import WishService
 
 __all__ = ["MAX_BYTES", "MediaService", "sniff"]
 
@@ -53,7 +54,18 @@ class MediaService:
         return key
 
     async def load(self, user: CurrentUser, key: str) -> Media:
+        """A photo for its uploader, or for whoever may see the wish it belongs to."""
         media = await self.session.get(Media, key)
-        if media is None:
+        if media is None or not (
+            media.uploaded_by == user.id
+            or await WishService(self.session).photo_visible_to(user, key)
+        ):
+            raise NotFound(N_("Not found"))
+        return media
+
+    async def load_public(self, key: str) -> Media:
+        """A photo shown on a public wish board or thanks wall, for anyone."""
+        media = await self.session.get(Media, key)
+        if media is None or not await WishService(self.session).photo_shown_publicly(key):
             raise NotFound(N_("Not found"))
         return media

@@ -14,6 +14,7 @@ from server.lib.deps import NO_AUTH, DbSession, Locale
 from server.lib.errors import error_responses
 from server.wishes.schemas import (
     BoardItem,
+    ClaimOptions,
     ClaimRequest,
     ConfirmRequest,
     FulfilRequest,
@@ -236,6 +237,17 @@ class WishController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> list[BoardItem]:
         return await WishService(db_session, lang).board(code, limit=limit, before_id=before_id)
+
+    @get(
+        "/communities/{code:str}/claim-options",
+        summary="In whose name I may claim this community's wishes (volunteer, party member, "
+        "service group, caring business)",
+        responses=error_responses(401, 404),
+    )
+    async def claim_options(
+        self, request: Req, code: CommunityCode, db_session: DbSession, lang: Locale
+    ) -> ClaimOptions:
+        return await WishService(db_session, lang).claim_options(request.user, code)
 
     @get(
         "/communities/{code:str}/thanks",

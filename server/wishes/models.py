@@ -47,7 +47,7 @@ class Wish(TimestampMixin, Base):
     # Moderation may edit personal details out; the resident's own words are kept.
     original_title: Mapped[str | None] = mapped_column(String(60), default=None)
     original_description: Mapped[str | None] = mapped_column(Text, default=None)
-    photo: Mapped[str | None] = mapped_column(String(80), default=None)  # media key
+    photo: Mapped[str | None] = mapped_column(String(80), index=True, default=None)  # media key
     state: Mapped[State] = mapped_column(Enum(State, native_enum=False, length=20), index=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
     posted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
@@ -75,7 +75,7 @@ class Wish(TimestampMixin, Base):
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     fulfilled_at: Mapped[datetime | None] = mapped_column(default=None)
     proof_note: Mapped[str | None] = mapped_column(Text, default=None)
-    proof_photo: Mapped[str | None] = mapped_column(String(80), default=None)
+    proof_photo: Mapped[str | None] = mapped_column(String(80), index=True, default=None)
     confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     thanks: Mapped[str | None] = mapped_column(String(200), default=None)
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -12,6 +12,9 @@ from server.wishes.states import State
 
 __all__ = [
     "BoardItem",
+    "ClaimBusiness",
+    "ClaimGroup",
+    "ClaimOptions",
     "ClaimRequest",
     "ConfirmRequest",
     "FulfilRequest",
@@ -145,6 +148,27 @@ class WishView(msgspec.Struct, frozen=True):
     original_title: str | None = None
     original_description: str | None = None
     beneficiary_phone: str | None = None  # masked; unmasking goes through the audit log
+    # What the caller may do now (approve, reject, edit, claim, release, fulfil, confirm,
+    # withdraw): the PWA shows these buttons and no others.
+    allowed_actions: list[str] = msgspec.field(default_factory=list)
+
+
+class ClaimGroup(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+
+
+class ClaimBusiness(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+
+
+class ClaimOptions(msgspec.Struct, frozen=True):
+    """In whose name the caller may claim wishes of one community."""
+
+    kinds: list[ClaimantKind]
+    service_groups: list[ClaimGroup]
+    businesses: list[ClaimBusiness]
 
 
 class Contributor(msgspec.Struct, frozen=True):

@@ -19,10 +19,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import Role, RoleAssignment, User
+from server.accounts.models import OFFICE_ROLES, Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
+from server.businesses.services import BusinessService
 from server.db.base import utcnow
-from server.grids.models import Building, Community, Grid, Storefront
+from server.grids.models import Building, Community, Grid
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -39,6 +40,9 @@ from server.people.models import (
 from server.wishes.models import ClaimantKind, Wish, WishEvent
 from server.wishes.schemas import (
     BoardItem,
+    ClaimBusiness,
+    ClaimGroup,
+    ClaimOptions,
     ClaimRequest,
     ConfirmRequest,
     Contributor,
@@ -53,11 +57,13 @@ from server.wishes.states import Action, State, next_state, state_name
 
 __all__ = ["MODERATORS", "WishService"]
 
-MODERATORS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
+MODERATORS = OFFICE_ROLES
 ON_BEHALF_POSTERS = (Role.grid_worker, *MODERATORS)
 # Who works with a wish in their scope: moderators and the grid worker of its grid.
 STAFF = ON_BEHALF_POSTERS
 DEFAULT_LIFETIME = timedelta(days=30)
+# States in which a wish is shown to anyone: the board (approved) and the thanks wall.
+PUBLIC_STATES = (State.approved, State.confirmed)
 DEFAULT_HOURS = Decimal("1.0")
 
 
@@ -65,6 +71,7 @@ class WishService:
     def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
         self.locale = locale
+        self._claim_cache: dict[int, ClaimOptions] = {}
 
     # --- loading and seeing ------------------------------------------------------------
 
@@ -81,7 +88,7 @@ class WishService:
         resident = await self._resident_of(user)
         return resident is not None and resident.id == wish.beneficiary_id
 
-    async def _may_see(self, user: CurrentUser, wish: Wish) -> bool:
+    async def may_see(self, user: CurrentUser, wish: Wish) -> bool:
         return (
             user.scope_of(STAFF).covers(wish)
             or wish.claimant_user_id == user.id
@@ -91,9 +98,37 @@ class WishService:
 
     async def _visible(self, user: CurrentUser, wish_id: int) -> Wish:
         wish = await self._wish(wish_id)
-        if not await self._may_see(user, wish):
+        if not await self.may_see(user, wish):
             raise NotFound(N_("No such wish"))
         return wish
+
+    async def photo_shown_publicly(self, key: str) -> bool:
+        """Is this the photo of a wish on a public board or thanks wall (never a minor's)?"""
+        found = await self.session.scalar(
+            select(Wish.id)
+            .join(Resident, Resident.id == Wish.beneficiary_id)
+            .where(
+                Wish.photo == key,
+                Wish.state.in_(PUBLIC_STATES),
+                Resident.is_minor.is_(False),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def photo_visible_to(self, user: CurrentUser, key: str) -> bool:
+        """Is this the photo or proof photo of a wish the caller may see, or a public one?"""
+        if await self.photo_shown_publicly(key):
+            return True
+        wishes = (
+            await self.session.scalars(
+                select(Wish).where(or_(Wish.photo == key, Wish.proof_photo == key)).limit(20)
+            )
+        ).all()
+        for wish in wishes:
+            if await self.may_see(user, wish):
+                return True
+        return False
 
     async def view(self, user: CurrentUser, wish_id: int) -> WishView:
         return await self._view(await self._visible(user, wish_id), user)
@@ -106,7 +141,8 @@ class WishService:
         grid = await self.session.get(Grid, wish.grid_id)
         assert community is not None and grid is not None
         staff = user.scope_of(STAFF).covers(wish)
-        full = staff or wish.claimant_user_id == user.id or await self._is_beneficiary(user, wish)
+        beneficiary = await self._is_beneficiary(user, wish)
+        full = staff or wish.claimant_user_id == user.id or beneficiary
         claimant = (
             await self.session.get(User, wish.claimant_user_id) if wish.claimant_user_id else None
         )
@@ -161,7 +197,35 @@ class WishService:
             original_title=wish.original_title if staff else None,
             original_description=wish.original_description if staff else None,
             beneficiary_phone=mask_phone(resident.phone) if staff and resident.phone else None,
+            allowed_actions=await self._allowed(wish, user, staff=staff, beneficiary=beneficiary),
         )
+
+    async def _allowed(
+        self, wish: Wish, user: CurrentUser, *, staff: bool, beneficiary: bool
+    ) -> list[str]:
+        """What this caller may do to the wish now: the same rules the actions enforce."""
+        moderator = user.scope_of(MODERATORS).covers(wish)
+        claimant = wish.claimant_user_id == user.id
+        allowed: list[str] = []
+        if moderator and wish.state in (State.submitted, State.approved):
+            allowed.append("edit")
+        for action, may in (
+            (Action.approve, moderator),
+            (Action.reject, moderator),
+            (Action.release, claimant or moderator),
+            (Action.fulfil, claimant),
+            (Action.confirm, staff or beneficiary),
+            (Action.withdraw, beneficiary or wish.posted_by_user_id == user.id or moderator),
+        ):
+            if may and next_state(wish.state, action) is not None:
+                allowed.append(action.value)
+        if (
+            next_state(wish.state, Action.claim) is not None
+            and not beneficiary
+            and (await self._claim_options(user, wish.community_id)).kinds
+        ):
+            allowed.append(Action.claim.value)
+        return allowed
 
     # --- posting -----------------------------------------------------------------------
 
@@ -321,7 +385,7 @@ class WishService:
     async def _moderatable(self, user: CurrentUser, wish_id: int) -> Wish:
         wish = await self._wish(wish_id)
         if not user.scope_of(MODERATORS).covers(wish):
-            if await self._may_see(user, wish):
+            if await self.may_see(user, wish):
                 raise Forbidden(N_("Your role does not allow this"))
             raise NotFound(N_("No such wish"))
         return wish
@@ -397,7 +461,7 @@ class WishService:
         wish = await self._wish(wish_id)
         # Wishes that were on the public board are known to everyone: claiming one that
         # was taken meanwhile is a conflict, not "not found".
-        if wish.state in (State.submitted, State.rejected) and not await self._may_see(user, wish):
+        if wish.state in (State.submitted, State.rejected) and not await self.may_see(user, wish):
             raise NotFound(N_("No such wish"))
         values: dict[str, Any] = {
             "claimant_user_id": user.id,
@@ -411,38 +475,25 @@ class WishService:
             if await self.session.get(PartyMember, user.id) is None:
                 raise Forbidden(N_("Only registered party members can claim as a party member"))
         elif data.kind is ClaimantKind.service_group:
-            member = await self.session.scalar(
-                select(ServiceGroupMember.group_id)
-                .join(ServiceGroup, ServiceGroup.id == ServiceGroupMember.group_id)
-                .where(
-                    ServiceGroupMember.user_id == user.id,
-                    ServiceGroup.id == data.service_group_id,
-                    ServiceGroup.community_id == wish.community_id,
-                )
-            )
-            leader = await self.session.scalar(
-                select(ServiceGroup.id).where(
-                    ServiceGroup.id == data.service_group_id,
-                    ServiceGroup.leader_user_id == user.id,
-                    ServiceGroup.community_id == wish.community_id,
-                )
-            )
-            if member is None and leader is None:
+            if data.service_group_id is None:
+                raise BadRequest(N_("Choose the service group you claim for"))
+            groups = await self._service_groups_of(user, wish.community_id)
+            if data.service_group_id not in {g.id for g in groups}:
                 raise Forbidden(
                     N_("Only members of a service group of this community can claim for it")
                 )
             values["claimant_group_id"] = data.service_group_id
         else:
-            store = await self.session.scalar(
-                select(Storefront).where(
-                    Storefront.code == (data.storefront_code or ""),
-                    Storefront.community_id == wish.community_id,
-                )
+            if not data.storefront_code:
+                raise BadRequest(N_("Choose the caring business you claim for"))
+            stores = await BusinessService(self.session, self.locale).claimable(
+                user, wish.community_id
             )
-            if store is None or not user.has(Role.volunteer, *MODERATORS):
+            store = next((s for s in stores if s.code == data.storefront_code), None)
+            if store is None:
                 raise Forbidden(
                     N_(
-                        "A caring business claims through a volunteer or staff account of this community"
+                        "Only the contact of a caring business of this community, or its staff, can claim for it"
                     )
                 )
             values["claimant_storefront_id"] = store.id
@@ -460,6 +511,54 @@ class WishService:
             {"title": wish.title, "claimant": mask_name(claimant.name)},
         )
         return await self._view(wish, user)
+
+    async def _service_groups_of(self, user: CurrentUser, community_id: int) -> list[ServiceGroup]:
+        """Service groups of a community this user leads or belongs to."""
+        member_of = select(ServiceGroupMember.group_id).where(ServiceGroupMember.user_id == user.id)
+        return list(
+            (
+                await self.session.scalars(
+                    select(ServiceGroup)
+                    .where(
+                        ServiceGroup.community_id == community_id,
+                        or_(ServiceGroup.leader_user_id == user.id, ServiceGroup.id.in_(member_of)),
+                    )
+                    .order_by(ServiceGroup.id)
+                )
+            ).all()
+        )
+
+    async def _claim_options(self, user: CurrentUser, community_id: int) -> ClaimOptions:
+        cached = self._claim_cache.get(community_id)
+        if cached is not None:
+            return cached
+        kinds: list[ClaimantKind] = []
+        if user.has(Role.volunteer):
+            kinds.append(ClaimantKind.volunteer)
+        if await self.session.get(PartyMember, user.id) is not None:
+            kinds.append(ClaimantKind.party_member)
+        groups = await self._service_groups_of(user, community_id)
+        if groups:
+            kinds.append(ClaimantKind.service_group)
+        stores = await BusinessService(self.session, self.locale).claimable(user, community_id)
+        if stores:
+            kinds.append(ClaimantKind.business)
+        options = ClaimOptions(
+            kinds=kinds,
+            service_groups=[ClaimGroup(id=g.id, name=g.name) for g in groups],
+            businesses=[ClaimBusiness(code=s.code, name=s.name) for s in stores],
+        )
+        self._claim_cache[community_id] = options
+        return options
+
+    async def claim_options(self, user: CurrentUser, community_code: str) -> ClaimOptions:
+        """In whose name this user may claim the wishes of a community's board."""
+        community = await self.session.scalar(
+            select(Community).where(Community.code == community_code)
+        )
+        if community is None:
+            raise NotFound(N_("No community has code {code}"), code=community_code)
+        return await self._claim_options(user, community.id)
 
     async def release(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
@@ -663,7 +762,7 @@ class WishService:
                     lat=where.y,
                     created_at=r.created_at,
                     expires_at=r.expires_at,
-                    photo=r.photo,
+                    photo=None if r.is_minor else r.photo,
                 )
             )
         return items
