@@ -96,7 +96,8 @@ class Revealed(msgspec.Struct, frozen=True):
 
 class ImportRejection(msgspec.Struct, frozen=True):
     row: int  # 1-based, the header is row 1
-    reason: str
+    reason: str  # in the reader's language, naming the column
+    column: str | None = None  # the header as the sheet spells it; None: the row or the file
 
 
 class ImportReport(msgspec.Struct, frozen=True):

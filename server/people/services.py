@@ -7,7 +7,6 @@ an audited reveal; phones are masked in every list.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
@@ -25,7 +24,14 @@ from server.lib.crypto import open_sealed, seal
 from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
-from server.people.importer import describe, id_number_ok, read_rows, read_volunteer_rows
+from server.people.importer import (
+    RowProblem,
+    describe,
+    id_number_ok,
+    read_rows,
+    read_volunteer_rows,
+    render,
+)
 from server.people.models import (
     CARE_TAGS,
     TRADES,
@@ -62,7 +68,6 @@ from server.people.schemas import (
 
 __all__ = ["PeopleService"]
 
-PHONE = re.compile(r"1[3-9]\d{9}")
 MANAGERS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
 
 
@@ -223,13 +228,16 @@ class PeopleService:
             ok=False, rows=0, created=0, updated=0, rejected=[ImportRejection(row=1, reason=reason)]
         )
 
+    def _rejection(self, row: int, problem: RowProblem) -> ImportRejection:
+        return ImportRejection(row=row, reason=render(problem, self.locale), column=problem.column)
+
     async def import_residents(
         self, user: CurrentUser, data: bytes, client_ip: str | None
     ) -> ImportReport:
         """All rows or none; re-import updates (same name, building and unit)."""
         if user.scope_of(RESIDENT_REGISTRARS).is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        rows, problem = read_rows(data, set(CARE_TAGS))
+        rows, headers, problem = read_rows(data, set(CARE_TAGS))
         if problem is not None:
             return self._file_refused(problem)
         rejected: list[ImportRejection] = []
@@ -237,44 +245,30 @@ class PeopleService:
         scope = user.scope_of(RESIDENT_REGISTRARS)
         buildings: dict[str, Building | None] = {}
         for row in rows:
-            if row.problem is not None or row.values is None:
-                msg, params = row.problem or (N_("invalid value: {detail}"), {"detail": ""})
-                rejected.append(
-                    ImportRejection(row=row.row, reason=translate(msg, self.locale, **params))
-                )
+            if row.values is None:
+                rejected += [self._rejection(row.row, p) for p in row.problems]
                 continue
             try:
                 item = msgspec.convert(row.values, ResidentCreate)
             except msgspec.ValidationError as exc:
-                msg, params = describe(exc)
-                rejected.append(
-                    ImportRejection(row=row.row, reason=translate(msg, self.locale, **params))
-                )
+                rejected.append(self._rejection(row.row, describe(exc, headers)))
                 continue
             if item.building_code not in buildings:
                 buildings[item.building_code] = await self.session.scalar(
                     select(Building).where(Building.code == item.building_code)
                 )
             building = buildings[item.building_code]
+            column = headers["building_code"]
             if building is None:
-                rejected.append(
-                    ImportRejection(
-                        row=row.row,
-                        reason=translate(
-                            N_("No building has code {code}"), self.locale, code=item.building_code
-                        ),
-                    )
+                problem_ = RowProblem(
+                    column, N_("No building has code {code}"), {"code": item.building_code}
                 )
+                rejected.append(self._rejection(row.row, problem_))
             elif not scope.covers(building):
-                rejected.append(
-                    ImportRejection(
-                        row=row.row,
-                        reason=translate(
-                            N_("You may only register residents of buildings in your area"),
-                            self.locale,
-                        ),
-                    )
+                problem_ = RowProblem(
+                    column, N_("You may only register residents of buildings in your area")
                 )
+                rejected.append(self._rejection(row.row, problem_))
             else:
                 accepted.append((item, building))
         if rejected:
@@ -337,37 +331,38 @@ class PeopleService:
         scope = user.scope_of(MANAGERS)
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        rows, problem = read_volunteer_rows(data, set(TRADES))
+        rows, headers, problem = read_volunteer_rows(data, set(TRADES))
         if problem is not None:
             return self._file_refused(problem)
         rejected: list[ImportRejection] = []
         accepted: list[tuple[dict[str, Any], Community]] = []
-        seen: set[str] = set()
-
-        def reject(row: int, msg: str, **params: object) -> None:
-            rejected.append(ImportRejection(row=row, reason=translate(msg, self.locale, **params)))
-
+        seen: dict[str, int] = {}  # phone → the row it was first on
         for row in rows:
-            if row.values is None:
-                msg, params = row.problem or (N_("invalid value: {detail}"), {"detail": ""})
-                reject(row.row, msg, **params)
-                continue
             v = row.values
-            if not v["name"] or len(v["name"]) > 50:
-                reject(row.row, N_("invalid value: {detail}"), detail="姓名")
-            elif not PHONE.fullmatch(v["phone"]):
-                reject(row.row, N_("invalid value: {detail}"), detail=f"phone {v['phone']}")
-            elif v["phone"] in seen:
-                reject(row.row, N_("duplicate code {code}"), code=v["phone"])
-            else:
-                seen.add(v["phone"])
-                community = await self.session.scalar(
-                    select(Community).where(Community.code == v["community_code"])
+            if v is None:
+                rejected += [self._rejection(row.row, p) for p in row.problems]
+                continue
+            if v["phone"] in seen:
+                problem_ = RowProblem(
+                    headers["phone"],
+                    N_("the same phone number is already on row {row}"),
+                    {"row": seen[v["phone"]]},
                 )
-                if community is None or not scope.covers(community):
-                    reject(row.row, N_("No community has code {code}"), code=v["community_code"])
-                else:
-                    accepted.append((v, community))
+                rejected.append(self._rejection(row.row, problem_))
+                continue
+            seen[v["phone"]] = row.row
+            community = await self.session.scalar(
+                select(Community).where(Community.code == v["community_code"])
+            )
+            if community is None or not scope.covers(community):
+                problem_ = RowProblem(
+                    headers["community_code"],
+                    N_("No community has code {code}"),
+                    {"code": v["community_code"]},
+                )
+                rejected.append(self._rejection(row.row, problem_))
+            else:
+                accepted.append((v, community))
         if rejected:
             return ImportReport(ok=False, rows=len(rows), created=0, updated=0, rejected=rejected)
         created = updated = 0
