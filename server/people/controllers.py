@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Response
@@ -20,6 +20,7 @@ from server.people.schemas import (
     MyHours,
     PartyMemberIn,
     ResidentCreate,
+    ResidentPage,
     ResidentUpdate,
     ResidentView,
     Revealed,
@@ -68,7 +69,7 @@ class PeopleController(Controller):
 
     @get(
         "/residents",
-        summary="Residents in my scope (phones masked)",
+        summary="Find residents in my scope (phones masked), a page at a time with the total",
         responses=error_responses(401, 403),
     )
     async def list_residents(
@@ -76,13 +77,28 @@ class PeopleController(Controller):
         request: Req,
         db_session: DbSession,
         lang: Locale,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=50,
+                description="start of the name, last 4 digits of the phone, the whole phone, "
+                "or the start of a building code",
+            ),
+        ] = None,
+        building: Annotated[str | None, QueryParameter(max_length=40)] = None,
         care_tag: Annotated[str | None, QueryParameter(max_length=30)] = None,
         grid: Annotated[str | None, QueryParameter(max_length=32)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> list[ResidentView]:
+    ) -> ResidentPage:
         return await PeopleService(db_session, lang).list_residents(
-            request.user, care_tag=care_tag, grid_code=grid, limit=limit, offset=offset
+            request.user,
+            q=q,
+            building_code=building,
+            care_tag=care_tag,
+            grid_code=grid,
+            limit=limit,
+            offset=offset,
         )
 
     @get(
@@ -220,7 +236,22 @@ class PeopleController(Controller):
         db_session: DbSession,
         lang: Locale,
     ) -> ServiceGroupView:
-        return await PeopleService(db_session, lang).add_group_member(request.user, group_id, data)
+        return await PeopleService(db_session, lang).add_group_member(
+            request.user, group_id, data, client_ip(request)
+        )
+
+    @delete(
+        "/service-groups/{group_id:int}/members/{user_id:int}",
+        status_code=200,
+        summary="Take a member off a service group (audited)",
+        responses=error_responses(401, 404),
+    )
+    async def remove_member(
+        self, request: Req, group_id: Id, user_id: Id, db_session: DbSession, lang: Locale
+    ) -> ServiceGroupView:
+        return await PeopleService(db_session, lang).remove_group_member(
+            request.user, group_id, user_id, client_ip(request)
+        )
 
     @post(
         "/volunteers/import",
@@ -249,7 +280,9 @@ class PeopleController(Controller):
     async def create_org(
         self, request: Req, data: JSONBody[VolunteerOrgIn], db_session: DbSession, lang: Locale
     ) -> VolunteerOrgView:
-        return await PeopleService(db_session, lang).create_org(request.user, data)
+        return await PeopleService(db_session, lang).create_org(
+            request.user, data, client_ip(request)
+        )
 
     @get(
         "/volunteer-orgs",
@@ -276,7 +309,20 @@ class PeopleController(Controller):
         lang: Locale,
     ) -> VolunteerOrgView:
         return await PeopleService(db_session, lang).add_org_member(
-            request.user, org_id, data.user_id
+            request.user, org_id, data.user_id, client_ip(request)
+        )
+
+    @delete(
+        "/volunteer-orgs/{org_id:int}/members/{user_id:int}",
+        status_code=200,
+        summary="Take a member off an organisation (audited; a leader who leaves is no longer leader)",
+        responses=error_responses(401, 404),
+    )
+    async def remove_org_member(
+        self, request: Req, org_id: Id, user_id: Id, db_session: DbSession, lang: Locale
+    ) -> VolunteerOrgView:
+        return await PeopleService(db_session, lang).remove_org_member(
+            request.user, org_id, user_id, client_ip(request)
         )
 
     @get(

@@ -16,9 +16,11 @@ __all__ = [
     "HoursEntryByPerson",
     "ImportRejection",
     "ImportReport",
+    "MemberView",
     "MyHours",
     "PartyMemberIn",
     "ResidentCreate",
+    "ResidentPage",
     "ResidentUpdate",
     "ResidentView",
     "Revealed",
@@ -88,6 +90,15 @@ class ResidentView(msgspec.Struct, frozen=True):
     notify_via: NotifyVia
 
 
+class ResidentPage(msgspec.Struct, frozen=True):
+    """One page of a resident search: ``total`` matches in all, ``items`` from ``offset``."""
+
+    total: int
+    items: list[ResidentView]
+    limit: int
+    offset: int
+
+
 class Revealed(msgspec.Struct, frozen=True):
     id: int
     field: str
@@ -134,12 +145,23 @@ class PartyMemberIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     reported_community_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
+class MemberView(msgspec.Struct, frozen=True):
+    """A member of a service group or volunteer organisation (phone masked)."""
+
+    user_id: int
+    name: str
+    phone_masked: str
+    trade: str | None = None
+
+
 class ServiceGroupView(msgspec.Struct, frozen=True):
     id: int
     name: str
     grid_code: str
     leader: str | None
-    members: list[str]
+    members: list[str]  # names, for a quick look; ``people`` has who they are
+    people: list[MemberView] = []
+    leader_user_id: int | None = None
 
 
 class ServiceGroupMemberIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -169,4 +191,7 @@ class VolunteerOrgView(msgspec.Struct, frozen=True):
     name: str
     community_code: str
     leader: str | None
-    members: list[str]
+    members: list[str]  # names, for a quick look; ``people`` has who they are
+    people: list[MemberView] = []
+    leader_user_id: int | None = None
+    community: str | None = None  # the community's name in the reader's language

@@ -7,13 +7,14 @@ an audited reveal; phones are masked in every list.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role, RoleAssignment, User
@@ -52,9 +53,11 @@ from server.people.schemas import (
     HoursEntryByPerson,
     ImportRejection,
     ImportReport,
+    MemberView,
     MyHours,
     PartyMemberIn,
     ResidentCreate,
+    ResidentPage,
     ResidentUpdate,
     ResidentView,
     Revealed,
@@ -68,7 +71,14 @@ from server.people.schemas import (
 
 __all__ = ["PeopleService"]
 
+# A building code as typed: 6+ letters and digits with at least one letter (all digits: a phone).
+BUILDING_SEARCH = re.compile(r"[0-9A-Za-z]{6,40}")
 MANAGERS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
+
+
+def like_escape(text: str) -> str:
+    """``text`` taken literally inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PeopleService:
@@ -178,24 +188,55 @@ class PeopleService:
         self,
         user: CurrentUser,
         *,
+        q: str | None = None,
+        building_code: str | None = None,
         care_tag: str | None = None,
         grid_code: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[ResidentView]:
+    ) -> ResidentPage:
+        """One page of the residents in scope and how many match, oldest record first.
+
+        ``q`` finds a person the way a window clerk asks: four digits are the end of
+        the phone number (what a masked phone shows), eleven digits the whole number,
+        a longer code a building (code prefix), anything else the start of the name.
+        """
         if user.scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
         query = select(Resident).where(user.scope.clause(Resident))
         if grid_code:
             query = query.join(Grid, Grid.id == Resident.grid_id).where(Grid.code == grid_code)
-        residents = (
-            await self.session.scalars(
-                query.order_by(Resident.id).limit(limit * 4 if care_tag else limit).offset(offset)
+        needle = (q or "").strip()
+        by_building = bool(BUILDING_SEARCH.fullmatch(needle)) and not needle.isdigit()
+        if building_code or by_building:
+            query = query.join(Building, Building.id == Resident.building_id)
+            if building_code:
+                query = query.where(Building.code == building_code)
+        if care_tag:  # the JSON list as text holds each tag in quotes, on both engines
+            query = query.where(
+                cast(Resident.care_tags, String).like(f'%"{like_escape(care_tag)}"%', escape="\\")
             )
+        if needle:
+            if needle.isdigit() and len(needle) == 4:
+                query = query.where(Resident.phone.like(f"%{needle}"))
+            elif needle.isdigit() and len(needle) == 11:
+                query = query.where(Resident.phone == needle)
+            elif by_building:
+                query = query.where(
+                    Building.code.like(f"{like_escape(needle.upper())}%", escape="\\")
+                )
+            else:
+                query = query.where(Resident.name.like(f"{like_escape(needle)}%", escape="\\"))
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        residents = (
+            await self.session.scalars(query.order_by(Resident.id).limit(limit).offset(offset))
         ).all()
-        if care_tag:  # JSON containment differs by engine; filter the page in Python
-            residents = [r for r in residents if care_tag in (r.care_tags or [])][:limit]
-        return [await self._view(r) for r in residents]
+        return ResidentPage(
+            total=int(total or 0),
+            items=[await self._view(r) for r in residents],
+            limit=limit,
+            offset=offset,
+        )
 
     async def reveal(
         self, user: CurrentUser, resident_id: int, field: str, client_ip: str | None
@@ -544,108 +585,193 @@ class PeopleService:
         query = select(model).where(user.scope.clause(model)).order_by(model.id)
         return (await self.session.scalars(query)).all()
 
-    async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
-        groups = await self._in_scope(user, ServiceGroup)
-        out = []
-        for g in groups:
-            grid = await self.session.get(Grid, g.grid_id)
-            leader = await self.session.get(User, g.leader_user_id) if g.leader_user_id else None
-            names = (
-                await self.session.scalars(
-                    select(User.name)
-                    .join(ServiceGroupMember, ServiceGroupMember.user_id == User.id)
-                    .where(ServiceGroupMember.group_id == g.id)
-                    .order_by(User.name)
-                )
-            ).all()
-            assert grid is not None
-            out.append(
-                ServiceGroupView(
-                    id=g.id,
-                    name=g.name,
-                    grid_code=grid.code,
-                    leader=leader.name if leader else None,
-                    members=list(names),
-                )
-            )
-        return out
+    async def _members(self, table: Any, key: Any, owner_id: int) -> list[MemberView]:
+        trade = ServiceGroupMember.trade if table is ServiceGroupMember else null()
+        rows = await self.session.execute(
+            select(User.id, User.name, User.phone, trade)
+            .join(table, table.user_id == User.id)
+            .where(key == owner_id)
+            .order_by(User.name, User.id)
+        )
+        return [
+            MemberView(user_id=uid, name=name, phone_masked=mask_phone(phone), trade=trade)
+            for uid, name, phone, trade in rows.all()
+        ]
 
-    async def add_group_member(
-        self, user: CurrentUser, group_id: int, data: ServiceGroupMemberIn
-    ) -> ServiceGroupView:
+    async def _group_view(self, g: ServiceGroup) -> ServiceGroupView:
+        grid = await self.session.get(Grid, g.grid_id)
+        leader = await self.session.get(User, g.leader_user_id) if g.leader_user_id else None
+        people = await self._members(ServiceGroupMember, ServiceGroupMember.group_id, g.id)
+        assert grid is not None
+        return ServiceGroupView(
+            id=g.id,
+            name=g.name,
+            grid_code=grid.code,
+            leader=leader.name if leader else None,
+            members=[p.name for p in people],
+            people=people,
+            leader_user_id=g.leader_user_id,
+        )
+
+    async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
+        return [await self._group_view(g) for g in await self._in_scope(user, ServiceGroup)]
+
+    async def _group_in_scope(self, user: CurrentUser, group_id: int) -> ServiceGroup:
         group = await self.session.get(ServiceGroup, group_id)
         if group is None or not user.scope_of(MANAGERS).covers(group):
             raise NotFound(N_("Not found"))
-        if await self.session.get(User, data.user_id) is None:
-            raise BadRequest(N_("No such user"))
-        if await self.session.get(ServiceGroupMember, (group.id, data.user_id)) is None:
+        return group
+
+    async def add_group_member(
+        self, user: CurrentUser, group_id: int, data: ServiceGroupMemberIn, client_ip: str | None
+    ) -> ServiceGroupView:
+        """A volunteer of the group's community joins it (members are volunteers); audited."""
+        group = await self._group_in_scope(user, group_id)
+        if data.trade is not None and data.trade not in TRADES:
+            raise BadRequest(N_("unknown trade: {trade}"), trade=data.trade)
+        member = await self._volunteer_in_scope(user, data.user_id)
+        if await self.session.get(ServiceGroupMember, (group.id, member.id)) is None:
             self.session.add(
-                ServiceGroupMember(group_id=group.id, user_id=data.user_id, trade=data.trade)
+                ServiceGroupMember(group_id=group.id, user_id=member.id, trade=data.trade)
             )
             await self.session.flush()
-        return next(g for g in await self.service_groups(user) if g.id == group.id)
+            self.audit.record(
+                user.id,
+                "service_group.add_member",
+                "service_group",
+                group.id,
+                where=group,
+                client_ip=client_ip,
+                user_id=member.id,
+            )
+        return await self._group_view(group)
+
+    async def remove_group_member(
+        self, user: CurrentUser, group_id: int, member_user_id: int, client_ip: str | None
+    ) -> ServiceGroupView:
+        """Take someone off a service group in my area; audited."""
+        group = await self._group_in_scope(user, group_id)
+        membership = await self.session.get(ServiceGroupMember, (group.id, member_user_id))
+        if membership is None:
+            raise NotFound(N_("This person is not a member"))
+        await self.session.delete(membership)
+        await self.session.flush()
+        self.audit.record(
+            user.id,
+            "service_group.remove_member",
+            "service_group",
+            group.id,
+            where=group,
+            client_ip=client_ip,
+            user_id=member_user_id,
+        )
+        return await self._group_view(group)
 
     # --- volunteer organisations --------------------------------------------------------
 
     async def _org_view(self, org: VolunteerOrg) -> VolunteerOrgView:
         community = await self.session.get(Community, org.community_id)
         leader = await self.session.get(User, org.leader_user_id) if org.leader_user_id else None
-        names = (
-            await self.session.scalars(
-                select(User.name)
-                .join(VolunteerOrgMember, VolunteerOrgMember.user_id == User.id)
-                .where(VolunteerOrgMember.org_id == org.id)
-                .order_by(User.name)
-            )
-        ).all()
+        people = await self._members(VolunteerOrgMember, VolunteerOrgMember.org_id, org.id)
         assert community is not None
         return VolunteerOrgView(
             id=org.id,
             name=org.name,
             community_code=community.code,
             leader=leader.name if leader else None,
-            members=list(names),
+            members=[p.name for p in people],
+            people=people,
+            leader_user_id=org.leader_user_id,
+            community=localised_name(community.name, community.name_i18n, self.locale),
         )
 
-    async def create_org(self, user: CurrentUser, data: VolunteerOrgIn) -> VolunteerOrgView:
+    async def create_org(
+        self, user: CurrentUser, data: VolunteerOrgIn, client_ip: str | None = None
+    ) -> VolunteerOrgView:
+        """Found a volunteer organisation in a community I manage; its leader is a volunteer there."""
         community = await self.session.scalar(
             select(Community).where(Community.code == data.community_code)
         )
         if community is None or not user.scope_of(MANAGERS).covers(community):
             raise NotFound(N_("No community has code {code}"), code=data.community_code)
-        if (
-            data.leader_user_id is not None
-            and await self.session.get(User, data.leader_user_id) is None
-        ):
-            raise BadRequest(N_("No such user"))
+        leader = (
+            await self._volunteer_in_scope(user, data.leader_user_id)
+            if data.leader_user_id is not None
+            else None
+        )
         org = VolunteerOrg(
             name=data.name.strip(),
-            leader_user_id=data.leader_user_id,
+            leader_user_id=leader.id if leader else None,
             sub_district_id=community.sub_district_id,
             community_id=community.id,
         )
         self.session.add(org)
         await self.session.flush()
-        if data.leader_user_id is not None:
-            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=data.leader_user_id))
+        if leader is not None:
+            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=leader.id))
             await self.session.flush()
+        self.audit.record(
+            user.id,
+            "volunteer_org.create",
+            "volunteer_org",
+            org.id,
+            where=org,
+            client_ip=client_ip,
+            leader_user_id=org.leader_user_id,
+        )
         return await self._org_view(org)
 
     async def list_orgs(self, user: CurrentUser) -> list[VolunteerOrgView]:
         orgs = await self._in_scope(user, VolunteerOrg)
         return [await self._org_view(o) for o in orgs]
 
-    async def add_org_member(
-        self, user: CurrentUser, org_id: int, member_user_id: int
-    ) -> VolunteerOrgView:
+    async def _org_in_scope(self, user: CurrentUser, org_id: int) -> VolunteerOrg:
         org = await self.session.get(VolunteerOrg, org_id)
         if org is None or not user.scope_of(MANAGERS).covers(org):
             raise NotFound(N_("Not found"))
-        if await self.session.get(User, member_user_id) is None:
-            raise BadRequest(N_("No such user"))
-        if await self.session.get(VolunteerOrgMember, (org.id, member_user_id)) is None:
-            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=member_user_id))
+        return org
+
+    async def add_org_member(
+        self, user: CurrentUser, org_id: int, member_user_id: int, client_ip: str | None = None
+    ) -> VolunteerOrgView:
+        org = await self._org_in_scope(user, org_id)
+        member = await self._volunteer_in_scope(user, member_user_id)
+        if await self.session.get(VolunteerOrgMember, (org.id, member.id)) is None:
+            self.session.add(VolunteerOrgMember(org_id=org.id, user_id=member.id))
             await self.session.flush()
+            self.audit.record(
+                user.id,
+                "volunteer_org.add_member",
+                "volunteer_org",
+                org.id,
+                where=org,
+                client_ip=client_ip,
+                user_id=member.id,
+            )
+        return await self._org_view(org)
+
+    async def remove_org_member(
+        self, user: CurrentUser, org_id: int, member_user_id: int, client_ip: str | None
+    ) -> VolunteerOrgView:
+        """Take someone off an organisation; if it was the leader, the team has none until a new
+        one is named. Audited."""
+        org = await self._org_in_scope(user, org_id)
+        membership = await self.session.get(VolunteerOrgMember, (org.id, member_user_id))
+        if membership is None:
+            raise NotFound(N_("This person is not a member"))
+        await self.session.delete(membership)
+        if org.leader_user_id == member_user_id:
+            org.leader_user_id = None
+        await self.session.flush()
+        self.audit.record(
+            user.id,
+            "volunteer_org.remove_member",
+            "volunteer_org",
+            org.id,
+            where=org,
+            client_ip=client_ip,
+            user_id=member_user_id,
+        )
         return await self._org_view(org)
 
     # --- hours -------------------------------------------------------------------------

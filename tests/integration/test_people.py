@@ -16,6 +16,7 @@ from tests.conftest import (
     DENGYUE_GRID_WORKER,
     DENGYUE_VOLUNTEER,
     YULAN_ADMIN,
+    YULAN_RESIDENT,
     Backend,
 )
 
@@ -88,8 +89,8 @@ async def test_register_a_resident_with_sealed_id_and_audited_reveals(
     listed = await client.get(
         "/api/v1/residents", params={"care_tag": "serious_illness"}, headers=clerk
     )
-    assert "李奶奶" in [p["name"] for p in listed.json()]
-    assert all("*" in (p["phone_masked"] or "*") for p in listed.json())
+    assert "李奶奶" in [p["name"] for p in listed.json()["items"]]
+    assert all("*" in (p["phone_masked"] or "*") for p in listed.json()["items"])
     assert "李奶奶" not in str((await client.get("/api/v1/residents", headers=other)).json())
     bad = await client.post(
         "/api/v1/residents",
@@ -489,3 +490,100 @@ async def test_rejected_rows_say_which_column_and_what_is_wrong_in_plain_words(
     assert report["rejected"][3]["reason"] == (
         "Column “手机”: the same phone number is already on row 5"
     )
+
+
+async def audit_actions(client, tokens, action: str) -> list[dict]:
+    r = await client.get(
+        "/api/v1/audit", params={"action": action}, headers=await tokens.get(client, DENGYUE_ADMIN)
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_service_group_members_can_be_removed_within_scope_and_audited(
+    client, tokens
+) -> None:
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    group = (await client.get("/api/v1/service-groups", headers=admin)).json()[0]
+    zhao = next(p for p in group["people"] if p["name"] == "赵丽")
+    assert zhao["trade"] == "barber" and "*" in zhao["phone_masked"]
+    path = f"/api/v1/service-groups/{group['id']}/members/{zhao['user_id']}"
+
+    # Other scopes and non-staff: the group does not exist for them.
+    for outsider in (YULAN_ADMIN, DENGYUE_VOLUNTEER):
+        r = await client.delete(path, headers=await tokens.get(client, outsider))
+        assert r.status_code == 404, r.text
+
+    r = await client.delete(path, headers=admin)
+    assert r.status_code == 200, r.text
+    assert "赵丽" not in r.json()["members"]
+    assert zhao["user_id"] not in [p["user_id"] for p in r.json()["people"]]
+    entries = await audit_actions(client, tokens, "service_group.remove_member")
+    assert entries[0]["object_id"] == str(group["id"])
+    again = await client.delete(path, headers=admin)
+    assert again.status_code == 404 and again.json()["detail"] == "此人不是成员"
+
+    # Put her back (other tests count on the demo group), which is audited too.
+    r = await client.post(
+        f"/api/v1/service-groups/{group['id']}/members",
+        headers=admin,
+        json={"user_id": zhao["user_id"], "trade": "barber"},
+    )
+    assert r.status_code == 200 and "赵丽" in r.json()["members"]
+    assert (await audit_actions(client, tokens, "service_group.add_member"))[0]["object_id"] == str(
+        group["id"]
+    )
+    # Members are volunteers of the community: someone of another community cannot be added,
+    # and the answer does not tell their name.
+    yulan_resident = (
+        await client.get("/api/v1/me", headers=await tokens.get(client, YULAN_RESIDENT))
+    ).json()
+    r = await client.post(
+        f"/api/v1/service-groups/{group['id']}/members",
+        headers=admin,
+        json={"user_id": yulan_resident["id"]},
+    )
+    assert r.status_code == 404 and yulan_resident["name"] not in r.text
+
+
+async def test_finding_a_resident_by_name_phone_end_or_building_with_total_and_pages(
+    client, tokens, backend: Backend
+) -> None:
+    clerk = await tokens.get(client, DENGYUE_CLERK)
+
+    async def find(headers: dict[str, str] = clerk, **params: object) -> dict:
+        r = await client.get("/api/v1/residents", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    everyone = await find(limit=200)
+    assert everyone["total"] == len(everyone["items"]) >= 3
+    sun = await find(q="孙桂")
+    assert [r["name"] for r in sun["items"]] == ["孙桂兰"] and sun["total"] == 1
+    assert sun["items"][0]["phone_masked"] == "138****0007"  # still masked in a list
+    assert "13800000007" not in str(sun)
+    assert [r["name"] for r in (await find(q="0007"))["items"]] == ["孙桂兰"]  # phone's last four
+    assert [r["name"] for r in (await find(q="13800000007"))["items"]] == ["孙桂兰"]
+    building = sun["items"][0]["building_code"]
+    in_building = await find(building=building)
+    assert "孙桂兰" in [r["name"] for r in in_building["items"]]
+    assert all(r["building_code"] == building for r in in_building["items"])
+    by_prefix = await find(q=building.lower())
+    assert {r["building_code"] for r in by_prefix["items"]} == {building}
+    # Care tags are filtered by the database, so the total is right.
+    alone = await find(care_tag="elderly_alone", limit=1)
+    assert alone["total"] >= 2 and len(alone["items"]) == 1
+    assert all(
+        "elderly_alone" in r["care_tags"] for r in (await find(care_tag="elderly_alone"))["items"]
+    )
+    # Pages: one at a time, in a stable order, adding up to the total.
+    seen = []
+    for offset in range(everyone["total"]):
+        page = await find(limit=1, offset=offset)
+        assert page["total"] == everyone["total"] and page["offset"] == offset
+        seen += [r["id"] for r in page["items"]]
+    assert seen == [r["id"] for r in everyone["items"]]
+    # LIKE wildcards are taken literally; other communities find nothing of hers.
+    assert (await find(q="%"))["total"] == 0 and (await find(q="_"))["total"] == 0
+    yulan = await find(headers=await tokens.get(client, YULAN_ADMIN), q="孙桂")
+    assert yulan == {"total": 0, "items": [], "limit": 50, "offset": 0}
