@@ -14,7 +14,15 @@ from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.auth.security import PUBLIC
 from server.grids.importer import GridMapInvalid, export_grid_map, import_grid_map
-from server.grids.schemas import AreaSummary, GridChain, ImportProblem, ImportReport, Lat, Lon
+from server.grids.schemas import (
+    AreaSummary,
+    BuildingMatch,
+    GridChain,
+    ImportProblem,
+    ImportReport,
+    Lat,
+    Lon,
+)
 from server.grids.services import GridService, chain_of
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
@@ -54,6 +62,21 @@ class GridController(Controller):
         lang: Locale,
     ) -> GridChain:
         return await GridService(db_session, lang).locate_building(code)
+
+    @get(
+        "/buildings",
+        summary="Find buildings in my scope by code prefix or a piece of name or address (≤ 20)",
+        responses=error_responses(401, 403),
+    )
+    async def find_buildings(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        q: Annotated[str, QueryParameter(min_length=1, max_length=40)],
+        limit: Annotated[int, QueryParameter(ge=1, le=20)] = 20,
+    ) -> list[BuildingMatch]:
+        return await GridService(db_session, lang).find_buildings(request.user.scope, q, limit)
 
     @get(
         "/map",

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import msgspec
 from litestar.params import QueryParameter
 
-__all__ = ["AreaRef", "AreaSummary", "GridChain", "ImportProblem", "ImportReport", "Lat", "Lon"]
+__all__ = [
+    "AreaRef",
+    "AreaSummary",
+    "BuildingMatch",
+    "GridChain",
+    "ImportProblem",
+    "ImportReport",
+    "Lat",
+    "Lon",
+]
 
 Lon = Annotated[float, QueryParameter(ge=-180, le=180, description="longitude, WGS84 (EPSG:4326)")]
 Lat = Annotated[float, QueryParameter(ge=-90, le=90, description="latitude, WGS84 (EPSG:4326)")]
@@ -25,6 +34,17 @@ class GridChain(msgspec.Struct, frozen=True):
     community: AreaRef
     grid: AreaRef
     building: AreaRef | None = None
+
+
+class BuildingMatch(msgspec.Struct, frozen=True):
+    """A building found by the lookup: enough to recognise it and register a resident there."""
+
+    code: str
+    name: str
+    address: str
+    households: int
+    grid_code: str
+    grid: str
 
 
 class AreaSummary(msgspec.Struct, frozen=True):

@@ -12,15 +12,15 @@ from typing import Any
 
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
-from server.grids.schemas import AreaRef, AreaSummary, GridChain
+from server.grids.schemas import AreaRef, AreaSummary, BuildingMatch, GridChain
 from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
-from server.lib.errors import NotFound
+from server.lib.errors import Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
 
 __all__ = ["GridService", "chain_of"]
@@ -125,6 +125,39 @@ class GridService:
                     trade=st.trade,
                 )
         return {"type": "FeatureCollection", "features": features}
+
+    async def find_buildings(self, scope: Scope, text: str, limit: int = 20) -> list[BuildingMatch]:
+        """Buildings in ``scope`` whose code starts with ``text`` or whose name or address holds it.
+
+        For the register form's lookup: staff pick the building instead of typing its code blind.
+        """
+        if scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        needle = text.strip()
+        pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matches = or_(
+            Building.code.like(f"{pattern.upper()}%", escape="\\"),
+            Building.name.like(f"%{pattern}%", escape="\\"),
+            Building.address.like(f"%{pattern}%", escape="\\"),
+        )
+        rows = await self.session.execute(
+            select(Building, Grid)
+            .join(Grid, Grid.id == Building.grid_id)
+            .where(scope.clause(Building), matches)
+            .order_by(Building.code)
+            .limit(limit)
+        )
+        return [
+            BuildingMatch(
+                code=b.code,
+                name=b.name,
+                address=b.address,
+                households=b.households,
+                grid_code=g.code,
+                grid=localised_name(g.name, g.name_i18n, self.locale),
+            )
+            for b, g in rows.all()
+        ]
 
     async def _scoped(self, model: Any, scope: Scope) -> Sequence[Any]:
         query = select(model).where(scope.clause(model)).order_by(model.code)
