@@ -14,13 +14,16 @@ from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.lib.guards import requires_role
+from server.people.models import PartyMemberKind
 from server.people.schemas import (
     CommunityHours,
     ImportReport,
     MyHours,
     PartyMemberIn,
+    PartyMemberView,
     ResidentCreate,
     ResidentPage,
+    ResidentPassword,
     ResidentUpdate,
     ResidentView,
     Revealed,
@@ -147,6 +150,21 @@ class PeopleController(Controller):
         )
 
     @post(
+        "/residents/{resident_id:int}/temporary-password",
+        guards=[requires_role(*RESIDENT_REGISTRARS)],
+        status_code=200,
+        summary="A one-time password for a resident, creating their account if they have none "
+        "(shown once; audited)",
+        responses=error_responses(401, 403, 404, 409),
+    )
+    async def resident_password(
+        self, request: Req, resident_id: Id, db_session: DbSession, lang: Locale
+    ) -> ResidentPassword:
+        return await PeopleService(db_session, lang).resident_password(
+            request.user, resident_id, client_ip(request)
+        )
+
+    @post(
         "/residents/import",
         guards=[requires_role(*RESIDENT_REGISTRARS)],
         status_code=200,
@@ -210,7 +228,26 @@ class PeopleController(Controller):
         db_session: DbSession,
         lang: Locale,
     ) -> VolunteerView:
-        return await PeopleService(db_session, lang).set_party_member(request.user, user_id, data)
+        return await PeopleService(db_session, lang).set_party_member(
+            request.user, user_id, data, client_ip(request)
+        )
+
+    @get(
+        "/party-members",
+        summary="Party members of the communities I manage (在职党员报到, retired, activists)",
+        responses=error_responses(401, 403),
+    )
+    async def party_members(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        kind: Annotated[PartyMemberKind | None, QueryParameter()] = None,
+        community: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    ) -> list[PartyMemberView]:
+        return await PeopleService(db_session, lang).party_members(
+            request.user, kind=kind, community=community
+        )
 
     @get(
         "/service-groups",

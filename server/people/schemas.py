@@ -19,8 +19,10 @@ __all__ = [
     "MemberView",
     "MyHours",
     "PartyMemberIn",
+    "PartyMemberView",
     "ResidentCreate",
     "ResidentPage",
+    "ResidentPassword",
     "ResidentUpdate",
     "ResidentView",
     "Revealed",
@@ -99,6 +101,19 @@ class ResidentPage(msgspec.Struct, frozen=True):
     offset: int
 
 
+class ResidentPassword(msgspec.Struct, frozen=True):
+    """A one-time password for a resident, shown once to the staff member who hands it over.
+
+    The resident logs in with their mobile number (``phone_masked`` here) and this password.
+    """
+
+    resident_id: int
+    user_id: int
+    phone_masked: str
+    password: str
+    account_created: bool
+
+
 class Revealed(msgspec.Struct, frozen=True):
     id: int
     field: str
@@ -152,6 +167,19 @@ class MemberView(msgspec.Struct, frozen=True):
     name: str
     phone_masked: str
     trade: str | None = None
+
+
+class PartyMemberView(msgspec.Struct, frozen=True):
+    """A party member as the community sees them (phone masked)."""
+
+    user_id: int
+    name: str
+    phone_masked: str
+    kind: PartyMemberKind
+    reported_community_code: str | None  # 在职党员: the residential community reported to
+    reported_community: str | None
+    reported_at: datetime | None
+    party_org: str | None  # the party branch of their community
 
 
 class ServiceGroupView(msgspec.Struct, frozen=True):

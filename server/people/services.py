@@ -14,15 +14,23 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, cast, func, null, select
+from sqlalchemy import String, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role, RoleAssignment, User
-from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser, hash_password
+from server.accounts.schemas import RoleGrant, UserCreate
+from server.accounts.scope import ScopedRow
+from server.accounts.services import (
+    RESIDENT_REGISTRARS,
+    AccountService,
+    CurrentUser,
+    hash_password,
+)
 from server.audit.services import AuditService
-from server.grids.models import Building, Community, Grid
+from server.db.base import utcnow
+from server.grids.models import Building, Community, Grid, Level, PartyOrg
 from server.lib.crypto import open_sealed, seal
-from server.lib.errors import BadRequest, Forbidden, NotFound
+from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
 from server.people.importer import (
@@ -56,8 +64,10 @@ from server.people.schemas import (
     MemberView,
     MyHours,
     PartyMemberIn,
+    PartyMemberView,
     ResidentCreate,
     ResidentPage,
+    ResidentPassword,
     ResidentUpdate,
     ResidentView,
     Revealed,
@@ -236,6 +246,61 @@ class PeopleService:
             items=[await self._view(r) for r in residents],
             limit=limit,
             offset=offset,
+        )
+
+    async def resident_password(
+        self, user: CurrentUser, resident_id: int, client_ip: str | None
+    ) -> ResidentPassword:
+        """A one-time password for a resident; one without an account gets one first.
+
+        The account is a resident's (role resident, home = their building), bound to the
+        record, logging in with the resident's mobile number. Both steps reuse the accounts
+        service, so they are checked and audited the same way (user.create,
+        user.temporary_password), and the resident record notes that it got an account.
+        """
+        if not user.has(*RESIDENT_REGISTRARS):
+            raise Forbidden(N_("Your role does not allow this"))
+        resident = await self._resident_in_scope(user, resident_id)
+        accounts = AccountService(self.session, self.locale)
+        created = resident.user_id is None
+        if resident.user_id is None:
+            if not resident.phone:
+                raise BadRequest(N_("Add the resident's mobile number first: they log in with it"))
+            taken = await self.session.scalar(select(User.id).where(User.phone == resident.phone))
+            if taken is not None:
+                raise Conflict(N_("A user with this phone number already exists"))
+            building = await self.session.get(Building, resident.building_id)
+            assert building is not None
+            account = await accounts.create_user(
+                user,
+                UserCreate(
+                    phone=resident.phone,
+                    name=resident.name,
+                    password=secrets.token_urlsafe(24),  # replaced by the one-time password
+                    roles=[RoleGrant(role=Role.resident)],
+                    locale=resident.locale,  # type: ignore[arg-type]
+                    home_building_code=building.code,
+                ),
+                client_ip,
+            )
+            resident.user_id = account.id
+            await self.session.flush()
+            self.audit.record(
+                user.id,
+                "resident.account_create",
+                "resident",
+                resident.id,
+                where=resident,
+                client_ip=client_ip,
+                user_id=account.id,
+            )
+        temporary = await accounts.issue_temporary_password(user, resident.user_id, client_ip)
+        return ResidentPassword(
+            resident_id=resident.id,
+            user_id=temporary.id,
+            phone_masked=mask_phone(resident.phone) if resident.phone else "",
+            password=temporary.password,
+            account_created=created,
         )
 
     async def reveal(
@@ -549,8 +614,11 @@ class PeopleService:
         return [v for v in views if trade is None or trade in v.trades]
 
     async def set_party_member(
-        self, user: CurrentUser, user_id: int, data: PartyMemberIn
+        self, user: CurrentUser, user_id: int, data: PartyMemberIn, client_ip: str | None = None
     ) -> VolunteerView:
+        """Record a volunteer's party membership; an in-service member reports to a residential
+        community of my area (进社区报到). The member is linked to that community's party
+        branch (else their volunteering community's). Audited."""
         target = await self._volunteer_in_scope(user, user_id)
         if user_id == user.id and not user.has(*MANAGERS):
             raise Forbidden(N_("Your role does not allow this"))
@@ -559,7 +627,7 @@ class PeopleService:
             community = await self.session.scalar(
                 select(Community).where(Community.code == data.reported_community_code)
             )
-            if community is None:
+            if community is None or not user.scope_of(MANAGERS).covers(community):
                 raise BadRequest(
                     N_("No community has code {code}"), code=data.reported_community_code
                 )
@@ -568,13 +636,100 @@ class PeopleService:
             member = PartyMember(user_id=target.id, kind=data.kind)
             self.session.add(member)
         member.kind = data.kind
-        if community is not None:
-            from server.db.base import utcnow
-
+        if community is not None and community.id != member.reported_community_id:
             member.reported_community_id = community.id
             member.reported_at = utcnow()
+        profile = await self.session.get(VolunteerProfile, target.id)
+        branch_of = member.reported_community_id or (profile.community_id if profile else None)
+        if branch_of is not None:
+            member.party_org_id = await self.session.scalar(
+                select(PartyOrg.id).where(
+                    PartyOrg.level == Level.community, PartyOrg.community_id == branch_of
+                )
+            )
         await self.session.flush()
+        place = community or (
+            await self.session.get(Community, branch_of) if branch_of is not None else None
+        )
+        where = ScopedRow(place.sub_district_id, place.id, None) if place else None
+        self.audit.record(
+            user.id,
+            "party_member.set",
+            "user",
+            target.id,
+            where=where,
+            client_ip=client_ip,
+            kind=data.kind.value,
+        )
         return await self._volunteer_view(target)
+
+    def _party_members_in(self, user: CurrentUser) -> Any:
+        """Party members whose reported community, or community they volunteer in, is in my area."""
+        scope = user.scope_of(MANAGERS)
+        if scope.is_empty:
+            raise Forbidden(N_("Your role does not allow this"))
+        mine = select(Community.id).where(scope.clause(Community))
+        volunteering = select(VolunteerProfile.user_id).where(
+            VolunteerProfile.community_id.in_(mine)
+        )
+        with_role = select(RoleAssignment.user_id).where(
+            RoleAssignment.role == Role.volunteer, scope.clause(RoleAssignment)
+        )
+        return or_(
+            PartyMember.reported_community_id.in_(mine),
+            PartyMember.user_id.in_(volunteering),
+            PartyMember.user_id.in_(with_role),
+        )
+
+    async def party_members(
+        self,
+        user: CurrentUser,
+        *,
+        kind: PartyMemberKind | None = None,
+        community: str | None = None,
+    ) -> list[PartyMemberView]:
+        """在职党员 who reported here, retired members and activists of the communities I manage."""
+        query = (
+            select(PartyMember, User)
+            .join(User, User.id == PartyMember.user_id)
+            .where(self._party_members_in(user))
+        )
+        if kind is not None:
+            query = query.where(PartyMember.kind == kind)
+        if community:
+            query = query.join(Community, Community.id == PartyMember.reported_community_id).where(
+                Community.code == community
+            )
+        rows = (await self.session.execute(query.order_by(User.name, User.id))).all()
+        out = []
+        for member, person in rows:
+            reported = (
+                await self.session.get(Community, member.reported_community_id)
+                if member.reported_community_id
+                else None
+            )
+            org = (
+                await self.session.get(PartyOrg, member.party_org_id)
+                if member.party_org_id
+                else None
+            )
+            out.append(
+                PartyMemberView(
+                    user_id=person.id,
+                    name=person.name,
+                    phone_masked=mask_phone(person.phone),
+                    kind=member.kind,
+                    reported_community_code=reported.code if reported else None,
+                    reported_community=localised_name(
+                        reported.name, reported.name_i18n, self.locale
+                    )
+                    if reported
+                    else None,
+                    reported_at=member.reported_at,
+                    party_org=org.name if org else None,
+                )
+            )
+        return out
 
     # --- service groups ----------------------------------------------------------------
 

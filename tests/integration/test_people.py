@@ -587,3 +587,176 @@ async def test_finding_a_resident_by_name_phone_end_or_building_with_total_and_p
     assert (await find(q="%"))["total"] == 0 and (await find(q="_"))["total"] == 0
     yulan = await find(headers=await tokens.get(client, YULAN_ADMIN), q="孙桂")
     assert yulan == {"total": 0, "items": [], "limit": 50, "offset": 0}
+
+
+async def test_a_resident_without_an_account_gets_one_with_a_one_time_password(
+    client, tokens, backend: Backend
+) -> None:
+    [code, *_] = await dengyue_buildings(backend)
+    clerk = await tokens.get(client, DENGYUE_CLERK)
+    phone = "13755550001"
+    r = await client.post(
+        "/api/v1/residents",
+        headers=clerk,
+        json={"name": "何奶奶", "phone": phone, "building_code": code, "locale": "zh_Hant"},
+    )
+    assert r.status_code == 201 and r.json()["has_account"] is False
+    resident = r.json()["id"]
+    path = f"/api/v1/residents/{resident}/temporary-password"
+
+    # Other communities and non-staff cannot.
+    assert (
+        await client.post(path, headers=await tokens.get(client, YULAN_ADMIN))
+    ).status_code == 404
+    volunteer = await tokens.get(client, DENGYUE_VOLUNTEER)
+    assert (await client.post(path, headers=volunteer)).status_code == 403
+
+    first = await client.post(path, headers=clerk)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert answer["account_created"] is True and answer["phone_masked"] == "137****0001"
+    assert phone not in first.text
+    login = await client.post(
+        "/api/v1/auth/login", json={"phone": phone, "password": answer["password"]}
+    )
+    assert login.status_code == 200, login.text
+    user = login.json()["user"]
+    assert [r["role"] for r in user["roles"]] == ["resident"] and user["locale"] == "zh_Hant"
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+    )
+    assert me.json()["community_code"] == "410902001001"  # bound to her record and building
+    view = (await client.get(f"/api/v1/residents/{resident}", headers=clerk)).json()
+    assert view["has_account"] is True
+
+    # Asked again (she forgot it): the same account, a new password; the old one stops working.
+    again = (await client.post(path, headers=clerk)).json()
+    assert again["account_created"] is False and again["user_id"] == answer["user_id"]
+    assert (
+        await client.post(
+            "/api/v1/auth/login", json={"phone": phone, "password": answer["password"]}
+        )
+    ).status_code == 401
+    assert (
+        await client.post(
+            "/api/v1/auth/login", json={"phone": phone, "password": again["password"]}
+        )
+    ).status_code == 200
+
+    for action in ("resident.account_create", "user.create", "user.temporary_password"):
+        entries = await audit_actions(client, tokens, action)
+        wanted = str(resident) if action.startswith("resident") else str(answer["user_id"])
+        assert wanted in [e["object_id"] for e in entries], action
+        assert phone not in str(entries) and answer["password"] not in str(entries)
+
+    # No phone: nothing to log in with. A phone someone already uses: refused, not merged.
+    for body, status, words in (
+        ({"name": "无手机", "building_code": code}, 400, "手机号码"),
+        (
+            {"name": "撞号", "building_code": code, "phone": DENGYUE_VOLUNTEER},
+            409,
+            "该手机号已注册",
+        ),
+    ):
+        other = (await client.post("/api/v1/residents", headers=clerk, json=body)).json()
+        r = await client.post(f"/api/v1/residents/{other['id']}/temporary-password", headers=clerk)
+        assert r.status_code == status and words in r.json()["detail"], r.text
+
+
+async def test_party_members_of_my_communities_registered_and_listed(client, tokens) -> None:
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    members = (await client.get("/api/v1/party-members", headers=admin)).json()
+    zheng = next(m for m in members if m["name"] == "郑建军")
+    assert zheng["kind"] == "in_service" and "*" in zheng["phone_masked"]
+    volunteers = (await client.get("/api/v1/volunteers", headers=admin)).json()
+    zhao = next(v for v in volunteers if v["name"] == "赵丽")
+
+    r = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/party-member",
+        headers=admin,
+        json={"kind": "activist", "reported_community_code": "410902001001"},
+    )
+    assert r.status_code == 200 and r.json()["party_member"] == "activist", r.text
+    activists = (
+        await client.get("/api/v1/party-members", params={"kind": "activist"}, headers=admin)
+    ).json()
+    mine = next(m for m in activists if m["name"] == "赵丽")
+    assert mine["reported_community_code"] == "410902001001" and mine["reported_community"]
+    assert mine["party_org"] == "登月社区党支部" and mine["reported_at"]
+    assert "郑建军" not in [m["name"] for m in activists]
+    assert (await audit_actions(client, tokens, "party_member.set"))[0]["object_id"] == str(
+        zhao["user_id"]
+    )
+    reported_here = (
+        await client.get(
+            "/api/v1/party-members", params={"community": "410902001001"}, headers=admin
+        )
+    ).json()
+    assert "赵丽" in [m["name"] for m in reported_here]
+
+    # Reporting to a community outside my area is refused; other areas do not see ours.
+    r = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/party-member",
+        headers=admin,
+        json={"kind": "in_service", "reported_community_code": "410902002001"},
+    )
+    assert r.status_code == 400
+    yulan = (
+        await client.get("/api/v1/party-members", headers=await tokens.get(client, YULAN_ADMIN))
+    ).json()
+    assert not {"赵丽", "郑建军"} & {m["name"] for m in yulan}
+    assert (
+        await client.get(
+            "/api/v1/party-members", headers=await tokens.get(client, DENGYUE_VOLUNTEER)
+        )
+    ).status_code == 403
+    # Put her back as the earlier test left her.
+    await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/party-member",
+        headers=admin,
+        json={"kind": "retired"},
+    )
+
+
+async def test_volunteer_organisation_members_can_leave_and_the_leader_too(client, tokens) -> None:
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    volunteers = (await client.get("/api/v1/volunteers", headers=admin)).json()
+    zheng = next(v for v in volunteers if v["name"] == "郑建军")
+    zhao = next(v for v in volunteers if v["name"] == "赵丽")
+    org = (
+        await client.post(
+            "/api/v1/volunteer-orgs",
+            headers=admin,
+            json={
+                "name": "登月理发小队",
+                "community_code": "410902001001",
+                "leader_user_id": zheng["user_id"],
+            },
+        )
+    ).json()
+    assert org["leader_user_id"] == zheng["user_id"] and org["community"] == "登月社区"
+    org = (
+        await client.post(
+            f"/api/v1/volunteer-orgs/{org['id']}/members",
+            headers=admin,
+            json={"user_id": zhao["user_id"]},
+        )
+    ).json()
+    assert {p["user_id"] for p in org["people"]} == {zheng["user_id"], zhao["user_id"]}
+    path = f"/api/v1/volunteer-orgs/{org['id']}/members"
+    assert (
+        await client.delete(
+            f"{path}/{zhao['user_id']}", headers=await tokens.get(client, YULAN_ADMIN)
+        )
+    ).status_code == 404
+    r = await client.delete(f"{path}/{zhao['user_id']}", headers=admin)
+    assert r.status_code == 200 and r.json()["members"] == ["郑建军"]
+    assert (await client.delete(f"{path}/{zhao['user_id']}", headers=admin)).status_code == 404
+    r = await client.delete(f"{path}/{zheng['user_id']}", headers=admin)
+    assert r.json()["leader"] is None and r.json()["members"] == []
+    assert (await audit_actions(client, tokens, "volunteer_org.remove_member"))[0][
+        "object_id"
+    ] == str(org["id"])
+    assert (await audit_actions(client, tokens, "volunteer_org.create"))[0]["object_id"] == str(
+        org["id"]
+    )
