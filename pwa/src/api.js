@@ -226,6 +226,14 @@ export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted'
 export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
 export const getHours = () => api('GET', '/api/v1/me/hours');
 export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });
+/** A board photo anyone may see: a plain URL the browser (and the service worker) caches. */
+export const publicPhotoUrl = (key) => `/api/v1/media/public/${key}`;
+/** {kinds, service_groups, businesses}: in whose name I may claim this community's wishes. */
+export const getClaimOptions = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/claim-options`);
+
+// --- caring businesses 爱心商户 ----------------------------------------------------------------
+export const getStorefronts = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/storefronts`);
+export const saveCaringBusiness = (code, body) => api('PUT', `/api/v1/storefronts/${encodeURIComponent(code)}/caring`, { body });
 
 // --- notifications ---------------------------------------------------------------------------
 export const getPushKey = () => api('GET', '/api/v1/push/key', { auth: false });

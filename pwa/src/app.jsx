@@ -27,8 +27,9 @@ const SCREENS = {
   hours: () => import('./views/wishes/Hours.jsx'),
   notifications: () => import('./views/wishes/Notifications.jsx'),
   people: () => import('./views/people/People.jsx'),
+  businesses: () => import('./views/businesses/Businesses.jsx'),
 };
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people'];
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses'];
 
 /** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
 function parseHash(hash) {

@@ -51,7 +51,7 @@ registerRoute(({ url, sameOrigin }) => sameOrigin && CORE.includes(url.pathname)
 // choice, so a volunteer in a stairwell can still open the wish and act on it.
 const WISHES = [
   /^\/api\/v1\/wishes\/(mine|queue|\d+)$/,
-  /^\/api\/v1\/communities\/\d+\/(wishes|thanks)$/,
+  /^\/api\/v1\/communities\/\d+\/(wishes|thanks|claim-options)$/,
   /^\/api\/v1\/me\/(hours|notifications)$/,
 ];
 registerRoute(
@@ -60,9 +60,9 @@ registerRoute(
   'GET',
 );
 
-// Photos are immutable (named by their content hash).
+// Photos are immutable (named by their content hash); board photos too, on their public path.
 registerRoute(
-  ({ url, sameOrigin }) => sameOrigin && /^\/api\/v1\/media\/[0-9a-f]{64}$/.test(url.pathname),
+  ({ url, sameOrigin }) => sameOrigin && /^\/api\/v1\/media\/(public\/)?[0-9a-f]{64}$/.test(url.pathname),
   new CacheFirst({
     cacheName: 'linli-media',
     plugins: [

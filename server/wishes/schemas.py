@@ -151,6 +151,7 @@ class WishView(msgspec.Struct, frozen=True):
     # What the caller may do now (approve, reject, edit, claim, release, fulfil, confirm,
     # withdraw): the PWA shows these buttons and no others.
     allowed_actions: list[str] = msgspec.field(default_factory=list)
+    community_code: str = ""  # for the claim options of its community
 
 
 class ClaimGroup(msgspec.Struct, frozen=True):

@@ -198,6 +198,7 @@ class WishService:
             original_description=wish.original_description if staff else None,
             beneficiary_phone=mask_phone(resident.phone) if staff and resident.phone else None,
             allowed_actions=await self._allowed(wish, user, staff=staff, beneficiary=beneficiary),
+            community_code=community.code,
         )
 
     async def _allowed(

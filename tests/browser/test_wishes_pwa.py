@@ -459,6 +459,8 @@ def test_a_queued_action_the_server_refuses_is_set_aside_with_its_reason(
     context.set_offline(True)
     expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
     card.get_by_test_id("wish-claim").click()
+    # 赵丽 is in her grid's service group too: she says she claims for herself.
+    card.locator('[data-testid="claim-as"][data-kind="volunteer"]').click()
     expect(card.get_by_test_id("board-item-waiting")).to_be_visible()
     expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", "1")
 

@@ -1,13 +1,13 @@
 // 心愿墙: the community's published wishes, as a list or on the map, for
 // volunteers to take on. Beneficiaries are masked by the server.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getBoard, getConfig, getMap } from '../../api.js';
+import { getBoard, getClaimOptions, getConfig, getMap } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { userCommunities } from '../../roles.js';
 import { ClaimAction } from './actions.jsx';
 import { CategoryTag, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useLoad, wishHref } from './common.jsx';
 
-function BoardCard({ item, user, outbox, go }) {
+function BoardCard({ item, user, options, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
   const onDone = (outcome) => {
     if (outcome.status === 'sent') go(wishHref(item.id)); // now mine: its full page
@@ -19,7 +19,7 @@ function BoardCard({ item, user, outbox, go }) {
         <CategoryTag category={item.category} />
       </div>
       {item.description && <p>{item.description}</p>}
-      <Photo mediaKey={item.photo} alt={t('wish.photo_of', { title: item.title })} small />
+      <Photo mediaKey={item.photo} alt={t('wish.photo_of', { title: item.title })} small isPublic />
       <p class="muted boarditem__meta">
         {item.beneficiary} · {item.grid} · {formatDate(item.created_at)}
       </p>
@@ -28,7 +28,7 @@ function BoardCard({ item, user, outbox, go }) {
           {t('outbox.saved_offline')}
         </p>
       ) : (
-        <ClaimAction wish={item} user={user} onDone={onDone} />
+        <ClaimAction wish={item} user={user} options={options} onDone={onDone} />
       )}
     </li>
   );
@@ -79,6 +79,8 @@ export default function Board({ user, outbox, go }) {
   const [selected, setSelected] = useState(null);
   const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
   const board = useLoad(() => (chosen ? getBoard(chosen) : Promise.resolve([])), [chosen]);
+  // In whose name I may claim here (personal, my service groups, caring businesses).
+  const options = useLoad(() => (chosen ? getClaimOptions(chosen) : Promise.resolve(null)), [chosen]);
   const items = board.data || [];
   const shown = view === 'map' && selected ? items.filter((item) => selected.includes(item.id)) : items;
 
@@ -131,7 +133,7 @@ export default function Board({ user, outbox, go }) {
       {(view === 'list' || selected) && (
         <ul class="wishlist">
           {shown.map((item) => (
-            <BoardCard key={item.id} item={item} user={user} outbox={outbox} go={go} />
+            <BoardCard key={item.id} item={item} user={user} options={options.data} outbox={outbox} go={go} />
           ))}
         </ul>
       )}

@@ -1,9 +1,9 @@
 // One wish: what was asked, where it stands, its history, and what this user
 // can do next (withdraw, moderate, claim, release, mark fulfilled, confirm).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getWish } from '../../api.js';
+import { getClaimOptions, getWish } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { isModerator, isResident, isStaff, isVolunteer } from '../../roles.js';
+import { isModerator, isResident, isVolunteer } from '../../roles.js';
 import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
 import {
   ActionOutcome,
@@ -141,6 +141,13 @@ function TwoStepAction({ wish, action, testid, question, onDone }) {
   );
 }
 
+/** Claiming from the wish's own page: the options of its community, then the choice. */
+function DetailClaim({ wish, user, onDone }) {
+  const options = useLoad(() => getClaimOptions(wish.community_code), [wish.community_code]);
+  if (options.state === 'loading') return null;
+  return <ClaimAction wish={wish} user={user} options={options.data} onDone={onDone} />;
+}
+
 export default function WishDetail({ id, user, outbox }) {
   const back = isModerator(user) && !isResident(user) && !isVolunteer(user) ? '#/moderate' : '#/wishes';
   const wish = useLoad(() => getWish(id), [id]);
@@ -175,11 +182,8 @@ export default function WishDetail({ id, user, outbox }) {
   }
 
   const w = wish.data;
-  // WishView names the beneficiary and claimant in full only for themselves
-  // (and staff): that is how the page tells who is looking.
-  const meBeneficiary = isResident(user) && w.beneficiary === user.name;
-  const meClaimant = Boolean(w.claimant) && w.claimant === user.name;
-  const moderator = isModerator(user);
+  // The server says what this user may do now, by the same rules it enforces.
+  const may = (action) => (w.allowed_actions || []).includes(action);
   const waiting = pendingFor(outbox, w.id);
   const locked = waiting.length > 0; // one change at a time while one waits to be sent
 
@@ -230,14 +234,14 @@ export default function WishDetail({ id, user, outbox }) {
 
       {!locked && (
         <div class="wishdetail__actions">
-          {moderator && <ModerationActions wish={w} onDone={onDone} />}
-          {w.state === 'approved' && !meBeneficiary && <ClaimAction wish={w} user={user} onDone={onDone} />}
-          {w.state === 'claimed' && meClaimant && <FulfilForm wish={w} onDone={onDone} />}
-          {w.state === 'fulfilled' && (meBeneficiary || isStaff(user)) && <ConfirmForm wish={w} onDone={onDone} />}
-          {w.state === 'claimed' && (meClaimant || moderator) && (
+          {(may('approve') || may('edit')) && <ModerationActions wish={w} onDone={onDone} />}
+          {may('claim') && <DetailClaim wish={w} user={user} onDone={onDone} />}
+          {may('fulfil') && <FulfilForm wish={w} onDone={onDone} />}
+          {may('confirm') && <ConfirmForm wish={w} onDone={onDone} />}
+          {may('release') && (
             <TwoStepAction wish={w} action="release" testid="wish-release" question={t('wish.release.question')} onDone={onDone} />
           )}
-          {['submitted', 'approved'].includes(w.state) && (meBeneficiary || moderator) && (
+          {may('withdraw') && (
             <TwoStepAction wish={w} action="withdraw" testid="wish-withdraw" question={t('wish.withdraw.question')} onDone={onDone} />
           )}
         </div>

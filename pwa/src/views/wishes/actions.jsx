@@ -138,22 +138,46 @@ export function ModerationActions({ wish, onDone }) {
   );
 }
 
-/** The kinds this user may claim as; the server checks again. */
-export function claimKinds(user) {
-  const kinds = [];
-  if (isVolunteer(user)) kinds.push('volunteer');
-  if (isPartyMember(user)) kinds.push('party_member');
-  return kinds;
+/**
+ * The ways this user may claim a wish: as a volunteer or party member, for one
+ * of their service groups, or for a caring business. `options` comes from
+ * /communities/{code}/claim-options; before it has loaded (or offline on first
+ * use) the roles give the personal kinds. The server checks again.
+ */
+export function claimChoices(user, options) {
+  if (!options) {
+    const kinds = [];
+    if (isVolunteer(user)) kinds.push({ kind: 'volunteer', label: t('wish.claim.kind_volunteer') });
+    if (isPartyMember(user)) kinds.push({ kind: 'party_member', label: t('wish.claim.kind_party_member') });
+    return kinds;
+  }
+  const choices = [];
+  for (const kind of options.kinds) {
+    if (kind === 'volunteer' || kind === 'party_member') choices.push({ kind, label: t(`wish.claim.kind_${kind}`) });
+  }
+  for (const group of options.service_groups) {
+    choices.push({ kind: 'service_group', service_group_id: group.id, label: t('wish.claim.for_group', { name: group.name }) });
+  }
+  for (const business of options.businesses) {
+    choices.push({ kind: 'business', storefront_code: business.code, label: t('wish.claim.for_business', { name: business.name }) });
+  }
+  return choices;
 }
 
-/** 我来帮: claim, choosing volunteer or party member when the user is both. */
-export function ClaimAction({ wish, user, onDone }) {
+function claimBody({ kind, service_group_id, storefront_code }) {
+  if (kind === 'volunteer') return {};
+  if (kind === 'service_group') return { kind, service_group_id };
+  if (kind === 'business') return { kind, storefront_code };
+  return { kind };
+}
+
+/** 我来帮: claim, choosing in whose name when there is more than one way. */
+export function ClaimAction({ wish, user, options, onDone }) {
   const { busy, outcome, run } = useAction(onDone);
   const [choosing, setChoosing] = useState(false);
-  const kinds = claimKinds(user);
-  if (!kinds.length) return null;
-  const claim = (kind) =>
-    run('claim', () => wishAction(wish, 'claim', { body: kind === 'volunteer' ? {} : { kind } }));
+  const choices = claimChoices(user, options);
+  if (!choices.length) return null;
+  const claim = (choice) => run('claim', () => wishAction(wish, 'claim', { body: claimBody(choice) }));
 
   return (
     <div class="actions" data-testid="claim-actions">
@@ -164,7 +188,7 @@ export function ClaimAction({ wish, user, onDone }) {
           data-testid="wish-claim"
           data-id={wish.id}
           disabled={!!busy}
-          onClick={() => (kinds.length > 1 ? setChoosing(true) : claim(kinds[0]))}
+          onClick={() => (choices.length > 1 ? setChoosing(true) : claim(choices[0]))}
         >
           {busy && <span class="spinner" aria-hidden="true" />}
           {t('wish.do.claim')}
@@ -172,17 +196,17 @@ export function ClaimAction({ wish, user, onDone }) {
       ) : (
         <div class="form">
           <p class="field__label">{t('wish.claim.as')}</p>
-          {kinds.map((kind) => (
+          {choices.map((choice) => (
             <button
-              key={kind}
+              key={`${choice.kind}-${choice.service_group_id || choice.storefront_code || ''}`}
               type="button"
               class="btn btn--primary btn--block"
               data-testid="claim-as"
-              data-kind={kind}
+              data-kind={choice.kind}
               disabled={!!busy}
-              onClick={() => claim(kind)}
+              onClick={() => claim(choice)}
             >
-              {t(`wish.claim.kind_${kind}`)}
+              {choice.label}
             </button>
           ))}
           <button type="button" class="btn btn--ghost btn--block" onClick={() => setChoosing(false)}>

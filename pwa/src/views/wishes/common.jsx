@@ -1,7 +1,7 @@
 // Pieces every wish screen uses: categories, state badges, dates, photos,
 // loading and errors, and the one way to act on a wish (through the outbox).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getMedia } from '../../api.js';
+import { getMedia, publicPhotoUrl } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
 import { shrinkPhoto } from '../../photo.js';
@@ -112,12 +112,15 @@ export function LoadError({ error, onRetry }) {
   );
 }
 
-/** A photo from /api/v1/media (needs the token, so fetched and shown from an object URL). */
-export function Photo({ mediaKey, alt, testid = 'wish-photo', small = false }) {
+/**
+ * A photo. A board photo (isPublic) is a plain lazy-loaded URL anyone may fetch;
+ * others come from /api/v1/media with the token, shown from an object URL.
+ */
+export function Photo({ mediaKey, alt, testid = 'wish-photo', small = false, isPublic = false }) {
   const [url, setUrl] = useState(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
-    if (!mediaKey) return undefined;
+    if (!mediaKey || isPublic) return undefined;
     let live = true;
     let objectUrl = null;
     setFailed(false);
@@ -133,9 +136,21 @@ export function Photo({ mediaKey, alt, testid = 'wish-photo', small = false }) {
       live = false;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [mediaKey]);
+  }, [mediaKey, isPublic]);
   if (!mediaKey) return null;
   if (failed) return <p class="muted photo photo--missing">{t('wish.photo_unavailable')}</p>;
+  if (isPublic) {
+    return (
+      <img
+        class={`photo${small ? ' photo--small' : ''}`}
+        src={publicPhotoUrl(mediaKey)}
+        alt={alt}
+        loading="lazy"
+        data-testid={testid}
+        onError={() => setFailed(true)}
+      />
+    );
+  }
   return url ? (
     <img class={`photo${small ? ' photo--small' : ''}`} src={url} alt={alt} data-testid={testid} />
   ) : (

@@ -1,0 +1,116 @@
+"""Claiming in someone's name, in headless Chromium: the office registers a caring business
+爱心商户 and names its contact; the contact claims a board wish for it. Board photos come from
+their public address. Waits are explicit; nothing sleeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import urllib.request
+import zlib
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_wishes_pwa import (  # noqa: F401 (open_as is a fixture)
+    MODERATOR,
+    RESIDENT,
+    VOLUNTEER,
+    Api,
+    log_in_ok,
+    open_as,
+    unique,
+)
+
+
+def png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" + os.urandom(3)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def upload(api: Api, data: bytes) -> str:
+    request = urllib.request.Request(
+        f"{api.base}/api/v1/media",
+        data=data,
+        method="POST",
+        headers={"Authorization": f"Bearer {api.token}", "Content-Type": "image/png"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["key"])
+
+
+def test_the_office_registers_a_caring_business_and_its_contact_claims_for_it(
+    page: Page,
+    open_as: Callable[[str], Page],  # noqa: F811 (the fixture imported above)
+    live_server: str,
+) -> None:
+    office = Api(live_server, MODERATOR)
+    resident = Api(live_server, RESIDENT)
+    title = unique("想理个发")
+    key = upload(resident, png())
+    wish = resident.call(
+        "POST", "/api/v1/wishes", {"title": title, "category": "daily_help", "photo": key}
+    )
+    office.call("POST", f"/api/v1/wishes/{wish['id']}/approve", {})
+
+    # The office: 爱心商户 → a storefront → register it, with a contact.
+    page.goto("/")
+    log_in_ok(page, MODERATOR)
+    page.get_by_test_id("home-businesses").click()
+    expect(page.get_by_test_id("businesses")).to_have_attribute("data-state", "ready")
+    store = page.locator('[data-testid="storefront"][data-caring="no"]').first
+    code = store.get_attribute("data-code")
+    assert code
+    store = page.locator(f'[data-testid="storefront"][data-code="{code}"]')
+    store.get_by_test_id("business-edit").click()
+    store.get_by_test_id("business-offer").fill("每月为独居老人免费理发两次")
+    store.get_by_test_id("business-phone").fill("1380000000")  # one digit short
+    store.get_by_test_id("business-save").click()
+    expect(store.get_by_test_id("business-error")).to_contain_text("11 位")
+    store.get_by_test_id("business-phone").fill(VOLUNTEER)
+    store.get_by_test_id("business-save").click()
+    expect(store).to_have_attribute("data-caring", "yes")
+    expect(store.get_by_test_id("business-offer-shown")).to_have_text("每月为独居老人免费理发两次")
+    try:
+        # The contact (赵丽) sees the wish with its photo on the board and claims for the shop.
+        volunteer = open_as(VOLUNTEER)
+        volunteer.get_by_test_id("home-board").click()
+        card = volunteer.locator(f'[data-testid="board-item"][data-id="{wish["id"]}"]')
+        expect(card).to_be_visible()
+        photo = card.get_by_test_id("wish-photo")
+        expect(photo).to_have_attribute("src", f"/api/v1/media/public/{key}")
+        volunteer.wait_for_function(
+            "(img) => img.complete && img.naturalWidth === 1", arg=photo.element_handle()
+        )
+        card.get_by_test_id("wish-claim").click()
+        # One button per way the server allows: herself, her service group(s), the business.
+        options = Api(live_server, VOLUNTEER).call(
+            "GET", "/api/v1/communities/410902001001/claim-options"
+        )
+        assert "business" in options["kinds"] and "volunteer" in options["kinds"]
+        personal = [k for k in options["kinds"] if k in ("volunteer", "party_member")]
+        expect(card.get_by_test_id("claim-as")).to_have_count(
+            len(personal) + len(options["service_groups"]) + len(options["businesses"])
+        )
+        card.locator('[data-testid="claim-as"][data-kind="business"]').click()
+        detail = volunteer.get_by_test_id("wish-detail")
+        expect(detail).to_have_attribute("data-state", "claimed")
+        expect(volunteer.get_by_test_id("wish-claimant")).to_contain_text("爱心商户")
+        # What the server recorded, and what the page now offers: fulfil or release, no more.
+        assert office.call("GET", f"/api/v1/wishes/{wish['id']}")["claimant_kind"] == "business"
+        expect(volunteer.get_by_test_id("wish-fulfil")).to_be_visible()
+        expect(volunteer.get_by_test_id("wish-release")).to_be_visible()
+        expect(volunteer.get_by_test_id("moderation-actions")).to_have_count(0)
+    finally:
+        # Step it back, so the other browser tests see a volunteer with one way to claim.
+        office.call("PUT", f"/api/v1/storefronts/{code}/caring", {"active": False})
