@@ -47,7 +47,7 @@ from server.lib.errors import AppError
 from server.lib.i18n import N_, negotiate, translate
 from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
-from server.notify.controllers import NotifyController
+from server.notify.controllers import NotifyController, SmsReportController
 from server.notify.setup import make_dispatcher
 from server.people.controllers import PeopleController
 from server.wishes.controllers import WishController
@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         WishController,
         NotifyController,
+        SmsReportController,
         MediaController,
         BusinessController,
         PeopleController,

@@ -7,6 +7,7 @@ Every knob an operator may turn is an environment variable named ``LINLI_*``
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,6 +78,10 @@ class Settings:
     # console (development) | smpp | aliyun | tencent, with its options from LINLI_SMS_* variables.
     sms_provider: str = "console"
     sms_options: dict[str, str] = field(default_factory=dict)
+    # Seconds between asking Aliyun/Tencent for delivery reports of SMS still waiting; 0: never.
+    sms_receipt_poll_seconds: float = 60.0
+    # The secret in the URL of the delivery-report callbacks; None: those endpoints answer 404.
+    sms_callback_token: str | None = None
     max_import_bytes: int = 64 * 1024 * 1024
     pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
     tile_url: str | None = None
@@ -122,9 +127,29 @@ def load_settings() -> Settings:
         sms_options={
             k.removeprefix("LINLI_SMS_").lower(): v
             for k, v in os.environ.items()
-            if k.startswith("LINLI_SMS_") and k != "LINLI_SMS_PROVIDER"
+            if k.startswith("LINLI_SMS_") and k not in _SMS_SETTINGS
         },
+        sms_receipt_poll_seconds=float(_env("LINLI_SMS_POLL_SECONDS", "60")),
+        sms_callback_token=_callback_token(os.environ.get("LINLI_SMS_CALLBACK_TOKEN")),
     )
+
+
+# LINLI_SMS_* variables that are settings of their own rather than a provider's options.
+_SMS_SETTINGS = frozenset(
+    {"LINLI_SMS_PROVIDER", "LINLI_SMS_POLL_SECONDS", "LINLI_SMS_CALLBACK_TOKEN"}
+)
+
+
+def _callback_token(raw: str | None) -> str | None:
+    """The callback URLs' secret: anyone who knows it can mark messages delivered."""
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._~-]{16,200}", raw):
+        raise ValueError(
+            "LINLI_SMS_CALLBACK_TOKEN must be 16 or more of A-Z a-z 0-9 . _ ~ -"
+            " (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)"
+        )
+    return raw
 
 
 @lru_cache(maxsize=1)

@@ -1,22 +1,37 @@
-"""Web-push subscriptions and notification preferences."""
+"""Web-push subscriptions, notification preferences, and the SMS providers' delivery reports."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import hmac
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import Controller, Request, delete, get, post, put
-from litestar.params import JSONBody, QueryParameter
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC
 from server.lib.deps import NO_AUTH, DbSession
 from server.lib.errors import error_responses
-from server.notify.schemas import NotifyPreferences, PushKey, SubscriptionCreate
-from server.notify.services import NotifyService
+from server.notify.schemas import (
+    AliyunReportAck,
+    AliyunSmsReport,
+    NotifyPreferences,
+    PushKey,
+    SubscriptionCreate,
+    TencentReportAck,
+    TencentSmsReport,
+)
+from server.notify.services import NotifyService, SmsReportService
 
-__all__ = ["NotifyController"]
+__all__ = ["NotifyController", "SmsReportController"]
 
 Req = Request[CurrentUser, Any, Any]
+Report = TypeVar("Report", AliyunSmsReport, TencentSmsReport)
+Token = Annotated[str, PathParameter(description="LINLI_SMS_CALLBACK_TOKEN")]
 
 
 class NotifyController(Controller):
@@ -76,3 +91,60 @@ class NotifyController(Controller):
         self, request: Req, data: JSONBody[NotifyPreferences], db_session: DbSession
     ) -> NotifyPreferences:
         return await NotifyService(db_session).set_preferences(request.user, data)
+
+
+def callback_token(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the path's token must be ``LINLI_SMS_CALLBACK_TOKEN``, else 404 like any unknown path.
+
+    Neither provider signs its reports, so the secret address is what keeps others
+    from marking messages delivered. Compared in constant time; with no token
+    configured the endpoints do not exist.
+    """
+    expected: str | None = connection.app.state.settings.sms_callback_token
+    given = str(connection.path_params.get("token", ""))
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise NotFoundException()
+
+
+async def _reports(request: Request[Any, Any, Any], kind: type[Report]) -> list[Report]:
+    # Read here rather than as a `data` parameter, so that the guard has refused a wrong
+    # token (404) before anything is said about the body.
+    try:
+        return msgspec.json.decode(await request.body(), type=list[kind], strict=False)  # type: ignore[valid-type]
+    except msgspec.DecodeError as exc:  # a ValidationError is a DecodeError too
+        raise ValidationException(f"not a batch of delivery reports: {exc}") from None
+
+
+class SmsReportController(Controller):
+    """Where Aliyun (SmsReport, HTTP batch push) and Tencent Cloud (status callback) post
+    SMS delivery reports: ``…/{provider}/{LINLI_SMS_CALLBACK_TOKEN}``."""
+
+    path = "/api/v1/sms/reports"
+    tags = ["notifications"]
+    guards = [callback_token]
+
+    @post(
+        "/aliyun/{token:str}",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        status_code=200,
+        summary="Aliyun SMS delivery reports (SmsReport, HTTP batch push)",
+        responses=error_responses(400, 404, 413),
+    )
+    async def aliyun(
+        self, request: Request[Any, Any, Any], token: Token, db_session: DbSession
+    ) -> AliyunReportAck:
+        return await SmsReportService(db_session).aliyun(await _reports(request, AliyunSmsReport))
+
+    @post(
+        "/tencent/{token:str}",
+        opt=PUBLIC,
+        security=NO_AUTH,
+        status_code=200,
+        summary="Tencent Cloud SMS delivery reports (status callback)",
+        responses=error_responses(400, 404, 413),
+    )
+    async def tencent(
+        self, request: Request[Any, Any, Any], token: Token, db_session: DbSession
+    ) -> TencentReportAck:
+        return await SmsReportService(db_session).tencent(await _reports(request, TencentSmsReport))

@@ -9,6 +9,13 @@ sent twice only when the process died after the provider accepted it and
 before the outbox recorded that — at most one message per crash, since one
 dispatcher has one message in flight — and web pushes carry a ``Topic`` so the
 repeat replaces the first on the phone.
+
+Delivery reports come back three ways: pushed by the channel itself (SMPP
+receipts, :meth:`Dispatcher.record_receipt`), posted by the provider to the
+callback endpoints (:mod:`server.notify.controllers`), or asked for:
+:meth:`Dispatcher.poll_receipts` hands a channel that can be asked (a
+:class:`~server.notify.channels.base.ReceiptPoller`) the SMS still waiting for
+their report, every ``receipt_poll_seconds`` while :meth:`run_forever` runs.
 """
 
 from __future__ import annotations
@@ -17,12 +24,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User
@@ -34,11 +41,14 @@ from server.notify.channels.base import (
     Outgoing,
     PermanentFailure,
     PushTarget,
+    ReceiptPoller,
+    SentSms,
     SmsTarget,
     SubscriptionGone,
     TemporaryFailure,
 )
 from server.notify.models import Notification, OutboxStatus, PushSubscription
+from server.notify.services import record_receipt, record_receipts
 from server.notify.templates import TEMPLATES, render
 from server.people.models import Resident
 
@@ -72,6 +82,9 @@ class Dispatcher:
         max_attempts: int = 8,
         poll_seconds: float = 1.0,
         concurrency: int = 1,
+        receipt_poll_seconds: float = 0,
+        receipt_max_age: timedelta = timedelta(days=3),
+        receipt_batch: int = 100,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.channels = channels
@@ -84,6 +97,14 @@ class Dispatcher:
         self._stopping = False
         # SQLite has one writer: this process's outcome records queue here, not in its busy handler.
         self._record_lock: asyncio.Lock | None = None
+        # How often to ask polling channels for delivery reports (0: never), about SMS sent
+        # within receipt_max_age, receipt_batch of them per poll.
+        self.receipt_poll_seconds = receipt_poll_seconds
+        self.receipt_max_age = receipt_max_age
+        self.receipt_batch = receipt_batch
+        self._receipt_cursor: dict[str, int] = {}
+        self._receipt_floor: dict[str, int | None] = {}
+        self._receipt_top: dict[str, int] = {}
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
@@ -131,11 +152,7 @@ class Dispatcher:
                 )
             ).all()
             return [PushTarget(endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth) for s in subs]
-        phone = None
-        if n.resident_id is not None:
-            phone = await session.scalar(select(Resident.phone).where(Resident.id == n.resident_id))
-        if phone is None and n.user_id is not None:
-            phone = await session.scalar(select(User.phone).where(User.id == n.user_id))
+        phone = (await _sms_phones(session, [n])).get(n.id)
         return [SmsTarget(phone=phone)] if phone else []
 
     async def _send_one(self, notification_id: int, stats: DispatchStats) -> None:
@@ -276,16 +293,25 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         """The loop of ``linli worker`` and of the in-app dispatcher task."""
-        while not self._stopping:
-            try:
-                stats = await self.run_once()
-            except Exception:
-                log.exception("dispatcher batch failed; retrying")
-                stats = DispatchStats()
-            if stats.leased == 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        receipts: asyncio.Task[None] | None = None
+        if self.receipt_poll_seconds > 0 and self._pollers():
+            receipts = asyncio.create_task(self._poll_receipts_forever(), name="linli-receipts")
+        try:
+            while not self._stopping:
+                try:
+                    stats = await self.run_once()
+                except Exception:
+                    log.exception("dispatcher batch failed; retrying")
+                    stats = DispatchStats()
+                if stats.leased == 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        finally:
+            if receipts is not None:
+                receipts.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await receipts
 
     def stop(self) -> None:
         self._stopping = True
@@ -298,16 +324,130 @@ class Dispatcher:
     # --- receipts ----------------------------------------------------------------------
 
     async def record_receipt(self, receipt: DeliveryReceipt) -> bool:
-        """Mark the message with this provider id delivered (or failed); False if unknown."""
+        """Mark the SMS with this provider id delivered (or failed); False if unknown."""
         async with self.sessionmaker.begin() as session:
-            values: dict[str, Any] = (
-                {"status": OutboxStatus.delivered, "delivered_at": utcnow()}
-                if receipt.delivered
-                else {"status": OutboxStatus.failed, "last_error": f"receipt: {receipt.status}"}
+            return await record_receipt(session, receipt)
+
+    def _pollers(self) -> dict[str, ReceiptPoller]:
+        return {
+            name: channel
+            for name, channel in self.channels.items()
+            if isinstance(channel, ReceiptPoller)
+        }
+
+    async def _poll_receipts_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.poll_receipts()
+            except Exception:
+                log.exception("polling for delivery reports failed; trying again later")
+            await asyncio.sleep(self.receipt_poll_seconds)
+
+    async def poll_receipts(self) -> int:
+        """Ask each channel that can be asked about SMS still waiting for their report.
+
+        One batch per channel and call; successive calls walk the waiting rows in
+        id order and start again from the oldest, so a row whose report never
+        comes does not keep the others from being asked. Returns how many rows
+        a report was recorded for.
+        """
+        recorded = 0
+        for name, channel in self._pollers().items():
+            pending = await self._awaiting_receipt(name)
+            if not pending:
+                continue
+            receipts = await channel.poll_receipts(pending)
+            if receipts:
+                async with self.sessionmaker.begin() as session:
+                    recorded += await record_receipts(
+                        session, receipts, source=f"{name} receipt poll"
+                    )
+        return recorded
+
+    async def _awaiting_receipt(self, channel: str) -> list[SentSms]:
+        """The next batch of this channel's rows in status ``sent``, sent within the max age.
+
+        The walk starts again, after its last row, from the lowest id that can still
+        matter — the lowest row this pass found, or one still pending or being sent
+        (it may become ``sent`` later) — so old rows that never will are not read
+        again on every pass.
+        """
+        since = utcnow() - self.receipt_max_age
+        cursor = self._receipt_cursor.get(channel, 0)
+        async with self.sessionmaker() as session:
+            if channel not in self._receipt_floor:  # a new pass
+                self._receipt_floor[channel] = await self._unsent_floor(session, channel)
+            rows = (
+                await session.scalars(
+                    select(Notification)
+                    .where(
+                        Notification.id > cursor,
+                        Notification.channel == channel,
+                        Notification.status == OutboxStatus.sent,
+                        Notification.provider_id.is_not(None),
+                        Notification.sent_at >= since,
+                    )
+                    .order_by(Notification.id)
+                    .limit(self.receipt_batch)
+                )
+            ).all()
+            floor = self._receipt_floor[channel]
+            if rows:
+                first = rows[0].id
+                floor = first if floor is None else min(floor, first)
+            if len(rows) < self.receipt_batch:  # the end: next pass from the floor
+                unsent = await self._unsent_floor(session, channel)
+                floor = unsent if floor is None else min(floor, unsent or floor)
+                if floor is None:
+                    # Nothing waits: only rows written from now on can matter. Skip to the
+                    # newest row seen at the previous pass, not this one: a row written then
+                    # is committed by now, while one written just now may not be visible yet.
+                    top = await session.scalar(select(func.max(Notification.id)))
+                    previous = self._receipt_top.get(channel, cursor)
+                    self._receipt_cursor[channel] = max(cursor, min(previous, top or 0))
+                    self._receipt_top[channel] = top or 0
+                else:
+                    self._receipt_cursor[channel] = floor - 1
+                self._receipt_floor.pop(channel, None)
+            else:
+                self._receipt_cursor[channel] = rows[-1].id
+                self._receipt_floor[channel] = floor
+            phones = await _sms_phones(session, rows)
+        return [
+            SentSms(n.id, n.provider_id or "", phones.get(n.id), n.sent_at or since) for n in rows
+        ]
+
+    @staticmethod
+    async def _unsent_floor(session: AsyncSession, channel: str) -> int | None:
+        return await session.scalar(
+            select(func.min(Notification.id)).where(
+                Notification.channel == channel,
+                Notification.status.in_([OutboxStatus.pending, OutboxStatus.sending]),
             )
-            result = await session.execute(
-                update(Notification)
-                .where(Notification.provider_id == receipt.provider_id)
-                .values(**values)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        )
+
+
+async def _sms_phones(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, str]:
+    """Each row's SMS number: the resident's as the office keeps it, else the account's."""
+    resident_ids = {n.resident_id for n in rows if n.resident_id is not None}
+    user_ids = {n.user_id for n in rows if n.user_id is not None}
+    by_resident: dict[int, str | None] = {}
+    by_user: dict[int, str | None] = {}
+    if resident_ids:
+        found = await session.execute(
+            select(Resident.id, Resident.phone).where(Resident.id.in_(resident_ids))
+        )
+        by_resident = {rid: phone for rid, phone in found.all()}
+    if user_ids:
+        found_users = await session.execute(
+            select(User.id, User.phone).where(User.id.in_(user_ids))
+        )
+        by_user = {uid: phone for uid, phone in found_users.all()}
+    phones: dict[int, str] = {}
+    for n in rows:
+        phone = by_resident.get(n.resident_id) if n.resident_id is not None else None
+        if phone is None and n.user_id is not None:
+            phone = by_user.get(n.user_id)
+        if phone:
+            phones[n.id] = phone
+    return phones

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 from server.people.models import NotifyVia
 
-__all__ = ["NotifyPreferences", "PushKey", "SubscriptionCreate", "SubscriptionKeys"]
+__all__ = [
+    "AliyunReportAck",
+    "AliyunSmsReport",
+    "NotifyPreferences",
+    "PushKey",
+    "SubscriptionCreate",
+    "SubscriptionKeys",
+    "TencentReportAck",
+    "TencentSmsReport",
+]
 
 B64 = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_\-=]+$", max_length=200)]
 
@@ -33,3 +42,50 @@ class SubscriptionCreate(msgspec.Struct, frozen=True):
 
 class NotifyPreferences(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     via: NotifyVia
+
+
+# --- SMS delivery reports posted by the providers ---------------------------------------------
+# Unknown fields are allowed on purpose: the providers add fields to these reports over time
+# (Aliyun's newer pushes carry sign_name, template_code…), and refusing them would lose reports.
+
+ProviderId = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+
+
+class AliyunSmsReport(msgspec.Struct, frozen=True):
+    """One report of Aliyun's SmsReport "HTTP batch push" (a JSON array of these)."""
+
+    biz_id: ProviderId  # the BizId SendSms answered
+    success: bool  # received by the phone
+    err_code: str = ""  # the carrier's status, e.g. DELIVERED, MK:0001
+    err_msg: str = ""
+    out_id: str = ""  # our outbox id, as sent
+    phone_number: str = ""  # never stored or logged
+    send_time: str = ""  # yyyy-MM-dd HH:mm:ss, China time
+    report_time: str = ""
+    sms_size: str | int | None = None
+
+
+class AliyunReportAck(msgspec.Struct, frozen=True):
+    """What Aliyun expects back (it checks that ``code`` is a number; 200 or it pushes again)."""
+
+    code: int = 0
+    msg: str = "接收成功"
+
+
+class TencentSmsReport(msgspec.Struct, frozen=True):
+    """One report of Tencent Cloud's SMS status callback (a JSON array of these)."""
+
+    sid: ProviderId  # the SerialNo SendSms answered
+    report_status: Literal["SUCCESS", "FAIL"]
+    errmsg: str = ""  # the carrier's status, e.g. DELIVRD
+    description: str = ""
+    user_receive_time: str = ""  # yyyy-MM-dd HH:mm:ss
+    nationcode: str = ""
+    mobile: str = ""  # never stored or logged
+
+
+class TencentReportAck(msgspec.Struct, frozen=True):
+    """What Tencent expects back."""
+
+    result: int = 0
+    errmsg: str = "OK"

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import CurrentUser
+from server.db.base import utcnow
 from server.lib.errors import NotFound
 from server.lib.i18n import N_
-from server.notify.models import AppSecret, PushSubscription
-from server.notify.schemas import NotifyPreferences, SubscriptionCreate
+from server.notify.channels.base import DeliveryReceipt
+from server.notify.models import AppSecret, Notification, OutboxStatus, PushSubscription
+from server.notify.schemas import (
+    AliyunReportAck,
+    AliyunSmsReport,
+    NotifyPreferences,
+    SubscriptionCreate,
+    TencentReportAck,
+    TencentSmsReport,
+)
 from server.people.models import NotifyVia, Resident
 
-__all__ = ["NotifyService", "ensure_vapid_keys"]
+__all__ = [
+    "NotifyService",
+    "SmsReportService",
+    "ensure_vapid_keys",
+    "record_receipt",
+    "record_receipts",
+]
+
+log = logging.getLogger("linli.notify")
 
 
 async def ensure_vapid_keys(session: AsyncSession) -> tuple[str, str]:
@@ -43,6 +64,38 @@ async def ensure_vapid_keys(session: AsyncSession) -> tuple[str, str]:
     except IntegrityError:  # another process created them first: use theirs
         return await ensure_vapid_keys(session)
     return private, public
+
+
+async def record_receipt(session: AsyncSession, receipt: DeliveryReceipt) -> bool:
+    """Mark the SMS with this provider id delivered (or failed); False if no SMS has it."""
+    values: dict[str, Any] = (
+        {"status": OutboxStatus.delivered, "delivered_at": utcnow()}
+        if receipt.delivered
+        else {"status": OutboxStatus.failed, "last_error": f"receipt: {receipt.status}"[:500]}
+    )
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.provider_id == receipt.provider_id, Notification.channel == "sms")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_receipts(
+    session: AsyncSession, receipts: Sequence[DeliveryReceipt], *, source: str
+) -> int:
+    """Record a batch of receipts (a poll, a provider's callback); returns how many matched.
+
+    Receipts for ids the outbox does not know (another system on the same
+    provider account, or rows long gone) are ignored: asking again would not help.
+    """
+    matched = 0
+    for receipt in receipts:
+        matched += await record_receipt(session, receipt)
+    if receipts:
+        log.info("%s: %d delivery report(s), %d matched the outbox", source, len(receipts), matched)
+    return matched
 
 
 class NotifyService:
@@ -94,3 +147,36 @@ class NotifyService:
             raise NotFound(N_("No such resident"))
         resident.notify_via = data.via
         return data
+
+
+class SmsReportService:
+    """Delivery reports the SMS providers post to the callback endpoints."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def aliyun(self, reports: Sequence[AliyunSmsReport]) -> AliyunReportAck:
+        receipts = [
+            DeliveryReceipt(
+                r.biz_id,
+                r.success,
+                r.err_code or ("DELIVERED" if r.success else "FAILED"),
+                {"source": "SmsReport", "err_msg": r.err_msg, "report_time": r.report_time},
+            )
+            for r in reports
+        ]
+        await record_receipts(self.session, receipts, source="Aliyun SmsReport")
+        return AliyunReportAck()
+
+    async def tencent(self, reports: Sequence[TencentSmsReport]) -> TencentReportAck:
+        receipts = [
+            DeliveryReceipt(
+                r.sid,
+                r.report_status == "SUCCESS",
+                r.errmsg or r.report_status,
+                {"source": "callback", "description": r.description},
+            )
+            for r in reports
+        ]
+        await record_receipts(self.session, receipts, source="Tencent status callback")
+        return TencentReportAck()

@@ -65,7 +65,9 @@ async def make_dispatcher(
     async with sessionmaker.begin() as session:
         private, _public = await ensure_vapid_keys(session)
     channels: dict[str, Channel] = {}
-    dispatcher = Dispatcher(sessionmaker, channels)
+    dispatcher = Dispatcher(
+        sessionmaker, channels, receipt_poll_seconds=settings.sms_receipt_poll_seconds
+    )
     channels["push"] = WebPushChannel(
         private, settings.vapid_subject, require_https=settings.push_require_https
     )

@@ -7,15 +7,19 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from server.config import load_settings
 from server.notify.channels.base import (
     Accepted,
     Outgoing,
     PermanentFailure,
     PushTarget,
+    SentSms,
     SmsTarget,
     TemporaryFailure,
 )
@@ -27,6 +31,7 @@ from server.notify.channels.sms import (
     aliyun_signature,
     tc3_authorization,
 )
+from tests.conftest import env
 from tests.support.sms_fakes import (
     AliyunFake,
     TencentFake,
@@ -455,3 +460,146 @@ async def test_http_providers_log_no_phone_and_no_params(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "138****5678" in logged
     assert PHONE not in logged and "帮忙修自行车" not in logged
+
+
+# --- delivery reports, asked for ---------------------------------------------------------------
+
+
+def numbered(outbox_id: int, phone: str = PHONE) -> Outgoing:
+    return Outgoing(
+        id=outbox_id,
+        target=SmsTarget(phone),
+        title="t",
+        text="x",
+        template="wish.approved",
+        params={"title": "帮忙修自行车"},
+    )
+
+
+async def test_aliyun_asks_query_send_details_about_each_message(
+    aliyun: AliyunSms, aliyun_fake: AliyunFake
+) -> None:
+    now = datetime.now(UTC)
+    delivered = await aliyun.send(numbered(1))
+    failed = await aliyun.send(numbered(2, "+8613900000001"))
+    waiting = await aliyun.send(numbered(3))
+    aliyun_fake.report(delivered.provider_id or "", delivered=True)
+    aliyun_fake.report(failed.provider_id or "", delivered=False, code="MK:0001")
+    pending = [
+        SentSms(1, delivered.provider_id or "", PHONE, now),
+        SentSms(2, failed.provider_id or "", "13900000001", now),
+        SentSms(3, waiting.provider_id or "", PHONE, now),
+        SentSms(4, "123456789012345^0", PHONE, now),  # the provider knows nothing of it
+        SentSms(5, "223456789012345^0", None, now),  # no number left to ask with: skipped
+    ]
+    receipts = await aliyun.poll_receipts(pending)
+    assert [(r.provider_id, r.delivered, r.status) for r in receipts] == [
+        (delivered.provider_id, True, "DELIVERED"),
+        (failed.provider_id, False, "MK:0001"),
+    ]
+    assert receipts[0].raw["ReceiveDate"] and "PhoneNum" not in receipts[0].raw
+    assert aliyun_fake.refusals == []  # every query signed right and complete
+    queries = [p for p in aliyun_fake.received if p["Action"] == "QuerySendDetails"]
+    # One per message with a number (two for one unknown a few minutes from midnight, China time).
+    assert {q["BizId"] for q in queries} == {s.provider_id for s in pending[:4]}
+    [query] = [q for q in queries if q["BizId"] == failed.provider_id]
+    assert query["PhoneNumber"] == "13900000001"
+    assert query["SendDate"] == now.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
+    assert query["PageSize"] == "10" and query["CurrentPage"] == "1"
+
+
+async def test_aliyun_poll_stops_when_throttled_and_skips_a_refused_message(
+    aliyun: AliyunSms, aliyun_fake: AliyunFake
+) -> None:
+    now = datetime.now(UTC)
+    first = await aliyun.send(numbered(1))
+    second = await aliyun.send(numbered(2))
+    for accepted in (first, second):
+        aliyun_fake.report(accepted.provider_id or "", delivered=True)
+    pending = [
+        SentSms(1, first.provider_id or "", PHONE, now),
+        SentSms(2, second.provider_id or "", PHONE, now),
+    ]
+    aliyun_fake.next_codes = ["Throttling.User"]
+    assert await aliyun.poll_receipts(pending) == []  # the rest waits for the next poll
+    aliyun_fake.next_codes = ["isv.MOBILE_NUMBER_ILLEGAL"]
+    assert [r.provider_id for r in await aliyun.poll_receipts(pending)] == [second.provider_id]
+    await aliyun_fake.stop()
+    assert await aliyun.poll_receipts(pending) == []  # unreachable: no exception, nothing known
+
+
+async def test_tencent_pulls_the_status_queue(
+    tencent: TencentSms, tencent_fake: TencentFake
+) -> None:
+    now = datetime.now(UTC)
+    delivered = await tencent.send(numbered(7))
+    failed = await tencent.send(numbered(8, "+8613900000001"))
+    pending = [SentSms(7, delivered.provider_id or "", PHONE, now)]
+    assert await tencent.poll_receipts(pending) == []  # nothing reported yet
+    tencent_fake.report(delivered.provider_id or "", delivered=True)
+    tencent_fake.report(failed.provider_id or "", delivered=False)
+    tencent_fake.report("2645:not-ours", delivered=True)  # another system on the same app
+    receipts = await tencent.poll_receipts(pending)
+    assert [(r.provider_id, r.delivered, r.status) for r in receipts] == [
+        (delivered.provider_id, True, "DELIVRD"),
+        (failed.provider_id, False, "UNDELIV"),
+        ("2645:not-ours", True, "DELIVRD"),
+    ]
+    assert receipts[0].raw["SessionContext"] == "7"
+    assert isinstance(receipts[0].raw["UserReceiveTime"], int)
+    assert tencent_fake.refusals == []
+    [pull] = [
+        r for r in tencent_fake.received if r["headers"]["X-TC-Action"] == "PullSmsSendStatus"
+    ][-1:]
+    assert pull["body"] == {"SmsSdkAppId": "1400000001", "Limit": 100}
+    assert await tencent.poll_receipts(pending) == []  # each status is handed out once
+    pulls = tencent_fake.pulls
+    assert await tencent.poll_receipts([]) == []  # nothing waits: nothing asked
+    assert tencent_fake.pulls == pulls
+
+
+async def test_tencent_pulls_until_the_queue_is_empty_and_survives_refusals(
+    tencent: TencentSms, tencent_fake: TencentFake
+) -> None:
+    pending = [SentSms(1, "2645:1", PHONE, datetime.now(UTC))]
+    for i in range(150):
+        tencent_fake.report(f"2645:{i}", delivered=True)
+    assert len(await tencent.poll_receipts(pending)) == 150
+    assert tencent_fake.pulls == 2
+    tencent_fake.report("2645:x", delivered=True)
+    tencent_fake.next_codes = ["Error:FailedOperation.PermissionDenied"]  # pulling not enabled
+    assert await tencent.poll_receipts(pending) == []
+    assert [r.provider_id for r in await tencent.poll_receipts(pending)] == ["2645:x"]
+
+
+async def test_polling_logs_no_phone(
+    aliyun: AliyunSms,
+    aliyun_fake: AliyunFake,
+    tencent: TencentSms,
+    tencent_fake: TencentFake,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    accepted = await aliyun.send(numbered(1))
+    aliyun_fake.next_codes = ["isv.MOBILE_NUMBER_ILLEGAL"]
+    await aliyun.poll_receipts([SentSms(1, accepted.provider_id or "", PHONE, datetime.now(UTC))])
+    sent = await tencent.send(numbered(2))
+    tencent_fake.report(sent.provider_id or "", delivered=True)
+    await tencent.poll_receipts([SentSms(2, sent.provider_id or "", PHONE, datetime.now(UTC))])
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "138****5678" in logged
+    assert PHONE not in logged
+
+
+def test_receipt_settings() -> None:
+    with env(LINLI_SMS_POLL_SECONDS="15", LINLI_SMS_CALLBACK_TOKEN="k" * 24):
+        settings = load_settings()
+    assert settings.sms_receipt_poll_seconds == 15
+    assert settings.sms_callback_token == "k" * 24
+    assert "callback_token" not in settings.sms_options
+    assert "poll_seconds" not in settings.sms_options
+    for weak in ("short", "has/slash-in-it-0123456789", "空白" * 10):
+        with env(LINLI_SMS_CALLBACK_TOKEN=weak), pytest.raises(ValueError):
+            load_settings()
+    with env(LINLI_SMS_CALLBACK_TOKEN=""):
+        assert load_settings().sms_callback_token is None

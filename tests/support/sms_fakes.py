@@ -6,6 +6,12 @@ with ``server.notify.channels.sms``), checks the parameters the real API
 requires, and answers in the provider's response format: success, or whatever
 error code it is told to give next. Both record what they received.
 
+Both also keep the messages they accepted and answer the provider's delivery
+status query about them: ``QuerySendDetails`` (Aliyun: per number, send date and
+BizId; SendStatus 1 waiting, 2 failed, 3 delivered) and ``PullSmsSendStatus``
+(Tencent: a queue of reports for the whole application, each handed out once).
+A test decides the outcome with :meth:`AliyunFake.report` / :meth:`TencentFake.report`.
+
 * :class:`AliyunFake` — RPC-style API, signature v1 (HMAC-SHA1 over the
   percent-encoded, sorted query; key = AccessKeySecret + "&"), GET or POST form.
 * :class:`TencentFake` — API 3.0, TC3-HMAC-SHA256 (canonical request → string to
@@ -22,13 +28,16 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 __all__ = [
     "AliyunFake",
+    "SentByFake",
     "TencentFake",
     "aliyun_percent_encode",
     "aliyun_string_to_sign",
@@ -96,6 +105,22 @@ def tc3_sign(
 
 # --- the servers ---------------------------------------------------------------------------
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class SentByFake:
+    """A message a fake accepted, and what its delivery report says so far."""
+
+    provider_id: str
+    phone: str  # as the request gave it
+    out_id: str  # Aliyun OutId / Tencent SessionContext
+    template: str
+    sent_at: datetime
+    status: int = 1  # Aliyun's SendStatus: 1 waiting, 2 failed, 3 delivered
+    code: str = ""  # the carrier's status (ErrCode / Description)
+    received_at: datetime | None = None
+
 
 class _Fake:
     def __init__(self) -> None:
@@ -103,6 +128,7 @@ class _Fake:
         self.received: list[dict[str, Any]] = []
         self.refusals: list[str] = []
         self.next_codes: list[str] = []  # answer these (one per request) instead of success
+        self.sent: list[SentByFake] = []  # every message accepted, with its delivery status
         self._runner: web.AppRunner | None = None
 
     @property
@@ -175,7 +201,7 @@ class AliyunFake(_Fake):
 
         common = {
             "AccessKeyId": None,
-            "Action": "SendSms",
+            "Action": None,
             "Format": None,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": None,
@@ -216,6 +242,10 @@ class AliyunFake(_Fake):
             )
         self._nonces.add(params["SignatureNonce"])
 
+        if params["Action"] == "QuerySendDetails":
+            return self._query_send_details(params)
+        if params["Action"] != "SendSms":
+            return self._error(400, "InvalidAction.NotFound", "Specified api is not found")
         for name in ("PhoneNumbers", "SignName", "TemplateCode"):
             if not params.get(name):
                 return self._error(400, "MissingParameter", f"{name} is mandatory")
@@ -239,12 +269,84 @@ class AliyunFake(_Fake):
                 self.refusals.append(code)
                 return web.Response(status=int(code[5:]), text="Service Unavailable")
             return self._error(200, code, "told to")
+        biz_id = f"{secrets.randbelow(10**15):015d}^0"
+        for phone in params["PhoneNumbers"].split(","):
+            self.sent.append(
+                SentByFake(
+                    biz_id,
+                    phone,
+                    params.get("OutId", ""),
+                    params["TemplateCode"],
+                    datetime.now(UTC),
+                )
+            )
+        return web.json_response(
+            {"RequestId": str(uuid.uuid4()).upper(), "Code": "OK", "Message": "OK", "BizId": biz_id}
+        )
+
+    def report(self, biz_id: str, delivered: bool, code: str | None = None) -> None:
+        """The carrier's report on a message arrives (QuerySendDetails will say so)."""
+        [message] = [m for m in self.sent if m.provider_id == biz_id]
+        message.status = 3 if delivered else 2
+        message.code = code or ("DELIVERED" if delivered else "MK:0001")
+        message.received_at = datetime.now(UTC)
+
+    def _query_send_details(self, params: Mapping[str, str]) -> web.Response:
+        """QuerySendDetails 2017-05-25: one number, one day (yyyyMMdd, China time), optional BizId."""
+        for name in ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"):
+            if not params.get(name):
+                return self._error(400, "MissingParameter", f"{name} is mandatory")
+        phone, day = params["PhoneNumber"], params["SendDate"]
+        if not phone.isdigit() or "," in phone:
+            return self._error(200, "isv.MOBILE_NUMBER_ILLEGAL", "one mobile number only")
+        try:
+            wanted = datetime.strptime(day, "%Y%m%d").date()
+            size, page = int(params["PageSize"]), int(params["CurrentPage"])
+        except ValueError:
+            return self._error(400, "InvalidParameter", "SendDate, PageSize or CurrentPage")
+        if not 1 <= size <= 50 or page < 1:
+            return self._error(400, "InvalidParameter", "PageSize is 1 to 50")
+        if (datetime.now(CHINA).date() - wanted).days > 30:
+            return self._error(200, "isv.OUT_OF_SERVICE_DATE", "only the last 30 days")
+        if self.next_codes:
+            code = self.next_codes.pop(0)
+            if code.startswith("HTTP "):
+                self.refusals.append(code)
+                return web.Response(status=int(code[5:]), text="Service Unavailable")
+            return self._error(200, code, "told to")
+        found = [
+            m
+            for m in self.sent
+            if m.phone == phone
+            and m.sent_at.astimezone(CHINA).date() == wanted
+            and (not params.get("BizId") or m.provider_id == params["BizId"])
+        ]
+        shown = found[(page - 1) * size : page * size]
+
+        def local(moment: datetime | None) -> str | None:
+            return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else None
+
         return web.json_response(
             {
                 "RequestId": str(uuid.uuid4()).upper(),
                 "Code": "OK",
                 "Message": "OK",
-                "BizId": f"{secrets.randbelow(10**15):015d}^0",
+                "TotalCount": str(len(found)),
+                "SmsSendDetailDTOs": {
+                    "SmsSendDetailDTO": [
+                        {
+                            "PhoneNum": m.phone,
+                            "SendStatus": m.status,
+                            "ErrCode": m.code,
+                            "TemplateCode": m.template,
+                            "Content": "【邻里】…",
+                            "SendDate": local(m.sent_at),
+                            "ReceiveDate": local(m.received_at),
+                            "OutId": m.out_id,
+                        }
+                        for m in shown
+                    ]
+                },
             }
         )
 
@@ -271,6 +373,8 @@ class TencentFake(_Fake):
         self.sdk_app_id = sdk_app_id
         self.sign_names = set(sign_names)
         self.templates = dict(templates)
+        self.reports: list[SentByFake] = []  # not yet pulled
+        self.pulls = 0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/", self._handle)
@@ -327,7 +431,8 @@ class TencentFake(_Fake):
         self.received.append(record)
         if not request.headers.get("Content-Type", "").startswith("application/json"):
             return self._error("InvalidParameter", "Content-Type must be application/json")
-        if request.headers.get("X-TC-Action") != "SendSms":
+        action = request.headers.get("X-TC-Action")
+        if action not in ("SendSms", "PullSmsSendStatus"):
             return self._error("InvalidAction", "unknown action")
         if request.headers.get("X-TC-Version") != "2021-01-11":
             return self._error("NoSuchVersion", "unknown version")
@@ -341,6 +446,8 @@ class TencentFake(_Fake):
         except ValueError:
             return self._error("InvalidParameter", "body is not JSON")
         record["body"] = body
+        if action == "PullSmsSendStatus":
+            return self._pull_send_status(body)
         phones = body.get("PhoneNumberSet")
         if not isinstance(phones, list) or not phones:
             return self._error("MissingParameter", "PhoneNumberSet")
@@ -364,22 +471,80 @@ class TencentFake(_Fake):
             return self._error(code[6:], "told to")
         if code != "Ok":
             self.refusals.append(code)
+        serials = [
+            f"2645:{secrets.randbelow(10**12)}{i}" if code == "Ok" else ""
+            for i in range(len(phones))
+        ]
+        context = str(body.get("SessionContext", ""))
+        for serial, phone in zip(serials, phones, strict=True):
+            if serial:
+                self.sent.append(
+                    SentByFake(serial, phone, context, str(body["TemplateId"]), datetime.now(UTC))
+                )
         return web.json_response(
             {
                 "Response": {
                     "SendStatusSet": [
                         {
-                            "SerialNo": f"2645:{secrets.randbelow(10**12)}{i}"
-                            if code == "Ok"
-                            else "",
+                            "SerialNo": serial,
                             "PhoneNumber": phone,
                             "Fee": 1 if code == "Ok" else 0,
-                            "SessionContext": body.get("SessionContext", ""),
+                            "SessionContext": context,
                             "Code": code,
                             "Message": "send success" if code == "Ok" else "told to",
                             "IsoCode": "CN" if phone.startswith("+86") else "",
                         }
-                        for i, phone in enumerate(phones)
+                        for serial, phone in zip(serials, phones, strict=True)
+                    ],
+                    "RequestId": str(uuid.uuid4()),
+                }
+            }
+        )
+
+    def report(self, serial: str, delivered: bool, code: str | None = None) -> None:
+        """The carrier's report on a message arrives: queued for PullSmsSendStatus.
+
+        A serial the fake never gave out is reported too (another system on the
+        same application), as Tencent would.
+        """
+        known = [m for m in self.sent if m.provider_id == serial]
+        message = (
+            known[0] if known else SentByFake(serial, "+8613900000000", "", "", datetime.now(UTC))
+        )
+        message.status = 3 if delivered else 2
+        message.code = code or ("DELIVRD" if delivered else "UNDELIV")
+        message.received_at = datetime.now(UTC)
+        self.reports.append(message)
+
+    def _pull_send_status(self, body: Mapping[str, Any]) -> web.Response:
+        """PullSmsSendStatus 2021-01-11: up to Limit reports, each handed out only once."""
+        if body.get("SmsSdkAppId") != self.sdk_app_id:
+            return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "unknown SmsSdkAppId")
+        limit = body.get("Limit")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            return self._error("InvalidParameterValue", "Limit is 1 to 100")
+        if self.next_codes:
+            code = self.next_codes.pop(0)
+            return self._error(code.removeprefix("Error:"), "told to")
+        taken, self.reports = self.reports[:limit], self.reports[limit:]
+        self.pulls += 1
+        return web.json_response(
+            {
+                "Response": {
+                    "PullSmsSendStatusSet": [
+                        {
+                            "UserReceiveTime": int(m.received_at.timestamp())
+                            if m.received_at
+                            else None,
+                            "CountryCode": "86",
+                            "SubscriberNumber": m.phone.removeprefix("+86"),
+                            "PhoneNumber": m.phone,
+                            "SerialNo": m.provider_id,
+                            "ReportStatus": "SUCCESS" if m.status == 3 else "FAIL",
+                            "Description": m.code,
+                            "SessionContext": m.out_id,
+                        }
+                        for m in taken
                     ],
                     "RequestId": str(uuid.uuid4()),
                 }

@@ -12,12 +12,18 @@ protocol and reports the outcome:
   template, 4xx): the message is marked failed at once;
 * raises :class:`SubscriptionGone` (web push 404/410): the subscription is
   deleted and the message marked failed.
+
+A channel whose provider is asked for delivery reports (rather than, or as
+well as, pushing them) also implements :class:`ReceiptPoller`: the dispatcher
+hands it the messages still waiting for a report and records what it answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Accepted",
@@ -26,6 +32,8 @@ __all__ = [
     "Outgoing",
     "PermanentFailure",
     "PushTarget",
+    "ReceiptPoller",
+    "SentSms",
     "SmsTarget",
     "SubscriptionGone",
     "TemporaryFailure",
@@ -81,6 +89,16 @@ class DeliveryReceipt:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SentSms:
+    """An SMS a provider accepted and has not reported on yet: what a receipt poll needs."""
+
+    outbox_id: int
+    provider_id: str
+    phone: str | None  # None: the recipient's number is gone (a poll by number skips it)
+    sent_at: datetime  # aware, UTC
+
+
 class TemporaryFailure(Exception):
     """Try again later."""
 
@@ -99,3 +117,14 @@ class Channel(Protocol):
     async def send(self, message: Outgoing) -> Accepted: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReceiptPoller(Protocol):
+    """A channel that can be asked for delivery reports (behind NAT, no callback needed)."""
+
+    async def poll_receipts(self, pending: Sequence[SentSms]) -> list[DeliveryReceipt]:
+        """Reports that became known for ``pending`` (a provider may add others: unknown ids
+        are ignored by the caller). Never raises for a gateway that is down: it answers
+        what it could get and tries again at the next poll."""
+        ...

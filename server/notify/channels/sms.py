@@ -5,6 +5,11 @@ All of them implement :class:`~server.notify.channels.base.Channel` for
 log unmasked (``138****1234``), and message text is logged only by
 :class:`ConsoleSms`, whose whole purpose is to show it.
 
+Delivery reports: SMPP receipts arrive on the bound connection. Aliyun and
+Tencent are asked for them (``poll_receipts``: ``QuerySendDetails`` per message,
+``PullSmsSendStatus`` for the whole application) and can also post them to the
+callback endpoints in :mod:`server.notify.controllers`.
+
 Phone numbers: a target is E.164 digits (``+`` optional) or a bare mainland
 mobile (``13812345678``), which is read as +86. An 11-digit number without
 ``+`` that starts with 13–19 is taken as mainland, not as a North American one.
@@ -28,9 +33,10 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO, TypedDict
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -40,6 +46,7 @@ from server.notify.channels.base import (
     DeliveryReceipt,
     Outgoing,
     PermanentFailure,
+    SentSms,
     SmsTarget,
     TemporaryFailure,
 )
@@ -892,20 +899,35 @@ class AliyunSms:
             number[2:] if number.startswith("86") and _MAINLAND_MOBILE.match(number[2:]) else number
         )
 
+    def signed_params(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        nonce: str | None = None,
+        timestamp: str | None = None,
+    ) -> dict[str, str]:
+        """The common parameters of an RPC call, ``params``, and the ``Signature`` over all."""
+        signed = {
+            "AccessKeyId": self.access_key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": self.region,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": nonce or uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "Timestamp": timestamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": self.API_VERSION,
+            **params,
+        }
+        signed["Signature"] = aliyun_signature(signed, self._secret, "POST")
+        return signed
+
     def request_params(self, message: Outgoing, *, nonce: str, timestamp: str) -> dict[str, str]:
         code = self.templates.get(message.template)
         if code is None:
             raise PermanentFailure(f"no Aliyun template code configured for {message.template}")
         params = {
-            "AccessKeyId": self.access_key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "RegionId": self.region,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": nonce,
-            "SignatureVersion": "1.0",
-            "Timestamp": timestamp,
-            "Version": self.API_VERSION,
             "PhoneNumbers": self.phone_number(_target(message).phone),
             "SignName": self.sign_name,
             "TemplateCode": code,
@@ -915,8 +937,7 @@ class AliyunSms:
             params["TemplateParam"] = json.dumps(
                 message.params, ensure_ascii=False, separators=(",", ":")
             )
-        params["Signature"] = aliyun_signature(params, self._secret, "POST")
-        return params
+        return self.signed_params("SendSms", params, nonce=nonce, timestamp=timestamp)
 
     async def send(self, message: Outgoing) -> Accepted:
         params = self.request_params(
@@ -947,8 +968,111 @@ class AliyunSms:
             raise TemporaryFailure(reason)
         raise PermanentFailure(reason)
 
+    # --- delivery reports: QuerySendDetails --------------------------------------------
+
+    async def query_send_details(
+        self, phone: str, send_date: str, biz_id: str
+    ) -> list[dict[str, Any]]:
+        """The ``SmsSendDetailDTO`` records of one message (TemporaryFailure, PermanentFailure)."""
+        params = self.signed_params(
+            "QuerySendDetails",
+            {
+                "PhoneNumber": self.phone_number(phone),
+                "SendDate": send_date,
+                "BizId": biz_id,
+                "PageSize": "10",
+                "CurrentPage": "1",
+            },
+        )
+        try:
+            response = await self._client.post(self.endpoint, data=params)
+        except httpx.HTTPError as exc:
+            raise _temporary_http(exc) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
+        if response.status_code != 200 or code != "OK" or not isinstance(answer, dict):
+            reason = f"Aliyun answered HTTP {response.status_code} {code}".strip()
+            if (
+                code in _ALIYUN_TEMPORARY
+                or code.startswith("Throttling")
+                or response.status_code >= 500
+            ):
+                raise TemporaryFailure(reason)
+            raise PermanentFailure(reason)
+        box = answer.get("SmsSendDetailDTOs")
+        records = box.get("SmsSendDetailDTO") if isinstance(box, dict) else None
+        return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+    async def poll_receipts(self, pending: Sequence[SentSms]) -> list[DeliveryReceipt]:
+        """Asks ``QuerySendDetails`` about each message (by number, send date and BizId).
+
+        ``SendStatus`` 3 is delivered, 2 failed, 1 still waiting for the carrier's
+        report (nothing to say yet). A gateway that is down or throttling ends the
+        round; a refusal about one message skips that message.
+        """
+        receipts: list[DeliveryReceipt] = []
+        for sms in pending:
+            if not sms.phone:
+                continue
+            try:
+                found = await self._report_of(sms)
+            except TemporaryFailure as exc:
+                log.warning(
+                    "Aliyun QuerySendDetails unavailable (%s); trying at the next poll", exc
+                )
+                break
+            except PermanentFailure as exc:
+                log.info("Aliyun QuerySendDetails refused for %s: %s", mask_phone(sms.phone), exc)
+                continue
+            if found is not None:
+                receipts.append(found)
+        return receipts
+
+    async def _report_of(self, sms: SentSms) -> DeliveryReceipt | None:
+        assert sms.phone is not None
+        # SendDate is the day in China time; a message sent close to midnight is looked
+        # for on the neighbouring day too, since the clocks of two machines decide it.
+        sent = sms.sent_at if sms.sent_at.tzinfo else sms.sent_at.replace(tzinfo=UTC)
+        days = dict.fromkeys(
+            (sent + timedelta(minutes=m)).astimezone(_CHINA).strftime("%Y%m%d") for m in (0, -5, 5)
+        )
+        for day in days:
+            records = await self.query_send_details(sms.phone, day, sms.provider_id)
+            # Ours carry the outbox id as OutId; with a BizId given, any other is not ours.
+            mine = [r for r in records if str(r.get("OutId") or "") in ("", str(sms.outbox_id))]
+            if mine:
+                return _aliyun_receipt(sms.provider_id, mine[0])
+        return None
+
     async def close(self) -> None:
         await self._client.aclose()
+
+
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def _aliyun_receipt(biz_id: str, record: Mapping[str, Any]) -> DeliveryReceipt | None:
+    try:
+        status = int(record.get("SendStatus") or 0)
+    except (TypeError, ValueError):
+        return None
+    if status not in (2, 3):  # 1: waiting for the carrier's report
+        return None
+    code = str(record.get("ErrCode") or "")
+    raw = {
+        "source": "QuerySendDetails",
+        "SendStatus": status,
+        "ErrCode": code,
+        "SendDate": record.get("SendDate"),
+        "ReceiveDate": record.get("ReceiveDate"),
+        "OutId": record.get("OutId"),
+    }  # never PhoneNum or Content
+    return DeliveryReceipt(
+        biz_id, status == 3, code or ("DELIVERED" if status == 3 else "FAILED"), raw
+    )
 
 
 # --- Tencent Cloud SMS ---------------------------------------------------------------------
@@ -1082,11 +1206,17 @@ class TencentSms:
             "TemplateParamSet": [str(message.params[p]) for p in template["params"]],
             "SessionContext": str(message.id),
         }
+        return self.signed("SendSms", body, timestamp=timestamp)
+
+    def signed(
+        self, action: str, body: Mapping[str, Any], *, timestamp: int
+    ) -> tuple[dict[str, str], bytes]:
+        """Headers (with the TC3 ``Authorization``) and JSON payload of one API call."""
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = {
             "Content-Type": self.CONTENT_TYPE,
             "Host": self.host,
-            "X-TC-Action": "SendSms",
+            "X-TC-Action": action,
             "X-TC-Version": self.API_VERSION,
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Region": self.region,
@@ -1101,9 +1231,8 @@ class TencentSms:
         )
         return headers, payload
 
-    async def send(self, message: Outgoing) -> Accepted:
-        headers, payload = self.request(message, timestamp=int(time.time()))
-        masked = mask_phone(_target(message).phone)
+    async def _call(self, headers: dict[str, str], payload: bytes) -> dict[str, Any]:
+        """The ``Response`` object of a call (it may hold an ``Error``)."""
         try:
             response = await self._client.post(self.endpoint, content=payload, headers=headers)
         except httpx.HTTPError as exc:
@@ -1118,6 +1247,12 @@ class TencentSms:
             raise PermanentFailure(
                 f"Tencent answered HTTP {response.status_code} without a Response"
             )
+        return answer
+
+    async def send(self, message: Outgoing) -> Accepted:
+        headers, payload = self.request(message, timestamp=int(time.time()))
+        masked = mask_phone(_target(message).phone)
+        answer = await self._call(headers, payload)
         error = answer.get("Error")
         if isinstance(error, dict):
             code = str(error.get("Code", ""))
@@ -1137,5 +1272,65 @@ class TencentSms:
             raise TemporaryFailure(f"Tencent answered {code}")
         raise PermanentFailure(f"Tencent answered {code or 'no status'}")
 
+    # --- delivery reports: PullSmsSendStatus -------------------------------------------
+
+    #: Statuses asked for per call (the API's maximum) and calls per poll at most.
+    PULL_LIMIT = 100
+    PULL_ROUNDS = 10
+
+    async def poll_receipts(self, pending: Sequence[SentSms]) -> list[DeliveryReceipt]:
+        """Drains ``PullSmsSendStatus`` for this SdkAppId.
+
+        Tencent hands each status out once, for every message of the application
+        (not per message asked about), so ``pending`` only says whether to ask at
+        all; statuses of messages that are not ours come back too and are ignored
+        by the caller. Several pollers may share an application: each status goes
+        to one of them, and all record into the same outbox.
+        """
+        if not pending:
+            return []
+        receipts: list[DeliveryReceipt] = []
+        body = {"SmsSdkAppId": self.sdk_app_id, "Limit": self.PULL_LIMIT}
+        for _ in range(self.PULL_ROUNDS):
+            headers, payload = self.signed("PullSmsSendStatus", body, timestamp=int(time.time()))
+            try:
+                answer = await self._call(headers, payload)
+            except (TemporaryFailure, PermanentFailure) as exc:
+                log.warning("Tencent PullSmsSendStatus failed (%s); trying at the next poll", exc)
+                break
+            error = answer.get("Error")
+            if isinstance(error, dict):
+                log.warning(
+                    "Tencent PullSmsSendStatus refused: %s; trying at the next poll",
+                    error.get("Code", ""),
+                )
+                break
+            statuses = answer.get("PullSmsSendStatusSet") or []
+            if not isinstance(statuses, list):
+                break
+            for status in statuses:
+                receipt = _tencent_receipt(status) if isinstance(status, dict) else None
+                if receipt is not None:
+                    receipts.append(receipt)
+            if len(statuses) < self.PULL_LIMIT:
+                break
+        return receipts
+
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _tencent_receipt(status: Mapping[str, Any]) -> DeliveryReceipt | None:
+    serial = str(status.get("SerialNo") or "")
+    report = str(status.get("ReportStatus") or "")
+    if not serial or report not in ("SUCCESS", "FAIL"):
+        return None
+    description = str(status.get("Description") or "")
+    raw = {
+        "source": "PullSmsSendStatus",
+        "ReportStatus": report,
+        "Description": description,
+        "UserReceiveTime": status.get("UserReceiveTime"),
+        "SessionContext": status.get("SessionContext"),
+    }  # never PhoneNumber or SubscriberNumber
+    return DeliveryReceipt(serial, report == "SUCCESS", description or report, raw)
