@@ -1,9 +1,34 @@
-// 服务组: the service groups 为民服务组 of my grids; add a volunteer to one.
+// 服务组: the service groups 为民服务组 of my grids; add a volunteer to one, or
+// take a member off (after asking once more; the server writes it to the audit log).
 import { useState } from 'preact/hooks';
 import { addServiceGroupMember, getServiceGroups, getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
-import { ErrorNote, TRADES, tradeName } from './shared.jsx';
+import { removeServiceGroupMember } from './peopleApi.js';
+import { ConfirmButton, ErrorNote, TRADES, tradeName } from './shared.jsx';
+
+/** The members of a team, each with a remove button that asks first. */
+export function MemberList({ people, onRemove, testid }) {
+  if (!people || people.length === 0) return null;
+  return (
+    <ul class="wishlist" data-testid={`${testid}-members-list`}>
+      {people.map((p) => (
+        <li key={p.user_id} class="person__row" data-testid={`${testid}-member`} data-user-id={p.user_id} data-name={p.name}>
+          <span>
+            <strong>{p.name}</strong> <span class="muted">{[p.trade && tradeName(p.trade), p.phone_masked].filter(Boolean).join(' · ')}</span>
+          </span>
+          <ConfirmButton
+            label={t('people.members.remove')}
+            question={t('people.members.remove_confirm', { name: p.name })}
+            confirmLabel={t('people.members.remove_yes')}
+            testid={`${testid}-member-remove`}
+            onConfirm={() => onRemove(p)}
+          />
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 function AddMember({ group, volunteers, onAdded }) {
   const [userId, setUserId] = useState('');
@@ -90,6 +115,14 @@ export function Groups() {
             <p data-testid="group-members">
               {g.members.length ? t('people.groups.members', { names: g.members.join('、') }) : t('people.groups.no_members')}
             </p>
+            <MemberList
+              people={g.people}
+              testid="group"
+              onRemove={async (p) => {
+                const fresh = await removeServiceGroupMember(g.id, p.user_id);
+                groups.setData((all) => all.map((x) => (x.id === fresh.id ? fresh : x)));
+              }}
+            />
             {open === g.id ? (
               <>
                 {volunteers.state === 'error' && <LoadError error={volunteers.error} onRetry={volunteers.reload} />}

@@ -1,12 +1,15 @@
 // 居民与队伍: staff look after residents (care tags, registering, revealing a
 // phone number — audited), volunteers (trades, a temporary password), service
-// groups, spreadsheet imports and the community's volunteer hours.
+// groups, party members, volunteer organisations, spreadsheet imports and the
+// community's volunteer hours.
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { PageHead } from '../wishes/common.jsx';
 import { CommunityHours } from './CommunityHours.jsx';
 import { Groups } from './Groups.jsx';
 import { Import } from './Import.jsx';
+import { Orgs } from './Orgs.jsx';
+import { PartyMembers } from './PartyMembers.jsx';
 import { Residents } from './Residents.jsx';
 import { Volunteers } from './Volunteers.jsx';
 
@@ -14,6 +17,8 @@ const TABS = [
   ['residents', Residents],
   ['volunteers', Volunteers],
   ['groups', Groups],
+  ['party', PartyMembers],
+  ['orgs', Orgs],
   ['import', Import],
   ['hours', CommunityHours],
 ];
