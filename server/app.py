@@ -38,6 +38,7 @@ from server.auth.services import TokenIssuer
 from server.businesses.controllers import BusinessController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
+from server.db.writelock import write_lock_for
 from server.grids.controllers import GridController
 from server.grids.locator import make_locator
 from server.health.controllers import HealthController
@@ -134,16 +135,6 @@ def _pwa_cache_headers(response: Any) -> Any:
     return response
 
 
-class _NullLock:
-    """PostgreSQL needs no serialising of writers."""
-
-    async def acquire(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
-
-
 def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
     """Shared stores: Redis when configured, else the database; never process memory."""
     if settings.redis_url:
@@ -195,7 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "engine": engine,
             "sessionmaker": sessionmaker,
             "locator": locator,
-            "sqlite_write_lock": _NullLock() if not settings.is_sqlite else asyncio.Lock(),
+            "sqlite_write_lock": write_lock_for(settings.database_url),
             "token_issuer": TokenIssuer(
                 create=jwt_auth.create_token, lifetime=jwt_auth.default_token_expiration
             ),

@@ -43,8 +43,8 @@ async def provide_db_session(
     state: State, request: Request[Any, Any, Any]
 ) -> AsyncGenerator[AsyncSession, None]:
     session: AsyncSession = state.sessionmaker()
-    # SQLite has one writer at a time: requests that may write queue here, in this process,
-    # instead of in SQLite's busy handler (which sleeps in growing steps and makes tails long).
+    # SQLite has one writer at a time: requests that may write queue here, across the
+    # server's processes (server/db/writelock.py), not in SQLite's sleeping busy handler.
     lock = state.sqlite_write_lock if request.method not in _READS else None
     if lock is not None:
         await lock.acquire()

@@ -72,11 +72,17 @@ class WishService:
         self.session = session
         self.locale = locale
         self._claim_cache: dict[int, ClaimOptions] = {}
+        self._residents: dict[int, Resident | None] = {}
 
     # --- loading and seeing ------------------------------------------------------------
 
     async def _resident_of(self, user: CurrentUser) -> Resident | None:
-        return await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
+        """The caller's own resident record (asked once per request: lists ask per wish)."""
+        if user.id not in self._residents:
+            self._residents[user.id] = await self.session.scalar(
+                select(Resident).where(Resident.user_id == user.id)
+            )
+        return self._residents[user.id]
 
     async def _wish(self, wish_id: int) -> Wish:
         wish = await self.session.get(Wish, wish_id, populate_existing=True)

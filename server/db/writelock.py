@@ -1,0 +1,87 @@
+"""SQLite has one writer at a time: requests that may write wait their turn here.
+
+Within a process they queue on an asyncio lock; across the server's worker
+processes on an ``flock`` of ``<database>.writelock``, which the kernel hands to
+the next waiter the moment it is released. Left to SQLite, a waiting writer
+polls in its busy handler, sleeping 1, 2, 5 … up to 100 ms between tries: under
+a burst of posts that is where the long tails came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+__all__ = ["NullWriteLock", "SqliteWriteQueue", "write_lock_for"]
+
+log = logging.getLogger(__name__)
+
+
+class NullWriteLock:
+    """PostgreSQL needs no serialising of writers."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+class SqliteWriteQueue:
+    def __init__(self, lock_path: str | None) -> None:
+        self._path = lock_path
+        self._fd: int | None = None
+        self._lock = asyncio.Lock()
+        # One thread: within the process only the holder of ``_lock`` ever waits for the file.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linli-writelock")
+
+    def _descriptor(self) -> int | None:
+        if self._fd is None and self._path is not None:
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                log.warning("no cross-process write queue (%s); SQLite's busy handler waits", exc)
+                self._path = None
+        return self._fd
+
+    async def acquire(self) -> bool:
+        await self._lock.acquire()
+        fd = self._descriptor()
+        if fd is None:
+            return True
+        waiting = asyncio.get_running_loop().run_in_executor(
+            self._executor, fcntl.flock, fd, fcntl.LOCK_EX
+        )
+        try:
+            await asyncio.shield(waiting)
+        except BaseException:
+            # Cancelled while waiting (the client went away): the thread may still get the
+            # file lock; hand it back, and the process lock, as soon as it does.
+            waiting.add_done_callback(self._give_back)
+            raise
+        return True
+
+    def _give_back(self, waiting: asyncio.Future[Any] | Future[Any]) -> None:
+        if not waiting.cancelled() and waiting.exception() is None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._lock.release()
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._lock.release()
+
+
+def write_lock_for(database_url: str) -> NullWriteLock | SqliteWriteQueue:
+    url = make_url(database_url)
+    if not url.get_backend_name().startswith("sqlite"):
+        return NullWriteLock()
+    database = url.database
+    in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+    return SqliteWriteQueue(None if in_memory else f"{database}.writelock")
