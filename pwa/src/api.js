@@ -248,7 +248,6 @@ const query = (params) => {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v != null)).toString();
   return q ? `?${q}` : '';
 };
-export const getResidents = (params = {}) => api('GET', `/api/v1/residents${query(params)}`);
 export const createResident = (body) => api('POST', '/api/v1/residents', { body });
 /** field: 'phone' | 'id_number' → {id, field, value} (the server writes it to the audit log). */
 export const revealResident = (id, field) => api('POST', `/api/v1/residents/${id}/reveal/${field}`);
