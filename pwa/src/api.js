@@ -225,6 +225,7 @@ export const getWish = (id) => api('GET', `/api/v1/wishes/${id}`);
 export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted');
 export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
 export const getHours = () => api('GET', '/api/v1/me/hours');
+export const getWishStats = (code, days) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wish-stats?days=${days}`);
 export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });
 /** A board photo anyone may see: a plain URL the browser (and the service worker) caches. */
 export const publicPhotoUrl = (key) => `/api/v1/media/public/${key}`;

@@ -28,8 +28,9 @@ const SCREENS = {
   notifications: () => import('./views/wishes/Notifications.jsx'),
   people: () => import('./views/people/People.jsx'),
   businesses: () => import('./views/businesses/Businesses.jsx'),
+  stats: () => import('./views/wishes/Stats.jsx'),
 };
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses'];
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats'];
 
 /** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
 function parseHash(hash) {

@@ -114,3 +114,29 @@ def test_the_office_registers_a_caring_business_and_its_contact_claims_for_it(
     finally:
         # Step it back, so the other browser tests see a volunteer with one way to claim.
         office.call("PUT", f"/api/v1/storefronts/{code}/caring", {"active": False})
+
+
+def test_leaders_see_the_statistics_of_their_community(page: Page, live_server: str) -> None:
+    office = Api(live_server, MODERATOR)
+    resident = Api(live_server, RESIDENT)
+    wish = resident.call(
+        "POST", "/api/v1/wishes", {"title": unique("想学用手机"), "category": "study"}
+    )
+    office.call("POST", f"/api/v1/wishes/{wish['id']}/approve", {})
+
+    page.goto("/")
+    log_in_ok(page, MODERATOR)
+    page.get_by_test_id("home-stats").click()
+    screen = page.get_by_test_id("wish-stats")
+    for days in (30, 7):
+        page.locator(f'[data-testid="stats-period"][data-days="{days}"]').click()
+        expect(screen).to_have_attribute("data-state", "ready")
+        expected = office.call("GET", f"/api/v1/communities/410902001001/wish-stats?days={days}")
+        assert expected["posted"] >= 1 and expected["approved"] >= 1
+        for step in ("posted", "approved", "claimed", "fulfilled", "confirmed"):
+            expect(
+                page.locator(f'[data-testid="stats-step"][data-step="{step}"]')
+            ).to_have_attribute("data-count", str(expected[step]))
+        expect(page.get_by_test_id("stats-contributor")).to_have_count(
+            len(expected["top_contributors"])
+        )

@@ -30,6 +30,7 @@ function wishCards(user) {
   }
   if (isModerator(user)) cards.push(['home-moderate', '#/moderate', 'home.moderate', 'home.moderate_hint', '✓']);
   if (managesPeople(user)) cards.push(['home-people', '#/people', 'home.people', 'home.people_hint', '☷']);
+  if (isModerator(user)) cards.push(['home-stats', '#/stats', 'home.stats', 'home.stats_hint', '▤']);
   if (isModerator(user)) cards.push(['home-businesses', '#/businesses', 'home.businesses', 'home.businesses_hint', '♥']);
   if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
   if (isVolunteer(user)) {

@@ -1,0 +1,97 @@
+// 心愿统计: how the wish board of a community did over a period — posted,
+// approved, claimed, fulfilled, confirmed; the median time to fulfil; who
+// fulfilled most (names masked). For community and sub-district leaders.
+import { useState } from 'preact/hooks';
+import { getWishStats } from '../../api.js';
+import { getLocale, t } from '../../i18n/index.js';
+import { userCommunities } from '../../roles.js';
+import { LoadError, Loading, PageHead, useLoad } from './common.jsx';
+
+const PERIODS = [7, 30, 90, 365];
+const STEPS = ['posted', 'approved', 'claimed', 'fulfilled', 'confirmed'];
+const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 1 }).format(value);
+
+function Funnel({ stats }) {
+  const most = Math.max(1, ...STEPS.map((step) => stats[step]));
+  return (
+    <ol class="funnel" data-testid="stats-funnel">
+      {STEPS.map((step) => (
+        <li key={step} class="funnel__row" data-testid="stats-step" data-step={step} data-count={stats[step]}>
+          <span class="funnel__label">{t(`wish.stats.${step}`)}</span>
+          <span class="funnel__bar" style={{ width: `${Math.round((stats[step] / most) * 100)}%` }} aria-hidden="true" />
+          <strong class="funnel__count">{number(stats[step])}</strong>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export default function Stats({ user }) {
+  const communities = useLoad(() => userCommunities(user), []);
+  const [code, setCode] = useState('');
+  const [days, setDays] = useState(30);
+  const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
+  const stats = useLoad(() => (chosen ? getWishStats(chosen, days) : Promise.resolve(null)), [chosen, days]);
+  const data = stats.data;
+  return (
+    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="wish-stats" data-state={stats.state}>
+      <PageHead title={t('wish.stats.title')} />
+      {communities.data && communities.data.length > 1 && (
+        <label class="field">
+          <span class="field__label">{t('wish.board.community')}</span>
+          <select class="select--boxed" data-testid="stats-community" value={chosen} onChange={(e) => setCode(e.currentTarget.value)}>
+            {communities.data.map((c) => (
+              <option key={c.code} value={c.code}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <div class="segmented" role="group" aria-label={t('wish.stats.period')}>
+        {PERIODS.map((n) => (
+          <button
+            key={n}
+            type="button"
+            class={`segmented__btn${days === n ? ' segmented__btn--on' : ''}`}
+            aria-pressed={days === n ? 'true' : 'false'}
+            data-testid="stats-period"
+            data-days={n}
+            onClick={() => setDays(n)}
+          >
+            {t('wish.stats.days', { days: n })}
+          </button>
+        ))}
+      </div>
+      {communities.state === 'error' && <LoadError error={communities.error} onRetry={communities.reload} />}
+      {(stats.state === 'loading' || communities.state === 'loading') && <Loading />}
+      {stats.state === 'error' && <LoadError error={stats.error} onRetry={stats.reload} />}
+      {data && (
+        <>
+          <article class="card">
+            <h2>{t('wish.stats.heading', { community: data.community, days })}</h2>
+            <Funnel stats={data} />
+            <p data-testid="stats-median">
+              {data.median_hours_to_fulfil == null
+                ? t('wish.stats.no_median')
+                : t('wish.stats.median', { hours: number(data.median_hours_to_fulfil) })}
+            </p>
+          </article>
+          <h2 class="section-title">{t('wish.stats.top')}</h2>
+          {data.top_contributors.length === 0 ? (
+            <p class="card muted">{t('wish.stats.no_top')}</p>
+          ) : (
+            <ol class="wishlist">
+              {data.top_contributors.map((c, i) => (
+                <li key={`${c.name}-${i}`} class="card hours__entry" data-testid="stats-contributor">
+                  <strong>{c.name}</strong>
+                  <span>{t('wish.stats.fulfilled_n', { count: c.fulfilled })}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
