@@ -232,10 +232,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             if args.once:
                 stats = await dispatcher.drain()
+                reports = await dispatcher.poll_receipts()
                 chores = await run_chores(sessionmaker)
                 console.print(
                     f"leased {stats.leased}, sent {stats.sent}, retried {stats.retried}, "
-                    f"failed {stats.failed}; {chores}"
+                    f"failed {stats.failed}; delivery reports recorded {reports}; {chores}"
                 )
                 return
             loop = asyncio.get_running_loop()
