@@ -50,6 +50,7 @@ from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
 from server.notify.controllers import NotifyController, SmsReportController
 from server.notify.setup import make_dispatcher
+from server.people import vocabulary
 from server.people.controllers import PeopleController
 from server.wishes.controllers import WishController
 
@@ -152,6 +153,10 @@ def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    vocabulary.configure(
+        vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
+        vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),
+    )
     engine = make_engine(settings.database_url, echo=settings.log_sql)
     sessionmaker = make_sessionmaker(engine)
     jwt_auth = make_jwt_auth(settings)

@@ -83,6 +83,9 @@ class Settings:
     # The secret in the URL of the delivery-report callbacks; None: those endpoints answer 404.
     sms_callback_token: str | None = None
     max_import_bytes: int = 64 * 1024 * 1024
+    # A deployment's own care tags and trades, ``code:name,…`` (server/people/vocabulary.py).
+    extra_care_tags: str = ""
+    extra_trades: str = ""
     pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
     tile_url: str | None = None
     tile_attribution: str | None = None
@@ -130,6 +133,8 @@ def load_settings() -> Settings:
             if k.startswith("LINLI_SMS_") and k not in _SMS_SETTINGS
         },
         sms_receipt_poll_seconds=float(_env("LINLI_SMS_POLL_SECONDS", "60")),
+        extra_care_tags=os.environ.get("LINLI_CARE_TAGS", ""),
+        extra_trades=os.environ.get("LINLI_TRADES", ""),
         sms_callback_token=_callback_token(os.environ.get("LINLI_SMS_CALLBACK_TOKEN")),
     )
 

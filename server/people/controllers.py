@@ -29,12 +29,15 @@ from server.people.schemas import (
     Revealed,
     ServiceGroupMemberIn,
     ServiceGroupView,
+    TermView,
+    VocabularyView,
     VolunteerOrgIn,
     VolunteerOrgView,
     VolunteerProfileIn,
     VolunteerView,
 )
 from server.people.services import PeopleService
+from server.people.vocabulary import vocabulary
 
 __all__ = ["PeopleController"]
 
@@ -52,6 +55,18 @@ async def _import_answer(report: ImportReport, db_session: AsyncSession) -> Resp
 class PeopleController(Controller):
     path = "/api/v1"
     tags = ["people"]
+
+    @get(
+        "/people/vocabulary",
+        summary="The care tags and trades in use (defaults and this deployment's own)",
+        responses=error_responses(401),
+    )
+    async def vocabulary(self) -> VocabularyView:
+        words = vocabulary()
+        return VocabularyView(
+            care_tags=[TermView(t.code, t.label) for t in words.care_tags],
+            trades=[TermView(t.code, t.label) for t in words.trades],
+        )
 
     @get("/me/hours", summary="My volunteer hours 志愿服务时长", responses=error_responses(401))
     async def my_hours(self, request: Req, db_session: DbSession) -> MyHours:

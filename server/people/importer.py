@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -155,7 +155,7 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split("|") if v.strip()]
 
 
-def _known(names: dict[str, str], codes: set[str]) -> str:
+def _known(names: Mapping[str, str], codes: Set[str]) -> str:
     """The values a column accepts, as a reader would write them (first Chinese name per code)."""
     shown: dict[str, str] = {}
     for name, code in names.items():
@@ -212,14 +212,14 @@ def _phone(cell: dict[str, str], headers: dict[str, str]) -> tuple[str, RowProbl
 
 
 def read_rows(
-    data: bytes, known_tags: set[str]
+    data: bytes, known_tags: Set[str], tag_names: Mapping[str, str] = TAG_NAMES
 ) -> tuple[list[ParsedRow], dict[str, str], Problem | None]:
     """Rows as ResidentCreate-shaped dicts or their problems, and the headers (field → header);
     or a problem with the whole file."""
     sheet, problem = read_sheet(data, COLUMNS, ("name", "building_code"))
     if problem is not None:
         return [], {}, problem
-    return list(_rows(sheet, known_tags)), sheet.headers, None
+    return list(_rows(sheet, known_tags, tag_names)), sheet.headers, None
 
 
 def _year(cell: dict[str, str], headers: dict[str, str]) -> tuple[int | None, RowProblem | None]:
@@ -276,7 +276,9 @@ def _collector(problems: list[RowProblem]) -> Callable[[tuple[Any, RowProblem | 
     return check
 
 
-def _rows(sheet: Sheet, known_tags: set[str]) -> Iterator[ParsedRow]:
+def _rows(
+    sheet: Sheet, known_tags: Set[str], tag_names: Mapping[str, str]
+) -> Iterator[ParsedRow]:
     headers = sheet.headers
     for n, raw in enumerate(sheet.body, start=2):
         cell = {f: (raw[i] if i < len(raw) else "") for f, i in sheet.index.items()}
@@ -305,13 +307,13 @@ def _rows(sheet: Sheet, known_tags: set[str]) -> Iterator[ParsedRow]:
                         headers["is_minor"], N_("write 是 or 否, not “{value}”"), {"value": minor}
                     )
                 )
-        tags = [TAG_NAMES.get(t, t) for t in _split(cell.get("care_tags", ""))]
+        tags = [tag_names.get(t, t) for t in _split(cell.get("care_tags", ""))]
         for tag in [t for t in tags if t not in known_tags]:
             problems.append(
                 RowProblem(
                     headers["care_tags"],
                     N_("unknown care tag “{tag}”; write one of {known}"),
-                    {"tag": tag, "known": _known(TAG_NAMES, known_tags)},
+                    {"tag": tag, "known": _known(tag_names, known_tags)},
                 )
             )
         values["care_tags"] = list(dict.fromkeys(tags))
@@ -380,7 +382,7 @@ NOT_PARTY = ("群众", "否", "no", "")
 
 
 def read_volunteer_rows(
-    data: bytes, known_trades: set[str]
+    data: bytes, known_trades: Set[str], trade_names: Mapping[str, str] = TRADE_NAMES
 ) -> tuple[list[ParsedRow], dict[str, str], Problem | None]:
     """Volunteers: name, phone, trades, community code, party membership (optional)."""
     sheet, problem = read_sheet(data, VOLUNTEER_COLUMNS, ("name", "phone", "community_code"))
@@ -399,13 +401,13 @@ def read_volunteer_rows(
         problems += [p] if p else []
         community, p = _text(cell, headers, "community_code", 32, required=True)
         problems += [p] if p else []
-        trades = [TRADE_NAMES.get(t, t) for t in _split(cell.get("trades", ""))]
+        trades = [trade_names.get(t, t) for t in _split(cell.get("trades", ""))]
         for trade in [t for t in trades if t not in known_trades]:
             problems.append(
                 RowProblem(
                     headers["trades"],
                     N_("unknown trade “{trade}”; write one of {known}"),
-                    {"trade": trade, "known": _known(TRADE_NAMES, known_trades)},
+                    {"trade": trade, "known": _known(trade_names, known_trades)},
                 )
             )
         party = cell.get("party", "")

@@ -44,7 +44,7 @@ __all__ = [
     "VolunteerProfile",
 ]
 
-# Defaults; a deployment may add more in LINLI_CARE_TAGS / LINLI_TRADES (comma-separated codes).
+# Defaults; a deployment adds its own in LINLI_CARE_TAGS / LINLI_TRADES (server/people/vocabulary.py).
 CARE_TAGS = (
     "elderly_alone",  # 独居老人
     "disabled",  # 残疾

@@ -28,6 +28,8 @@ __all__ = [
     "Revealed",
     "ServiceGroupMemberIn",
     "ServiceGroupView",
+    "TermView",
+    "VocabularyView",
     "VolunteerOrgIn",
     "VolunteerOrgView",
     "VolunteerProfileIn",
@@ -223,3 +225,15 @@ class VolunteerOrgView(msgspec.Struct, frozen=True):
     people: list[MemberView] = []
     leader_user_id: int | None = None
     community: str | None = None  # the community's name in the reader's language
+
+
+class TermView(msgspec.Struct, frozen=True):
+    code: str
+    label: str | None = None  # set for a deployment's own terms; the PWA names the defaults
+
+
+class VocabularyView(msgspec.Struct, frozen=True):
+    """The care tags and trades this deployment uses (LINLI_CARE_TAGS / LINLI_TRADES add to them)."""
+
+    care_tags: list[TermView]
+    trades: list[TermView]

@@ -42,8 +42,6 @@ from server.people.importer import (
     render,
 )
 from server.people.models import (
-    CARE_TAGS,
-    TRADES,
     PartyMember,
     PartyMemberKind,
     Resident,
@@ -78,6 +76,7 @@ from server.people.schemas import (
     VolunteerProfileIn,
     VolunteerView,
 )
+from server.people.vocabulary import vocabulary
 
 __all__ = ["PeopleService"]
 
@@ -100,7 +99,7 @@ class PeopleService:
     # --- residents ---------------------------------------------------------------------
 
     def _check_tags(self, tags: list[str]) -> None:
-        unknown = [t for t in tags if t not in CARE_TAGS]
+        unknown = [t for t in tags if t not in vocabulary().care_codes]
         if unknown:
             raise BadRequest(N_("unknown care tag: {tag}"), tag="、".join(unknown))
 
@@ -343,7 +342,8 @@ class PeopleService:
         """All rows or none; re-import updates (same name, building and unit)."""
         if user.scope_of(RESIDENT_REGISTRARS).is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        rows, headers, problem = read_rows(data, set(CARE_TAGS))
+        words = vocabulary()
+        rows, headers, problem = read_rows(data, words.care_codes, words.tag_names)
         if problem is not None:
             return self._file_refused(problem)
         rejected: list[ImportRejection] = []
@@ -437,7 +437,8 @@ class PeopleService:
         scope = user.scope_of(MANAGERS)
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        rows, headers, problem = read_volunteer_rows(data, set(TRADES))
+        words = vocabulary()
+        rows, headers, problem = read_volunteer_rows(data, words.trade_codes, words.trade_names)
         if problem is not None:
             return self._file_refused(problem)
         rejected: list[ImportRejection] = []
@@ -560,7 +561,7 @@ class PeopleService:
         self, user: CurrentUser, user_id: int, data: VolunteerProfileIn
     ) -> VolunteerView:
         target = await self._volunteer_in_scope(user, user_id)
-        unknown = [t for t in data.trades if t not in TRADES]
+        unknown = [t for t in data.trades if t not in vocabulary().trade_codes]
         if unknown:
             raise BadRequest(N_("unknown trade: {trade}"), trade="、".join(unknown))
         profile = await self.session.get(VolunteerProfile, target.id)
@@ -782,7 +783,7 @@ class PeopleService:
     ) -> ServiceGroupView:
         """A volunteer of the group's community joins it (members are volunteers); audited."""
         group = await self._group_in_scope(user, group_id)
-        if data.trade is not None and data.trade not in TRADES:
+        if data.trade is not None and data.trade not in vocabulary().trade_codes:
             raise BadRequest(N_("unknown trade: {trade}"), trade=data.trade)
         member = await self._volunteer_in_scope(user, data.user_id)
         if await self.session.get(ServiceGroupMember, (group.id, member.id)) is None:

@@ -74,6 +74,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # the way of the one test that types a wrong password.
         "LINLI_LOGIN_SLOW_AFTER": "50",
         "LINLI_LOGIN_LOCK_AFTER": "100",
+        # A city's own care tag, as a deployment would add it (the people screens show it).
+        "LINLI_CARE_TAGS": "dementia:失智老人",
     }
     try:
         with live_server_process(

@@ -86,6 +86,10 @@ def test_clerk_registers_a_resident_and_reveals_her_phone(page: Page) -> None:
     page.get_by_test_id("resident-building-code").fill(BUILDING)
     page.get_by_test_id("resident-unit").fill("3单元502")
     page.locator('[data-testid="resident-care-tag"][data-value="elderly_alone"]').check()
+    # The city's own tag (LINLI_CARE_TAGS in conftest.py), under the name the city gave it.
+    own = page.locator('[data-testid="resident-care-tag"][data-value="dementia"]')
+    expect(page.locator("label", has=own)).to_contain_text("失智老人")
+    own.check()
     no_horizontal_scroll(page)
     page.get_by_test_id("resident-submit").click()
 
@@ -97,6 +101,9 @@ def test_clerk_registers_a_resident_and_reveals_her_phone(page: Page) -> None:
     expect(
         item.locator('[data-testid="resident-care-chip"][data-value="elderly_alone"]')
     ).to_be_visible()
+    expect(item.locator('[data-testid="resident-care-chip"][data-value="dementia"]')).to_have_text(
+        "失智老人"
+    )
     assert phone not in (item.text_content() or "")
 
     item.get_by_test_id("resident-reveal-phone").click()

@@ -2,7 +2,7 @@
 // phone number — audited), volunteers (trades, a temporary password), service
 // groups, party members, volunteer organisations, spreadsheet imports and the
 // community's volunteer hours.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { PageHead } from '../wishes/common.jsx';
 import { CommunityHours } from './CommunityHours.jsx';
@@ -11,6 +11,7 @@ import { Import } from './Import.jsx';
 import { Orgs } from './Orgs.jsx';
 import { PartyMembers } from './PartyMembers.jsx';
 import { Residents } from './Residents.jsx';
+import { loadVocabulary } from './shared.jsx';
 import { Volunteers } from './Volunteers.jsx';
 
 const TABS = [
@@ -25,6 +26,10 @@ const TABS = [
 
 export default function People({ user }) {
   const [tab, setTab] = useState('residents');
+  const [, setWords] = useState(false);
+  useEffect(() => {
+    loadVocabulary().then(setWords); // re-render the panel with the city's own terms
+  }, []);
   const Panel = TABS.find(([name]) => name === tab)[1];
   return (
     <section class="page page--narrow wishes people" aria-labelledby="page-title" data-testid="people" data-tab={tab}>

@@ -20,3 +20,5 @@ export const getOrgs = () => api('GET', '/api/v1/volunteer-orgs');
 export const createOrg = (body) => api('POST', '/api/v1/volunteer-orgs', { body });
 export const addOrgMember = (orgId, userId) => api('POST', `/api/v1/volunteer-orgs/${orgId}/members`, { body: { user_id: userId } });
 export const removeOrgMember = (orgId, userId) => api('DELETE', `/api/v1/volunteer-orgs/${orgId}/members/${userId}`);
+/** {care_tags, trades}: [{code, label}], label set for a city's own terms. */
+export const getVocabulary = () => api('GET', '/api/v1/people/vocabulary');
