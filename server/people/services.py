@@ -564,6 +564,8 @@ class PeopleService:
         unknown = [t for t in data.trades if t not in vocabulary().trade_codes]
         if unknown:
             raise BadRequest(N_("unknown trade: {trade}"), trade="、".join(unknown))
+        if any(a.end <= a.start for a in data.availability):
+            raise BadRequest(N_("Each available time must end after it starts"))
         profile = await self.session.get(VolunteerProfile, target.id)
         if profile is None:
             profile = VolunteerProfile(user_id=target.id)

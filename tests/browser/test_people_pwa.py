@@ -159,6 +159,22 @@ def test_clerk_sees_service_groups_volunteers_and_hours(page: Page) -> None:
     expect(page.get_by_test_id("volunteer-item").first).to_be_visible()
     no_horizontal_scroll(page)
 
+    # Weekly availability: the evening preset (错时服务), then a slot that ends before it starts.
+    volunteer = page.get_by_test_id("volunteer-item").first
+    volunteer.get_by_test_id("volunteer-edit-trades").click()
+    for _ in range(volunteer.get_by_test_id("availability-slot").count()):
+        volunteer.get_by_test_id("availability-remove").first.click()
+    volunteer.get_by_test_id("availability-add-evening").click()
+    slot = volunteer.get_by_test_id("availability-slot").last
+    slot.get_by_test_id("availability-day").select_option("2")
+    slot.get_by_test_id("availability-end").fill("18:00")
+    expect(volunteer.get_by_test_id("availability-invalid")).to_be_visible()
+    slot.get_by_test_id("availability-end").fill("20:30")
+    expect(volunteer.get_by_test_id("availability-invalid")).to_have_count(0)
+    no_horizontal_scroll(page)
+    volunteer.get_by_test_id("volunteer-trades-save").click()
+    expect(volunteer.get_by_test_id("volunteer-availability")).to_contain_text("周三 18:30–20:30")
+
     page.get_by_test_id("people-tab-hours").click()
     expect(page.get_by_test_id("community-hours-total")).to_be_visible()
     no_horizontal_scroll(page)

@@ -237,6 +237,15 @@ async def test_volunteers_trades_party_membership_and_service_groups(
             json={"trades": ["astronaut"]},
         )
     ).status_code == 400
+    backwards = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/profile",
+        headers=admin,
+        json={
+            "trades": ["barber"],
+            "availability": [{"weekday": 2, "start": "20:30", "end": "18:30"}],
+        },
+    )
+    assert backwards.status_code == 400 and "结束要晚于开始" in backwards.json()["detail"]
     assert (
         await client.get("/api/v1/volunteers", headers=await tokens.get(client, YULAN_ADMIN))
     ).json() == []

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { getVolunteers, issueTemporaryPassword, saveVolunteerProfile } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+import { AvailabilityEditor, slotsValid } from './Availability.jsx';
 import { Chips, ErrorNote, TRADES, tradeName } from './shared.jsx';
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
@@ -12,17 +13,20 @@ function availabilityText(slots) {
   return (slots || []).map((s) => `${t(`people.weekday.${s.weekday}`)} ${s.start}–${s.end}`).join('，');
 }
 
+/** Trades and weekly availability: one form, one save. */
 function TradesEditor({ volunteer, onSaved, onClose }) {
   const [trades, setTrades] = useState(volunteer.trades || []);
+  const [availability, setAvailability] = useState(volunteer.availability || []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const toggle = (trade) => setTrades(trades.includes(trade) ? trades.filter((x) => x !== trade) : [...trades, trade]);
   const save = async () => {
+    if (!slotsValid(availability)) return;
     setBusy(true);
     setError(null);
     try {
-      const answer = await saveVolunteerProfile(volunteer.user_id, { trades, availability: volunteer.availability || [] });
-      onSaved(answer && answer.user_id ? answer : { ...volunteer, trades });
+      const answer = await saveVolunteerProfile(volunteer.user_id, { trades, availability });
+      onSaved(answer && answer.user_id ? answer : { ...volunteer, trades, availability });
     } catch (err) {
       setError(err);
     } finally {
@@ -40,6 +44,7 @@ function TradesEditor({ volunteer, onSaved, onClose }) {
           </label>
         ))}
       </div>
+      <AvailabilityEditor value={availability} onChange={setAvailability} />
       <ErrorNote error={error} testid="volunteer-trades-error" />
       <div class="actions__row">
         <button type="button" class="btn btn--primary" data-testid="volunteer-trades-save" disabled={busy} onClick={save}>
@@ -111,7 +116,7 @@ function VolunteerItem({ volunteer, onChange }) {
       </p>
       <Chips items={volunteer.trades} name={tradeName} testid="volunteer-trade-chip" />
       {volunteer.availability && volunteer.availability.length > 0 && (
-        <p class="muted">
+        <p class="muted" data-testid="volunteer-availability">
           {t('people.availability')}
           {availabilityText(volunteer.availability)}
         </p>
