@@ -68,6 +68,17 @@ class PeopleController(Controller):
             trades=[TermView(t.code, t.label) for t in words.trades],
         )
 
+    @get(
+        "/me/volunteer-profile",
+        summary="My trades and weekly availability, as a volunteer (change them with "
+        "PUT /volunteers/{my id}/profile)",
+        responses=error_responses(401, 404),
+    )
+    async def my_volunteer_profile(
+        self, request: Req, db_session: DbSession, lang: Locale
+    ) -> VolunteerView:
+        return await PeopleService(db_session, lang).my_volunteer_profile(request.user)
+
     @get("/me/hours", summary="My volunteer hours 志愿服务时长", responses=error_responses(401))
     async def my_hours(self, request: Req, db_session: DbSession) -> MyHours:
         return await PeopleService(db_session).my_hours(request.user)

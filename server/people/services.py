@@ -575,6 +575,13 @@ class PeopleService:
         await self.session.flush()
         return await self._volunteer_view(target)
 
+    async def my_volunteer_profile(self, user: CurrentUser) -> VolunteerView:
+        if not user.has(Role.volunteer):
+            raise NotFound(N_("You are not registered as a volunteer"))
+        me = await self.session.get(User, user.id)
+        assert me is not None
+        return await self._volunteer_view(me)
+
     async def _volunteer_view(self, target: User) -> VolunteerView:
         profile = await self.session.get(VolunteerProfile, target.id)
         party = await self.session.get(PartyMember, target.id)

@@ -14,6 +14,7 @@ from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
+    DENGYUE_RESIDENT,
     DENGYUE_VOLUNTEER,
     YULAN_ADMIN,
     YULAN_RESIDENT,
@@ -237,6 +238,23 @@ async def test_volunteers_trades_party_membership_and_service_groups(
             json={"trades": ["astronaut"]},
         )
     ).status_code == 400
+    # A volunteer sees and keeps their own profile; a resident has none.
+    own = await tokens.get(client, DENGYUE_VOLUNTEER)
+    mine = (await client.get("/api/v1/me/volunteer-profile", headers=own)).json()
+    assert mine["user_id"] == zhao["user_id"] and mine["trades"] == ["barber", "cook"]
+    r = await client.put(
+        f"/api/v1/volunteers/{zhao['user_id']}/profile",
+        headers=own,
+        json={
+            "trades": ["barber", "cook"],
+            "availability": [{"weekday": 6, "start": "18:30", "end": "20:30"}],
+        },
+    )
+    assert r.status_code == 200 and r.json()["availability"][0]["weekday"] == 6
+    nobody = await client.get(
+        "/api/v1/me/volunteer-profile", headers=await tokens.get(client, DENGYUE_RESIDENT)
+    )
+    assert nobody.status_code == 404 and "志愿者" in nobody.json()["detail"]
     backwards = await client.put(
         f"/api/v1/volunteers/{zhao['user_id']}/profile",
         headers=admin,

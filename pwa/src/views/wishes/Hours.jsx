@@ -1,12 +1,56 @@
-// 我的服务时长: volunteer hours credited when residents confirm a wish.
-import { getHours } from '../../api.js';
+// 我的服务时长: volunteer hours credited when residents confirm a wish, and the
+// weekly times the volunteer can help (可服务时间), which they keep up to date.
+import { useState } from 'preact/hooks';
+import { getHours, getMyVolunteerProfile, saveVolunteerProfile } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
+import { AvailabilityEditor, slotsValid } from '../people/Availability.jsx';
 import { formatDate, LoadError, Loading, PageHead, useLoad, wishHref } from './common.jsx';
+
+function MyAvailability({ profile }) {
+  const [slots, setSlots] = useState(profile.availability || []);
+  const [state, setState] = useState({ step: 'idle' }); // idle | busy | saved | error
+  const save = async () => {
+    if (!slotsValid(slots)) return;
+    setState({ step: 'busy' });
+    try {
+      await saveVolunteerProfile(profile.user_id, { trades: profile.trades, availability: slots });
+      setState({ step: 'saved' });
+    } catch (error) {
+      setState({ step: 'error', error });
+    }
+  };
+  return (
+    <div class="card form" data-testid="my-availability">
+      <AvailabilityEditor
+        value={slots}
+        onChange={(next) => {
+          setSlots(next);
+          setState({ step: 'idle' });
+        }}
+      />
+      <button type="button" class="btn btn--primary btn--block" data-testid="my-availability-save" disabled={state.step === 'busy'} onClick={save}>
+        {state.step === 'busy' && <span class="spinner" aria-hidden="true" />}
+        {t('wish.hours.save_times')}
+      </button>
+      {state.step === 'saved' && (
+        <p class="alert alert--ok" role="status" data-testid="my-availability-saved">
+          {t('wish.hours.times_saved')}
+        </p>
+      )}
+      {state.step === 'error' && (
+        <p class="alert alert--error" role="alert">
+          {(state.error && state.error.detail) || String(state.error)}
+        </p>
+      )}
+    </div>
+  );
+}
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
 
 export default function Hours() {
   const hours = useLoad(getHours, []);
+  const profile = useLoad(getMyVolunteerProfile, []);
   const data = hours.data;
   return (
     <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="hours" data-state={hours.state}>
@@ -35,6 +79,12 @@ export default function Hours() {
               </li>
             ))}
           </ul>
+        </>
+      )}
+      {profile.data && (
+        <>
+          <h2 class="section-title">{t('wish.hours.my_times')}</h2>
+          <MyAvailability profile={profile.data} />
         </>
       )}
     </section>
