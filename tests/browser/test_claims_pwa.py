@@ -5,10 +5,7 @@ their public address. Waits are explicit; nothing sleeps."""
 from __future__ import annotations
 
 import json
-import os
-import struct
 import urllib.request
-import zlib
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -22,20 +19,7 @@ from tests.browser.test_wishes_pwa import (  # noqa: F401 (open_as is a fixture)
     open_as,
     unique,
 )
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00" + os.urandom(3)))
-        + chunk(b"IEND", b"")
-    )
+from tests.support.images import png
 
 
 def upload(api: Api, data: bytes) -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import struct
-import zlib
 from typing import Any
 
 from tests.conftest import (
@@ -18,29 +15,14 @@ from tests.conftest import (
     YULAN_RESIDENT,
 )
 from tests.integration.test_wishes import act, as_, post_wish, resident_id
+from tests.support.images import png
 
 DENGYUE = "410902001001"
 
 
-def unique_png() -> bytes:
-    """A 1×1 PNG of a random colour: every test gets a photo (a content key) of its own."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00" + os.urandom(3)))
-        + chunk(b"IEND", b"")
-    )
-
-
 async def upload(client, tokens, phone: str) -> str:
     headers = {**await as_(client, tokens, phone), "Content-Type": "image/png"}
-    r = await client.post("/api/v1/media", content=unique_png(), headers=headers)
+    r = await client.post("/api/v1/media", content=png(), headers=headers)
     assert r.status_code == 201, r.text
     return str(r.json()["key"])
 

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 from tests.conftest import DENGYUE_ADMIN, DENGYUE_RESIDENT, DENGYUE_VOLUNTEER
 from tests.integration.test_wishes import act, post_wish
-
-
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    raw = b"\x00\xff\x00\x00"  # one red pixel
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+from tests.support.images import png as image
 
 
 async def test_photos_upload_once_and_only_images(client, tokens) -> None:
     headers = {**await tokens.get(client, DENGYUE_RESIDENT), "Content-Type": "image/png"}
-    png = tiny_png()
+    png = image(b"\x00\xff\x00")  # one green pixel
     first = await client.post("/api/v1/media", content=png, headers=headers)
     assert first.status_code == 201, first.text
     again = await client.post("/api/v1/media", content=png, headers=headers)

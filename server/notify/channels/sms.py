@@ -939,13 +939,8 @@ class AliyunSms:
             )
         return self.signed_params("SendSms", params, nonce=nonce, timestamp=timestamp)
 
-    async def send(self, message: Outgoing) -> Accepted:
-        params = self.request_params(
-            message,
-            nonce=uuid.uuid4().hex,
-            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
-        masked = mask_phone(_target(message).phone)
+    async def _call(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """POST one signed RPC call; its answer when ``Code`` is OK, else the failure to raise."""
         try:
             response = await self._client.post(self.endpoint, data=params)
         except httpx.HTTPError as exc:
@@ -953,12 +948,10 @@ class AliyunSms:
         try:
             answer = response.json()
         except ValueError:
-            answer = {}
+            answer = None
         code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
-        if response.status_code == 200 and code == "OK":
-            log.info("SMS to %s accepted by Aliyun as %s", masked, answer.get("BizId"))
-            return Accepted(provider_id=str(answer.get("BizId") or "") or None)
-        log.info("Aliyun refused SMS to %s: HTTP %s %s", masked, response.status_code, code)
+        if response.status_code == 200 and code == "OK" and isinstance(answer, dict):
+            return answer
         reason = f"Aliyun answered HTTP {response.status_code} {code}".strip()
         if (
             code in _ALIYUN_TEMPORARY
@@ -967,6 +960,21 @@ class AliyunSms:
         ):
             raise TemporaryFailure(reason)
         raise PermanentFailure(reason)
+
+    async def send(self, message: Outgoing) -> Accepted:
+        params = self.request_params(
+            message,
+            nonce=uuid.uuid4().hex,
+            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        masked = mask_phone(_target(message).phone)
+        try:
+            answer = await self._call(params)
+        except (TemporaryFailure, PermanentFailure) as exc:
+            log.info("Aliyun refused SMS to %s: %s", masked, exc)
+            raise
+        log.info("SMS to %s accepted by Aliyun as %s", masked, answer.get("BizId"))
+        return Accepted(provider_id=str(answer.get("BizId") or "") or None)
 
     # --- delivery reports: QuerySendDetails --------------------------------------------
 
@@ -984,24 +992,7 @@ class AliyunSms:
                 "CurrentPage": "1",
             },
         )
-        try:
-            response = await self._client.post(self.endpoint, data=params)
-        except httpx.HTTPError as exc:
-            raise _temporary_http(exc) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
-        if response.status_code != 200 or code != "OK" or not isinstance(answer, dict):
-            reason = f"Aliyun answered HTTP {response.status_code} {code}".strip()
-            if (
-                code in _ALIYUN_TEMPORARY
-                or code.startswith("Throttling")
-                or response.status_code >= 500
-            ):
-                raise TemporaryFailure(reason)
-            raise PermanentFailure(reason)
+        answer = await self._call(params)
         box = answer.get("SmsSendDetailDTOs")
         records = box.get("SmsSendDetailDTO") if isinstance(box, dict) else None
         return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []

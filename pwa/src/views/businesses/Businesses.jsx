@@ -3,8 +3,7 @@
 import { useState } from 'preact/hooks';
 import { getStorefronts, saveCaringBusiness } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { userCommunities } from '../../roles.js';
-import { LoadError, Loading, PageHead, useLoad } from '../wishes/common.jsx';
+import { CommunityPicker, LoadError, Loading, PageHead, useCommunityChoice, useLoad } from '../wishes/common.jsx';
 
 const PHONE = /^1[3-9]\d{9}$/;
 
@@ -93,9 +92,8 @@ function StoreCard({ store, onSaved }) {
 }
 
 export default function Businesses({ user }) {
-  const communities = useLoad(() => userCommunities(user), []);
-  const [code, setCode] = useState('');
-  const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
+  const choice = useCommunityChoice(user);
+  const { communities, chosen } = choice;
   const stores = useLoad(() => (chosen ? getStorefronts(chosen) : Promise.resolve([])), [chosen]);
   const [onlyCaring, setOnlyCaring] = useState(false);
   const items = (stores.data || []).filter((s) => !onlyCaring || s.caring);
@@ -105,18 +103,7 @@ export default function Businesses({ user }) {
     <section class="page wishes" aria-labelledby="page-title" data-testid="businesses" data-state={stores.state}>
       <PageHead title={t('business.title')} back="#/home" />
       <p class="muted">{t('business.intro')}</p>
-      {communities.data && communities.data.length > 1 && (
-        <label class="field">
-          <span class="field__label">{t('wish.board.community')}</span>
-          <select class="select--boxed" value={chosen} onChange={(e) => setCode(e.currentTarget.value)}>
-            {communities.data.map((c) => (
-              <option key={c.code} value={c.code}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <CommunityPicker choice={choice} testid="business-community" />
       <label class="check">
         <input type="checkbox" data-testid="business-only-caring" checked={onlyCaring} onChange={(e) => setOnlyCaring(e.currentTarget.checked)} />
         {t('business.only_caring')}

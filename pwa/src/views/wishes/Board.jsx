@@ -3,9 +3,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getBoard, getClaimOptions, getConfig, getMap } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { userCommunities } from '../../roles.js';
 import { ClaimAction } from './actions.jsx';
-import { CategoryTag, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useLoad, wishHref } from './common.jsx';
+import { CategoryTag, CommunityPicker, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useCommunityChoice, useLoad, wishHref } from './common.jsx';
 
 function BoardCard({ item, user, options, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
@@ -73,11 +72,10 @@ function BoardMap({ items, onSelect }) {
 }
 
 export default function Board({ user, outbox, go }) {
-  const communities = useLoad(() => userCommunities(user), []);
-  const [code, setCode] = useState('');
+  const choice = useCommunityChoice(user);
+  const { communities, chosen } = choice;
   const [view, setView] = useState('list');
   const [selected, setSelected] = useState(null);
-  const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
   const board = useLoad(() => (chosen ? getBoard(chosen) : Promise.resolve([])), [chosen]);
   // In whose name I may claim here (personal, my service groups, caring businesses).
   const options = useLoad(() => (chosen ? getClaimOptions(chosen) : Promise.resolve(null)), [chosen]);
@@ -91,18 +89,7 @@ export default function Board({ user, outbox, go }) {
           {t('wish.board.refresh')}
         </button>
       </PageHead>
-      {communities.data && communities.data.length > 1 && (
-        <label class="field">
-          <span class="field__label">{t('wish.board.community')}</span>
-          <select class="select--boxed" data-testid="board-community" value={chosen} onChange={(e) => setCode(e.currentTarget.value)}>
-            {communities.data.map((c) => (
-              <option key={c.code} value={c.code}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <CommunityPicker choice={choice} testid="board-community" />
       <div class="segmented" role="group" aria-label={t('wish.board.view')}>
         {['list', 'map'].map((v) => (
           <button
@@ -120,7 +107,6 @@ export default function Board({ user, outbox, go }) {
           </button>
         ))}
       </div>
-      {communities.state === 'error' && <LoadError error={communities.error} onRetry={communities.reload} />}
       {board.state === 'error' && <LoadError error={board.error} onRetry={board.reload} />}
       {view === 'map' && board.state === 'ready' && <BoardMap items={items} onSelect={setSelected} />}
       {view === 'map' && !selected && items.length > 0 && <p class="muted">{t('wish.board.map_hint')}</p>}

@@ -4,8 +4,7 @@
 import { useState } from 'preact/hooks';
 import { getWishStats } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { userCommunities } from '../../roles.js';
-import { LoadError, Loading, PageHead, useLoad } from './common.jsx';
+import { CommunityPicker, LoadError, Loading, PageHead, useCommunityChoice, useLoad } from './common.jsx';
 
 const PERIODS = [7, 30, 90, 365];
 const STEPS = ['posted', 'approved', 'claimed', 'fulfilled', 'confirmed'];
@@ -27,27 +26,15 @@ function Funnel({ stats }) {
 }
 
 export default function Stats({ user }) {
-  const communities = useLoad(() => userCommunities(user), []);
-  const [code, setCode] = useState('');
+  const choice = useCommunityChoice(user);
+  const { communities, chosen } = choice;
   const [days, setDays] = useState(30);
-  const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
   const stats = useLoad(() => (chosen ? getWishStats(chosen, days) : Promise.resolve(null)), [chosen, days]);
   const data = stats.data;
   return (
     <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="wish-stats" data-state={stats.state}>
       <PageHead title={t('wish.stats.title')} />
-      {communities.data && communities.data.length > 1 && (
-        <label class="field">
-          <span class="field__label">{t('wish.board.community')}</span>
-          <select class="select--boxed" data-testid="stats-community" value={chosen} onChange={(e) => setCode(e.currentTarget.value)}>
-            {communities.data.map((c) => (
-              <option key={c.code} value={c.code}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <CommunityPicker choice={choice} testid="stats-community" />
       <div class="segmented" role="group" aria-label={t('wish.stats.period')}>
         {PERIODS.map((n) => (
           <button
@@ -63,7 +50,6 @@ export default function Stats({ user }) {
           </button>
         ))}
       </div>
-      {communities.state === 'error' && <LoadError error={communities.error} onRetry={communities.reload} />}
       {(stats.state === 'loading' || communities.state === 'loading') && <Loading />}
       {stats.state === 'error' && <LoadError error={stats.error} onRetry={stats.reload} />}
       {data && (
