@@ -5,7 +5,7 @@ import { addServiceGroupMember, getServiceGroups, getVolunteers } from '../../ap
 import { t } from '../../i18n/index.js';
 import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
 import { removeServiceGroupMember } from './peopleApi.js';
-import { ConfirmButton, ErrorNote, TRADES, tradeName } from './shared.jsx';
+import { ConfirmButton, ErrorNote, TRADES, tradeName, VolunteerSelect } from './shared.jsx';
 
 /** The members of a team, each with a remove button that asks first. */
 export function MemberList({ people, onRemove, testid }) {
@@ -56,17 +56,7 @@ function AddMember({ group, volunteers, onAdded }) {
   };
   return (
     <form class="form groupadd" onSubmit={add} noValidate>
-      <label class="field">
-        <span class="field__label">{t('people.groups.add_member')}</span>
-        <select class="select--boxed" data-testid="group-member-select" value={userId} onChange={(e) => setUserId(e.currentTarget.value)}>
-          <option value="">{t('people.groups.choose')}</option>
-          {volunteers.map((v) => (
-            <option key={v.user_id} value={String(v.user_id)}>
-              {v.name} {v.phone_masked}
-            </option>
-          ))}
-        </select>
-      </label>
+      <VolunteerSelect volunteers={volunteers} value={userId} onChange={setUserId} testid="group-member-select" label={t('people.groups.add_member')} />
       <label class="field">
         <span class="field__label">{t('people.groups.trade')}</span>
         <select class="select--boxed" data-testid="group-member-trade" value={trade} onChange={(e) => setTrade(e.currentTarget.value)}>

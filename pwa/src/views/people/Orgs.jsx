@@ -7,25 +7,7 @@ import { userCommunities } from '../../roles.js';
 import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
 import { MemberList } from './Groups.jsx';
 import { addOrgMember, createOrg, getOrgs, removeOrgMember } from './peopleApi.js';
-import { ErrorNote } from './shared.jsx';
-
-function VolunteerSelect({ volunteers, value, onChange, testid, label, exclude = [] }) {
-  return (
-    <label class="field">
-      <span class="field__label">{label}</span>
-      <select class="select--boxed" data-testid={testid} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-        <option value="">{t('people.groups.choose')}</option>
-        {volunteers
-          .filter((v) => !exclude.includes(v.user_id))
-          .map((v) => (
-            <option key={v.user_id} value={String(v.user_id)}>
-              {v.name} {v.phone_masked}
-            </option>
-          ))}
-      </select>
-    </label>
-  );
-}
+import { ErrorNote, VolunteerSelect } from './shared.jsx';
 
 function FoundForm({ volunteers, communities, onCreated, onClose }) {
   const [name, setName] = useState('');

@@ -7,7 +7,7 @@ import { t } from '../../i18n/index.js';
 import { userCommunities } from '../../roles.js';
 import { formatDate, LoadError, Loading, useLoad } from '../wishes/common.jsx';
 import { getPartyMembers, savePartyMember } from './peopleApi.js';
-import { ErrorNote } from './shared.jsx';
+import { ErrorNote, VolunteerSelect } from './shared.jsx';
 
 const KINDS = ['in_service', 'retired', 'activist'];
 
@@ -38,17 +38,7 @@ function PartyForm({ member, volunteers, communities, onSaved, onClose }) {
     <form class="card form" onSubmit={send} noValidate data-testid="party-form">
       <h2>{member ? t('people.party.edit_title', { name: member.name }) : t('people.party.register')}</h2>
       {!member && (
-        <label class="field">
-          <span class="field__label">{t('people.party.person')}</span>
-          <select class="select--boxed" data-testid="party-person" value={userId} onChange={(e) => setUserId(e.currentTarget.value)}>
-            <option value="">{t('people.groups.choose')}</option>
-            {volunteers.map((v) => (
-              <option key={v.user_id} value={String(v.user_id)}>
-                {v.name} {v.phone_masked}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VolunteerSelect volunteers={volunteers} value={userId} onChange={setUserId} testid="party-person" label={t('people.party.person')} />
       )}
       <label class="field">
         <span class="field__label">{t('people.party.kind')}</span>

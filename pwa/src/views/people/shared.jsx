@@ -110,3 +110,22 @@ export function useSettled(value, ms = 300) {
   }, [value, ms]);
   return settled;
 }
+
+/** Choose a volunteer (name and masked phone), leaving out those in `exclude`. */
+export function VolunteerSelect({ volunteers, value, onChange, testid, label, exclude = [] }) {
+  return (
+    <label class="field">
+      <span class="field__label">{label}</span>
+      <select class="select--boxed" data-testid={testid} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">{t('people.groups.choose')}</option>
+        {volunteers
+          .filter((v) => !exclude.includes(v.user_id))
+          .map((v) => (
+            <option key={v.user_id} value={String(v.user_id)}>
+              {v.name} {v.phone_masked}
+            </option>
+          ))}
+      </select>
+    </label>
+  );
+}
