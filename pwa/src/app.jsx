@@ -29,8 +29,9 @@ const SCREENS = {
   people: () => import('./views/people/People.jsx'),
   businesses: () => import('./views/businesses/Businesses.jsx'),
   stats: () => import('./views/wishes/Stats.jsx'),
+  thanks: () => import('./views/wishes/Thanks.jsx'),
 };
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats'];
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats', 'thanks'];
 
 /** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
 function parseHash(hash) {

@@ -20,6 +20,7 @@ from server.wishes.schemas import (
     FulfilRequest,
     ModerationEdit,
     RejectRequest,
+    ThanksItem,
     TransitionRequest,
     WishCreate,
     WishStats,
@@ -258,7 +259,7 @@ class WishController(Controller):
     )
     async def thanks(
         self, code: CommunityCode, db_session: DbSession, lang: Locale
-    ) -> list[BoardItem]:
+    ) -> list[ThanksItem]:
         return await WishService(db_session, lang).thanks_wall(code)
 
     @get(

@@ -20,6 +20,7 @@ __all__ = [
     "FulfilRequest",
     "ModerationEdit",
     "RejectRequest",
+    "ThanksItem",
     "TransitionRequest",
     "WishCreate",
     "WishEventView",
@@ -107,6 +108,21 @@ class BoardItem(msgspec.Struct, frozen=True):
     lat: float
     created_at: datetime
     expires_at: datetime
+    photo: str | None = None
+
+
+class ThanksItem(msgspec.Struct, frozen=True):
+    """A confirmed wish on the thanks wall 感谢墙: what was done, by whom, the resident's words."""
+
+    id: int
+    title: str
+    category: WishCategory
+    thanks: str  # long digit runs (phone numbers) masked
+    helper: str  # a caring business or service group by name, a person masked (郑**)
+    helper_kind: ClaimantKind
+    community: str
+    grid: str
+    confirmed_at: datetime
     photo: str | None = None
 
 

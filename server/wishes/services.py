@@ -8,6 +8,7 @@ UPDATE matches, the other gets 409.
 
 from __future__ import annotations
 
+import re
 import statistics
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from server.accounts.models import OFFICE_ROLES, Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
 from server.businesses.services import BusinessService
 from server.db.base import utcnow
-from server.grids.models import Building, Community, Grid
+from server.grids.models import Building, Community, Grid, Storefront
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -48,6 +49,7 @@ from server.wishes.schemas import (
     Contributor,
     FulfilRequest,
     ModerationEdit,
+    ThanksItem,
     WishCreate,
     WishEventView,
     WishStats,
@@ -62,6 +64,8 @@ ON_BEHALF_POSTERS = (Role.grid_worker, *MODERATORS)
 # Who works with a wish in their scope: moderators and the grid worker of its grid.
 STAFF = ON_BEHALF_POSTERS
 DEFAULT_LIFETIME = timedelta(days=30)
+# Runs of digits long enough to be a phone or ID number, masked on the public thanks wall.
+LONG_DIGITS = re.compile(r"\d{7,}")
 # States in which a wish is shown to anyone: the board (approved) and the thanks wall.
 PUBLIC_STATES = (State.approved, State.confirmed)
 DEFAULT_HOURS = Decimal("1.0")
@@ -802,21 +806,66 @@ class WishService:
         ).all()
         return [await self._view(w, user) for w in wishes]
 
-    async def thanks_wall(self, community_code: str, limit: int = 50) -> list[BoardItem]:
-        items = await self.board(community_code, states=(State.confirmed,), limit=limit * 2)
-        ids = [i.id for i in items]
-        with_thanks = (
-            set(
-                (
-                    await self.session.scalars(
-                        select(Wish.id).where(Wish.id.in_(ids), Wish.thanks.is_not(None))
-                    )
-                ).all()
-            )
-            if ids
-            else set()
+    async def thanks_wall(self, community_code: str, limit: int = 50) -> list[ThanksItem]:
+        """Confirmed wishes with a thank-you, newest first. The resident is not named; the
+        helper is, masked unless a business or group; phone numbers in the words are masked."""
+        community = await self.session.scalar(
+            select(Community).where(Community.code == community_code)
         )
-        return [i for i in items if i.id in with_thanks][:limit]
+        if community is None:
+            raise NotFound(N_("No community has code {code}"), code=community_code)
+        rows = (
+            await self.session.execute(
+                select(
+                    Wish.id,
+                    Wish.title,
+                    Wish.category,
+                    Wish.thanks,
+                    Wish.photo,
+                    Wish.confirmed_at,
+                    Wish.claimant_kind,
+                    Resident.is_minor,
+                    User.name.label("person"),
+                    ServiceGroup.name.label("group"),
+                    Storefront.name.label("store"),
+                    Grid.name.label("grid"),
+                    Grid.name_i18n.label("grid_i18n"),
+                )
+                .join(Resident, Resident.id == Wish.beneficiary_id)
+                .join(Grid, Grid.id == Wish.grid_id)
+                .outerjoin(User, User.id == Wish.claimant_user_id)
+                .outerjoin(ServiceGroup, ServiceGroup.id == Wish.claimant_group_id)
+                .outerjoin(Storefront, Storefront.id == Wish.claimant_storefront_id)
+                .where(
+                    Wish.community_id == community.id,
+                    Wish.state == State.confirmed,
+                    Wish.thanks.is_not(None),
+                    Wish.thanks != "",
+                )
+                .order_by(Wish.confirmed_at.desc(), Wish.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        cname = localised_name(community.name, community.name_i18n, self.locale)
+        return [
+            ThanksItem(
+                id=r.id,
+                title=r.title,
+                category=r.category,
+                thanks=LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), r.thanks),
+                helper=r.store
+                if r.claimant_kind is ClaimantKind.business and r.store
+                else r.group
+                if r.claimant_kind is ClaimantKind.service_group and r.group
+                else mask_name(r.person or ""),
+                helper_kind=r.claimant_kind or ClaimantKind.volunteer,
+                community=cname,
+                grid=localised_name(r.grid, r.grid_i18n, self.locale),
+                confirmed_at=r.confirmed_at,
+                photo=None if r.is_minor else r.photo,
+            )
+            for r in rows
+        ]
 
     async def stats(
         self, user: CurrentUser, community_code: str, since: datetime, until: datetime

@@ -124,3 +124,25 @@ def test_leaders_see_the_statistics_of_their_community(page: Page, live_server: 
         expect(page.get_by_test_id("stats-contributor")).to_have_count(
             len(expected["top_contributors"])
         )
+
+
+def test_the_thanks_wall_shows_what_neighbours_did(page: Page, live_server: str) -> None:
+    office, resident = Api(live_server, MODERATOR), Api(live_server, RESIDENT)
+    volunteer = Api(live_server, VOLUNTEER)
+    title = unique("想请人帮忙修水龙头")
+    wish = resident.call("POST", "/api/v1/wishes", {"title": title, "category": "repair"})
+    office.call("POST", f"/api/v1/wishes/{wish['id']}/approve", {})
+    volunteer.call("POST", f"/api/v1/wishes/{wish['id']}/claim", {})
+    volunteer.call("POST", f"/api/v1/wishes/{wish['id']}/fulfil", {"note": "换了新阀门"})
+    resident.call(
+        "POST", f"/api/v1/wishes/{wish['id']}/confirm", {"thanks": "谢谢赵师傅，水不漏了！"}
+    )
+
+    page.goto("/")
+    log_in_ok(page, RESIDENT)
+    page.get_by_test_id("home-thanks").click()
+    expect(page.get_by_test_id("thanks-wall")).to_have_attribute("data-state", "ready")
+    item = page.locator(f'[data-testid="thanks-item"][data-id="{wish["id"]}"]')
+    expect(item.get_by_test_id("thanks-words")).to_have_text("谢谢赵师傅，水不漏了！")
+    expect(item.get_by_test_id("thanks-helper")).to_contain_text("志愿者 赵* 帮忙")
+    expect(item).not_to_contain_text("孙桂兰")

@@ -110,11 +110,11 @@ async def test_a_wish_from_post_to_thanks(client, tokens, backend: Backend) -> N
 
     assert (await act(client, tokens, DENGYUE_PARTY_MEMBER, wid, "confirm")).status_code == 403
     confirmed = await act(
-        client, tokens, DENGYUE_RESIDENT, wid, "confirm", {"thanks": "谢谢小郑！"}
+        client, tokens, DENGYUE_RESIDENT, wid, "confirm", {"thanks": "谢谢小郑！有事打13912345678"}
     )
     assert confirmed.status_code == 200, confirmed.text
     body = confirmed.json()
-    assert body["state"] == "confirmed" and body["thanks"] == "谢谢小郑！"
+    assert body["state"] == "confirmed" and body["thanks"].startswith("谢谢小郑！")
     assert [e["action"] for e in body["history"]] == [
         "post",
         "approve",
@@ -141,8 +141,12 @@ async def test_a_wish_from_post_to_thanks(client, tokens, backend: Backend) -> N
         r = await act(client, tokens, phone, wid, action)
         assert r.status_code == 409, (action, r.text)
         assert "已确认" in r.json()["detail"]
-    thanks = (await client.get(f"/api/v1/communities/{wish_code(wish)}/thanks")).json()
-    assert wid in [w["id"] for w in thanks]
+    # The thanks wall: what was done, the helper masked, the resident's words (phones masked).
+    wall = (await client.get(f"/api/v1/communities/{wish_code(wish)}/thanks")).json()
+    [mine] = [w for w in wall if w["id"] == wid]
+    assert mine["thanks"] == "谢谢小郑！有事打139****5678"
+    assert mine["helper"] == "郑**" and mine["helper_kind"] == "party_member"
+    assert "孙" not in str(mine)  # the resident is not named
 
 
 def wish_code(wish: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ function wishCards(user) {
     if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
     cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '◷']);
   }
+  cards.push(['home-thanks', '#/thanks', 'home.thanks', 'home.thanks_hint', '❀']);
   cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '✉']);
   return cards;
 }
