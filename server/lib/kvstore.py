@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from litestar.stores.base import NamespacedStore
-from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy import LargeBinary, String, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
 
-__all__ = ["DatabaseStore", "KVEntry"]
+__all__ = ["DatabaseStore", "KVEntry", "take_lease"]
 
 
 class KVEntry(Base):
@@ -92,3 +93,34 @@ class DatabaseStore(NamespacedStore):
         async with self._sessionmaker.begin() as session:
             result = await session.execute(delete(KVEntry).where(KVEntry.expires_at <= utcnow()))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def take_lease(
+    sessionmaker: async_sessionmaker[AsyncSession], name: str, seconds: float
+) -> bool:
+    """Take the named lease for ``seconds`` unless another process holds it: True if taken.
+
+    For chores that one process of many should do per period (asking an SMS provider
+    for delivery reports). An expired lease is taken over by one conditional UPDATE;
+    a lease never held by one INSERT, which only one of several racing processes wins.
+    """
+    key = f"lease:{name}"
+    now = utcnow()
+    until = now + timedelta(seconds=seconds)
+    async with sessionmaker.begin() as session:
+        result = await session.execute(
+            update(KVEntry)
+            .where(KVEntry.key == key, KVEntry.expires_at < now)
+            .values(expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        if await session.get(KVEntry, key) is not None:
+            return False  # held, not expired
+    try:
+        async with sessionmaker.begin() as session:
+            session.add(KVEntry(key=key, value=b"", expires_at=until))
+    except IntegrityError:
+        return False
+    return True

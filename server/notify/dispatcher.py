@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User
 from server.db.base import utcnow
+from server.lib.kvstore import take_lease
 from server.notify.channels.base import (
     Accepted,
     Channel,
@@ -336,9 +337,13 @@ class Dispatcher:
         }
 
     async def _poll_receipts_forever(self) -> None:
+        # Every app process runs a dispatcher; one of them asks the providers per period.
         while not self._stopping:
             try:
-                await self.poll_receipts()
+                if await take_lease(
+                    self.sessionmaker, "sms-receipt-poll", self.receipt_poll_seconds * 0.9
+                ):
+                    await self.poll_receipts()
             except Exception:
                 log.exception("polling for delivery reports failed; trying again later")
             await asyncio.sleep(self.receipt_poll_seconds)
