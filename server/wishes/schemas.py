@@ -50,8 +50,12 @@ class WishCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class ModerationEdit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Title and description while the wish is waiting or on the board; the thank-you once
+    it is confirmed ("" takes it off the public thanks wall)."""
+
     title: Title | None = None
     description: Text | None = None
+    thanks: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -220,6 +220,8 @@ class WishService:
         allowed: list[str] = []
         if moderator and wish.state in (State.submitted, State.approved):
             allowed.append("edit")
+        if moderator and wish.state is State.confirmed and wish.thanks:
+            allowed.append("edit_thanks")
         for action, may in (
             (Action.approve, moderator),
             (Action.reject, moderator),
@@ -402,28 +404,42 @@ class WishService:
         return wish
 
     async def edit(self, user: CurrentUser, wish_id: int, data: ModerationEdit) -> WishView:
-        """Moderators edit personal details out; the original words are kept (staff only)."""
+        """Moderators edit personal details out; the original words are kept (staff only).
+
+        The thank-you of a confirmed wish is edited the same way ("" takes it off the
+        public wall); its original words stay in the wish's history.
+        """
         wish = await self._moderatable(user, wish_id)
-        if wish.state not in (State.submitted, State.approved):
+        texts = data.title is not None or data.description is not None
+        if not texts and data.thanks is None:
+            raise BadRequest(N_("Nothing to change"))
+        if (texts and wish.state not in (State.submitted, State.approved)) or (
+            data.thanks is not None and (wish.state is not State.confirmed or texts)
+        ):
             raise Conflict(
                 N_("This wish is {state} and cannot be changed that way"),
                 error_code="bad_transition",
                 state=state_name(wish.state),
             )
-        if wish.original_title is None:
-            wish.original_title, wish.original_description = wish.title, wish.description
-        if data.title is not None:
-            wish.title = data.title.strip()
-        if data.description is not None:
-            wish.description = data.description.strip()
+        note = None
+        if data.thanks is not None:
+            note, wish.thanks = wish.thanks, data.thanks.strip() or None
+        else:
+            if wish.original_title is None:
+                wish.original_title, wish.original_description = wish.title, wish.description
+            if data.title is not None:
+                wish.title = data.title.strip()
+            if data.description is not None:
+                wish.description = data.description.strip()
         wish.version += 1
         self.session.add(
             WishEvent(
                 wish_id=wish.id,
                 actor_user_id=user.id,
-                action="edit",
+                action="edit_thanks" if data.thanks is not None else "edit",
                 from_state=wish.state,
                 to_state=wish.state,
+                note=note,
             )
         )
         await self.session.flush()

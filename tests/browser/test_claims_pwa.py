@@ -126,7 +126,11 @@ def test_leaders_see_the_statistics_of_their_community(page: Page, live_server: 
         )
 
 
-def test_the_thanks_wall_shows_what_neighbours_did(page: Page, live_server: str) -> None:
+def test_the_thanks_wall_shows_what_neighbours_did(
+    page: Page,
+    open_as: Callable[[str], Page],  # noqa: F811 (the fixture imported above)
+    live_server: str,
+) -> None:
     office, resident = Api(live_server, MODERATOR), Api(live_server, RESIDENT)
     volunteer = Api(live_server, VOLUNTEER)
     title = unique("想请人帮忙修水龙头")
@@ -146,3 +150,16 @@ def test_the_thanks_wall_shows_what_neighbours_did(page: Page, live_server: str)
     expect(item.get_by_test_id("thanks-words")).to_have_text("谢谢赵师傅，水不漏了！")
     expect(item.get_by_test_id("thanks-helper")).to_contain_text("志愿者 赵* 帮忙")
     expect(item).not_to_contain_text("孙桂兰")
+
+    # The office takes it off the public wall from the wish's page.
+    staff = open_as(MODERATOR)
+    staff.goto(f"/#/wishes/{wish['id']}")
+    expect(staff.get_by_test_id("wish-detail")).to_have_attribute("data-state", "confirmed")
+    staff.get_by_test_id("thanks-moderate").click()
+    staff.get_by_test_id("thanks-hide").click()
+    expect(staff.get_by_test_id("wish-thanks")).to_have_count(0)
+    expect(staff.locator('[data-testid="wish-event"][data-action="edit_thanks"]')).to_have_count(1)
+    page.get_by_test_id("nav-back").click()
+    page.get_by_test_id("home-thanks").click()
+    expect(page.get_by_test_id("thanks-wall")).to_have_attribute("data-state", "ready")
+    expect(page.locator(f'[data-testid="thanks-item"][data-id="{wish["id"]}"]')).to_have_count(0)

@@ -148,6 +148,29 @@ async def test_a_wish_from_post_to_thanks(client, tokens, backend: Backend) -> N
     assert mine["helper"] == "郑**" and mine["helper_kind"] == "party_member"
     assert "孙" not in str(mine)  # the resident is not named
 
+    # The office edits a personal detail out of the thank-you, then takes it off the wall;
+    # the original words stay in the history. Texts of a confirmed wish stay as they are.
+    admin = await as_(client, tokens, DENGYUE_ADMIN)
+    staff_view = (await client.get(f"/api/v1/wishes/{wid}", headers=admin)).json()
+    assert "edit_thanks" in staff_view["allowed_actions"]
+    r = await client.patch(f"/api/v1/wishes/{wid}", json={"thanks": "谢谢小郑！"}, headers=admin)
+    assert r.status_code == 200 and r.json()["thanks"] == "谢谢小郑！"
+    assert r.json()["history"][-1]["note"] == "谢谢小郑！有事打13912345678"
+    r = await client.patch(f"/api/v1/wishes/{wid}", json={"title": "改个标题"}, headers=admin)
+    assert r.status_code == 409
+    r = await client.patch(f"/api/v1/wishes/{wid}", json={}, headers=admin)
+    assert r.status_code == 400 and r.json()["detail"] == "没有要修改的内容"
+    r = await client.patch(
+        f"/api/v1/wishes/{wid}",
+        json={"thanks": ""},
+        headers=await as_(client, tokens, DENGYUE_PARTY_MEMBER),
+    )
+    assert r.status_code in (403, 404)
+    r = await client.patch(f"/api/v1/wishes/{wid}", json={"thanks": ""}, headers=admin)
+    assert r.status_code == 200 and r.json()["thanks"] is None
+    wall = (await client.get(f"/api/v1/communities/{wish_code(wish)}/thanks")).json()
+    assert wid not in [w["id"] for w in wall]
+
 
 def wish_code(wish: dict[str, Any]) -> str:
     return WISH_COMMUNITY_CODE

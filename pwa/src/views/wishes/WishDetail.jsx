@@ -2,6 +2,7 @@
 // can do next (withdraw, moderate, claim, release, mark fulfilled, confirm).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getClaimOptions, getWish } from '../../api.js';
+import { submit } from '../../outbox/index.js';
 import { t } from '../../i18n/index.js';
 import { isModerator, isResident, isVolunteer } from '../../roles.js';
 import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
@@ -107,6 +108,45 @@ function ConfirmForm({ wish, onDone }) {
         {busy && <span class="spinner" aria-hidden="true" />}
         {t('wish.do.confirm')}
       </button>
+      <ActionOutcome outcome={outcome} />
+    </div>
+  );
+}
+
+/** Moderators edit personal details out of a thank-you, or take it off the public wall. */
+function ThanksModeration({ wish, onDone }) {
+  const { busy, outcome, run } = useAction(onDone);
+  const [open, setOpen] = useState(false);
+  const [thanks, setThanks] = useState(wish.thanks || '');
+  const save = (text) =>
+    run('edit', () =>
+      submit({
+        kind: 'wish.edit',
+        method: 'PATCH',
+        path: `/api/v1/wishes/${wish.id}`,
+        body: { thanks: text },
+        label: { action: 'edit', title: wish.title, wish_id: wish.id },
+      }),
+    );
+  if (!open) {
+    return (
+      <button type="button" class="btn btn--ghost btn--block" data-testid="thanks-moderate" onClick={() => setOpen(true)}>
+        {t('wish.thanks.moderate')}
+      </button>
+    );
+  }
+  return (
+    <div class="form actions" data-testid="thanks-moderation">
+      <p class="muted">{t('wish.thanks.moderate_hint')}</p>
+      <textarea rows={3} maxLength={200} data-testid="thanks-edit" value={thanks} onInput={(e) => setThanks(e.currentTarget.value)} />
+      <div class="actions__row">
+        <button type="button" class="btn btn--primary" data-testid="thanks-save" disabled={!!busy || !thanks.trim()} onClick={() => save(thanks.trim())}>
+          {t('wish.do.save')}
+        </button>
+        <button type="button" class="btn btn--danger" data-testid="thanks-hide" disabled={!!busy} onClick={() => save('')}>
+          {t('wish.thanks.hide')}
+        </button>
+      </div>
       <ActionOutcome outcome={outcome} />
     </div>
   );
@@ -238,6 +278,7 @@ export default function WishDetail({ id, user, outbox }) {
           {may('claim') && <DetailClaim wish={w} user={user} onDone={onDone} />}
           {may('fulfil') && <FulfilForm wish={w} onDone={onDone} />}
           {may('confirm') && <ConfirmForm wish={w} onDone={onDone} />}
+          {may('edit_thanks') && <ThanksModeration wish={w} onDone={onDone} />}
           {may('release') && (
             <TwoStepAction wish={w} action="release" testid="wish-release" question={t('wish.release.question')} onDone={onDone} />
           )}
