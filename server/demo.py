@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.services import AccountService
+from server.businesses.models import CaringBusiness
 from server.config import ROOT, Settings
 from server.grids.importer import ImportResult, Progress, import_grid_map
-from server.grids.models import Building, Community, Grid, PartyOrg, SubDistrict
+from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.people.models import (
     PartyMember,
     PartyMemberKind,
@@ -146,7 +147,8 @@ async def load_demo(
 
 
 async def _load_people(session: AsyncSession) -> None:
-    """Residents, a volunteer's trades, a party member, one service group per grid (idempotent)."""
+    """Residents, a volunteer's trades, a party member, one service group per grid, a caring
+    business (idempotent)."""
     users = {u.phone: u for u in (await session.scalars(select(User))).all()}
     dengyue = await _first_grid_of(session, "登月社区")
     home = await session.scalar(
@@ -247,3 +249,21 @@ async def _load_people(session: AsyncSession) -> None:
     barber = users["13800000006"]
     if group is not None and await session.get(ServiceGroupMember, (group.id, barber.id)) is None:
         session.add(ServiceGroupMember(group_id=group.id, user_id=barber.id, trade="barber"))
+    # A caring business 爱心商户 in 登月社区, the barber (赵丽) claiming wishes in its name.
+    store = await session.scalar(
+        select(Storefront)
+        .where(Storefront.community_id == dengyue.community_id)
+        .order_by(Storefront.code)
+        .limit(1)
+    )
+    if store is not None and await session.get(CaringBusiness, store.id) is None:
+        session.add(
+            CaringBusiness(
+                storefront_id=store.id,
+                contact_user_id=barber.id,
+                offer="每月为独居老人免费理发 2 次",
+                sub_district_id=store.sub_district_id,
+                community_id=store.community_id,
+                grid_id=store.grid_id,
+            )
+        )

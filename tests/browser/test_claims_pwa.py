@@ -86,7 +86,9 @@ def test_the_office_registers_a_caring_business_and_its_contact_claims_for_it(
         expect(card.get_by_test_id("claim-as")).to_have_count(
             len(personal) + len(options["service_groups"]) + len(options["businesses"])
         )
-        card.locator('[data-testid="claim-as"][data-kind="business"]').click()
+        card.locator(
+            f'[data-testid="claim-as"][data-kind="business"][data-target="{code}"]'
+        ).click()
         detail = volunteer.get_by_test_id("wish-detail")
         expect(detail).to_have_attribute("data-state", "claimed")
         expect(volunteer.get_by_test_id("wish-claimant")).to_contain_text("爱心商户")

@@ -203,6 +203,7 @@ export function ClaimAction({ wish, user, options, onDone }) {
               class="btn btn--primary btn--block"
               data-testid="claim-as"
               data-kind={choice.kind}
+              data-target={choice.service_group_id || choice.storefront_code || ''}
               disabled={!!busy}
               onClick={() => claim(choice)}
             >
