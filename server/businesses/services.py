@@ -14,6 +14,7 @@ from server.audit.services import AuditService
 from server.businesses.models import CaringBusiness
 from server.businesses.schemas import BusinessUpdate, BusinessView
 from server.grids.models import Community, Grid, Storefront
+from server.grids.services import GridService
 from server.lib.errors import NotFound
 from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_name
@@ -26,12 +27,6 @@ class BusinessService:
         self.session = session
         self.locale = locale
         self.audit = AuditService(session)
-
-    async def _community(self, code: str) -> Community:
-        community = await self.session.scalar(select(Community).where(Community.code == code))
-        if community is None:
-            raise NotFound(N_("No community has code {code}"), code=code)
-        return community
 
     def _rows(self) -> Select[Storefront, CaringBusiness, str, dict[str, str], str]:
         return (
@@ -58,7 +53,7 @@ class BusinessService:
 
     async def public_list(self, community_code: str) -> list[BusinessView]:
         """The caring businesses of a community, as anyone may see them (no contact)."""
-        community = await self._community(community_code)
+        community = await GridService(self.session, self.locale).community(community_code)
         rows = (
             await self.session.execute(
                 self._rows()
@@ -73,9 +68,9 @@ class BusinessService:
 
     async def storefronts(self, user: CurrentUser, community_code: str) -> list[BusinessView]:
         """Every storefront of a community with its caring-business standing, for its office."""
-        community = await self._community(community_code)
-        if not user.scope_of(OFFICE_ROLES).covers(community):
-            raise NotFound(N_("No community has code {code}"), code=community_code)
+        community = await GridService(self.session, self.locale).community(
+            community_code, user.scope_of(OFFICE_ROLES)
+        )
         rows = (
             await self.session.execute(
                 self._rows()

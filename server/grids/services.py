@@ -46,6 +46,13 @@ class GridService:
     def _ref(self, code: str, name: str, i18n: Any) -> AreaRef:
         return AreaRef(code=code, name=localised_name(name, i18n, self.locale))
 
+    async def community(self, code: str, scope: Scope | None = None) -> Community:
+        """The community with this code; NotFound when there is none or it is outside ``scope``."""
+        community = await self.session.scalar(select(Community).where(Community.code == code))
+        if community is None or (scope is not None and not scope.covers(community)):
+            raise NotFound(N_("No community has code {code}"), code=code)
+        return community
+
     async def locate(self, lon: float, lat: float) -> GridChain:
         """The grid chain containing (lon, lat); NotFound when outside every grid."""
         is_sqlite = self.session.get_bind().dialect.name == "sqlite"

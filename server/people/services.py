@@ -29,6 +29,7 @@ from server.accounts.services import (
 from server.audit.services import AuditService
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid, Level, PartyOrg
+from server.grids.services import GridService
 from server.lib.crypto import open_sealed, seal
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
@@ -969,9 +970,7 @@ class PeopleService:
         )
 
     async def community_hours(self, user: CurrentUser, code: str) -> CommunityHours:
-        community = await self.session.scalar(select(Community).where(Community.code == code))
-        if community is None or not user.scope.covers(community):
-            raise NotFound(N_("No community has code {code}"), code=code)
+        community = await GridService(self.session, self.locale).community(code, user.scope)
         rows = (
             await self.session.execute(
                 select(User.name, func.sum(VolunteerHours.hours))

@@ -580,11 +580,7 @@ class WishService:
 
     async def claim_options(self, user: CurrentUser, community_code: str) -> ClaimOptions:
         """In whose name this user may claim the wishes of a community's board."""
-        community = await self.session.scalar(
-            select(Community).where(Community.code == community_code)
-        )
-        if community is None:
-            raise NotFound(N_("No community has code {code}"), code=community_code)
+        community = await GridService(self.session, self.locale).community(community_code)
         return await self._claim_options(user, community.id)
 
     async def release(
@@ -727,11 +723,7 @@ class WishService:
         before_id: int | None = None,
     ) -> list[BoardItem]:
         """The public board of a community: beneficiaries masked, minors and exact places hidden."""
-        community = await self.session.scalar(
-            select(Community).where(Community.code == community_code)
-        )
-        if community is None:
-            raise NotFound(N_("No community has code {code}"), code=community_code)
+        community = await GridService(self.session, self.locale).community(community_code)
         # Columns, not ORM objects: the board is the most read page of the wish board.
         query = (
             select(
@@ -825,11 +817,7 @@ class WishService:
     async def thanks_wall(self, community_code: str, limit: int = 50) -> list[ThanksItem]:
         """Confirmed wishes with a thank-you, newest first. The resident is not named; the
         helper is, masked unless a business or group; phone numbers in the words are masked."""
-        community = await self.session.scalar(
-            select(Community).where(Community.code == community_code)
-        )
-        if community is None:
-            raise NotFound(N_("No community has code {code}"), code=community_code)
+        community = await GridService(self.session, self.locale).community(community_code)
         rows = (
             await self.session.execute(
                 select(
@@ -886,11 +874,9 @@ class WishService:
     async def stats(
         self, user: CurrentUser, community_code: str, since: datetime, until: datetime
     ) -> WishStats:
-        community = await self.session.scalar(
-            select(Community).where(Community.code == community_code)
+        community = await GridService(self.session, self.locale).community(
+            community_code, user.scope
         )
-        if community is None or not user.scope.covers(community):
-            raise NotFound(N_("No community has code {code}"), code=community_code)
         in_period = (WishEvent.at >= since) & (WishEvent.at < until)
         counts = dict(
             (
