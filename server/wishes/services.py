@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -71,11 +72,18 @@ PUBLIC_STATES = (State.approved, State.confirmed)
 DEFAULT_HOURS = Decimal("1.0")
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimable:
+    kinds: list[ClaimantKind]
+    groups: list[ServiceGroup]
+    stores: list[Storefront]
+
+
 class WishService:
     def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
         self.locale = locale
-        self._claim_cache: dict[int, ClaimOptions] = {}
+        self._claim_cache: dict[int, _Claimable] = {}
         self._residents: dict[int, Resident | None] = {}
 
     # --- loading and seeing ------------------------------------------------------------
@@ -235,7 +243,7 @@ class WishService:
         if (
             next_state(wish.state, Action.claim) is not None
             and not beneficiary
-            and (await self._claim_options(user, wish.community_id)).kinds
+            and (await self._claimable(user, wish.community_id)).kinds
         ):
             allowed.append(Action.claim.value)
         return allowed
@@ -495,17 +503,18 @@ class WishService:
             "claimant_kind": data.kind,
             "claimed_at": utcnow(),
         }
+        # The same rule that lists the claim options and the "claim" action.
+        can = await self._claimable(user, wish.community_id)
         if data.kind is ClaimantKind.volunteer:
-            if not user.has(Role.volunteer):
+            if data.kind not in can.kinds:
                 raise Forbidden(N_("Only volunteers can claim wishes as a volunteer"))
         elif data.kind is ClaimantKind.party_member:
-            if await self.session.get(PartyMember, user.id) is None:
+            if data.kind not in can.kinds:
                 raise Forbidden(N_("Only registered party members can claim as a party member"))
         elif data.kind is ClaimantKind.service_group:
             if data.service_group_id is None:
                 raise BadRequest(N_("Choose the service group you claim for"))
-            groups = await self._service_groups_of(user, wish.community_id)
-            if data.service_group_id not in {g.id for g in groups}:
+            if data.service_group_id not in {g.id for g in can.groups}:
                 raise Forbidden(
                     N_("Only members of a service group of this community can claim for it")
                 )
@@ -513,10 +522,7 @@ class WishService:
         else:
             if not data.storefront_code:
                 raise BadRequest(N_("Choose the caring business you claim for"))
-            stores = await BusinessService(self.session, self.locale).claimable(
-                user, wish.community_id
-            )
-            store = next((s for s in stores if s.code == data.storefront_code), None)
+            store = next((s for s in can.stores if s.code == data.storefront_code), None)
             if store is None:
                 raise Forbidden(
                     N_(
@@ -555,7 +561,8 @@ class WishService:
             ).all()
         )
 
-    async def _claim_options(self, user: CurrentUser, community_id: int) -> ClaimOptions:
+    async def _claimable(self, user: CurrentUser, community_id: int) -> _Claimable:
+        """In whose name this user may claim wishes of a community (once per request)."""
         cached = self._claim_cache.get(community_id)
         if cached is not None:
             return cached
@@ -570,18 +577,19 @@ class WishService:
         stores = await BusinessService(self.session, self.locale).claimable(user, community_id)
         if stores:
             kinds.append(ClaimantKind.business)
-        options = ClaimOptions(
-            kinds=kinds,
-            service_groups=[ClaimGroup(id=g.id, name=g.name) for g in groups],
-            businesses=[ClaimBusiness(code=s.code, name=s.name) for s in stores],
-        )
-        self._claim_cache[community_id] = options
-        return options
+        can = _Claimable(kinds, groups, stores)
+        self._claim_cache[community_id] = can
+        return can
 
     async def claim_options(self, user: CurrentUser, community_code: str) -> ClaimOptions:
         """In whose name this user may claim the wishes of a community's board."""
         community = await GridService(self.session, self.locale).community(community_code)
-        return await self._claim_options(user, community.id)
+        can = await self._claimable(user, community.id)
+        return ClaimOptions(
+            kinds=can.kinds,
+            service_groups=[ClaimGroup(id=g.id, name=g.name) for g in can.groups],
+            businesses=[ClaimBusiness(code=s.code, name=s.name) for s in can.stores],
+        )
 
     async def release(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
