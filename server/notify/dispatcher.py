@@ -26,10 +26,10 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User
@@ -103,9 +103,7 @@ class Dispatcher:
         self.receipt_poll_seconds = receipt_poll_seconds
         self.receipt_max_age = receipt_max_age
         self.receipt_batch = receipt_batch
-        self._receipt_cursor: dict[str, int] = {}
-        self._receipt_floor: dict[str, int | None] = {}
-        self._receipt_top: dict[str, int] = {}
+        self._receipt_after: dict[str, tuple[datetime, int]] = {}  # where each walk is
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
@@ -372,64 +370,37 @@ class Dispatcher:
     async def _awaiting_receipt(self, channel: str) -> list[SentSms]:
         """The next batch of this channel's rows in status ``sent``, sent within the max age.
 
-        The walk starts again, after its last row, from the lowest id that can still
-        matter — the lowest row this pass found, or one still pending or being sent
-        (it may become ``sent`` later) — so old rows that never will are not read
-        again on every pass.
+        A keyset walk in (sent_at, id) order along ``ix_outbox_awaiting_report``: each
+        call goes on after the last row of the previous one, and after a short batch the
+        next pass starts again from the oldest row that can still matter. Rows older
+        than the max age are never read; a row sent later always sorts after the walk.
         """
         since = utcnow() - self.receipt_max_age
-        cursor = self._receipt_cursor.get(channel, 0)
+        after = self._receipt_after.get(channel)
+        query = select(Notification).where(
+            Notification.channel == channel,
+            Notification.status == OutboxStatus.sent,
+            Notification.sent_at >= since,
+            Notification.provider_id.is_not(None),
+        )
+        if after is not None:
+            query = query.where(tuple_(Notification.sent_at, Notification.id) > tuple_(*after))
         async with self.sessionmaker() as session:
-            if channel not in self._receipt_floor:  # a new pass
-                self._receipt_floor[channel] = await self._unsent_floor(session, channel)
             rows = (
                 await session.scalars(
-                    select(Notification)
-                    .where(
-                        Notification.id > cursor,
-                        Notification.channel == channel,
-                        Notification.status == OutboxStatus.sent,
-                        Notification.provider_id.is_not(None),
-                        Notification.sent_at >= since,
+                    query.order_by(Notification.sent_at, Notification.id).limit(
+                        self.receipt_batch
                     )
-                    .order_by(Notification.id)
-                    .limit(self.receipt_batch)
                 )
             ).all()
-            floor = self._receipt_floor[channel]
-            if rows:
-                first = rows[0].id
-                floor = first if floor is None else min(floor, first)
-            if len(rows) < self.receipt_batch:  # the end: next pass from the floor
-                unsent = await self._unsent_floor(session, channel)
-                floor = unsent if floor is None else min(floor, unsent or floor)
-                if floor is None:
-                    # Nothing waits: only rows written from now on can matter. Skip to the
-                    # newest row seen at the previous pass, not this one: a row written then
-                    # is committed by now, while one written just now may not be visible yet.
-                    top = await session.scalar(select(func.max(Notification.id)))
-                    previous = self._receipt_top.get(channel, cursor)
-                    self._receipt_cursor[channel] = max(cursor, min(previous, top or 0))
-                    self._receipt_top[channel] = top or 0
-                else:
-                    self._receipt_cursor[channel] = floor - 1
-                self._receipt_floor.pop(channel, None)
-            else:
-                self._receipt_cursor[channel] = rows[-1].id
-                self._receipt_floor[channel] = floor
             phones = await _sms_phones(session, rows)
+        if len(rows) < self.receipt_batch:
+            self._receipt_after.pop(channel, None)  # the end: the next pass starts again
+        else:
+            self._receipt_after[channel] = (rows[-1].sent_at or since, rows[-1].id)
         return [
             SentSms(n.id, n.provider_id or "", phones.get(n.id), n.sent_at or since) for n in rows
         ]
-
-    @staticmethod
-    async def _unsent_floor(session: AsyncSession, channel: str) -> int | None:
-        return await session.scalar(
-            select(func.min(Notification.id)).where(
-                Notification.channel == channel,
-                Notification.status.in_([OutboxStatus.pending, OutboxStatus.sending]),
-            )
-        )
 
 
 async def _sms_phones(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, str]:

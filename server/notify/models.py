@@ -36,7 +36,11 @@ class Notification(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # SMS still waiting for a delivery report, walked in send order (dispatcher polls).
+        Index("ix_outbox_awaiting_report", "channel", "status", "sent_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
