@@ -3,19 +3,18 @@
 import { useState } from 'preact/hooks';
 import { getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { userCommunities } from '../../roles.js';
-import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+import { CommunityPicker, LoadError, Loading, useCommunityChoice, useLoad } from '../wishes/common.jsx';
 import { MemberList } from './Groups.jsx';
 import { addOrgMember, createOrg, getOrgs, removeOrgMember } from './peopleApi.js';
 import { ErrorNote, VolunteerSelect } from './shared.jsx';
 
-function FoundForm({ volunteers, communities, onCreated, onClose }) {
+function FoundForm({ volunteers, user, onCreated, onClose }) {
   const [name, setName] = useState('');
-  const [picked, setCommunity] = useState('');
+  const choice = useCommunityChoice(user);
+  const community = choice.chosen;
   const [leader, setLeader] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const community = picked || (communities[0] && communities[0].code) || '';
   const send = async (event) => {
     event.preventDefault();
     if (name.trim().length < 2) return setError({ detail: t('people.orgs.name_required') });
@@ -37,18 +36,7 @@ function FoundForm({ volunteers, communities, onCreated, onClose }) {
         <span class="field__label">{t('people.orgs.name')}</span>
         <input type="text" maxLength={100} data-testid="org-name" value={name} placeholder={t('people.orgs.name_example')} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
-      {communities.length > 1 && (
-        <label class="field">
-          <span class="field__label">{t('wish.board.community')}</span>
-          <select class="select--boxed" data-testid="org-community" value={community} onChange={(e) => setCommunity(e.currentTarget.value)}>
-            {communities.map((c) => (
-              <option key={c.code} value={c.code}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <CommunityPicker choice={choice} testid="org-community" />
       <VolunteerSelect volunteers={volunteers} value={leader} onChange={setLeader} testid="org-leader" label={t('people.orgs.leader')} />
       <ErrorNote error={error} testid="org-error" />
       <button type="submit" class="btn btn--primary btn--block btn--big" data-testid="org-submit" disabled={busy}>
@@ -94,7 +82,6 @@ function AddOrgMember({ org, volunteers, onChanged }) {
 export function Orgs({ user }) {
   const orgs = useLoad(getOrgs, []);
   const volunteers = useLoad(() => getVolunteers(), []);
-  const communities = useLoad(() => userCommunities(user), []);
   const [founding, setFounding] = useState(false);
   const [open, setOpen] = useState(null);
   const list = orgs.data || [];
@@ -104,7 +91,7 @@ export function Orgs({ user }) {
       {founding ? (
         <FoundForm
           volunteers={volunteers.data || []}
-          communities={communities.data || []}
+          user={user}
           onCreated={(org) => {
             replace(org);
             setFounding(false);
