@@ -22,6 +22,7 @@ from server.grids.schemas import AreaRef, AreaSummary, BuildingMatch, GridChain
 from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
 from server.lib.errors import Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
+from server.lib.text import like_escape
 
 __all__ = ["GridService", "chain_of"]
 
@@ -141,7 +142,7 @@ class GridService:
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
         needle = text.strip()
-        pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = like_escape(needle)
         matches = or_(
             Building.code.like(f"{pattern.upper()}%", escape="\\"),
             Building.name.like(f"%{pattern}%", escape="\\"),

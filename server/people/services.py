@@ -34,6 +34,7 @@ from server.lib.crypto import open_sealed, seal
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
+from server.lib.text import like_escape
 from server.people.importer import (
     RowProblem,
     describe,
@@ -84,11 +85,6 @@ __all__ = ["PeopleService"]
 # A building code as typed: 6+ letters and digits with at least one letter (all digits: a phone).
 BUILDING_SEARCH = re.compile(r"[0-9A-Za-z]{6,40}")
 MANAGERS = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
-
-
-def like_escape(text: str) -> str:
-    """``text`` taken literally inside a LIKE pattern (escape character: backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PeopleService:
