@@ -76,7 +76,7 @@ bench: system-deps-test $(STAMP)
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o var/messages.pot .
 	for l in zh_Hans zh_Hant en; do \
-	  $(VENV)/bin/pybabel update -i var/messages.pot -d server/locale -l $$l --no-location --omit-header -w 100; done
+	  $(VENV)/bin/pybabel update -i var/messages.pot -d server/locale -l $$l --omit-header --ignore-obsolete -w 100; done
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist var/linli.sqlite3*

@@ -110,6 +110,15 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     return _error(request, status, translate(message, locale), extra, exc.headers)
 
 
+def _on_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested deeper than the JSON decoder goes (``[[[[…``) is bad input, not our fault."""
+    if "deserializ" in str(exc):
+        return _error(
+            request, 400, translate(N_("The request is nested too deeply"), _locale(request))
+        )
+    return _on_server_error(request, exc)
+
+
 def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # The exception type and route only: request data may hold personal data.
     log.error(
@@ -267,6 +276,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotFoundException: _on_http_error,
             MethodNotAllowedException: _on_http_error,
             ValidationException: _on_http_error,
+            RecursionError: _on_recursion,
             Exception: _on_server_error,
         },
         openapi_config=openapi,

@@ -61,6 +61,10 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("13800000009", "吴国华", Role.community_admin, "community", "玉兰花园社区"),
     DemoAccount("13800000010", "郑建军", Role.volunteer, "community", "登月社区", "在职党员"),
     DemoAccount("13800000011", "钱小红", Role.resident, "home", "玉兰花园社区"),
+    DemoAccount("13800000012", "郭玉梅", Role.volunteer, "community", "玉兰花园社区", "厨师"),
+    DemoAccount(
+        "13800000013", "何静", Role.community_staff, "community", "玉兰花园社区", "窗口受理员"
+    ),
 )
 
 # Residents the community office knows, in the first grid of 登月社区 (the demo
@@ -194,13 +198,17 @@ async def _load_people(session: AsyncSession) -> None:
                 grid_id=yulan_home.grid_id,
             )
         )
-    for phone, trades in (("13800000006", ["barber"]), ("13800000010", ["electrician"])):
+    for phone, trades, community_id in (
+        ("13800000006", ["barber"], dengyue.community_id),
+        ("13800000010", ["electrician"], dengyue.community_id),
+        ("13800000012", ["cook"], yulan.community_id),
+    ):
         if await session.get(VolunteerProfile, users[phone].id) is None:
             session.add(
                 VolunteerProfile(
                     user_id=users[phone].id,
                     trades=trades,
-                    community_id=dengyue.community_id,
+                    community_id=community_id,
                     availability=[
                         {"weekday": d, "start": "18:00", "end": "20:30"} for d in range(5)
                     ],

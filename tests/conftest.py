@@ -154,6 +154,8 @@ YULAN_GRID_WORKER = "13800000008"  # 玉兰花园社区, first grid
 YULAN_ADMIN = "13800000009"
 DENGYUE_PARTY_MEMBER = "13800000010"  # in-service party member, volunteer in 登月社区
 YULAN_RESIDENT = "13800000011"
+YULAN_VOLUNTEER = "13800000012"
+YULAN_CLERK = "13800000013"
 
 
 @contextlib.contextmanager

@@ -50,7 +50,12 @@ STAFF_ROLES = frozenset(
 )
 
 # The community office and above: moderate wishes, register caring businesses.
-OFFICE_ROLES = (Role.community_staff, Role.community_admin, Role.subdistrict_admin, Role.system_admin)
+OFFICE_ROLES = (
+    Role.community_staff,
+    Role.community_admin,
+    Role.subdistrict_admin,
+    Role.system_admin,
+)
 
 
 class User(TimestampMixin, Base):

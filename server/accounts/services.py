@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import SCOPE_LEVEL_OF_ROLE, Role, RoleAssignment, User
+from server.accounts.rank import RANK, outranks, rank_over
 from server.accounts.schemas import (
     PhoneReveal,
     RoleGrant,
@@ -269,7 +270,8 @@ class AccountService:
         if user_id == current.id:
             return await self._get(user_id)
         if current.scope.is_empty:
-            raise Forbidden(N_("Your role does not allow this"))
+            # Not staff: nobody else is theirs to see (404, as for any object out of scope).
+            raise NotFound(N_("No such user"))
         user = await self.session.scalar(
             select(User).where(User.id == user_id, self._visible(current.scope))
         )
@@ -333,8 +335,7 @@ class AccountService:
         if not current.has(*RESIDENT_REGISTRARS):
             raise Forbidden(N_("Your role does not allow this"))
         user = await self._get_in_scope(current, user_id)
-        if user.id == current.id:
-            raise Forbidden(N_("Your role does not allow this"))
+        await self.check_may_change(current, user)
         password = "".join(secrets.choice("23456789abcdefghjkmnpqrstuvwxyz") for _ in range(10))
         user.password_hash = await hash_password(password)
         from server.auth.models import RefreshToken
@@ -354,6 +355,26 @@ class AccountService:
             client_ip=client_ip,
         )
         return TemporaryPassword(id=user.id, password=password)
+
+    async def home_of(self, user: User) -> ScopedRow | None:
+        if user.home_building_id is None:
+            return None
+        b = await self.session.get(Building, user.home_building_id)
+        return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
+
+    async def may_change(self, actor: CurrentUser, user: User) -> bool:
+        """Does the actor outrank this person in their area (the rank rule)?"""
+        if user.id == actor.id:
+            return False
+        assignments = (await self._assignments([user.id])).get(user.id, [])
+        return outranks(actor.grants, assignments, await self.home_of(user))
+
+    async def check_may_change(self, actor: CurrentUser, user: User) -> None:
+        """Refuse a change to an account the actor does not outrank (roles, profile, password)."""
+        if not await self.may_change(actor, user):
+            raise Forbidden(
+                N_("You may only change the accounts of people you outrank in your area")
+            )
 
     # --- creating people ---------------------------------------------------------------
 
@@ -384,21 +405,22 @@ class AccountService:
     def check_may_grant(
         self, actor: CurrentUser | None, grant: Grant, home: ScopedRow | None
     ) -> None:
-        """Admins grant roles inside the units they administer; staff may register residents."""
+        """Admins grant roles below their own inside the units they administer; staff may
+        register residents of their area. Nobody grants a role as high as their own."""
         if actor is None:  # the operator's CLI
             return
-        if actor.has(Role.system_admin):
-            return
         if grant.role is Role.system_admin:
-            raise Forbidden(N_("Only a system administrator may grant this role"))
+            raise Forbidden(N_("Only the operator may grant this role"))
         if grant.role is Role.resident:
             registrars = actor.scope_of(RESIDENT_REGISTRARS)
             if home is None or not registrars.covers(home):
                 raise Forbidden(N_("You may only register residents of buildings in your area"))
             return
-        admin = actor.scope_of(ADMIN_ROLES)
-        if not admin.covers(grant):
-            raise Forbidden(N_("You may only grant roles inside the area you administer"))
+        admin = [g for g in actor.grants if g.role in ADMIN_ROLES]
+        if rank_over(admin, grant) <= RANK[grant.role]:
+            raise Forbidden(
+                N_("You may only grant roles below your own, inside the area you administer")
+            )
 
     async def create_user(
         self, actor: CurrentUser | None, data: UserCreate, client_ip: str | None = None

@@ -15,7 +15,8 @@ __all__ = ["Media"]
 class Media(Base):
     __tablename__ = "media"
 
-    # sha256 of the bytes: uploading the same photo twice stores it once.
+    # sha256 of the uploader's id and the bytes: one person uploading the same photo twice
+    # stores it once.
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,4 @@
-"""Storing and serving photos: images only, small, deduplicated by content."""
+"""Storing and serving photos: images only, small, deduplicated per uploader."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ class MediaService:
         kind = sniff(data)
         if kind is None:
             raise AppError(N_("Only JPEG, PNG or WebP photos can be uploaded"), status_code=415)
-        key = hashlib.sha256(data).hexdigest()
+        # The key is per uploader: the same bytes from two people are two photos, so that
+        # holding a key proves who uploaded it (only the uploader may attach it to a wish).
+        key = hashlib.sha256(b"%d\n" % user.id + data).hexdigest()
         if await self.session.get(Media, key) is None:
             community = next(iter(sorted(user.community_ids())), None)
             self.session.add(

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import String, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import Role, RoleAssignment, User
+from server.accounts.models import STAFF_ROLES, Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.scope import ScopedRow
 from server.accounts.services import (
@@ -465,6 +465,12 @@ class PeopleService:
                     {"code": v["community_code"]},
                 )
                 rejected.append(self._rejection(row.row, problem_))
+            elif not await self._importable(user, v["phone"]):
+                problem_ = RowProblem(
+                    headers["phone"],
+                    N_("this phone number belongs to an account you may not change"),
+                )
+                rejected.append(self._rejection(row.row, problem_))
             else:
                 accepted.append((v, community))
         if rejected:
@@ -531,9 +537,29 @@ class PeopleService:
         )
         return ImportReport(ok=True, rows=len(rows), created=created, updated=updated, rejected=[])
 
+    async def _importable(self, user: CurrentUser, phone: str) -> bool:
+        """May a volunteer sheet create or update the person with this phone number?
+
+        A new number, or a person the importer outranks in their area who holds no staff
+        role: an import never reaches staff accounts or people of another area.
+        """
+        target = await self.session.scalar(select(User).where(User.phone == phone))
+        if target is None:
+            return True
+        staff = await self.session.scalar(
+            select(RoleAssignment.id)
+            .where(RoleAssignment.user_id == target.id, RoleAssignment.role.in_(STAFF_ROLES))
+            .limit(1)
+        )
+        if staff is not None:
+            return False
+        return await AccountService(self.session, self.locale).may_change(user, target)
+
     # --- volunteers and party members --------------------------------------------------
 
-    async def _volunteer_in_scope(self, user: CurrentUser, user_id: int) -> User:
+    async def _volunteer_in_scope(
+        self, user: CurrentUser, user_id: int, *, change: bool = False
+    ) -> User:
         target = await self.session.get(User, user_id)
         if target is None:
             raise NotFound(N_("No such user"))
@@ -552,12 +578,14 @@ class PeopleService:
         c = await self.session.get(Community, community) if community else None
         if c is None or not user.scope_of(MANAGERS).covers(c):
             raise NotFound(N_("No such user"))
+        if change:  # seen, but changed only by someone who outranks them wherever they hold a role
+            await AccountService(self.session, self.locale).check_may_change(user, target)
         return target
 
     async def set_volunteer_profile(
         self, user: CurrentUser, user_id: int, data: VolunteerProfileIn
     ) -> VolunteerView:
-        target = await self._volunteer_in_scope(user, user_id)
+        target = await self._volunteer_in_scope(user, user_id, change=True)
         unknown = [t for t in data.trades if t not in vocabulary().trade_codes]
         if unknown:
             raise BadRequest(N_("unknown trade: {trade}"), trade="、".join(unknown))
@@ -626,7 +654,7 @@ class PeopleService:
         """Record a volunteer's party membership; an in-service member reports to a residential
         community of my area (进社区报到). The member is linked to that community's party
         branch (else their volunteering community's). Audited."""
-        target = await self._volunteer_in_scope(user, user_id)
+        target = await self._volunteer_in_scope(user, user_id, change=True)
         if user_id == user.id and not user.has(*MANAGERS):
             raise Forbidden(N_("Your role does not allow this"))
         community = None

@@ -30,6 +30,7 @@ from server.grids.services import GridService
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_name, mask_phone
+from server.media.models import Media
 from server.notify.outbox import Recipient, enqueue
 from server.people.models import (
     NotifyVia,
@@ -259,6 +260,7 @@ class WishService:
                 if existing.posted_by_user_id != user.id:
                     raise Conflict(N_("This wish was already posted"))
                 return await self._view(existing, user)  # a retried post from the offline queue
+        await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if on_behalf:
             resident = await self.session.get(Resident, data.beneficiary_id)
@@ -329,6 +331,17 @@ class WishService:
             topic=f"wish-{wish.id}",
         )
         return await self._view(wish, user)
+
+    async def _check_own_photo(self, user: CurrentUser, key: str | None) -> None:
+        """Only a photo the caller uploaded is attached: a key seen elsewhere (another
+        wish, a board it has left) must not re-open that photo through a wish of one's own."""
+        if key is None:
+            return
+        mine = await self.session.scalar(
+            select(Media.key).where(Media.key == key, Media.uploaded_by == user.id)
+        )
+        if mine is None:
+            raise BadRequest(N_("Attach a photo you uploaded yourself"))
 
     async def _moderators(self, wish: Wish) -> list[Recipient]:
         rows = await self.session.execute(
@@ -507,10 +520,12 @@ class WishService:
         can = await self._claimable(user, wish.community_id)
         if data.kind is ClaimantKind.volunteer:
             if data.kind not in can.kinds:
-                raise Forbidden(N_("Only volunteers can claim wishes as a volunteer"))
+                raise Forbidden(N_("Only volunteers of this community can claim its wishes"))
         elif data.kind is ClaimantKind.party_member:
             if data.kind not in can.kinds:
-                raise Forbidden(N_("Only registered party members can claim as a party member"))
+                raise Forbidden(
+                    N_("Only party members who serve this community can claim as a party member")
+                )
         elif data.kind is ClaimantKind.service_group:
             if data.service_group_id is None:
                 raise BadRequest(N_("Choose the service group you claim for"))
@@ -566,10 +581,21 @@ class WishService:
         cached = self._claim_cache.get(community_id)
         if cached is not None:
             return cached
+        # Volunteers and party members claim in the communities they serve: a volunteer
+        # where their volunteer role is bound, a party member where they reported
+        # (在职党员进社区报到), volunteer or live.
         kinds: list[ClaimantKind] = []
-        if user.has(Role.volunteer):
+        volunteers_here = any(
+            g.role is Role.volunteer and g.community_id == community_id for g in user.grants
+        )
+        if volunteers_here:
             kinds.append(ClaimantKind.volunteer)
-        if await self.session.get(PartyMember, user.id) is not None:
+        member = await self.session.get(PartyMember, user.id)
+        if member is not None and (
+            volunteers_here
+            or member.reported_community_id == community_id
+            or (user.home is not None and user.home.community_id == community_id)
+        ):
             kinds.append(ClaimantKind.party_member)
         groups = await self._service_groups_of(user, community_id)
         if groups:
@@ -630,6 +656,7 @@ class WishService:
         wish = await self._visible(user, wish_id)
         if wish.claimant_user_id != user.id:
             raise Forbidden(N_("Only the claimant can mark a wish fulfilled"))
+        await self._check_own_photo(user, data.photo)
         await self._transition(
             wish,
             Action.fulfil,
