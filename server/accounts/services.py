@@ -215,7 +215,7 @@ class AccountService:
 
     # --- staff lists (scoped, masked) ----------------------------------------------------
 
-    def _visible(self, scope: Scope):  # type: ignore[no-untyped-def]
+    def visible(self, scope: Scope):  # type: ignore[no-untyped-def]
         """Users visible in ``scope``: a role bound inside it, or a home building inside it."""
         role_in_scope = exists().where(
             RoleAssignment.user_id == User.id, scope.clause(RoleAssignment)
@@ -229,7 +229,7 @@ class AccountService:
         scope = current.scope
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
-        query = select(User).where(self._visible(scope))
+        query = select(User).where(self.visible(scope))
         if role is not None:
             query = query.where(
                 exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == role)
@@ -273,7 +273,7 @@ class AccountService:
             # Not staff: nobody else is theirs to see (404, as for any object out of scope).
             raise NotFound(N_("No such user"))
         user = await self.session.scalar(
-            select(User).where(User.id == user_id, self._visible(current.scope))
+            select(User).where(User.id == user_id, self.visible(current.scope))
         )
         if user is None:
             # Same answer for "absent" and "out of scope": ids are not an oracle.
@@ -304,7 +304,7 @@ class AccountService:
     ) -> PhoneReveal:
         user = await self._get_in_scope(current, user_id)
         if user.id != current.id:
-            where = await self._anchor_in(current.scope, user)
+            where = await self.anchor_in(current.scope, user)
             self.audit.record(
                 current.id,
                 "user.unmask_phone",
@@ -316,7 +316,7 @@ class AccountService:
             )
         return PhoneReveal(id=user.id, phone=user.phone)
 
-    async def _anchor_in(self, scope: Scope, user: User) -> ScopedRow | RoleAssignment | None:
+    async def anchor_in(self, scope: Scope, user: User) -> ScopedRow | RoleAssignment | None:
         """Where in ``scope`` this person is: their home, else a role bound inside it (for the audit log)."""
         if user.home_building_id is not None:
             b = await self.session.get(Building, user.home_building_id)
@@ -351,7 +351,7 @@ class AccountService:
             "user.temporary_password",
             "user",
             user.id,
-            where=await self._anchor_in(current.scope, user),
+            where=await self.anchor_in(current.scope, user),
             client_ip=client_ip,
         )
         return TemporaryPassword(id=user.id, password=password)

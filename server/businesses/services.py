@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, User
-from server.accounts.services import CurrentUser
+from server.accounts.services import AccountService, CurrentUser
 from server.audit.services import AuditService
 from server.businesses.models import CaringBusiness
 from server.businesses.schemas import BusinessUpdate, BusinessView
@@ -94,12 +94,21 @@ class BusinessService:
             raise NotFound(N_("No storefront has code {code}"), code=storefront_code)
         contact_id = None
         if data.contact_phone:
+            # Only someone of the office's own area (a volunteer, a resident) is named: a
+            # contact may claim the community's wishes, which is no power to hand outside it.
             contact_id = await self.session.scalar(
-                select(User.id).where(User.phone == data.contact_phone, User.is_active.is_(True))
+                select(User.id).where(
+                    User.phone == data.contact_phone,
+                    User.is_active.is_(True),
+                    AccountService(self.session).visible(user.scope_of(OFFICE_ROLES)),
+                )
             )
             if contact_id is None:
                 raise NotFound(
-                    N_("No account has this phone number; register the person as a volunteer first")
+                    N_(
+                        "No one in your area has an account with this phone number; "
+                        "register the person as a volunteer first"
+                    )
                 )
         business = await self.session.get(CaringBusiness, store.id)
         if business is None:

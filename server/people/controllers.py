@@ -226,8 +226,8 @@ class PeopleController(Controller):
 
     @put(
         "/volunteers/{user_id:int}/profile",
-        summary="A volunteer's trades and weekly availability",
-        responses=error_responses(401, 404, 413),
+        summary="A volunteer's trades and weekly availability (audited when staff change it)",
+        responses=error_responses(401, 403, 404, 413),
     )
     async def volunteer_profile(
         self,
@@ -238,7 +238,7 @@ class PeopleController(Controller):
         lang: Locale,
     ) -> VolunteerView:
         return await PeopleService(db_session, lang).set_volunteer_profile(
-            request.user, user_id, data
+            request.user, user_id, data, client_ip(request)
         )
 
     @put(

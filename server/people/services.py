@@ -583,7 +583,11 @@ class PeopleService:
         return target
 
     async def set_volunteer_profile(
-        self, user: CurrentUser, user_id: int, data: VolunteerProfileIn
+        self,
+        user: CurrentUser,
+        user_id: int,
+        data: VolunteerProfileIn,
+        client_ip: str | None = None,
     ) -> VolunteerView:
         target = await self._volunteer_in_scope(user, user_id, change=True)
         unknown = [t for t in data.trades if t not in vocabulary().trade_codes]
@@ -598,6 +602,16 @@ class PeopleService:
         profile.trades = list(data.trades)
         profile.availability = [msgspec.to_builtins(a) for a in data.availability]
         await self.session.flush()
+        if target.id != user.id:  # staff changing someone's profile is on the record
+            accounts = AccountService(self.session, self.locale)
+            self.audit.record(
+                user.id,
+                "volunteer.profile",
+                "user",
+                target.id,
+                where=await accounts.anchor_in(user.scope, target),
+                client_ip=client_ip,
+            )
         return await self._volunteer_view(target)
 
     async def my_volunteer_profile(self, user: CurrentUser) -> VolunteerView:
@@ -686,7 +700,11 @@ class PeopleService:
         place = community or (
             await self.session.get(Community, branch_of) if branch_of is not None else None
         )
-        where = ScopedRow(place.sub_district_id, place.id, None) if place else None
+        where = (
+            ScopedRow(place.sub_district_id, place.id, None)
+            if place
+            else await AccountService(self.session, self.locale).anchor_in(user.scope, target)
+        )
         self.audit.record(
             user.id,
             "party_member.set",

@@ -285,6 +285,9 @@ async def test_volunteer_profiles_and_party_membership_only_of_people_outranked(
         ):
             r = await client.put(path, json=body, headers=headers)
             assert r.status_code == status, (path, r.text)
+    for action in ("volunteer.profile", "party_member.set"):
+        audit = await client.get("/api/v1/audit", params={"action": action}, headers=admin)
+        assert str(plain) in [e["object_id"] for e in audit.json()], action
 
 
 # --- cross-community claims ----------------------------------------------------------------
@@ -415,5 +418,20 @@ async def test_only_a_photo_one_uploaded_is_attached(client, tokens) -> None:
     proof = await upload(client, tokens, DENGYUE_VOLUNTEER, image)
     r = await act(
         client, tokens, DENGYUE_VOLUNTEER, wish["id"], "fulfil", {"note": "贴好了", "photo": proof}
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_a_caring_business_contact_is_someone_of_the_offices_own_area(client, tokens) -> None:
+    """Naming a contact hands them the right to claim the community's wishes."""
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    stores = (await client.get(f"/api/v1/communities/{DENGYUE}/storefronts", headers=admin)).json()
+    path = f"/api/v1/storefronts/{stores[-1]['code']}/caring"
+    for phone in (YULAN_RESIDENT, YULAN_ADMIN, SYSTEM_ADMIN, "13999999999"):
+        r = await client.put(path, json={"offer": "义剪", "contact_phone": phone}, headers=admin)
+        assert r.status_code == 404, r.text
+        assert r.json()["detail"] == "您的辖区内没有使用该手机号的账户，请先将此人登记为志愿者"
+    r = await client.put(
+        path, json={"offer": "义剪", "contact_phone": DENGYUE_VOLUNTEER}, headers=admin
     )
     assert r.status_code == 200, r.text
