@@ -12,6 +12,9 @@ const hasRole = (user, ...roles) => roleNames(user).some((role) => roles.include
 
 export const isResident = (user) => hasRole(user, 'resident');
 export const isVolunteer = (user) => hasRole(user, 'volunteer');
+/** Is the user a volunteer of this community (where their volunteer role is bound)? */
+export const volunteersIn = (user, communityCode) =>
+  ((user && user.roles) || []).some((r) => r.role === 'volunteer' && r.scope_code === communityCode);
 export const isModerator = (user) => hasRole(user, ...MODERATOR_ROLES);
 export const isStaff = (user) => hasRole(user, ...STAFF_ROLES);
 /** Who looks after residents, volunteers and service groups (居民与队伍). */

@@ -36,7 +36,7 @@ def test_cli_from_an_empty_database(tmp_path: Path) -> None:
     assert run(tmp_path, "migrate").returncode == 0
     first = run(tmp_path, "demo")
     assert first.returncode == 0, first.stderr
-    assert "11 demo account(s) created" in first.stderr.replace("\n", "")
+    assert "13 demo account(s) created" in first.stderr.replace("\n", "")
     second = run(tmp_path, "demo")  # idempotent: updates in place, creates nothing
     assert second.returncode == 0, second.stderr
     text = second.stderr.replace("\n", "")

@@ -264,9 +264,10 @@ async def test_volunteers_trades_party_membership_and_service_groups(
         },
     )
     assert backwards.status_code == 400 and "结束要晚于开始" in backwards.json()["detail"]
-    assert (
+    yulan = (
         await client.get("/api/v1/volunteers", headers=await tokens.get(client, YULAN_ADMIN))
-    ).json() == []
+    ).json()
+    assert [v["name"] for v in yulan] == ["郭玉梅"]  # her own community's, none of 登月's
     # Party members report to their residential community.
     r = await client.put(
         f"/api/v1/volunteers/{zhao['user_id']}/party-member",

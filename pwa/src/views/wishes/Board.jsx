@@ -6,7 +6,7 @@ import { t } from '../../i18n/index.js';
 import { ClaimAction } from './actions.jsx';
 import { CategoryTag, CommunityPicker, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useCommunityChoice, useLoad, wishHref } from './common.jsx';
 
-function BoardCard({ item, user, options, outbox, go }) {
+function BoardCard({ item, user, options, community, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
   const onDone = (outcome) => {
     if (outcome.status === 'sent') go(wishHref(item.id)); // now mine: its full page
@@ -27,7 +27,7 @@ function BoardCard({ item, user, options, outbox, go }) {
           {t('outbox.saved_offline')}
         </p>
       ) : (
-        <ClaimAction wish={item} user={user} options={options} onDone={onDone} />
+        <ClaimAction wish={{ ...item, community_code: community }} user={user} options={options} onDone={onDone} />
       )}
     </li>
   );
@@ -119,7 +119,7 @@ export default function Board({ user, outbox, go }) {
       {(view === 'list' || selected) && (
         <ul class="wishlist">
           {shown.map((item) => (
-            <BoardCard key={item.id} item={item} user={user} options={options.data} outbox={outbox} go={go} />
+            <BoardCard key={item.id} item={item} user={user} options={options.data} community={chosen} outbox={outbox} go={go} />
           ))}
         </ul>
       )}

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
-import { isPartyMember, isVolunteer } from '../../roles.js';
+import { isPartyMember, isVolunteer, volunteersIn } from '../../roles.js';
 import { ActionOutcome, wishAction } from './common.jsx';
 
 /** Runs one action at a time; `onDone(outcome, action)` after a sent or queued one. */
@@ -144,9 +144,11 @@ export function ModerationActions({ wish, onDone }) {
  * /communities/{code}/claim-options; before it has loaded (or offline on first
  * use) the roles give the personal kinds. The server checks again.
  */
-export function claimChoices(user, options) {
+export function claimChoices(user, options, communityCode) {
   if (!options) {
+    // Volunteers claim only in the community their volunteer role is bound to.
     const kinds = [];
+    if (!volunteersIn(user, communityCode)) return kinds;
     if (isVolunteer(user)) kinds.push({ kind: 'volunteer', label: t('wish.claim.kind_volunteer') });
     if (isPartyMember(user)) kinds.push({ kind: 'party_member', label: t('wish.claim.kind_party_member') });
     return kinds;
@@ -175,7 +177,7 @@ function claimBody({ kind, service_group_id, storefront_code }) {
 export function ClaimAction({ wish, user, options, onDone }) {
   const { busy, outcome, run } = useAction(onDone);
   const [choosing, setChoosing] = useState(false);
-  const choices = claimChoices(user, options);
+  const choices = claimChoices(user, options, wish.community_code);
   if (!choices.length) return null;
   const claim = (choice) => run('claim', () => wishAction(wish, 'claim', { body: claimBody(choice) }));
 

@@ -38,7 +38,7 @@ from tests.conftest import (
     YULAN_VOLUNTEER,
     Backend,
 )
-from tests.integration.test_security import DENGYUE, first_building, person
+from tests.integration.security.test_security import DENGYUE, first_building, person
 from tests.support.images import png
 
 ACCOUNTS: dict[str, str] = {

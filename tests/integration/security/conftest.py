@@ -1,0 +1,69 @@
+"""The security tests run on databases of their own.
+
+They make people of every rank in 登月社区 (admins living in a grid, volunteers of two
+communities, …); on the shared databases those would change what other tests count.
+The same two engines, migrated and loaded with the demo city the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import delete
+
+from tests.conftest import Backend, _prepare
+
+DBNAME = "linli_security"
+
+
+async def _fresh_postgis(url: str) -> str:
+    """A new database with PostGIS in the session's throwaway cluster; its URL."""
+    plain = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(plain)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {DBNAME}")
+        await conn.execute(f"CREATE DATABASE {DBNAME}")
+    finally:
+        await conn.close()
+    fresh = plain.rsplit("/", 1)[0] + f"/{DBNAME}"
+    conn = await asyncpg.connect(fresh)
+    try:
+        await conn.execute("CREATE EXTENSION postgis")
+    finally:
+        await conn.close()
+    return fresh.replace("postgresql://", "postgresql+asyncpg://")
+
+
+@pytest.fixture(scope="session", params=["spatialite", "postgis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    var_dir = tmp_path_factory.mktemp(f"var-security-{request.param}")
+    if request.param == "spatialite":
+        url = f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
+    else:
+        url = await _fresh_postgis(request.getfixturevalue("postgis_url"))
+    b = await _prepare(request.param, url, var_dir)
+    yield b
+    await b.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(backend: Backend) -> Litestar:
+    from server.app import create_app
+
+    return create_app(backend.settings)
+
+
+@pytest.fixture
+async def client(app: Litestar, backend: Backend) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    from server.auth.models import LoginThrottle
+
+    async with backend.sessionmaker().begin() as session:
+        await session.execute(delete(LoginThrottle))
+    async with AsyncTestClient(app) as c:
+        yield c
