@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,18 +88,48 @@ async def _prepare(name: str, url: str, var_dir: Path) -> Backend:
     return Backend(name, url, settings, engine)
 
 
-@pytest.fixture(scope="session", params=["spatialite", "postgis"])
-async def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.asynccontextmanager
+async def open_backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    prefix: str = "var",
+    postgis_database: Callable[[str], Awaitable[str]] | None = None,
 ) -> AsyncIterator[Backend]:
-    var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+    """The engine named by ``request.param``, migrated and loaded with the demo city.
+
+    ``postgis_database`` turns the session cluster's URL into another database's.
+    """
+    var_dir = tmp_path_factory.mktemp(f"{prefix}-{request.param}")
     if request.param == "spatialite":
         url = f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
     else:
         url = request.getfixturevalue("postgis_url")
+        if postgis_database is not None:
+            url = await postgis_database(url)
     b = await _prepare(request.param, url, var_dir)
-    yield b
-    await b.engine.dispose()
+    try:
+        yield b
+    finally:
+        await b.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def open_client(app: Litestar, backend: Backend) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    from server.auth.models import LoginThrottle
+
+    # Failed log-ins of one test must not lock the next one out.
+    async with backend.sessionmaker().begin() as session:
+        await session.execute(delete(LoginThrottle))
+    async with AsyncTestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="session", params=["spatialite", "postgis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    async with open_backend(request, tmp_path_factory) as b:
+        yield b
 
 
 @pytest.fixture(scope="session")
@@ -111,12 +141,7 @@ async def app(backend: Backend) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar, backend: Backend) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    from server.auth.models import LoginThrottle
-
-    # Failed log-ins of one test must not lock the next one out.
-    async with backend.sessionmaker().begin() as session:
-        await session.execute(delete(LoginThrottle))
-    async with AsyncTestClient(app) as c:
+    async with open_client(app, backend) as c:
         yield c
 
 

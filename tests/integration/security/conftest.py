@@ -13,9 +13,8 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import delete
 
-from tests.conftest import Backend, _prepare
+from tests.conftest import Backend, open_backend, open_client
 
 DBNAME = "linli_security"
 
@@ -42,14 +41,8 @@ async def _fresh_postgis(url: str) -> str:
 async def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
-    var_dir = tmp_path_factory.mktemp(f"var-security-{request.param}")
-    if request.param == "spatialite":
-        url = f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
-    else:
-        url = await _fresh_postgis(request.getfixturevalue("postgis_url"))
-    b = await _prepare(request.param, url, var_dir)
-    yield b
-    await b.engine.dispose()
+    async with open_backend(request, tmp_path_factory, "var-security", _fresh_postgis) as b:
+        yield b
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +54,5 @@ async def app(backend: Backend) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar, backend: Backend) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    from server.auth.models import LoginThrottle
-
-    async with backend.sessionmaker().begin() as session:
-        await session.execute(delete(LoginThrottle))
-    async with AsyncTestClient(app) as c:
+    async with open_client(app, backend) as c:
         yield c
