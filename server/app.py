@@ -46,6 +46,7 @@ from server.housekeeping import run_chores_forever
 from server.lib.deps import provide_db_session, provide_locale
 from server.lib.errors import AppError
 from server.lib.i18n import N_, negotiate, translate
+from server.lib.idempotency import IdempotencyMiddleware
 from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
 from server.notify.controllers import NotifyController, SmsReportController
@@ -194,13 +195,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await locator.close()
             await engine.dispose()
 
+    write_lock = write_lock_for(settings.database_url)
     state = State(
         {
             "settings": settings,
             "engine": engine,
             "sessionmaker": sessionmaker,
             "locator": locator,
-            "sqlite_write_lock": write_lock_for(settings.database_url),
+            "sqlite_write_lock": write_lock,
             "token_issuer": TokenIssuer(
                 create=jwt_auth.create_token, lifetime=jwt_auth.default_token_expiration
             ),
@@ -263,6 +265,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 store="rate_limit",
             ).middleware
         )
+
+    # Inside authentication (its middleware comes first), so keys belong to the caller,
+    # and inside the rate limit, so replays count too.
+    middleware.append(
+        IdempotencyMiddleware(
+            sessionmaker,
+            keep_days=settings.idempotency_days,
+            max_body_bytes=settings.max_body_bytes,
+            write_lock=write_lock,
+        )
+    )
 
     return Litestar(
         route_handlers=route_handlers,

@@ -70,6 +70,9 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     # Per client address, over the API; 0 turns it off (benchmarks).
     rate_limit_per_minute: int = 600
+    # How long an Idempotency-Key and its answer are kept (longer than a phone keeps a
+    # queued command).
+    idempotency_days: int = 30
     # "inline": each app process also runs an outbox dispatcher; "off": only `linli worker` sends.
     dispatcher: str = "inline"
     vapid_subject: str = "mailto:ops@linli.invalid"
@@ -123,6 +126,7 @@ def load_settings() -> Settings:
         demo_password=_env("LINLI_DEMO_PASSWORD", "linli-demo-2026"),
         log_sql=_env("LINLI_LOG_SQL", "0") == "1",
         rate_limit_per_minute=int(_env("LINLI_RATE_LIMIT_PER_MINUTE", "600")),
+        idempotency_days=int(_env("LINLI_IDEMPOTENCY_DAYS", "30")),
         dispatcher=_env("LINLI_DISPATCHER", "inline"),
         vapid_subject=_env("LINLI_VAPID_SUBJECT", "mailto:ops@linli.invalid"),
         push_require_https=_env("LINLI_PUSH_REQUIRE_HTTPS", "1") != "0",

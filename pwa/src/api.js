@@ -97,8 +97,8 @@ export function onSessionExpired(handler) {
   sessionExpiredHandler = handler;
 }
 
-async function send(method, path, body, token) {
-  const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage() };
+async function send(method, path, body, token, extraHeaders = null) {
+  const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage(), ...(extraHeaders || {}) };
   // A photo goes as the raw body with its own type; everything else as JSON.
   const raw = typeof Blob !== 'undefined' && body instanceof Blob;
   if (body !== undefined) headers['Content-Type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
@@ -168,11 +168,11 @@ function refreshTokens() {
  * once and retries; if the server refuses the refresh the session ends.
  * `body` may be a Blob (sent raw, e.g. a photo); `as: 'blob'` reads the answer as one.
  */
-export async function api(method, path, { body, auth = true, as = 'json' } = {}) {
-  let response = await send(method, path, body, auth ? store.get(KEYS.access) : null);
+export async function api(method, path, { body, auth = true, as = 'json', headers = null } = {}) {
+  let response = await send(method, path, body, auth ? store.get(KEYS.access) : null, headers);
   if (response.status === 401 && auth) {
     if (await refreshTokens()) {
-      response = await send(method, path, body, store.get(KEYS.access));
+      response = await send(method, path, body, store.get(KEYS.access), headers);
     }
     if (response.status === 401) {
       clearSession();

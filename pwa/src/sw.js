@@ -134,9 +134,10 @@ self.addEventListener('notificationclick', (event) => {
 
 /** The worker's way to send a command (the page's goes through src/api.js). */
 function sender(session) {
-  return async (method, path, body) => {
+  return async (method, path, body, key) => {
     const raw = body instanceof Blob;
     const headers = { Accept: 'application/json', 'Accept-Language': session.accept_language || 'zh-Hans-CN' };
+    if (key) headers['Idempotency-Key'] = key;
     headers.Authorization = `Bearer ${session.access_token}`;
     if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
     let response;

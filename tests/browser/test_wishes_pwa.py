@@ -410,7 +410,7 @@ def test_a_wish_made_offline_is_queued_and_sent_when_back_online(
     expect(page.get_by_test_id("wish-item-pending")).to_contain_text(title)
     assert api.mine(title) == []  # still only on the phone
 
-    # The command is structured, with its id as the post's client_id and the photo kept aside.
+    # The command is structured, with its id (sent as the Idempotency-Key) and the photo aside.
     stored = page.evaluate(
         """() => new Promise((resolve, reject) => {
             const open = indexedDB.open('linli');
@@ -418,7 +418,7 @@ def test_a_wish_made_offline_is_queued_and_sent_when_back_online(
             open.onsuccess = () => {
                 const all = open.result.transaction('commands').objectStore('commands').getAll();
                 all.onsuccess = () => resolve(all.result.map((c) => ({
-                    id: c.id, kind: c.kind, path: c.path, state: c.state, client_id: c.body.client_id,
+                    id: c.id, kind: c.kind, path: c.path, state: c.state, title: c.body.title,
                     photo: c.blobs && c.blobs.photo ? c.blobs.photo.size : 0, created_at: c.created_at })));
             };
         })"""
@@ -426,7 +426,7 @@ def test_a_wish_made_offline_is_queued_and_sent_when_back_online(
     assert len(stored) == 1, stored
     command = stored[0]
     assert command["kind"] == "wish.post" and command["path"] == "/api/v1/wishes", command
-    assert command["client_id"] == command["id"] and command["state"] == "pending", command
+    assert command["id"] and command["title"] == title and command["state"] == "pending", command
     assert 0 < command["photo"] <= MAX_PHOTO_BYTES and command["created_at"], command
 
     context.set_offline(False)
@@ -489,7 +489,7 @@ def test_a_queued_action_the_server_refuses_is_set_aside_with_its_reason(
     assert left == 0
 
 
-def test_a_server_error_keeps_the_post_queued_and_the_retry_reuses_its_id(
+def test_a_lost_answer_keeps_the_post_queued_and_the_retry_does_not_post_twice(
     browser: Any, live_server: str
 ) -> None:
     # Without a service worker, so the page's own requests can be intercepted.
@@ -498,13 +498,18 @@ def test_a_server_error_keeps_the_post_queued_and_the_retry_reuses_its_id(
     )
     ctx.set_default_timeout(15_000)
     bodies: list[dict[str, Any]] = []
+    keys: list[str | None] = []
 
-    def first_post_fails(route: Route) -> None:
+    def first_answer_lost(route: Route) -> None:
         if route.request.method != "POST":
             route.continue_()
             return
         bodies.append(json.loads(route.request.post_data or "{}"))
+        keys.append(route.request.headers.get("idempotency-key"))
         if len(bodies) == 1:
+            # The post reaches the server and is made, but the phone hears a 503.
+            made = route.fetch()
+            assert made.status == 201, made.text()
             route.fulfill(
                 status=503,
                 content_type="application/json",
@@ -515,7 +520,7 @@ def test_a_server_error_keeps_the_post_queued_and_the_retry_reuses_its_id(
 
     try:
         page = ctx.new_page()
-        page.route("**/api/v1/wishes", first_post_fails)
+        page.route("**/api/v1/wishes", first_answer_lost)
         page.goto("/")
         log_in_ok(page, RESIDENT)
         title = unique("帮忙修门锁")
@@ -529,7 +534,7 @@ def test_a_server_error_keeps_the_post_queued_and_the_retry_reuses_its_id(
         page.get_by_test_id("outbox-send-now").click()
         expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
         assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
-        assert bodies[0]["client_id"] and bodies[0]["title"] == title, bodies
-        assert len(Api(live_server, RESIDENT).mine(title)) == 1
+        assert keys[0] and keys[0] == keys[1] and bodies[0]["title"] == title, keys
+        assert len(Api(live_server, RESIDENT).mine(title)) == 1  # the retry got the first answer
     finally:
         ctx.close()

@@ -58,7 +58,9 @@ function requestBackgroundSync() {
     .catch(() => {}); // no Background Sync (Safari, Firefox): `online` and app start cover it
 }
 
-const send = (method, path, body) => api(method, path, { body });
+// A queued command carries its id as the Idempotency-Key: a replay after a lost answer
+// gets the first answer again instead of acting twice.
+const send = (method, path, body, key) => api(method, path, { body, headers: key ? { 'Idempotency-Key': key } : null });
 
 /** Replays this user's pending commands now; resolves the outcomes (a Map by command id). */
 export function flush() {
@@ -100,7 +102,7 @@ export async function submit({ kind, method = 'POST', path, body, blobs = null, 
     kind,
     method,
     path,
-    body: kind === 'wish.post' ? { ...body, client_id: id } : body,
+    body,
     blobs,
     expect,
     label,

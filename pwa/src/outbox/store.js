@@ -3,8 +3,8 @@
 // raw requests:
 //   {id, user_id, kind, method?, path, body, blobs?, expect?, label, created_at,
 //    state: 'pending' | 'failed', attempts, error?: {status, detail}}
-// `id` is made on the device; a wish post carries it as `client_id`, so a
-// post replayed after a lost answer is not posted twice.
+// `id` is made on the device and sent as the Idempotency-Key header, so a
+// command replayed after a lost answer gets the first answer, not a second run.
 //
 // Replay: in creation order, one command at a time. A network error, a 5xx
 // (or 401/408/429, which say nothing about the command) keeps the command and
@@ -43,7 +43,7 @@ export function openOutbox() {
   return dbPromise;
 }
 
-/** A fresh command id: a UUID, fit for the server's client_id ([0-9A-Za-z_-]{8,64}). */
+/** A fresh command id: a UUID, sent as the Idempotency-Key of the command. */
 export function newId() {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   // randomUUID needs a secure context; an intranet http:// address is not one.
@@ -109,7 +109,7 @@ async function deliver(command, send) {
     if (blob) body[field] = (await send('POST', '/api/v1/media', blob)).key;
   }
   try {
-    return await send(command.method || 'POST', command.path, body);
+    return await send(command.method || 'POST', command.path, body, command.id);
   } catch (error) {
     // An earlier try may have reached the server although its answer was
     // lost; then the transition is refused now (409) but was already made.

@@ -1,0 +1,309 @@
+"""Replay-safe unsafe requests: the ``Idempotency-Key`` header.
+
+A phone that lost its signal does not know whether a command it sent arrived, so
+its offline queue sends it again with the same key. As in the IETF HTTPAPI
+idempotency-key draft:
+
+- the first request with a key runs, and its answer (any status below 500) is
+  kept with a fingerprint of the request (method, path, query, body);
+- the same key again with the same request gets that answer again, marked
+  ``Idempotent-Replayed: true``, and nothing runs twice;
+- the same key with another request is a 422; while the first is still running,
+  a 409 (retry later);
+- a 5xx or a crash forgets the key, so the retry runs for real.
+
+Keys belong to the signed-in person (two people's keys never meet; a call without
+log-in ignores the header) and are kept
+``LINLI_IDEMPOTENCY_DAYS`` (default 30), longer than a phone keeps a queued
+command; ``linli worker`` and the app's housekeeping prune them afterwards.
+
+The answer is stored after the request's own transaction has committed (the
+session dependency commits before the response starts). A process that dies
+between the two leaves the key "running"; after ``STALE_AFTER`` a retry takes it
+over and runs again, which the wish actions' ``expected_version`` turns into a
+409 rather than a second change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveMessage, Scope, Send
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.base import utcnow
+from server.lib.i18n import N_, negotiate, translate
+from server.lib.kvstore import KVEntry
+
+__all__ = ["HEADER", "IdempotencyMiddleware", "key_of", "request_fingerprint"]
+
+HEADER = "idempotency-key"
+STALE_AFTER = timedelta(seconds=60)
+MAX_STORED_BODY = 1024 * 1024
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as a structured-field string allows
+_KEPT_HEADERS = (b"content-type", b"location", b"retry-after")
+
+
+def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """What makes two requests "the same" for one key."""
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query, body])).hexdigest()
+
+
+def key_of(user_id: int, key: str) -> str:
+    """Where a key is kept: per signed-in person."""
+    return "idem:" + hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()
+
+
+class _Record(msgspec.Struct):
+    fingerprint: str
+    state: str  # "running" or "done"
+    started_at: float  # POSIX seconds
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = []
+    body: bytes = b""
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        keep_days: int,
+        max_body_bytes: int,
+        write_lock: Any,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.max_body_bytes = max_body_bytes
+        self.keep = timedelta(days=keep_days)
+        self.write_lock = write_lock  # SQLite: writers queue on the server's file lock
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        method = str(scope.get("method", ""))
+        raw = dict(scope["headers"]).get(HEADER.encode())
+        user = scope.get("user")
+        # Keys belong to a signed-in person; calls without log-in (log-in itself, provider
+        # callbacks) have nobody to keep them for and run as they are.
+        if method not in _UNSAFE or raw is None or user is None:
+            await next_app(scope, receive, send)
+            return
+        key = raw.decode("latin-1").strip().strip('"')
+        if not _KEY.fullmatch(key):
+            await self._error(scope, send, 400, N_("The Idempotency-Key header is not valid"))
+            return
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            await self._error(scope, send, 413, N_("The request is too large"))
+            return
+        fingerprint = request_fingerprint(
+            method, scope["path"], scope.get("query_string", b""), body
+        )
+        record_key = key_of(user.id, key)
+
+        found = await self._claim(record_key, fingerprint)
+        if found is not None:
+            if found.fingerprint != fingerprint:
+                await self._error(
+                    scope,
+                    send,
+                    422,
+                    N_("This Idempotency-Key was already used for another request"),
+                )
+            elif found.state == "running":
+                await self._error(
+                    scope,
+                    send,
+                    409,
+                    N_(
+                        "A request with this Idempotency-Key is still being processed; try again shortly"
+                    ),
+                    headers=[(b"retry-after", b"2")],
+                )
+            else:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": found.status,
+                        "headers": [*found.headers, (b"idempotent-replayed", b"true")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": found.body, "more_body": False})
+            return
+
+        sent_body = False
+
+        async def replay_receive() -> ReceiveMessage:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                first: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+                return first
+            return await receive()
+
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+        size = 0
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers, size
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [
+                    (bytes(k), bytes(v))
+                    for k, v in message.get("headers", [])
+                    if bytes(k).lower() in _KEPT_HEADERS
+                ]
+            elif message["type"] == "http.response.body":
+                part = bytes(message.get("body", b""))
+                size += len(part)
+                if size <= MAX_STORED_BODY:
+                    chunks.append(part)
+            await send(message)
+
+        try:
+            await next_app(scope, replay_receive, capture)
+        except BaseException:
+            await self._forget(record_key)
+            raise
+        if status >= 500 or size > MAX_STORED_BODY:
+            await self._forget(record_key)
+            return
+        await self._finish(record_key, fingerprint, status, headers, b"".join(chunks))
+
+    # --- the record ---------------------------------------------------------------------
+
+    async def _write(self, work: Any) -> Any:
+        await self.write_lock.acquire()
+        try:
+            async with self.sessionmaker.begin() as session:
+                return await work(session)
+        finally:
+            self.write_lock.release()
+
+    async def _claim(self, record_key: str, fingerprint: str) -> _Record | None:
+        """Take the key for this request (None), or the record another request left."""
+        now = utcnow()
+        running = _Record(fingerprint=fingerprint, state="running", started_at=now.timestamp())
+        value = msgspec.msgpack.encode(running)
+
+        async def insert(session: AsyncSession) -> None:
+            session.add(KVEntry(key=record_key, value=value, expires_at=now + self.keep))
+
+        async def load(session: AsyncSession) -> tuple[str, _Record | None]:
+            entry = await session.get(KVEntry, record_key)
+            if entry is None:
+                return "gone", None
+            if entry.expires_at is not None and entry.expires_at <= now:
+                await session.delete(entry)
+                return "gone", None
+            found = msgspec.msgpack.decode(entry.value, type=_Record)
+            stale = now.timestamp() - found.started_at > STALE_AFTER.total_seconds()
+            if found.state == "running" and stale and found.fingerprint == fingerprint:
+                # The first attempt died before it answered: this one takes over.
+                taken = await session.execute(
+                    update(KVEntry)
+                    .where(KVEntry.key == record_key, KVEntry.value == entry.value)
+                    .values(value=value, expires_at=now + self.keep)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    return "mine", None
+            return "found", found
+
+        for _ in range(3):
+            try:
+                await self._write(insert)
+                return None
+            except IntegrityError:
+                pass
+            result: tuple[str, _Record | None] = await self._write(load)
+            outcome, found = result
+            if outcome == "mine":
+                return None
+            if outcome == "found":
+                return found
+            # Gone meanwhile (expired, or its request failed): try to claim it again.
+        raise RuntimeError("idempotency key could not be claimed")  # three races lost in a row
+
+    async def _finish(
+        self,
+        record_key: str,
+        fingerprint: str,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        done = _Record(
+            fingerprint=fingerprint,
+            state="done",
+            started_at=utcnow().timestamp(),
+            status=status,
+            headers=headers,
+            body=body,
+        )
+
+        async def store(session: AsyncSession) -> None:
+            await session.execute(
+                update(KVEntry)
+                .where(KVEntry.key == record_key)
+                .values(value=msgspec.msgpack.encode(done), expires_at=utcnow() + self.keep)
+                .execution_options(synchronize_session=False)
+            )
+
+        await self._write(store)
+
+    async def _forget(self, record_key: str) -> None:
+        async def drop(session: AsyncSession) -> None:
+            await session.execute(delete(KVEntry).where(KVEntry.key == record_key))
+
+        await self._write(drop)
+
+    async def _error(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        message: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        user = scope.get("user")
+        accept = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+        locale = negotiate(accept or None, getattr(user, "locale", None))
+        body = msgspec.json.encode({"status_code": status, "detail": translate(message, locale)})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), *(headers or [])],
+            }
+        )
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None past ``limit`` bytes (the server's own bound;
+    a route's smaller limit is applied again when the body is handed on)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(parts)
+        part = bytes(message.get("body", b""))
+        size += len(part)
+        if size > limit:
+            return None
+        parts.append(part)
+        if not message.get("more_body", False):
+            return b"".join(parts)
