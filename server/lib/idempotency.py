@@ -40,7 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.base import utcnow
-from server.lib.i18n import N_, negotiate, translate
+from server.lib.errors import AppError, BadRequest, Conflict
+from server.lib.i18n import N_
 from server.lib.kvstore import KVEntry
 
 __all__ = ["HEADER", "IdempotencyMiddleware", "key_of", "request_fingerprint"]
@@ -90,21 +91,21 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         method = str(scope.get("method", ""))
-        raw = dict(scope["headers"]).get(HEADER.encode())
         user = scope.get("user")
         # Keys belong to a signed-in person; calls without log-in (log-in itself, provider
         # callbacks) have nobody to keep them for and run as they are.
-        if method not in _UNSAFE or raw is None or user is None:
+        raw = dict(scope["headers"]).get(HEADER.encode()) if method in _UNSAFE and user else None
+        if raw is None:
             await next_app(scope, receive, send)
             return
+        # Refusals are AppErrors: the app's exception handlers answer them in the caller's
+        # language, as any other error.
         key = raw.decode("latin-1").strip().strip('"')
         if not _KEY.fullmatch(key):
-            await self._error(scope, send, 400, N_("The Idempotency-Key header is not valid"))
-            return
+            raise BadRequest(N_("The Idempotency-Key header is not valid"))
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
-            await self._error(scope, send, 413, N_("The request is too large"))
-            return
+            raise AppError(N_("The request is too large"), status_code=413)
         fingerprint = request_fingerprint(
             method, scope["path"], scope.get("query_string", b""), body
         )
@@ -113,31 +114,25 @@ class IdempotencyMiddleware(ASGIMiddleware):
         found = await self._claim(record_key, fingerprint)
         if found is not None:
             if found.fingerprint != fingerprint:
-                await self._error(
-                    scope,
-                    send,
-                    422,
+                raise AppError(
                     N_("This Idempotency-Key was already used for another request"),
+                    status_code=422,
                 )
-            elif found.state == "running":
-                await self._error(
-                    scope,
-                    send,
-                    409,
+            if found.state == "running":
+                raise Conflict(
                     N_(
                         "A request with this Idempotency-Key is still being processed; try again shortly"
                     ),
-                    headers=[(b"retry-after", b"2")],
+                    headers={"retry-after": "2"},
                 )
-            else:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": found.status,
-                        "headers": [*found.headers, (b"idempotent-replayed", b"true")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": found.body, "more_body": False})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": found.status,
+                    "headers": [*found.headers, (b"idempotent-replayed", b"true")],
+                }
+            )
+            await send({"type": "http.response.body", "body": found.body, "more_body": False})
             return
 
         sent_body = False
@@ -268,27 +263,6 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await session.execute(delete(KVEntry).where(KVEntry.key == record_key))
 
         await self._write(drop)
-
-    async def _error(
-        self,
-        scope: Scope,
-        send: Send,
-        status: int,
-        message: str,
-        headers: list[tuple[bytes, bytes]] | None = None,
-    ) -> None:
-        user = scope.get("user")
-        accept = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
-        locale = negotiate(accept or None, getattr(user, "locale", None))
-        body = msgspec.json.encode({"status_code": status, "detail": translate(message, locale)})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), *(headers or [])],
-            }
-        )
-        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
