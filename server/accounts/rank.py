@@ -45,11 +45,7 @@ class Bound(Protocol):
 
 def _unit(grant: Bound, home: ScopedRow | None) -> Any:
     """The unit a role lives in: its bound area, or for a resident their home."""
-    if Role(grant.role) is Role.resident:
-        return home
-    if grant.sub_district_id is None:  # unbound (a system administrator)
-        return None
-    return grant
+    return home if Role(grant.role) is Role.resident else grant
 
 
 def rank_over(actor: Iterable[Bound], unit: Any) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import SCOPE_LEVEL_OF_ROLE, Role, RoleAssignment, User
+from server.accounts.models import SCOPE_LEVEL_OF_ROLE, STAFF_ROLES, Role, RoleAssignment, User
 from server.accounts.rank import RANK, outranks, rank_over
 from server.accounts.schemas import (
     PhoneReveal,
@@ -32,7 +32,14 @@ from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_phone
 
-__all__ = ["ADMIN_ROLES", "AccountService", "CurrentUser", "hash_password", "verify_password"]
+__all__ = [
+    "ADMIN_ROLES",
+    "AccountService",
+    "CurrentUser",
+    "hash_password",
+    "home_of",
+    "verify_password",
+]
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
@@ -94,6 +101,14 @@ class CurrentUser:
         return frozenset(ids)
 
 
+async def home_of(session: AsyncSession, user: User) -> ScopedRow | None:
+    """Where a person lives, as the three scope ids of their home building (None: nowhere)."""
+    if user.home_building_id is None:
+        return None
+    b = await session.get(Building, user.home_building_id)
+    return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
+
+
 async def load_current_user(session: AsyncSession, user_id: int) -> CurrentUser | None:
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
@@ -105,11 +120,7 @@ async def load_current_user(session: AsyncSession, user_id: int) -> CurrentUser 
         Grant(Role(a.role), a.sub_district_id, a.community_id, a.grid_id, a.scope_code, a.title)
         for a in rows
     )
-    home = None
-    if user.home_building_id is not None:
-        b = await session.get(Building, user.home_building_id)
-        if b is not None:
-            home = ScopedRow(b.sub_district_id, b.community_id, b.grid_id)
+    home = await home_of(session, user)
     return CurrentUser(
         id=user.id,
         name=user.name,
@@ -318,10 +329,9 @@ class AccountService:
 
     async def anchor_in(self, scope: Scope, user: User) -> ScopedRow | RoleAssignment | None:
         """Where in ``scope`` this person is: their home, else a role bound inside it (for the audit log)."""
-        if user.home_building_id is not None:
-            b = await self.session.get(Building, user.home_building_id)
-            if b is not None and scope.covers(b):
-                return ScopedRow(b.sub_district_id, b.community_id, b.grid_id)
+        home = await home_of(self.session, user)
+        if home is not None and scope.covers(home):
+            return home
         assignments = (await self._assignments([user.id])).get(user.id, [])
         return next((a for a in assignments if scope.covers(a)), None)
 
@@ -356,18 +366,17 @@ class AccountService:
         )
         return TemporaryPassword(id=user.id, password=password)
 
-    async def home_of(self, user: User) -> ScopedRow | None:
-        if user.home_building_id is None:
-            return None
-        b = await self.session.get(Building, user.home_building_id)
-        return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
+    async def may_change(self, actor: CurrentUser, user: User, *, staff: bool = True) -> bool:
+        """Does the actor outrank this person in their area (the rank rule)?
 
-    async def may_change(self, actor: CurrentUser, user: User) -> bool:
-        """Does the actor outrank this person in their area (the rank rule)?"""
+        ``staff=False``: and the person holds no staff role at all (what an import may touch).
+        """
         if user.id == actor.id:
             return False
         assignments = (await self._assignments([user.id])).get(user.id, [])
-        return outranks(actor.grants, assignments, await self.home_of(user))
+        if not staff and any(Role(a.role) in STAFF_ROLES for a in assignments):
+            return False
+        return outranks(actor.grants, assignments, await home_of(self.session, user))
 
     async def check_may_change(self, actor: CurrentUser, user: User) -> None:
         """Refuse a change to an account the actor does not outrank (roles, profile, password)."""

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import String, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import STAFF_ROLES, Role, RoleAssignment, User
+from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.scope import ScopedRow
 from server.accounts.services import (
@@ -439,7 +439,8 @@ class PeopleService:
         if problem is not None:
             return self._file_refused(problem)
         rejected: list[ImportRejection] = []
-        accepted: list[tuple[dict[str, Any], Community]] = []
+        accepted: list[tuple[dict[str, Any], Community, User | None]] = []
+        accounts = AccountService(self.session, self.locale)
         seen: dict[str, int] = {}  # phone → the row it was first on
         for row in rows:
             v = row.values
@@ -465,19 +466,21 @@ class PeopleService:
                     {"code": v["community_code"]},
                 )
                 rejected.append(self._rejection(row.row, problem_))
-            elif not await self._importable(user, v["phone"]):
+                continue
+            # An import never reaches staff accounts or people of another area.
+            target = await self.session.scalar(select(User).where(User.phone == v["phone"]))
+            if target is not None and not await accounts.may_change(user, target, staff=False):
                 problem_ = RowProblem(
                     headers["phone"],
                     N_("this phone number belongs to an account you may not change"),
                 )
                 rejected.append(self._rejection(row.row, problem_))
             else:
-                accepted.append((v, community))
+                accepted.append((v, community, target))
         if rejected:
             return ImportReport(ok=False, rows=len(rows), created=0, updated=0, rejected=rejected)
         created = updated = 0
-        for v, community in accepted:
-            target = await self.session.scalar(select(User).where(User.phone == v["phone"]))
+        for v, community, target in accepted:
             if target is None:
                 target = User(
                     phone=v["phone"],
@@ -536,24 +539,6 @@ class PeopleService:
             updated=updated,
         )
         return ImportReport(ok=True, rows=len(rows), created=created, updated=updated, rejected=[])
-
-    async def _importable(self, user: CurrentUser, phone: str) -> bool:
-        """May a volunteer sheet create or update the person with this phone number?
-
-        A new number, or a person the importer outranks in their area who holds no staff
-        role: an import never reaches staff accounts or people of another area.
-        """
-        target = await self.session.scalar(select(User).where(User.phone == phone))
-        if target is None:
-            return True
-        staff = await self.session.scalar(
-            select(RoleAssignment.id)
-            .where(RoleAssignment.user_id == target.id, RoleAssignment.role.in_(STAFF_ROLES))
-            .limit(1)
-        )
-        if staff is not None:
-            return False
-        return await AccountService(self.session, self.locale).may_change(user, target)
 
     # --- volunteers and party members --------------------------------------------------
 
