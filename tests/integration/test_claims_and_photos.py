@@ -20,9 +20,9 @@ from tests.support.images import png
 DENGYUE = "410902001001"
 
 
-async def upload(client, tokens, phone: str) -> str:
+async def upload(client, tokens, phone: str, data: bytes | None = None) -> str:
     headers = {**await as_(client, tokens, phone), "Content-Type": "image/png"}
-    r = await client.post("/api/v1/media", content=png(), headers=headers)
+    r = await client.post("/api/v1/media", content=data or png(), headers=headers)
     assert r.status_code == 201, r.text
     return str(r.json()["key"])
 

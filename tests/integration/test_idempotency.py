@@ -16,6 +16,7 @@ from server.lib.idempotency import _Record, key_of, request_fingerprint
 from server.lib.kvstore import KVEntry
 from server.wishes.models import Wish
 from tests.conftest import DENGYUE_ADMIN, DENGYUE_RESIDENT, YULAN_RESIDENT, Backend
+from tests.integration.test_scope import user_id
 from tests.integration.test_wishes import as_, post_wish
 
 
@@ -28,12 +29,6 @@ async def count_wishes(backend: Backend, title: str) -> int:
         return int(
             await session.scalar(select(func.count()).select_from(Wish).where(Wish.title == title))
         )
-
-
-async def me_id(client, tokens, phone: str) -> int:
-    return int(
-        (await client.get("/api/v1/me", headers=await as_(client, tokens, phone))).json()["id"]
-    )
 
 
 async def test_the_same_key_and_body_answer_the_first_response_again(
@@ -123,7 +118,7 @@ async def put_record(backend: Backend, user_id: int, key: str, record: _Record, 
 async def test_a_request_still_running_is_409_and_a_dead_one_is_taken_over(
     client, tokens, backend: Backend
 ) -> None:
-    uid = await me_id(client, tokens, DENGYUE_RESIDENT)
+    uid = await user_id(backend, DENGYUE_RESIDENT)
     title = f"接手的心愿{uuid.uuid4().hex[:6]}"
     body = json.dumps(wish_body(title), ensure_ascii=False).encode()
     fingerprint = request_fingerprint("POST", "/api/v1/wishes", b"", body)
@@ -148,7 +143,7 @@ async def test_a_request_still_running_is_409_and_a_dead_one_is_taken_over(
 async def test_keys_are_kept_for_the_configured_days_then_pruned(
     client, tokens, backend: Backend
 ) -> None:
-    uid = await me_id(client, tokens, DENGYUE_RESIDENT)
+    uid = await user_id(backend, DENGYUE_RESIDENT)
     key = uuid.uuid4().hex
     headers = {**await as_(client, tokens, DENGYUE_RESIDENT), "Idempotency-Key": key}
     await client.patch("/api/v1/me", json={"locale": "zh_Hans"}, headers=headers)

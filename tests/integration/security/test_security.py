@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from server.accounts.models import Role, RoleAssignment, User
+from server.accounts.models import Role, RoleAssignment
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.services import AccountService
 from server.grids.models import Building, Community, Grid
@@ -36,6 +36,8 @@ from tests.conftest import (
     YULAN_VOLUNTEER,
     Backend,
 )
+from tests.integration.test_claims_and_photos import upload
+from tests.integration.test_scope import user_id
 from tests.integration.test_wishes import act, as_, post_wish
 from tests.support.images import png
 
@@ -79,11 +81,6 @@ async def person(
             ),
         )
     return user.id, phone
-
-
-async def user_id(backend: Backend, phone: str) -> int:
-    async with backend.sessionmaker()() as session:
-        return int(await session.scalar(select(User.id).where(User.phone == phone)))
 
 
 async def role_count(backend: Backend) -> int:
@@ -381,13 +378,6 @@ async def test_a_person_outside_ones_scope_is_404_for_everyone(client, tokens, b
     me = await user_id(backend, DENGYUE_RESIDENT)
     r = await client.get(f"/api/v1/users/{me}", headers=await tokens.get(client, DENGYUE_RESIDENT))
     assert r.status_code == 200 and r.json()["name"] == "孙桂兰"
-
-
-async def upload(client, tokens, phone: str, data: bytes) -> str:
-    headers = {**await as_(client, tokens, phone), "Content-Type": "image/png"}
-    r = await client.post("/api/v1/media", content=data, headers=headers)
-    assert r.status_code == 201, r.text
-    return str(r.json()["key"])
 
 
 async def test_only_a_photo_one_uploaded_is_attached(client, tokens) -> None:
