@@ -155,6 +155,9 @@ class VolunteerView(msgspec.Struct, frozen=True):
     availability: list[Availability]
     party_member: str | None
     hours: float
+    # May the caller change this person's trades, availability, party membership and
+    # password (they outrank them in their area)? False for one's own profile.
+    manageable: bool = False
 
 
 class PartyMemberIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

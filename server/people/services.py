@@ -597,16 +597,16 @@ class PeopleService:
                 where=await accounts.anchor_in(user.scope, target),
                 client_ip=client_ip,
             )
-        return await self._volunteer_view(target)
+        return await self._volunteer_view(target, user)
 
     async def my_volunteer_profile(self, user: CurrentUser) -> VolunteerView:
         if not user.has(Role.volunteer):
             raise NotFound(N_("You are not registered as a volunteer"))
         me = await self.session.get(User, user.id)
         assert me is not None
-        return await self._volunteer_view(me)
+        return await self._volunteer_view(me, user)
 
-    async def _volunteer_view(self, target: User) -> VolunteerView:
+    async def _volunteer_view(self, target: User, viewer: CurrentUser) -> VolunteerView:
         profile = await self.session.get(VolunteerProfile, target.id)
         party = await self.session.get(PartyMember, target.id)
         hours = await self.session.scalar(
@@ -624,6 +624,8 @@ class PeopleService:
             ],
             party_member=party.kind.value if party else None,
             hours=float(hours or 0),
+            # The same rank rule the changes enforce, so the PWA offers only what will work.
+            manageable=await AccountService(self.session, self.locale).may_change(viewer, target),
         )
 
     async def list_volunteers(
@@ -644,7 +646,7 @@ class PeopleService:
         users = (
             await self.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))
         ).all()
-        views = [await self._volunteer_view(u) for u in users]
+        views = [await self._volunteer_view(u, user) for u in users]
         return [v for v in views if trade is None or trade in v.trades]
 
     async def set_party_member(
@@ -699,7 +701,7 @@ class PeopleService:
             client_ip=client_ip,
             kind=data.kind.value,
         )
-        return await self._volunteer_view(target)
+        return await self._volunteer_view(target, user)
 
     def _party_members_in(self, user: CurrentUser) -> Any:
         """Party members whose reported community, or community they volunteer in, is in my area."""

@@ -344,3 +344,44 @@ def test_clerk_picks_the_building_from_the_lookup(page: Page) -> None:
     page.get_by_test_id("resident-register").click()
     page.get_by_test_id("resident-building-code").fill("玉兰")
     expect(page.get_by_test_id("building-none")).to_be_visible()
+
+
+def test_clerk_is_offered_changes_only_for_volunteers_she_outranks(
+    page: Page, live_server: str
+) -> None:
+    """A volunteer who is also the community's admin is listed, with no buttons to change her."""
+    from tests.browser.test_wishes_pwa import Api
+
+    name = unique("王副主任")
+    Api(live_server, "13800000002").call(  # the sub-district admin appoints her
+        "POST",
+        "/api/v1/users",
+        {
+            "phone": random_phone(),
+            "name": name,
+            "password": "long-enough-password",
+            "roles": [
+                {"role": "volunteer", "scope_code": "410902001001"},
+                {"role": "community_admin", "scope_code": "410902001001"},
+            ],
+        },
+    )
+    open_people(page)
+    page.get_by_test_id("people-tab-volunteers").click()
+    expect(page.get_by_test_id("volunteer-list")).to_have_attribute("data-state", "ready")
+    above = page.get_by_test_id("volunteer-item").filter(has_text=name)
+    expect(above).to_be_visible()
+    expect(above.get_by_test_id("volunteer-temp-password")).to_have_count(0)
+    expect(above.get_by_test_id("volunteer-edit-trades")).to_have_count(0)
+    plain = page.get_by_test_id("volunteer-item").filter(has_text="赵丽")
+    expect(plain.get_by_test_id("volunteer-temp-password")).to_be_visible()
+    # Nor is she offered when registering a party member.
+    page.get_by_test_id("people-tab-party").click()
+    page.get_by_test_id("party-register").click()
+    expect(
+        page.get_by_test_id("party-person").locator("option").filter(has_text="赵丽")
+    ).to_have_count(1)
+    expect(
+        page.get_by_test_id("party-person").locator("option").filter(has_text=name)
+    ).to_have_count(0)
+    no_horizontal_scroll(page)

@@ -734,7 +734,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     "GET /api/v1/communities/{code}/businesses": "the public list of caring businesses",
     "GET /api/v1/media/public/{key}": "photos of the public board (test_claims_and_photos.py)",
     "GET /api/v1/communities/{code}/claim-options": (
-        "what the caller may claim in; a foreign volunteer gets none (test_security.py)"
+        "what the caller may claim in, 200 for all; each account's answer is checked in"
+        " test_security.py::test_claim_options_of_every_account_in_a_community"
     ),
     "POST /api/v1/grid-maps": "system administrators only (guard; test_grid_maps.py)",
     "POST /api/v1/sms/reports/aliyun/{token}": "provider callback behind a secret token",

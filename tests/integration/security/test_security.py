@@ -266,6 +266,14 @@ async def test_volunteer_profiles_and_party_membership_only_of_people_outranked(
     plain, _ = await person(backend, (Role.volunteer, DENGYUE))
     clerk = await tokens.get(client, DENGYUE_CLERK)
     admin = await tokens.get(client, DENGYUE_ADMIN)
+    # The lists say whom the caller may change, by the same rule the changes enforce.
+    for headers, expected in (
+        (clerk, {staff_volunteer: False, two_places: False, plain: True}),
+        (admin, {staff_volunteer: False, two_places: False, plain: True}),
+    ):
+        listed = (await client.get("/api/v1/volunteers", headers=headers)).json()
+        manageable = {v["user_id"]: v["manageable"] for v in listed if v["user_id"] in expected}
+        assert manageable == expected
     profile = {"trades": ["cook"], "availability": []}
     party = {"kind": "retired"}
     for headers, target, status in (
@@ -425,3 +433,33 @@ async def test_a_caring_business_contact_is_someone_of_the_offices_own_area(clie
         path, json={"offer": "义剪", "contact_phone": DENGYUE_VOLUNTEER}, headers=admin
     )
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    ("phone", "kinds"),
+    [
+        (SYSTEM_ADMIN, ["business"]),  # the office records a claim a business phoned in
+        (SUBDISTRICT_ADMIN, ["business"]),
+        (DENGYUE_ADMIN, ["business"]),
+        (DENGYUE_CLERK, ["service_group", "business"]),  # she leads the service groups
+        (DENGYUE_GRID_WORKER, []),
+        (DENGYUE_VOLUNTEER, ["volunteer", "service_group", "business"]),  # the shop's contact
+        (DENGYUE_PARTY_MEMBER, ["volunteer", "party_member"]),
+        (DENGYUE_RESIDENT, []),
+        (YULAN_ADMIN, []),
+        (YULAN_CLERK, []),
+        (YULAN_GRID_WORKER, []),
+        (YULAN_VOLUNTEER, []),
+        (YULAN_RESIDENT, []),
+    ],
+)
+async def test_claim_options_of_every_account_in_a_community(
+    client, tokens, phone: str, kinds: list[str]
+) -> None:
+    """Who may claim 登月社区's wishes, and in whose name: every demo account."""
+    r = await client.get(
+        f"/api/v1/communities/{DENGYUE}/claim-options", headers=await tokens.get(client, phone)
+    )
+    assert r.status_code == 200 and r.json()["kinds"] == kinds, r.text
+    if not kinds:
+        assert r.json()["service_groups"] == [] and r.json()["businesses"] == []

@@ -89,7 +89,7 @@ export function PartyMembers({ user }) {
       {editing ? (
         <PartyForm
           member={editing === 'new' ? null : editing}
-          volunteers={volunteers.data || []}
+          volunteers={(volunteers.data || []).filter((v) => v.manageable)}
           communities={communities.data || []}
           onSaved={saved}
           onClose={() => setEditing(null)}

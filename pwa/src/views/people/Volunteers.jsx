@@ -132,7 +132,7 @@ function VolunteerItem({ volunteer, onChange }) {
         />
       )}
       {open === 'password' && <TemporaryPassword volunteer={volunteer} onClose={() => setOpen('')} />}
-      {!open && (
+      {!open && volunteer.manageable && (
         <div class="actions__row">
           <button type="button" class="btn btn--ghost btn--small" data-testid="volunteer-edit-trades" onClick={() => setOpen('trades')}>
             {t('people.edit_trades')}
