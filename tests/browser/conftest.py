@@ -30,6 +30,11 @@ import pytest
 
 from tests.support.live import live_server as live_server_process
 
+# Assertions wait up to 10 s (Playwright's default is 5 s): on a loaded 2-core CI
+# machine three contexts installing service workers while a log-in hashes a password
+# took longer than 5 s once. Waiting longer costs nothing when the page is quick.
+EXPECT_TIMEOUT_MS = 10_000
+
 ROOT = Path(__file__).resolve().parents[2]
 PWA_DIST = Path(os.environ.get("LINLI_PWA_DIR") or ROOT / "pwa" / "dist")
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
@@ -53,6 +58,14 @@ def unavailable(what: str) -> None:
     if ALLOW_SKIP:
         pytest.skip(f"{what} (LINLI_ALLOW_SKIP=1)")
     pytest.fail(f"{what}: the browser suite cannot run, and skipping is not allowed", pytrace=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # reported by the browser fixture, which fails the run
+        return
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -20,26 +20,16 @@ import uuid
 import pytest
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
+from tests.browser.pages import log_in_ok
+
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "linli-demo-2026"
 CLERK = "13800000004"  # 刘芳, window clerk (community_staff) of 登月社区
 BUILDING = "410902001001001B001"  # 登月小区1号楼
 VIEWPORT_WIDTH = 360
 
 
-# --- helpers (log_in_ok as in test_wishes_pwa.py) ----------------------------------------------
-
-
-def log_in_ok(page: Page, phone: str, password: str = DEMO_PASSWORD) -> None:
-    if not page.url.startswith("http"):
-        page.goto("/")
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "login")
-    page.get_by_test_id("login-phone").fill(phone)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "home")
-    expect(page.get_by_test_id("role-card").first).to_be_visible()
+# --- helpers -------------------------------------------------------------------------------
 
 
 def unique(name: str) -> str:

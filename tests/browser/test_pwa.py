@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import log_in, log_in_ok
+
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "linli-demo-2026"
 DENGYUE_GRID_WORKER = "13800000005"  # 登月社区, first grid
 YULAN_ADMIN = "13800000009"  # 玉兰花园社区 community admin
 
@@ -36,21 +37,6 @@ WIDTH = 360
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def log_in(page: Page, phone: str, password: str = DEMO_PASSWORD) -> None:
-    if not page.url.startswith("http"):
-        page.goto("/")
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "login")
-    page.get_by_test_id("login-phone").fill(phone)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-
-
-def log_in_ok(page: Page, phone: str) -> None:
-    log_in(page, phone)
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "home")
-    expect(page.get_by_test_id("role-card").first).to_be_visible()
 
 
 def open_map(page: Page) -> dict[str, Any]:

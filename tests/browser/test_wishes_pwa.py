@@ -22,9 +22,10 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import FilePayload, Page, Route, expect
 
+from tests.browser.pages import DEMO_PASSWORD, log_in_ok
+
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "linli-demo-2026"
 RESIDENT = "13800000007"  # 孙桂兰, 登月社区
 VOLUNTEER = "13800000006"  # 赵丽, volunteer
 PARTY_VOLUNTEER = "13800000010"  # 郑建军, volunteer and party member
@@ -39,18 +40,7 @@ MAX_PHOTO_SIDE = 1280
 MAX_PHOTO_BYTES = 300 * 1024
 
 
-# --- helpers (log_in_ok, wait_for_service_worker, wait_until as in test_pwa.py) -------------
-
-
-def log_in_ok(page: Page, phone: str, password: str = DEMO_PASSWORD) -> None:
-    if not page.url.startswith("http"):
-        page.goto("/")
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "login")
-    page.get_by_test_id("login-phone").fill(phone)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "home")
-    expect(page.get_by_test_id("role-card").first).to_be_visible()
+# --- helpers (wait_for_service_worker, wait_until as in test_pwa.py) ------------------------
 
 
 def wait_for_service_worker(page: Page) -> None:
