@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, User
@@ -136,18 +136,36 @@ class BusinessService:
         rows = (await self.session.execute(self._rows().where(Storefront.id == store.id))).all()
         return self._views(rows, with_contact=True)[0]
 
-    async def claimable(self, user: CurrentUser, community_id: int) -> list[Storefront]:
-        """Active caring businesses of a community this user may claim wishes for.
+    async def claimable(
+        self, user: CurrentUser, community_ids: Collection[int]
+    ) -> dict[int, list[Storefront]]:
+        """Active caring businesses of these communities this user may claim wishes for,
+        by community (two queries, however many communities).
 
         The business's contact claims for it; community staff in scope record claims
         for any of them (the owner phoned or walked in).
         """
+        found: dict[int, list[Storefront]] = {cid: [] for cid in community_ids}
+        if not found:
+            return found
+        office = user.scope_of(OFFICE_ROLES)
+        communities = (
+            await self.session.scalars(select(Community).where(Community.id.in_(found)))
+        ).all()
+        covered = [c.id for c in communities if office.covers(c)]
         query = (
             select(Storefront)
             .join(CaringBusiness, CaringBusiness.storefront_id == Storefront.id)
-            .where(Storefront.community_id == community_id, CaringBusiness.active.is_(True))
+            .where(
+                Storefront.community_id.in_(found),
+                CaringBusiness.active.is_(True),
+                or_(
+                    Storefront.community_id.in_(covered),
+                    CaringBusiness.contact_user_id == user.id,
+                ),
+            )
+            .order_by(Storefront.code)
         )
-        community = await self.session.get(Community, community_id)
-        if community is None or not user.scope_of(OFFICE_ROLES).covers(community):
-            query = query.where(CaringBusiness.contact_user_id == user.id)
-        return list((await self.session.scalars(query.order_by(Storefront.code))).all())
+        for store in (await self.session.scalars(query)).all():
+            found[store.community_id].append(store)
+        return found

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC
-from server.lib.deps import NO_AUTH, DbSession, Locale
+from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.wishes.schemas import (
     BoardItem,
@@ -22,6 +22,7 @@ from server.wishes.schemas import (
     RejectRequest,
     ThanksItem,
     TransitionRequest,
+    WishAddress,
     WishCreate,
     WishStats,
     WishView,
@@ -83,10 +84,23 @@ class WishController(Controller):
     ) -> WishView:
         return await WishService(db_session, lang).view(request.user, wish_id)
 
+    @post(
+        "/wishes/{wish_id:int}/address",
+        status_code=200,
+        summary="Where to go: the claimer of a claimed wish asks (written in the audit log)",
+        responses=error_responses(401, 403, 404, 409),
+    )
+    async def address(
+        self, request: Req, wish_id: WishId, db_session: DbSession, lang: Locale
+    ) -> WishAddress:
+        return await WishService(db_session, lang).address(
+            request.user, wish_id, client_ip(request)
+        )
+
     @patch(
         "/wishes/{wish_id:int}",
         summary="Moderator edit (the original text is kept)",
-        responses=error_responses(401, 403, 404, 409),
+        responses=error_responses(400, 401, 403, 404, 409),
     )
     async def edit(
         self,

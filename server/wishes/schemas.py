@@ -174,6 +174,15 @@ class WishView(msgspec.Struct, frozen=True):
     community_code: str = ""  # for the claim options of its community
 
 
+class WishAddress(msgspec.Struct, frozen=True):
+    """Where the claimer of a wish goes to help (shown on request, audited)."""
+
+    building: str | None
+    unit: str | None
+    lon: float
+    lat: float
+
+
 class ClaimGroup(msgspec.Struct, frozen=True):
     id: int
     name: str

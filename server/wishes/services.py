@@ -1,28 +1,31 @@
 """The micro-wish rules: who may do what to a wish, and who hears about it.
 
-Every transition is one conditional UPDATE (state and version must still be
-what the caller saw), its history row and its outbox rows, in the request's
-one transaction. Two volunteers claiming the same wish at once: exactly one
-UPDATE matches, the other gets 409.
+Who may do what is the table in :mod:`server.wishes.rules`; every change goes
+through the one transition writer (:mod:`server.workflow.writer`): one
+conditional UPDATE (state and version must still be what the caller saw), its
+history row and its outbox rows, in the request's one transaction. Two
+volunteers claiming the same wish at once: exactly one UPDATE matches, the
+other gets 409.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import OFFICE_ROLES, Role, RoleAssignment, User
+from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
+from server.audit.services import AuditService
 from server.businesses.services import BusinessService
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid, Storefront
@@ -41,6 +44,7 @@ from server.people.models import (
     VolunteerHours,
 )
 from server.wishes.models import ClaimantKind, Wish, WishEvent
+from server.wishes.rules import BENEFICIARY, CLAIMER, STAFF, WISH, Claimable, claimable
 from server.wishes.schemas import (
     BoardItem,
     ClaimBusiness,
@@ -52,50 +56,113 @@ from server.wishes.schemas import (
     FulfilRequest,
     ModerationEdit,
     ThanksItem,
+    WishAddress,
     WishCreate,
     WishEventView,
     WishStats,
     WishView,
 )
-from server.wishes.states import Action, State, next_state, state_name
+from server.wishes.states import Action, State
+from server.workflow.rules import Actor
+from server.workflow.writer import Change, Notice, write_change
 
-__all__ = ["MODERATORS", "WishService"]
+__all__ = ["WishService"]
 
-MODERATORS = OFFICE_ROLES
-ON_BEHALF_POSTERS = (Role.grid_worker, *MODERATORS)
-# Who works with a wish in their scope: moderators and the grid worker of its grid.
-STAFF = ON_BEHALF_POSTERS
 DEFAULT_LIFETIME = timedelta(days=30)
 # Runs of digits long enough to be a phone or ID number, masked on the public thanks wall.
 LONG_DIGITS = re.compile(r"\d{7,}")
 # States in which a wish is shown to anyone: the board (approved) and the thanks wall.
 PUBLIC_STATES = (State.approved, State.confirmed)
 DEFAULT_HOURS = Decimal("1.0")
+STALE = N_("Someone changed this wish first; reload it")
 
 
-@dataclass(frozen=True, slots=True)
-class _Claimable:
-    kinds: list[ClaimantKind]
-    groups: list[ServiceGroup]
-    stores: list[Storefront]
+def _history(wish_id: int) -> Callable[..., WishEvent]:
+    """The history row of one change of this wish (for the transition writer)."""
+
+    def make(
+        *, actor_id: int | None, action: str, from_state: Any, to_state: Any, note: str | None
+    ) -> WishEvent:
+        return WishEvent(
+            wish_id=wish_id,
+            actor_user_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+
+    return make
+
+
+async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows of a table by id, in one query (none for no ids)."""
+    if not ids:
+        return {}
+    return {row.id: row for row in (await session.scalars(select(model).where(model.id.in_(ids))))}
 
 
 class WishService:
     def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
         self.locale = locale
-        self._claim_cache: dict[int, _Claimable] = {}
-        self._residents: dict[int, Resident | None] = {}
+        self._actors: dict[int, Actor] = {}
 
-    # --- loading and seeing ------------------------------------------------------------
+    # --- who is asking -----------------------------------------------------------------
 
-    async def _resident_of(self, user: CurrentUser) -> Resident | None:
-        """The caller's own resident record (asked once per request: lists ask per wish)."""
-        if user.id not in self._residents:
-            self._residents[user.id] = await self.session.scalar(
-                select(Resident).where(Resident.user_id == user.id)
+    async def actor(self, user: CurrentUser, community_ids: Iterable[int] = ()) -> Actor:
+        """The person as the rule table sees them, with the facts it needs about these
+        communities: loaded once per request, for all of them at a time."""
+        actor = self._actors.get(user.id)
+        if actor is None:
+            resident_id = await self.session.scalar(
+                select(Resident.id).where(Resident.user_id == user.id)
             )
-        return self._residents[user.id]
+            actor = self._actors[user.id] = Actor(user, {"resident_id": resident_id, "claim": {}})
+        missing = set(community_ids) - actor.facts["claim"].keys()
+        if missing:
+            actor.facts["claim"].update(await self._claimables(user, missing))
+        return actor
+
+    async def _claimables(self, user: CurrentUser, community_ids: set[int]) -> dict[int, Claimable]:
+        """In whose name this user may claim in each of these communities (four queries)."""
+        member = await self.session.get(PartyMember, user.id)
+        member_of = select(ServiceGroupMember.group_id).where(ServiceGroupMember.user_id == user.id)
+        groups = (
+            await self.session.scalars(
+                select(ServiceGroup)
+                .where(
+                    ServiceGroup.community_id.in_(community_ids),
+                    or_(ServiceGroup.leader_user_id == user.id, ServiceGroup.id.in_(member_of)),
+                )
+                .order_by(ServiceGroup.id)
+            )
+        ).all()
+        stores = await BusinessService(self.session, self.locale).claimable(user, community_ids)
+        found: dict[int, Claimable] = {}
+        for cid in community_ids:
+            # Volunteers and party members claim in the communities they serve: a volunteer
+            # where their volunteer role is bound, a party member where they reported
+            # (在职党员进社区报到), volunteer or live.
+            volunteers_here = any(
+                g.role is Role.volunteer and g.community_id == cid for g in user.grants
+            )
+            kinds: list[ClaimantKind] = []
+            if volunteers_here:
+                kinds.append(ClaimantKind.volunteer)
+            if member is not None and (
+                volunteers_here
+                or member.reported_community_id == cid
+                or (user.home is not None and user.home.community_id == cid)
+            ):
+                kinds.append(ClaimantKind.party_member)
+            here = [g for g in groups if g.community_id == cid]
+            if here:
+                kinds.append(ClaimantKind.service_group)
+            if stores[cid]:
+                kinds.append(ClaimantKind.business)
+            found[cid] = Claimable(kinds, here, stores[cid])
+        return found
 
     async def _wish(self, wish_id: int) -> Wish:
         wish = await self.session.get(Wish, wish_id, populate_existing=True)
@@ -103,17 +170,17 @@ class WishService:
             raise NotFound(N_("No such wish"))
         return wish
 
-    async def _is_beneficiary(self, user: CurrentUser, wish: Wish) -> bool:
-        resident = await self._resident_of(user)
-        return resident is not None and resident.id == wish.beneficiary_id
+    async def _acting(self, user: CurrentUser, wish_id: int, action: str) -> tuple[Wish, Actor]:
+        """The wish, if the rule table lets this person take this action on it now."""
+        wish = await self._wish(wish_id)
+        actor = await self.actor(user, [wish.community_id])
+        WISH.check(actor, wish, action)
+        return wish, actor
+
+    # --- seeing ------------------------------------------------------------------------
 
     async def may_see(self, user: CurrentUser, wish: Wish) -> bool:
-        return (
-            user.scope_of(STAFF).covers(wish)
-            or wish.claimant_user_id == user.id
-            or wish.posted_by_user_id == user.id
-            or await self._is_beneficiary(user, wish)
-        )
+        return WISH.sees(await self.actor(user), wish)
 
     async def _visible(self, user: CurrentUser, wish_id: int) -> Wish:
         wish = await self._wish(wish_id)
@@ -153,104 +220,143 @@ class WishService:
         return await self._view(await self._visible(user, wish_id), user)
 
     async def _view(self, wish: Wish, user: CurrentUser) -> WishView:
-        resident = await self.session.get(Resident, wish.beneficiary_id)
-        assert resident is not None
-        building = await self.session.get(Building, wish.building_id) if wish.building_id else None
-        community = await self.session.get(Community, wish.community_id)
-        grid = await self.session.get(Grid, wish.grid_id)
-        assert community is not None and grid is not None
-        staff = user.scope_of(STAFF).covers(wish)
-        beneficiary = await self._is_beneficiary(user, wish)
-        full = staff or wish.claimant_user_id == user.id or beneficiary
-        claimant = (
-            await self.session.get(User, wish.claimant_user_id) if wish.claimant_user_id else None
-        )
-        events = (
-            await self.session.scalars(
-                select(WishEvent).where(WishEvent.wish_id == wish.id).order_by(WishEvent.id)
-            )
-        ).all()
-        point = to_shape(wish.location)
-        return WishView(
-            id=wish.id,
-            title=wish.title,
-            description=wish.description,
-            category=wish.category,
-            state=wish.state,
-            version=wish.version,
-            beneficiary=resident.name
-            if full and not (resident.is_minor and not staff)
-            else mask_name(resident.name),
-            building=building.name if building and full else None,
-            community=localised_name(community.name, community.name_i18n, self.locale),
-            grid=localised_name(grid.name, grid.name_i18n, self.locale),
-            lon=point.x,
-            lat=point.y,
-            created_at=wish.created_at,
-            expires_at=wish.expires_at,
-            on_behalf=wish.on_behalf,
-            photo=wish.photo,
-            reject_reason=wish.reject_reason,
-            claimant=(
-                claimant.name
-                if claimant and (full or claimant.id == user.id)
-                else mask_name(claimant.name)
-                if claimant
-                else None
-            ),
-            claimant_kind=wish.claimant_kind.value if wish.claimant_kind else None,
-            proof_note=wish.proof_note,
-            proof_photo=wish.proof_photo,
-            thanks=wish.thanks,
-            history=[
-                WishEventView(
-                    at=e.at,
-                    action=e.action,
-                    from_state=e.from_state,
-                    to_state=e.to_state,
-                    actor_id=e.actor_user_id if staff else None,
-                    note=e.note,
-                )
-                for e in events
-            ],
-            original_title=wish.original_title if staff else None,
-            original_description=wish.original_description if staff else None,
-            beneficiary_phone=mask_phone(resident.phone) if staff and resident.phone else None,
-            allowed_actions=await self._allowed(wish, user, staff=staff, beneficiary=beneficiary),
-            community_code=community.code,
-        )
+        return (await self._views([wish], user))[0]
 
-    async def _allowed(
-        self, wish: Wish, user: CurrentUser, *, staff: bool, beneficiary: bool
-    ) -> list[str]:
-        """What this caller may do to the wish now: the same rules the actions enforce."""
-        moderator = user.scope_of(MODERATORS).covers(wish)
-        claimant = wish.claimant_user_id == user.id
-        allowed: list[str] = []
-        if moderator and wish.state in (State.submitted, State.approved):
-            allowed.append("edit")
-        if moderator and wish.state is State.confirmed and wish.thanks:
-            allowed.append("edit_thanks")
-        for action, may in (
-            (Action.approve, moderator),
-            (Action.reject, moderator),
-            (Action.release, claimant or moderator),
-            (Action.fulfil, claimant),
-            (Action.confirm, staff or beneficiary),
-            (Action.withdraw, beneficiary or wish.posted_by_user_id == user.id or moderator),
+    async def _views(self, wishes: Sequence[Wish], user: CurrentUser) -> list[WishView]:
+        """Wishes as this person may see them, with what they may do to each: the same
+        eight queries for one wish or two hundred."""
+        if not wishes:
+            return []
+        actor = await self.actor(user, {w.community_id for w in wishes})
+        residents = await _by_id(self.session, Resident, {w.beneficiary_id for w in wishes})
+        buildings = {
+            r.id: r.name
+            for r in (
+                await self.session.execute(
+                    select(Building.id, Building.name).where(
+                        Building.id.in_({w.building_id for w in wishes if w.building_id})
+                    )
+                )
+            ).all()
+        }
+        communities = {
+            r.id: r
+            for r in (
+                await self.session.execute(
+                    select(Community.id, Community.code, Community.name, Community.name_i18n).where(
+                        Community.id.in_({w.community_id for w in wishes})
+                    )
+                )
+            ).all()
+        }
+        grids = {
+            r.id: localised_name(r.name, r.name_i18n, self.locale)
+            for r in (
+                await self.session.execute(
+                    select(Grid.id, Grid.name, Grid.name_i18n).where(
+                        Grid.id.in_({w.grid_id for w in wishes})
+                    )
+                )
+            ).all()
+        }
+        claimants = {
+            r.id: r.name
+            for r in (
+                await self.session.execute(
+                    select(User.id, User.name).where(
+                        User.id.in_({w.claimant_user_id for w in wishes if w.claimant_user_id})
+                    )
+                )
+            ).all()
+        }
+        history: dict[int, list[WishEvent]] = defaultdict(list)
+        for event in await self.session.scalars(
+            select(WishEvent)
+            .where(WishEvent.wish_id.in_([w.id for w in wishes]))
+            .order_by(WishEvent.id)
         ):
-            if may and next_state(wish.state, action) is not None:
-                allowed.append(action.value)
-        if (
-            next_state(wish.state, Action.claim) is not None
-            and not beneficiary
-            and (await self._claimable(user, wish.community_id)).kinds
-        ):
-            allowed.append(Action.claim.value)
-        return allowed
+            history[event.wish_id].append(event)
+        views = []
+        for wish in wishes:
+            resident = residents[wish.beneficiary_id]
+            community = communities[wish.community_id]
+            staff = STAFF(actor, wish)
+            full = staff or CLAIMER(actor, wish) or BENEFICIARY(actor, wish)
+            claimant = claimants.get(wish.claimant_user_id) if wish.claimant_user_id else None
+            building = buildings.get(wish.building_id) if wish.building_id else None
+            point = to_shape(wish.location)
+            views.append(
+                WishView(
+                    id=wish.id,
+                    title=wish.title,
+                    description=wish.description,
+                    category=wish.category,
+                    state=wish.state,
+                    version=wish.version,
+                    beneficiary=resident.name
+                    if full and not (resident.is_minor and not staff)
+                    else mask_name(resident.name),
+                    building=building if full else None,
+                    community=localised_name(community.name, community.name_i18n, self.locale),
+                    grid=grids[wish.grid_id],
+                    lon=point.x,
+                    lat=point.y,
+                    created_at=wish.created_at,
+                    expires_at=wish.expires_at,
+                    on_behalf=wish.on_behalf,
+                    photo=wish.photo,
+                    reject_reason=wish.reject_reason,
+                    claimant=(
+                        claimant
+                        if claimant and (full or wish.claimant_user_id == user.id)
+                        else mask_name(claimant)
+                        if claimant
+                        else None
+                    ),
+                    claimant_kind=wish.claimant_kind.value if wish.claimant_kind else None,
+                    proof_note=wish.proof_note,
+                    proof_photo=wish.proof_photo,
+                    thanks=wish.thanks,
+                    history=[
+                        WishEventView(
+                            at=e.at,
+                            action=e.action,
+                            from_state=e.from_state,
+                            to_state=e.to_state,
+                            actor_id=e.actor_user_id if staff else None,
+                            note=e.note,
+                        )
+                        for e in history[wish.id]
+                    ],
+                    original_title=wish.original_title if staff else None,
+                    original_description=wish.original_description if staff else None,
+                    beneficiary_phone=mask_phone(resident.phone)
+                    if staff and resident.phone
+                    else None,
+                    allowed_actions=WISH.allowed(actor, wish),
+                    community_code=community.code,
+                )
+            )
+        return views
+
+    async def address(self, user: CurrentUser, wish_id: int, client_ip: str | None) -> WishAddress:
+        """Where the claimer goes to help: the building and the door, shown on request to
+        the claimer of a claimed wish only, and written in the audit log."""
+        wish, _ = await self._acting(user, wish_id, "address")
+        resident = await self.session.get(Resident, wish.beneficiary_id)
+        building = await self.session.get(Building, wish.building_id) if wish.building_id else None
+        assert resident is not None
+        AuditService(self.session).record(
+            user.id, "wish.address", "wish", wish.id, where=wish, client_ip=client_ip
+        )
+        return WishAddress(
+            building=building.name if building else None,
+            unit=resident.unit or None,
+            lon=to_shape(wish.location).x,
+            lat=to_shape(wish.location).y,
+        )
 
     # --- posting -----------------------------------------------------------------------
-
     async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
         if data.client_id:
             existing = await self.session.scalar(
@@ -264,12 +370,14 @@ class WishService:
         on_behalf = data.beneficiary_id is not None
         if on_behalf:
             resident = await self.session.get(Resident, data.beneficiary_id)
-            if resident is None or not user.scope_of(ON_BEHALF_POSTERS).covers(resident):
+            if resident is None or not (await self.actor(user)).scope(STAFF_ROLES).covers(resident):
                 raise NotFound(N_("No such resident"))
             if not data.consent_note:
                 raise BadRequest(N_("Record the resident's consent to post for them"))
         else:
-            resident = await self._resident_of(user)
+            resident = await self.session.scalar(
+                select(Resident).where(Resident.user_id == user.id)
+            )
             if resident is None:
                 raise Forbidden(
                     N_("Only residents registered with their community can post wishes")
@@ -368,61 +476,54 @@ class WishService:
 
     # --- transitions -------------------------------------------------------------------
 
-    async def _transition(
-        self,
-        wish: Wish,
-        action: Action,
-        user: CurrentUser,
-        *,
-        note: str | None = None,
-        expected_version: int | None = None,
-        **values: Any,
-    ) -> None:
-        target = next_state(wish.state, action)
-        if target is None:
-            raise Conflict(
-                N_("This wish is {state} and cannot be changed that way"),
-                error_code="bad_transition",
-                state=state_name(wish.state),
-            )
-        if expected_version is not None and expected_version != wish.version:
-            raise Conflict(N_("Someone changed this wish first; reload it"), error_code="stale")
-        try:
-            result = await self.session.execute(
-                update(Wish)
-                .where(Wish.id == wish.id, Wish.state == wish.state, Wish.version == wish.version)
-                .values(state=target, version=wish.version + 1, updated_at=utcnow(), **values)
-                .execution_options(synchronize_session=False)
-            )
-        except OperationalError as exc:
-            # SQLite: another writer committed since this transaction read the wish.
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise Conflict(
-                    N_("Someone changed this wish first; reload it"), error_code="stale"
-                ) from exc
-            raise
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(N_("Someone changed this wish first; reload it"), error_code="stale")
-        self.session.add(
-            WishEvent(
-                wish_id=wish.id,
-                actor_user_id=user.id,
-                action=action.value,
-                from_state=wish.state,
-                to_state=target,
-                note=note,
-            )
-        )
-        await self.session.flush()
-        await self.session.refresh(wish)
+    def _tell_beneficiary(
+        self, what: str, template: str, params: Callable[[Wish], dict[str, Any]]
+    ) -> Callable[[Wish], Awaitable[list[Notice]]]:
+        """The message to the beneficiary about a change, made once it is written."""
 
-    async def _moderatable(self, user: CurrentUser, wish_id: int) -> Wish:
-        wish = await self._wish(wish_id)
-        if not user.scope_of(MODERATORS).covers(wish):
-            if await self.may_see(user, wish):
-                raise Forbidden(N_("Your role does not allow this"))
-            raise NotFound(N_("No such wish"))
-        return wish
+        async def notices(wish: Wish) -> list[Notice]:
+            return [
+                Notice(
+                    event=f"wish:{wish.id}:{what}:{wish.version}",
+                    template=template,
+                    params=params(wish),
+                    recipients=[await self._beneficiary(wish)],
+                    community_id=wish.community_id,
+                    url=f"/#/wishes/{wish.id}",
+                    topic=f"wish-{wish.id}",
+                )
+            ]
+
+        return notices
+
+    async def _change(
+        self,
+        user: CurrentUser | None,
+        wish: Wish,
+        action: str,
+        *,
+        target: State | None = None,
+        expected_version: int | None = None,
+        note: str | None = None,
+        values: dict[str, Any] | None = None,
+        notices: Callable[[Wish], Awaitable[list[Notice]]] | None = None,
+    ) -> None:
+        """One change through the transition writer: the table's target state (the same
+        state for an edit), its history row and its messages, in this transaction."""
+        if target is None:
+            target = WISH.target(wish.state, action) if WISH.is_transition(action) else wish.state
+        await write_change(
+            self.session,
+            wish,
+            Change(action, target, values or {}, note),
+            actor_id=user.id if user is not None else None,
+            history=_history(wish.id),
+            expected_version=expected_version,
+            notices=notices,
+            stale=STALE,
+        )
+
+    # --- actions -----------------------------------------------------------------------
 
     async def edit(self, user: CurrentUser, wish_id: int, data: ModerationEdit) -> WishView:
         """Moderators edit personal details out; the original words are kept (staff only).
@@ -430,94 +531,69 @@ class WishService:
         The thank-you of a confirmed wish is edited the same way ("" takes it off the
         public wall); its original words stay in the wish's history.
         """
-        wish = await self._moderatable(user, wish_id)
         texts = data.title is not None or data.description is not None
         if not texts and data.thanks is None:
             raise BadRequest(N_("Nothing to change"))
-        if (texts and wish.state not in (State.submitted, State.approved)) or (
-            data.thanks is not None and (wish.state is not State.confirmed or texts)
-        ):
-            raise Conflict(
-                N_("This wish is {state} and cannot be changed that way"),
-                error_code="bad_transition",
-                state=state_name(wish.state),
-            )
+        if texts and data.thanks is not None:
+            raise BadRequest(N_("Change the words of a wish or its thank-you, not both at once"))
+        action = "edit_thanks" if data.thanks is not None else "edit"
+        wish, _ = await self._acting(user, wish_id, action)
         note = None
+        values: dict[str, Any] = {}
         if data.thanks is not None:
-            note, wish.thanks = wish.thanks, data.thanks.strip() or None
+            note, values["thanks"] = wish.thanks, data.thanks.strip() or None
         else:
             if wish.original_title is None:
-                wish.original_title, wish.original_description = wish.title, wish.description
+                values["original_title"] = wish.title
+                values["original_description"] = wish.description
             if data.title is not None:
-                wish.title = data.title.strip()
+                values["title"] = data.title.strip()
             if data.description is not None:
-                wish.description = data.description.strip()
-        wish.version += 1
-        self.session.add(
-            WishEvent(
-                wish_id=wish.id,
-                actor_user_id=user.id,
-                action="edit_thanks" if data.thanks is not None else "edit",
-                from_state=wish.state,
-                to_state=wish.state,
-                note=note,
-            )
-        )
-        await self.session.flush()
+                values["description"] = data.description.strip()
+        await self._change(user, wish, action, note=note, values=values)
         return await self._view(wish, user)
 
     async def approve(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
     ) -> WishView:
-        wish = await self._moderatable(user, wish_id)
-        await self._transition(wish, Action.approve, user, expected_version=expected_version)
-        await self._tell_beneficiary(wish, "approved", "wish.approved", {"title": wish.title})
+        wish, _ = await self._acting(user, wish_id, Action.approve)
+        await self._change(
+            user,
+            wish,
+            Action.approve,
+            expected_version=expected_version,
+            notices=self._tell_beneficiary(
+                "approved", "wish.approved", lambda w: {"title": w.title}
+            ),
+        )
         return await self._view(wish, user)
 
     async def reject(
         self, user: CurrentUser, wish_id: int, reason: str, expected_version: int | None = None
     ) -> WishView:
-        wish = await self._moderatable(user, wish_id)
-        await self._transition(
+        wish, _ = await self._acting(user, wish_id, Action.reject)
+        await self._change(
+            user,
             wish,
             Action.reject,
-            user,
-            note=reason,
-            reject_reason=reason,
             expected_version=expected_version,
-        )
-        await self._tell_beneficiary(
-            wish, "rejected", "wish.rejected", {"title": wish.title, "reason": reason}
+            note=reason,
+            values={"reject_reason": reason},
+            notices=self._tell_beneficiary(
+                "rejected", "wish.rejected", lambda w: {"title": w.title, "reason": reason}
+            ),
         )
         return await self._view(wish, user)
 
-    async def _tell_beneficiary(
-        self, wish: Wish, what: str, template: str, params: dict[str, Any]
-    ) -> None:
-        await enqueue(
-            self.session,
-            event=f"wish:{wish.id}:{what}:{wish.version}",
-            template=template,
-            params=params,
-            recipients=[await self._beneficiary(wish)],
-            community_id=wish.community_id,
-            url=f"/#/wishes/{wish.id}",
-            topic=f"wish-{wish.id}",
-        )
-
     async def claim(self, user: CurrentUser, wish_id: int, data: ClaimRequest) -> WishView:
-        wish = await self._wish(wish_id)
-        # Wishes that were on the public board are known to everyone: claiming one that
-        # was taken meanwhile is a conflict, not "not found".
-        if wish.state in (State.submitted, State.rejected) and not await self.may_see(user, wish):
-            raise NotFound(N_("No such wish"))
+        wish, actor = await self._acting(user, wish_id, Action.claim)
         values: dict[str, Any] = {
             "claimant_user_id": user.id,
             "claimant_kind": data.kind,
             "claimed_at": utcnow(),
         }
-        # The same rule that lists the claim options and the "claim" action.
-        can = await self._claimable(user, wish.community_id)
+        # In whose name: the same facts the table's "serves its community" reads.
+        can = claimable(actor, wish.community_id)
         if data.kind is ClaimantKind.volunteer:
             if data.kind not in can.kinds:
                 raise Forbidden(N_("Only volunteers of this community can claim its wishes"))
@@ -545,72 +621,24 @@ class WishService:
                     )
                 )
             values["claimant_storefront_id"] = store.id
-        if wish.beneficiary_id is not None and await self._is_beneficiary(user, wish):
-            raise Forbidden(N_("You cannot claim your own wish"))
-        await self._transition(
-            wish, Action.claim, user, expected_version=data.expected_version, **values
-        )
-        claimant = await self.session.get(User, user.id)
-        assert claimant is not None
-        await self._tell_beneficiary(
+        await self._change(
+            user,
             wish,
-            "claimed",
-            "wish.claimed",
-            {"title": wish.title, "claimant": mask_name(claimant.name)},
+            Action.claim,
+            expected_version=data.expected_version,
+            values=values,
+            notices=self._tell_beneficiary(
+                "claimed",
+                "wish.claimed",
+                lambda w: {"title": w.title, "claimant": mask_name(user.name)},
+            ),
         )
         return await self._view(wish, user)
-
-    async def _service_groups_of(self, user: CurrentUser, community_id: int) -> list[ServiceGroup]:
-        """Service groups of a community this user leads or belongs to."""
-        member_of = select(ServiceGroupMember.group_id).where(ServiceGroupMember.user_id == user.id)
-        return list(
-            (
-                await self.session.scalars(
-                    select(ServiceGroup)
-                    .where(
-                        ServiceGroup.community_id == community_id,
-                        or_(ServiceGroup.leader_user_id == user.id, ServiceGroup.id.in_(member_of)),
-                    )
-                    .order_by(ServiceGroup.id)
-                )
-            ).all()
-        )
-
-    async def _claimable(self, user: CurrentUser, community_id: int) -> _Claimable:
-        """In whose name this user may claim wishes of a community (once per request)."""
-        cached = self._claim_cache.get(community_id)
-        if cached is not None:
-            return cached
-        # Volunteers and party members claim in the communities they serve: a volunteer
-        # where their volunteer role is bound, a party member where they reported
-        # (在职党员进社区报到), volunteer or live.
-        kinds: list[ClaimantKind] = []
-        volunteers_here = any(
-            g.role is Role.volunteer and g.community_id == community_id for g in user.grants
-        )
-        if volunteers_here:
-            kinds.append(ClaimantKind.volunteer)
-        member = await self.session.get(PartyMember, user.id)
-        if member is not None and (
-            volunteers_here
-            or member.reported_community_id == community_id
-            or (user.home is not None and user.home.community_id == community_id)
-        ):
-            kinds.append(ClaimantKind.party_member)
-        groups = await self._service_groups_of(user, community_id)
-        if groups:
-            kinds.append(ClaimantKind.service_group)
-        stores = await BusinessService(self.session, self.locale).claimable(user, community_id)
-        if stores:
-            kinds.append(ClaimantKind.business)
-        can = _Claimable(kinds, groups, stores)
-        self._claim_cache[community_id] = can
-        return can
 
     async def claim_options(self, user: CurrentUser, community_code: str) -> ClaimOptions:
         """In whose name this user may claim the wishes of a community's board."""
         community = await GridService(self.session, self.locale).community(community_code)
-        can = await self._claimable(user, community.id)
+        can = claimable(await self.actor(user, [community.id]), community.id)
         return ClaimOptions(
             kinds=can.kinds,
             service_groups=[ClaimGroup(id=g.id, name=g.name) for g in can.groups],
@@ -620,75 +648,83 @@ class WishService:
     async def release(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
     ) -> WishView:
-        wish = await self._visible(user, wish_id)
-        if wish.claimant_user_id != user.id and not user.scope_of(MODERATORS).covers(wish):
-            raise Forbidden(N_("Only the claimant or community staff can release a claim"))
-        await self._transition(
+        wish, _ = await self._acting(user, wish_id, Action.release)
+        await self._change(
+            user,
             wish,
             Action.release,
-            user,
             expected_version=expected_version,
-            claimant_user_id=None,
-            claimant_kind=None,
-            claimant_group_id=None,
-            claimant_storefront_id=None,
-            claimed_at=None,
+            values={
+                "claimant_user_id": None,
+                "claimant_kind": None,
+                "claimant_group_id": None,
+                "claimant_storefront_id": None,
+                "claimed_at": None,
+            },
+            notices=self._tell_beneficiary(
+                "released", "wish.released", lambda w: {"title": w.title}
+            ),
         )
-        await self._tell_beneficiary(wish, "released", "wish.released", {"title": wish.title})
         return await self._view(wish, user)
 
     async def withdraw(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
     ) -> WishView:
-        wish = await self._visible(user, wish_id)
-        if not (
-            await self._is_beneficiary(user, wish)
-            or wish.posted_by_user_id == user.id
-            or user.scope_of(MODERATORS).covers(wish)
-        ):
-            raise Forbidden(
-                N_("Only the resident, who posted it, or community staff can withdraw a wish")
-            )
-        await self._transition(wish, Action.withdraw, user, expected_version=expected_version)
+        wish, _ = await self._acting(user, wish_id, Action.withdraw)
+        await self._change(user, wish, Action.withdraw, expected_version=expected_version)
         return await self._view(wish, user)
 
     async def fulfil(self, user: CurrentUser, wish_id: int, data: FulfilRequest) -> WishView:
-        wish = await self._visible(user, wish_id)
-        if wish.claimant_user_id != user.id:
-            raise Forbidden(N_("Only the claimant can mark a wish fulfilled"))
+        wish, _ = await self._acting(user, wish_id, Action.fulfil)
         await self._check_own_photo(user, data.photo)
-        await self._transition(
+        await self._change(
+            user,
             wish,
             Action.fulfil,
-            user,
             expected_version=data.expected_version,
             note=data.note,
-            proof_note=data.note,
-            proof_photo=data.photo,
-            fulfilled_at=utcnow(),
+            values={"proof_note": data.note, "proof_photo": data.photo, "fulfilled_at": utcnow()},
+            notices=self._tell_beneficiary(
+                "fulfilled", "wish.fulfilled", lambda w: {"title": w.title}
+            ),
         )
-        await self._tell_beneficiary(wish, "fulfilled", "wish.fulfilled", {"title": wish.title})
         return await self._view(wish, user)
 
     async def confirm(self, user: CurrentUser, wish_id: int, data: ConfirmRequest) -> WishView:
-        wish = await self._visible(user, wish_id)
-        staff = user.scope_of(STAFF).covers(wish)
-        if not (staff or await self._is_beneficiary(user, wish)):
-            raise Forbidden(N_("Only the resident, or staff on their behalf, can confirm a wish"))
+        wish, actor = await self._acting(user, wish_id, Action.confirm)
+        staff = STAFF(actor, wish)
         if data.hours is not None and not staff:
             raise Forbidden(N_("Only staff can set volunteer hours"))
         hours = Decimal(str(round(data.hours, 2))) if data.hours is not None else DEFAULT_HOURS
-        await self._transition(
-            wish,
-            Action.confirm,
-            user,
-            expected_version=data.expected_version,
-            note="on behalf" if staff else None,
-            confirmed_at=utcnow(),
-            thanks=data.thanks,
-        )
         claimant_id = wish.claimant_user_id
         assert claimant_id is not None
+
+        async def tell_claimant(w: Wish) -> list[Notice]:
+            claimant = await self.session.get(User, claimant_id)
+            assert claimant is not None
+            return [
+                Notice(
+                    event=f"wish:{w.id}:confirmed",
+                    template="wish.confirmed",
+                    params={"title": w.title, "hours": str(hours)},
+                    recipients=[
+                        Recipient(user_id=claimant_id, via=NotifyVia.push, locale=claimant.locale)
+                    ],
+                    community_id=w.community_id,
+                    url=f"/#/wishes/{w.id}",
+                    topic=f"wish-{w.id}",
+                )
+            ]
+
+        await self._change(
+            user,
+            wish,
+            Action.confirm,
+            expected_version=data.expected_version,
+            note="on behalf" if staff else None,
+            values={"confirmed_at": utcnow(), "thanks": data.thanks},
+            notices=tell_claimant,
+        )
         exists = await self.session.scalar(
             select(VolunteerHours.id).where(
                 VolunteerHours.source_type == "wish",
@@ -708,44 +744,24 @@ class WishService:
                     grid_id=wish.grid_id,
                 )
             )
-        claimant = await self.session.get(User, claimant_id)
-        assert claimant is not None
-        await enqueue(
-            self.session,
-            event=f"wish:{wish.id}:confirmed",
-            template="wish.confirmed",
-            params={"title": wish.title, "hours": str(hours)},
-            recipients=[Recipient(user_id=claimant_id, via=NotifyVia.push, locale=claimant.locale)],
-            community_id=wish.community_id,
-            url=f"/#/wishes/{wish.id}",
-            topic=f"wish-{wish.id}",
-        )
         return await self._view(wish, user)
 
     async def expire_due(self, now: datetime | None = None) -> int:
-        """Approved wishes nobody claimed before they expired; returns how many."""
+        """Approved wishes nobody claimed before they expired; returns how many expired."""
         now = now or utcnow()
-        ids = (
+        due = (
             await self.session.scalars(
-                select(Wish.id).where(Wish.state == State.approved, Wish.expires_at <= now)
+                select(Wish).where(Wish.state == State.approved, Wish.expires_at <= now)
             )
         ).all()
-        for wish_id in ids:
-            result = await self.session.execute(
-                update(Wish)
-                .where(Wish.id == wish_id, Wish.state == State.approved)
-                .values(state=State.expired, version=Wish.version + 1, updated_at=now)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                self.session.add(
-                    WishEvent(
-                        wish_id=wish_id,
-                        action=Action.expire.value,
-                        from_state=State.approved,
-                        to_state=State.expired,
-                    )
-                )
-        return len(ids)
+        expired = 0
+        for wish in due:
+            try:
+                await self._change(None, wish, Action.expire)
+            except Conflict:
+                continue  # claimed or withdrawn meanwhile
+            expired += 1
+        return expired
 
     # --- lists -------------------------------------------------------------------------
 
@@ -823,20 +839,20 @@ class WishService:
 
     async def mine(self, user: CurrentUser) -> list[WishView]:
         """Wishes I am the beneficiary of, posted, or claimed."""
-        resident = await self._resident_of(user)
+        resident_id = (await self.actor(user)).facts["resident_id"]
         conditions = [Wish.posted_by_user_id == user.id, Wish.claimant_user_id == user.id]
-        if resident is not None:
-            conditions.append(Wish.beneficiary_id == resident.id)
+        if resident_id is not None:
+            conditions.append(Wish.beneficiary_id == resident_id)
         wishes = (
             await self.session.scalars(
                 select(Wish).where(or_(*conditions)).order_by(Wish.id.desc()).limit(100)
             )
         ).all()
-        return [await self._view(w, user) for w in wishes]
+        return await self._views(wishes, user)
 
     async def queue(self, user: CurrentUser, *, state: State = State.submitted) -> list[WishView]:
         """What moderators of my scope have to look at."""
-        scope = user.scope_of(MODERATORS)
+        scope = user.scope_of(OFFICE_ROLES)
         if scope.is_empty:
             raise Forbidden(N_("Your role does not allow this"))
         wishes = (
@@ -847,7 +863,7 @@ class WishService:
                 .limit(200)
             )
         ).all()
-        return [await self._view(w, user) for w in wishes]
+        return await self._views(wishes, user)
 
     async def thanks_wall(self, community_code: str, limit: int = 50) -> list[ThanksItem]:
         """Confirmed wishes with a thank-you, newest first. The resident is not named; the

@@ -54,7 +54,7 @@ async def test_each_viewer_is_told_what_they_may_do_now(client, tokens) -> None:
         "withdraw"
     ]  # never "claim" one's own wish
     claimed = (await act(client, tokens, DENGYUE_VOLUNTEER, wid, "claim")).json()
-    assert sorted(claimed["allowed_actions"]) == ["fulfil", "release"]
+    assert sorted(claimed["allowed_actions"]) == ["address", "fulfil", "release"]
     assert (await view(client, tokens, DENGYUE_RESIDENT, wid))["allowed_actions"] == []
     assert (await view(client, tokens, DENGYUE_ADMIN, wid))["allowed_actions"] == ["release"]
     fulfilled = (
@@ -64,6 +64,35 @@ async def test_each_viewer_is_told_what_they_may_do_now(client, tokens) -> None:
     assert (await view(client, tokens, DENGYUE_RESIDENT, wid))["allowed_actions"] == ["confirm"]
     # The rules the actions enforce and the list agree: what is not listed is refused.
     assert (await act(client, tokens, DENGYUE_VOLUNTEER, wid, "confirm")).status_code == 403
+
+
+async def test_the_claimer_asks_where_to_go_and_it_is_audited(client, tokens) -> None:
+    wid = (await post_wish(client, tokens, title="帮我搬一下米"))["id"]
+    await act(client, tokens, DENGYUE_ADMIN, wid, "approve")
+    claimed = (await act(client, tokens, DENGYUE_VOLUNTEER, wid, "claim")).json()
+    assert claimed["building"] is not None and "1单元101" not in str(claimed)  # no door in views
+
+    def ask(phone: str):
+        return as_(client, tokens, phone)
+
+    r = await client.post(f"/api/v1/wishes/{wid}/address", headers=await ask(DENGYUE_VOLUNTEER))
+    assert r.status_code == 200, r.text
+    assert r.json()["building"] == claimed["building"] and r.json()["unit"] == "1单元101"
+    audit = await client.get(
+        "/api/v1/audit",
+        params={"action": "wish.address"},
+        headers=await ask(DENGYUE_ADMIN),
+    )
+    assert [e["object_id"] for e in audit.json()][:1] == [str(wid)]
+    # Staff who see the wish, and a volunteer of another community, are refused.
+    for phone, status in ((DENGYUE_ADMIN, 403), (YULAN_ADMIN, 404), (DENGYUE_PARTY_MEMBER, 404)):
+        r = await client.post(f"/api/v1/wishes/{wid}/address", headers=await ask(phone))
+        assert r.status_code == status, (phone, r.text)
+        assert "1单元101" not in r.text
+    # Once it is done, the claimer no longer needs the door.
+    await act(client, tokens, DENGYUE_VOLUNTEER, wid, "fulfil", {"note": "搬好了"})
+    r = await client.post(f"/api/v1/wishes/{wid}/address", headers=await ask(DENGYUE_VOLUNTEER))
+    assert r.status_code == 409
 
 
 async def test_claiming_for_a_service_group_of_the_community(client, tokens) -> None:

@@ -339,6 +339,14 @@ OPS: dict[str, Op] = {
         json=lambda p: {"note": "修好了"},
         hidden=ALL - SEE_CLAIMED,
     ),
+    # Where to go: the claimer only, even staff who see the wish are refused (403).
+    "POST /api/v1/wishes/{wish_id}/address": Op(
+        "POST",
+        "/api/v1/wishes/{id}/address",
+        frozenset({"dengyue_volunteer"}),
+        wish_in("claimed"),
+        hidden=ALL - SEE_CLAIMED,
+    ),
     "POST /api/v1/wishes/{wish_id}/confirm": Op(
         "POST",
         "/api/v1/wishes/{id}/confirm",
