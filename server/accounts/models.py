@@ -15,7 +15,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin
 
-__all__ = ["OFFICE_ROLES", "SCOPE_LEVEL_OF_ROLE", "STAFF_ROLES", "Role", "RoleAssignment", "User"]
+__all__ = [
+    "CAPABILITIES",
+    "OFFICE_ROLES",
+    "SCOPE_LEVEL_OF_ROLE",
+    "STAFF_ROLES",
+    "Role",
+    "RoleAssignment",
+    "User",
+]
 
 
 class Role(enum.StrEnum):
@@ -56,6 +64,22 @@ OFFICE_ROLES = (
     Role.subdistrict_admin,
     Role.system_admin,
 )
+
+
+# What a person may do, by role, as the PWA is told it (``/api/v1/me``'s ``can``): the
+# services enforce each with the same role groups and the scope rule, the PWA only
+# chooses which screens to offer from it. Volunteers claim where they serve, party
+# members where they reported: ``party_member`` in /me, the claim options per board.
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    "wish.post": frozenset({Role.resident}),
+    "wish.post_for_resident": STAFF_ROLES,
+    "wish.moderate": frozenset(OFFICE_ROLES),
+    "wish.stats": frozenset(OFFICE_ROLES),
+    "wish.board": STAFF_ROLES | {Role.volunteer},
+    "wish.claim": frozenset({Role.volunteer}),
+    "people.manage": frozenset(OFFICE_ROLES),
+    "businesses.manage": frozenset(OFFICE_ROLES),
+}
 
 
 class User(TimestampMixin, Base):

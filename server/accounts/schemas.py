@@ -50,6 +50,8 @@ class UserView(msgspec.Struct, frozen=True):
     community_code: str | None = None
     community_name: str | None = None
     party_member: bool = False
+    # What the person may do (server.accounts.models.CAPABILITIES), for the PWA's screens.
+    can: list[str] = msgspec.field(default_factory=list)
 
 
 class MeUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -13,7 +13,14 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import SCOPE_LEVEL_OF_ROLE, STAFF_ROLES, Role, RoleAssignment, User
+from server.accounts.models import (
+    CAPABILITIES,
+    SCOPE_LEVEL_OF_ROLE,
+    STAFF_ROLES,
+    Role,
+    RoleAssignment,
+    User,
+)
 from server.accounts.rank import RANK, outranks, rank_over
 from server.accounts.schemas import (
     PhoneReveal,
@@ -216,6 +223,7 @@ class AccountService:
             if community
             else None,
             party_member=await self.session.get(PartyMember, user.id) is not None,
+            can=sorted(name for name, roles in CAPABILITIES.items() if current.has(*roles)),
         )
 
     async def set_locale(self, current: CurrentUser, locale: str) -> UserView:

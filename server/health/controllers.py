@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get
@@ -14,6 +14,7 @@ from server import __version__
 from server.auth.security import PUBLIC
 from server.lib.deps import NO_AUTH
 from server.lib.errors import error_responses
+from server.workflow.rules import WORKFLOWS
 
 __all__ = ["ClientConfig", "Health", "HealthController"]
 
@@ -39,6 +40,10 @@ class ClientConfig(msgspec.Struct, frozen=True):
     # [longitude, latitude]
     default_center: Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)]
     default_zoom: int
+    # Each domain's rule table: {"wish": {"transitions": {action: {from: to}},
+    # "actions": {action: who may take it}}}. The PWA reads the states an action
+    # leads to from here, and what a person may do from each object's allowed_actions.
+    workflows: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
 
 class HealthController(Controller):
@@ -91,4 +96,5 @@ class HealthController(Controller):
             tile_attribution=s.tile_attribution,
             default_center=list(s.default_center),
             default_zoom=s.default_zoom,
+            workflows={name: w.describe() for name, w in sorted(WORKFLOWS.items())},
         )

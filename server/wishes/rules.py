@@ -24,7 +24,15 @@ from server.lib.i18n import N_
 from server.people.models import ServiceGroup
 from server.wishes.models import ClaimantKind
 from server.wishes.states import TRANSITIONS, Action, State, state_name
-from server.workflow.rules import Actor, Rule, Workflow, nobody, relation, staff_in_scope
+from server.workflow.rules import (
+    Actor,
+    Rule,
+    Workflow,
+    nobody,
+    register,
+    relation,
+    staff_in_scope,
+)
 
 __all__ = ["WISH", "Claimable"]
 
@@ -66,45 +74,51 @@ SERVES_HERE = relation(
 # States in which a wish is on the public board or was: anyone may name it in a claim.
 _WAS_PUBLIC = frozenset(State) - {State.submitted, State.rejected}
 
-WISH = Workflow(
-    name="wish",
-    transitions=TRANSITIONS,
-    visible=STAFF | CLAIMER | POSTER | BENEFICIARY,
-    not_found=N_("No such wish"),
-    bad_state=N_("This wish is {state} and cannot be changed that way"),
-    state_name=state_name,
-    rules={
-        # Moderators edit personal details out before publishing (the original is kept).
-        "edit": Rule(OFFICE, when=lambda w: w.state in (State.submitted, State.approved)),
-        # ... and the thank-you on the public wall (once taken off, it stays off).
-        "edit_thanks": Rule(OFFICE, when=lambda w: w.state is State.confirmed and bool(w.thanks)),
-        Action.approve: Rule(OFFICE),
-        Action.reject: Rule(OFFICE),
-        Action.claim: Rule(
-            SERVES_HERE.refusing(N_("Only volunteers of this community can claim its wishes"))
-            & (~BENEFICIARY).refusing(N_("You cannot claim your own wish")),
-            known=lambda w: w.state in _WAS_PUBLIC,
-        ),
-        Action.release: Rule(
-            CLAIMER | OFFICE,
-            refusal=N_("Only the claimant or community staff can release a claim"),
-        ),
-        Action.fulfil: Rule(CLAIMER, refusal=N_("Only the claimant can mark a wish fulfilled")),
-        Action.confirm: Rule(
-            STAFF | BENEFICIARY,
-            refusal=N_("Only the resident, or staff on their behalf, can confirm a wish"),
-        ),
-        Action.withdraw: Rule(
-            BENEFICIARY | POSTER | OFFICE,
-            refusal=N_("Only the resident, who posted it, or community staff can withdraw a wish"),
-        ),
-        # Where to go: the claimer of a claimed wish, on request (audited).
-        "address": Rule(
-            CLAIMER,
-            refusal=N_("Only the claimant sees where to go"),
-            when=lambda w: w.state is State.claimed,
-        ),
-        # Nobody expires a wish: the daily chore does, when no one claimed it in time.
-        Action.expire: Rule(nobody),
-    },
+WISH = register(
+    Workflow(
+        name="wish",
+        transitions=TRANSITIONS,
+        visible=STAFF | CLAIMER | POSTER | BENEFICIARY,
+        not_found=N_("No such wish"),
+        bad_state=N_("This wish is {state} and cannot be changed that way"),
+        state_name=state_name,
+        rules={
+            # Moderators edit personal details out before publishing (the original is kept).
+            "edit": Rule(OFFICE, when=lambda w: w.state in (State.submitted, State.approved)),
+            # ... and the thank-you on the public wall (once taken off, it stays off).
+            "edit_thanks": Rule(
+                OFFICE, when=lambda w: w.state is State.confirmed and bool(w.thanks)
+            ),
+            Action.approve: Rule(OFFICE),
+            Action.reject: Rule(OFFICE),
+            Action.claim: Rule(
+                SERVES_HERE.refusing(N_("Only volunteers of this community can claim its wishes"))
+                & (~BENEFICIARY).refusing(N_("You cannot claim your own wish")),
+                known=lambda w: w.state in _WAS_PUBLIC,
+            ),
+            Action.release: Rule(
+                CLAIMER | OFFICE,
+                refusal=N_("Only the claimant or community staff can release a claim"),
+            ),
+            Action.fulfil: Rule(CLAIMER, refusal=N_("Only the claimant can mark a wish fulfilled")),
+            Action.confirm: Rule(
+                STAFF | BENEFICIARY,
+                refusal=N_("Only the resident, or staff on their behalf, can confirm a wish"),
+            ),
+            Action.withdraw: Rule(
+                BENEFICIARY | POSTER | OFFICE,
+                refusal=N_(
+                    "Only the resident, who posted it, or community staff can withdraw a wish"
+                ),
+            ),
+            # Where to go: the claimer of a claimed wish, on request (audited).
+            "address": Rule(
+                CLAIMER,
+                refusal=N_("Only the claimant sees where to go"),
+                when=lambda w: w.state is State.claimed,
+            ),
+            # Nobody expires a wish: the daily chore does, when no one claimed it in time.
+            Action.expire: Rule(nobody),
+        },
+    )
 )

@@ -32,7 +32,17 @@ from server.accounts.scope import Scope
 from server.lib.errors import Conflict, Forbidden, NotFound
 from server.lib.i18n import N_
 
-__all__ = ["Actor", "Rule", "Who", "Workflow", "nobody", "relation", "staff_in_scope"]
+__all__ = [
+    "WORKFLOWS",
+    "Actor",
+    "Rule",
+    "Who",
+    "Workflow",
+    "nobody",
+    "register",
+    "relation",
+    "staff_in_scope",
+]
 
 
 @dataclass(slots=True)
@@ -204,11 +214,23 @@ class Workflow:
         return self.target(state, action) if self.is_transition(action) else None
 
     def describe(self) -> dict[str, Any]:
-        """The table as data: for ``/api/v1/config`` (the PWA) and the docs."""
+        """The table as data, for ``/api/v1/config`` (the PWA) and the docs:
+        ``transitions`` as ``{action: {from state: to state}}``, ``actions`` as
+        ``{action: who may take it}``."""
+        transitions: dict[str, dict[str, str]] = {}
+        for (state, action), target in self.transitions.items():
+            transitions.setdefault(str(action), {})[str(state)] = str(target)
         return {
-            "transitions": [
-                {"from": str(s), "action": str(a), "to": str(t)}
-                for (s, a), t in self.transitions.items()
-            ],
+            "transitions": transitions,
             "actions": {action: rule.who.name for action, rule in self.rules.items()},
         }
+
+
+# Every domain's table, by name (a domain registers its own when it is imported).
+WORKFLOWS: dict[str, Workflow] = {}
+
+
+def register(workflow: Workflow) -> Workflow:
+    assert workflow.name not in WORKFLOWS, f"two workflows named {workflow.name}"
+    WORKFLOWS[workflow.name] = workflow
+    return workflow

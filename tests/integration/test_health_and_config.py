@@ -3,7 +3,14 @@ from __future__ import annotations
 from alembic.script import ScriptDirectory
 
 from server.db.migrate import alembic_config
-from tests.conftest import Backend
+from tests.conftest import (
+    DENGYUE_ADMIN,
+    DENGYUE_GRID_WORKER,
+    DENGYUE_PARTY_MEMBER,
+    DENGYUE_RESIDENT,
+    DENGYUE_VOLUNTEER,
+    Backend,
+)
 
 
 async def test_health_reports_app_and_database(client, backend: Backend) -> None:
@@ -41,3 +48,29 @@ async def test_client_config_is_public(client) -> None:
     assert body["tile_url"] is None  # no external tile server unless configured
     lon, lat = body["default_center"]
     assert 114 < lon < 116 and 35 < lat < 37
+    # The PWA reads where each action leads from the rule table, not from a copy of its own.
+    wish = body["workflows"]["wish"]
+    assert wish["transitions"]["claim"] == {"approved": "claimed"}
+    assert wish["transitions"]["withdraw"] == {"submitted": "withdrawn", "approved": "withdrawn"}
+    assert wish["actions"]["expire"] == "nobody"
+
+
+async def test_me_says_what_each_person_may_do(client, tokens) -> None:
+    async def me(phone: str) -> dict:
+        r = await client.get("/api/v1/me", headers=await tokens.get(client, phone))
+        assert r.status_code == 200
+        return dict(r.json())
+
+    assert (await me(DENGYUE_RESIDENT))["can"] == ["wish.post"]
+    volunteer = await me(DENGYUE_VOLUNTEER)
+    assert volunteer["can"] == ["wish.board", "wish.claim"] and not volunteer["party_member"]
+    assert (await me(DENGYUE_PARTY_MEMBER))["party_member"] is True
+    assert (await me(DENGYUE_GRID_WORKER))["can"] == ["wish.board", "wish.post_for_resident"]
+    assert set((await me(DENGYUE_ADMIN))["can"]) == {
+        "businesses.manage",
+        "people.manage",
+        "wish.board",
+        "wish.moderate",
+        "wish.post_for_resident",
+        "wish.stats",
+    }

@@ -22,7 +22,7 @@ from server.lib.errors import AppError
 from server.wishes.models import ClaimantKind
 from server.wishes.rules import NOTHING, WISH, Claimable
 from server.wishes.states import TRANSITIONS, Action, State
-from server.workflow.rules import Actor, Rule, Workflow, nobody, relation
+from server.workflow.rules import WORKFLOWS, Actor, Rule, Workflow, nobody, relation
 
 SUB, HERE, THERE, GRID, OTHER_GRID = 1, 10, 20, 100, 200
 RESIDENT_ID = 7
@@ -137,9 +137,12 @@ def test_refusals_say_why() -> None:
 
 def test_every_transition_has_a_rule_and_the_table_describes_itself() -> None:
     described = WISH.describe()
-    assert {(t["from"], t["action"], t["to"]) for t in described["transitions"]} == {
-        (str(s), str(a), str(t)) for (s, a), t in TRANSITIONS.items()
-    }
+    assert {
+        (before, action, after)
+        for action, moves in described["transitions"].items()
+        for before, after in moves.items()
+    } == {(str(s), str(a), str(t)) for (s, a), t in TRANSITIONS.items()}
+    assert WORKFLOWS["wish"] is WISH
     assert described["actions"][Action.expire] == "nobody"
     assert "the claimer" in described["actions"][Action.fulfil]
     with pytest.raises(AssertionError, match="no rule"):
