@@ -174,9 +174,7 @@ async def _load_people(session: AsyncSession) -> None:
                 is_minor=minor,
                 care_tags=list(tags),
                 user_id=linked.id if linked else None,
-                sub_district_id=home.sub_district_id,
-                community_id=home.community_id,
-                grid_id=home.grid_id,
+                **Resident.placed_in(home),
             )
         )
     yulan = await _first_grid_of(session, "玉兰花园社区")
@@ -193,9 +191,7 @@ async def _load_people(session: AsyncSession) -> None:
                 building_id=yulan_home.id,
                 unit="1单元102",
                 user_id=qian.id,
-                sub_district_id=yulan_home.sub_district_id,
-                community_id=yulan_home.community_id,
-                grid_id=yulan_home.grid_id,
+                **Resident.placed_in(yulan_home),
             )
         )
     for phone, trades, community_id in (
@@ -248,8 +244,7 @@ async def _load_people(session: AsyncSession) -> None:
                 grid_id=grid.id,
                 name=f"{grid.name}为民服务组",
                 leader_user_id=leaders.get(grid.community_id),
-                sub_district_id=grid.sub_district_id,
-                community_id=grid.community_id,
+                **ServiceGroup.placed_in(grid),
             )
         )
     await session.flush()
@@ -270,8 +265,6 @@ async def _load_people(session: AsyncSession) -> None:
                 storefront_id=store.id,
                 contact_user_id=barber.id,
                 offer="每月为独居老人免费理发 2 次",
-                sub_district_id=store.sub_district_id,
-                community_id=store.community_id,
-                grid_id=store.grid_id,
+                **CaringBusiness.placed_in(store),
             )
         )

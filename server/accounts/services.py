@@ -34,7 +34,7 @@ from server.accounts.schemas import (
 )
 from server.accounts.scope import Scope, ScopedRow
 from server.audit.services import AuditService
-from server.grids.models import Building, Community, Grid, SubDistrict
+from server.grids.models import Building, Community, Grid, SubDistrict, placed_in
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_phone
@@ -475,9 +475,7 @@ class AccountService:
                     role=grant.role,
                     title=grant.title,
                     scope_code=grant.scope_code,
-                    sub_district_id=grant.sub_district_id,
-                    community_id=grant.community_id,
-                    grid_id=grant.grid_id,
+                    **placed_in(grant),
                 )
             )
         await self.session.flush()

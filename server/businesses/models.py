@@ -6,11 +6,12 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin
+from server.grids.models import InGrid
 
 __all__ = ["CaringBusiness"]
 
 
-class CaringBusiness(TimestampMixin, Base):
+class CaringBusiness(InGrid, TimestampMixin, Base):
     """爱心商户. A row per storefront that signed up; ``active`` false when it stepped back."""
 
     __tablename__ = "caring_businesses"
@@ -25,6 +26,3 @@ class CaringBusiness(TimestampMixin, Base):
     offer: Mapped[str] = mapped_column(String(200), default="")  # e.g. 每月免费理发 2 次
     active: Mapped[bool] = mapped_column(default=True)
     # The storefront's units, copied so the one scope rule applies as on every scoped table.
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)

@@ -114,9 +114,7 @@ class BusinessService:
         if business is None:
             business = CaringBusiness(
                 storefront_id=store.id,
-                sub_district_id=store.sub_district_id,
-                community_id=store.community_id,
-                grid_id=store.grid_id,
+                **CaringBusiness.placed_in(store),
             )
             self.session.add(business)
         business.offer = data.offer.strip()

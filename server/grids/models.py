@@ -22,11 +22,14 @@ __all__ = [
     "Community",
     "Grid",
     "GridKind",
+    "InCommunity",
+    "InGrid",
     "Level",
     "PartyOrg",
     "PartyOrgKind",
     "Storefront",
     "SubDistrict",
+    "placed_in",
 ]
 
 
@@ -49,6 +52,63 @@ class PartyOrgKind(enum.StrEnum):
 
 def _area(geometry_type: str) -> Any:
     return mapped_column(Geometry(geometry_type, srid=4326, spatial_index=True), nullable=False)
+
+
+class InCommunity:
+    """A row that sits in a community: its ``sub_district_id`` and ``community_id``.
+
+    With :class:`InGrid` the one place that says where a row sits in the grid (the
+    columns the scope rule reads); :func:`placed_in` fills them from where it is.
+    """
+
+    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+
+    @classmethod
+    def placed_in(cls, source: Any) -> dict[str, int | None]:
+        """This table's scope columns for a row sitting where ``source`` is."""
+        return {k: v for k, v in placed_in(source).items() if k in _PLACEMENT[cls._level]}
+
+    _level = "community"
+
+
+class InGrid(InCommunity):
+    """A row that sits in a grid: ``sub_district_id``, ``community_id`` and ``grid_id``."""
+
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+
+    _level = "grid"
+
+
+_PLACEMENT = {
+    "community": ("sub_district_id", "community_id"),
+    "grid": ("sub_district_id", "community_id", "grid_id"),
+}
+
+
+def placed_in(source: Any) -> dict[str, int | None]:
+    """The three scope columns of a row that sits where ``source`` is: an area (a
+    sub-district, community or grid: the area itself) or any row that carries the
+    columns (a building, a resident, a parent row, a role's grant)."""
+    if isinstance(source, SubDistrict):
+        return {"sub_district_id": source.id, "community_id": None, "grid_id": None}
+    if isinstance(source, Community):
+        return {
+            "sub_district_id": source.sub_district_id,
+            "community_id": source.id,
+            "grid_id": None,
+        }
+    if isinstance(source, Grid):
+        return {
+            "sub_district_id": source.sub_district_id,
+            "community_id": source.community_id,
+            "grid_id": source.id,
+        }
+    return {
+        "sub_district_id": source.sub_district_id,
+        "community_id": getattr(source, "community_id", None),
+        "grid_id": getattr(source, "grid_id", None),
+    }
 
 
 class SubDistrict(TimestampMixin, Base):
@@ -76,7 +136,7 @@ class Community(TimestampMixin, Base):
     boundary: Mapped[Any] = _area("MULTIPOLYGON")
 
 
-class Grid(TimestampMixin, Base):
+class Grid(InCommunity, TimestampMixin, Base):
     """网格: a building-block or storefront grid, with its grid worker and party group."""
 
     __tablename__ = "grids"
@@ -88,12 +148,10 @@ class Grid(TimestampMixin, Base):
     kind: Mapped[GridKind] = mapped_column(
         Enum(GridKind, native_enum=False, length=20), default=GridKind.building_block
     )
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     boundary: Mapped[Any] = _area("MULTIPOLYGON")
 
 
-class Building(TimestampMixin, Base):
+class Building(InGrid, TimestampMixin, Base):
     """楼栋: a residential building, located by a point and optionally its footprint."""
 
     __tablename__ = "buildings"
@@ -105,16 +163,13 @@ class Building(TimestampMixin, Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     households: Mapped[int] = mapped_column(default=0)
     floors: Mapped[int | None] = mapped_column(default=None)
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
     location: Mapped[Any] = _area("POINT")
     footprint: Mapped[Any | None] = mapped_column(
         Geometry("POLYGON", srid=4326, spatial_index=False), nullable=True
     )
 
 
-class Storefront(TimestampMixin, Base):
+class Storefront(InGrid, TimestampMixin, Base):
     """门店: a shop in a storefront grid (later: a caring business 爱心商户)."""
 
     __tablename__ = "storefronts"
@@ -124,9 +179,6 @@ class Storefront(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(200), default="")
     trade: Mapped[str | None] = mapped_column(String(40), default=None)
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
     location: Mapped[Any] = _area("POINT")
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin, utcnow
+from server.grids.models import InCommunity, InGrid
 
 __all__ = [
     "CARE_TAGS",
@@ -63,7 +64,7 @@ class NotifyVia(enum.StrEnum):
     both = "both"
 
 
-class Household(TimestampMixin, Base):
+class Household(InGrid, TimestampMixin, Base):
     """户: one dwelling in a building."""
 
     __tablename__ = "households"
@@ -72,12 +73,9 @@ class Household(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
     unit: Mapped[str] = mapped_column(String(40))  # e.g. 2单元301
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
 
 
-class Resident(TimestampMixin, Base):
+class Resident(InGrid, TimestampMixin, Base):
     """居民: a person living in the grid, as the community office knows them."""
 
     __tablename__ = "residents"
@@ -103,9 +101,6 @@ class Resident(TimestampMixin, Base):
         Enum(NotifyVia, native_enum=False, length=10), default=NotifyVia.both
     )
     locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
 
 
 class VolunteerProfile(TimestampMixin, Base):
@@ -149,7 +144,7 @@ class PartyMember(TimestampMixin, Base):
     reported_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class ServiceGroup(TimestampMixin, Base):
+class ServiceGroup(InCommunity, TimestampMixin, Base):
     """网格为民服务组: one per grid, led by a community staff member."""
 
     __tablename__ = "service_groups"
@@ -158,8 +153,6 @@ class ServiceGroup(TimestampMixin, Base):
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     leader_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
 
 
 class ServiceGroupMember(Base):
@@ -175,7 +168,7 @@ class ServiceGroupMember(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VolunteerOrg(TimestampMixin, Base):
+class VolunteerOrg(InCommunity, TimestampMixin, Base):
     """志愿服务组织: a volunteer team with a leader, based in a community."""
 
     __tablename__ = "volunteer_orgs"
@@ -183,8 +176,6 @@ class VolunteerOrg(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     leader_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
 
 
 class VolunteerOrgMember(Base):
@@ -199,7 +190,7 @@ class VolunteerOrgMember(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VolunteerHours(Base):
+class VolunteerHours(InCommunity, Base):
     """志愿服务时长: hours credited when a volunteer's wish or task is confirmed.
 
     One row per (source, person): confirming twice credits once.
@@ -218,6 +209,4 @@ class VolunteerHours(Base):
     source_type: Mapped[str] = mapped_column(String(20))  # "wish", later "visit", "task"
     source_id: Mapped[int] = mapped_column()
     credited_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True, default=None)

@@ -28,7 +28,7 @@ from server.accounts.services import (
 )
 from server.audit.services import AuditService
 from server.db.base import utcnow
-from server.grids.models import Building, Community, Grid, Level, PartyOrg
+from server.grids.models import Building, Community, Grid, Level, PartyOrg, placed_in
 from server.grids.services import GridService
 from server.lib.crypto import open_sealed, seal
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -146,9 +146,7 @@ class PeopleService:
             id_number_sealed=seal(data.id_number.upper()) if data.id_number else None,
             notify_via=data.notify_via,
             locale=data.locale,
-            sub_district_id=building.sub_district_id,
-            community_id=building.community_id,
-            grid_id=building.grid_id,
+            **Resident.placed_in(building),
         )
         self.session.add(resident)
         await self.session.flush()
@@ -407,9 +405,7 @@ class PeopleService:
                         id_number_sealed=sealed,
                         notify_via=item.notify_via,
                         locale=item.locale,
-                        sub_district_id=building.sub_district_id,
-                        community_id=building.community_id,
-                        grid_id=building.grid_id,
+                        **Resident.placed_in(building),
                     )
                 )
                 created += 1
@@ -505,8 +501,7 @@ class PeopleService:
                         user_id=target.id,
                         role=Role.volunteer,
                         scope_code=community.code,
-                        sub_district_id=community.sub_district_id,
-                        community_id=community.id,
+                        **placed_in(community),
                     )
                 )
             profile = await self.session.get(VolunteerProfile, target.id)
@@ -897,8 +892,7 @@ class PeopleService:
         org = VolunteerOrg(
             name=data.name.strip(),
             leader_user_id=leader.id if leader else None,
-            sub_district_id=community.sub_district_id,
-            community_id=community.id,
+            **VolunteerOrg.placed_in(community),
         )
         self.session.add(org)
         await self.session.flush()

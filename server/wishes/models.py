@@ -11,6 +11,7 @@ from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin, utcnow
+from server.grids.models import InGrid
 from server.wishes.states import State
 
 __all__ = ["ClaimantKind", "Wish", "WishCategory", "WishEvent"]
@@ -33,7 +34,7 @@ class ClaimantKind(enum.StrEnum):
     business = "business"  # 爱心商户 (a storefront)
 
 
-class Wish(TimestampMixin, Base):
+class Wish(InGrid, TimestampMixin, Base):
     __tablename__ = "wishes"
     # The public board: a community's wishes in one state, newest first.
     __table_args__ = (Index("ix_wishes_board", "community_id", "state", "id"),)
@@ -56,9 +57,6 @@ class Wish(TimestampMixin, Base):
     consent_note: Mapped[str | None] = mapped_column(String(200), default=None)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), default=None)
     location: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
     reject_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     claimant_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), index=True, default=None

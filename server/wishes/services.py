@@ -28,7 +28,7 @@ from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.businesses.services import BusinessService
 from server.db.base import utcnow
-from server.grids.models import Building, Community, Grid, Storefront
+from server.grids.models import Building, Community, Grid, Storefront, placed_in
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -409,9 +409,7 @@ class WishService:
             consent_note=data.consent_note,
             building_id=building.id,
             location=point,
-            sub_district_id=grid.sub_district_id,
-            community_id=grid.community_id,
-            grid_id=grid.id,
+            **Wish.placed_in(grid),
             expires_at=now + DEFAULT_LIFETIME,
         )
         self.session.add(wish)
@@ -739,9 +737,7 @@ class WishService:
                     hours=hours,
                     source_type="wish",
                     source_id=wish.id,
-                    sub_district_id=wish.sub_district_id,
-                    community_id=wish.community_id,
-                    grid_id=wish.grid_id,
+                    **placed_in(wish),
                 )
             )
         return await self._view(wish, user)
