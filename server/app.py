@@ -46,7 +46,7 @@ from server.housekeeping import run_chores_forever
 from server.lib.deps import provide_db_session, provide_locale
 from server.lib.errors import AppError
 from server.lib.i18n import N_, negotiate, translate
-from server.lib.idempotency import IdempotencyMiddleware
+from server.lib.idempotency import IdempotencyMiddleware, document_in_openapi
 from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
 from server.notify.controllers import NotifyController, SmsReportController
@@ -277,7 +277,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         on_app_init=[jwt_auth.on_app_init],
         dependencies={"db_session": Provide(provide_db_session), "lang": Provide(provide_locale)},
@@ -301,3 +301,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=state,
         debug=False,
     )
+    document_in_openapi(app.openapi_schema)
+    return app

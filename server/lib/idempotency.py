@@ -44,7 +44,13 @@ from server.lib.errors import AppError, BadRequest, Conflict
 from server.lib.i18n import N_
 from server.lib.kvstore import KVEntry
 
-__all__ = ["HEADER", "IdempotencyMiddleware", "key_of", "request_fingerprint"]
+__all__ = [
+    "HEADER",
+    "IdempotencyMiddleware",
+    "document_in_openapi",
+    "key_of",
+    "request_fingerprint",
+]
 
 HEADER = "idempotency-key"
 STALE_AFTER = timedelta(seconds=60)
@@ -281,3 +287,58 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         parts.append(part)
         if not message.get("more_body", False):
             return b"".join(parts)
+
+
+def document_in_openapi(openapi: Any) -> None:
+    """Add the header, and the 409/422 it can answer, to every unsafe signed-in
+    operation of the app's OpenAPI document (a ``litestar.openapi.spec.OpenAPI``)."""
+    from litestar.openapi.spec import (
+        OpenAPIMediaType,
+        OpenAPIResponse,
+        Parameter,
+        Reference,
+        Schema,
+    )
+
+    components = openapi.components
+    components.parameters = dict(components.parameters or {})
+    components.parameters["IdempotencyKey"] = Parameter(
+        name="Idempotency-Key",
+        param_in="header",
+        required=False,
+        description=(
+            "A unique key per command (the PWA's offline queue sends the command's id). "
+            "The same key with the same request replays the first answer "
+            "(marked `Idempotent-Replayed: true`) and runs nothing twice; with another "
+            "request it is a 422; while the first is still running, a 409. Keys are kept "
+            "LINLI_IDEMPOTENCY_DAYS days for the signed-in person; ignored without log-in."
+        ),
+        schema=Schema(type="string", min_length=1, max_length=255),  # type: ignore[arg-type]
+    )
+    reference = Reference(ref="#/components/parameters/IdempotencyKey")
+    error = Reference(ref="#/components/schemas/ErrorBody")
+    answers = {
+        "400": "The Idempotency-Key header is not valid",
+        "409": "A request with this Idempotency-Key is still being processed; retry later",
+        "422": "This Idempotency-Key was already used for another request",
+    }
+    for item in (openapi.paths or {}).values():
+        for method in ("post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if operation is None or operation.security == [{}]:
+                continue  # no log-in: the header is ignored
+            operation.parameters = [*(operation.parameters or []), reference]
+            operation.responses = dict(operation.responses or {})
+            for code, text in answers.items():
+                documented = operation.responses.get(code)
+                if documented is None:
+                    operation.responses[code] = OpenAPIResponse(
+                        description=text,
+                        content={"application/json": OpenAPIMediaType(schema=error)},
+                    )
+                    continue
+                body = (documented.content or {}).get("application/json")
+                if body is not None and body.schema != error:
+                    # The operation's own answer with this status, or the header's refusal.
+                    body.schema = Schema(any_of=[body.schema, error])
+                    documented.description = f"{documented.description}; or: {text}"

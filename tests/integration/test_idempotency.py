@@ -183,3 +183,22 @@ async def test_calls_without_log_in_ignore_the_key(client) -> None:
     assert one.status_code == two.status_code == 200
     assert "idempotent-replayed" not in two.headers
     assert one.json()["refresh_token"] != two.json()["refresh_token"]
+
+
+async def test_the_header_is_in_the_openapi_document(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    assert doc["components"]["parameters"]["IdempotencyKey"]["in"] == "header"
+    ref = {"$ref": "#/components/parameters/IdempotencyKey"}
+    unsafe = [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in ("post", "put", "patch", "delete")
+    ]
+    signed_in = [(p, m, op) for p, m, op in unsafe if op.get("security") != [{}]]
+    assert len(signed_in) > 30
+    for path, method, op in signed_in:
+        assert ref in op.get("parameters", []), (method, path)
+        assert {"409", "422"} <= set(op["responses"]), (method, path)
+    login = doc["paths"]["/api/v1/auth/login"]["post"]
+    assert ref not in login.get("parameters", [])  # no log-in: the header is ignored
