@@ -1,31 +1,28 @@
-// What a user may do with wishes, read from the roles in /api/v1/me. The
-// server decides in the end (403 with a reason); this only picks which
-// screens and buttons to offer.
+// What a user may do, as the server says in /api/v1/me: `can` (capabilities from
+// the one table beside the role groups, server/accounts/models.py) and
+// `party_member`. The server decides in the end (403 with a reason); this only
+// picks which screens to offer. What a user may do to one wish is in that
+// wish's `allowed_actions`.
 import { getMap } from './api.js';
 
-export const MODERATOR_ROLES = ['community_staff', 'community_admin', 'subdistrict_admin', 'system_admin'];
-// Who works with a wish in their scope (may confirm for a resident).
-export const STAFF_ROLES = ['grid_worker', ...MODERATOR_ROLES];
+/** Does the server say this user may do `what` (e.g. 'wish.moderate')? */
+export const can = (user, what) => Boolean(user && (user.can || []).includes(what));
 
-const roleNames = (user) => ((user && user.roles) || []).map((r) => r.role);
-const hasRole = (user, ...roles) => roleNames(user).some((role) => roles.includes(role));
-
-export const isResident = (user) => hasRole(user, 'resident');
-export const isVolunteer = (user) => hasRole(user, 'volunteer');
+export const isResident = (user) => can(user, 'wish.post');
+export const isVolunteer = (user) => can(user, 'wish.claim');
 /** Is the user a volunteer of this community (where their volunteer role is bound)? */
 export const volunteersIn = (user, communityCode) =>
   ((user && user.roles) || []).some((r) => r.role === 'volunteer' && r.scope_code === communityCode);
-export const isModerator = (user) => hasRole(user, ...MODERATOR_ROLES);
-export const isStaff = (user) => hasRole(user, ...STAFF_ROLES);
+export const isModerator = (user) => can(user, 'wish.moderate');
+export const isStaff = (user) => can(user, 'wish.post_for_resident');
 /** Who looks after residents, volunteers and service groups (居民与队伍). */
-export const managesPeople = (user) => hasRole(user, ...MODERATOR_ROLES);
+export const managesPeople = (user) => can(user, 'people.manage');
 /** Who sees the community board: volunteers and staff (anyone may open it by address). */
-export const seesBoard = (user) => isVolunteer(user) || isStaff(user);
-
-// The roles API has no party-member flag: a volunteer whose title says so
-// ("在职党员") is offered to claim as a party member; the server checks.
-const PARTY_TITLE = /党员|黨員|party member/i;
-export const isPartyMember = (user) => ((user && user.roles) || []).some((r) => r.title && PARTY_TITLE.test(r.title));
+export const seesBoard = (user) => can(user, 'wish.board');
+export const seesStats = (user) => can(user, 'wish.stats');
+export const managesBusinesses = (user) => can(user, 'businesses.manage');
+/** A party member registered with the office (not guessed from a job title). */
+export const isPartyMember = (user) => Boolean(user && user.party_member);
 
 /**
  * The communities whose boards this user looks at: [{code, name}], the first
