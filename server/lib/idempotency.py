@@ -109,7 +109,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
         key = raw.decode("latin-1").strip().strip('"')
         if not _KEY.fullmatch(key):
             raise BadRequest(N_("The Idempotency-Key header is not valid"))
-        body = await _read_body(receive, self.max_body_bytes)
+        # The route's own bound (a map or people import may be larger than the server's).
+        handler = scope.get("route_handler")
+        limit = self.max_body_bytes
+        if handler is not None and hasattr(handler, "resolve_request_max_body_size"):
+            limit = handler.resolve_request_max_body_size() or limit
+        body = await _read_body(receive, limit)
         if body is None:
             raise AppError(N_("The request is too large"), status_code=413)
         fingerprint = request_fingerprint(
@@ -272,8 +277,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None past ``limit`` bytes (the server's own bound;
-    a route's smaller limit is applied again when the body is handed on)."""
+    """The whole request body, or None past ``limit`` bytes (the route's bound)."""
     parts: list[bytes] = []
     size = 0
     while True:

@@ -15,7 +15,7 @@ from server.housekeeping import run_chores
 from server.lib.idempotency import _Record, key_of, request_fingerprint
 from server.lib.kvstore import KVEntry
 from server.wishes.models import Wish
-from tests.conftest import DENGYUE_ADMIN, DENGYUE_RESIDENT, YULAN_RESIDENT, Backend
+from tests.conftest import DENGYUE_ADMIN, DENGYUE_RESIDENT, SYSTEM_ADMIN, YULAN_RESIDENT, Backend
 from tests.integration.test_scope import user_id
 from tests.integration.test_wishes import as_, post_wish
 
@@ -202,3 +202,20 @@ async def test_the_header_is_in_the_openapi_document(client) -> None:
         assert {"409", "422"} <= set(op["responses"]), (method, path)
     login = doc["paths"]["/api/v1/auth/login"]["post"]
     assert ref not in login.get("parameters", [])  # no log-in: the header is ignored
+
+
+async def test_a_route_that_takes_large_bodies_takes_them_with_a_key_too(client, tokens) -> None:
+    # The grid-map import takes up to 64 MiB: a key must not shrink that to the 2 MiB default.
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": [], "note": "x" * (3 * 1024 * 1024)}
+    ).encode()
+    headers = {
+        **await as_(client, tokens, SYSTEM_ADMIN),
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    first = await client.post("/api/v1/grid-maps", content=body, headers=headers)
+    assert first.status_code != 413 and first.status_code < 500, first.text
+    again = await client.post("/api/v1/grid-maps", content=body, headers=headers)
+    assert again.status_code == first.status_code
+    assert again.headers.get("idempotent-replayed") == "true"
