@@ -32,9 +32,6 @@ Title = Annotated[str, msgspec.Meta(min_length=2, max_length=60)]
 Text = Annotated[str, msgspec.Meta(max_length=1000)]
 Note = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 MediaKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-ClientId = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_-]{8,64}$")]
-
-
 class WishCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     title: Title
     category: WishCategory
@@ -46,7 +43,6 @@ class WishCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # Staff posting for a resident: who, and their consent (both required then).
     beneficiary_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
     consent_note: Note | None = None
-    client_id: ClientId | None = None
 
 
 class ModerationEdit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -358,14 +358,6 @@ class WishService:
 
     # --- posting -----------------------------------------------------------------------
     async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
-        if data.client_id:
-            existing = await self.session.scalar(
-                select(Wish).where(Wish.client_id == data.client_id)
-            )
-            if existing is not None:
-                if existing.posted_by_user_id != user.id:
-                    raise Conflict(N_("This wish was already posted"))
-                return await self._view(existing, user)  # a retried post from the offline queue
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if on_behalf:
@@ -397,7 +389,6 @@ class WishService:
             point = building.location
         now = utcnow()
         wish = Wish(
-            client_id=data.client_id,
             title=data.title.strip(),
             description=data.description.strip(),
             category=data.category,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -262,17 +261,6 @@ async def test_withdraw_only_while_unclaimed(client, tokens) -> None:
     await act(client, tokens, DENGYUE_ADMIN, wid2, "approve")
     await act(client, tokens, DENGYUE_VOLUNTEER, wid2, "claim")
     assert (await act(client, tokens, DENGYUE_RESIDENT, wid2, "withdraw")).status_code == 409
-
-
-async def test_a_retried_post_is_the_same_wish(client, tokens) -> None:
-    client_id = uuid.uuid4().hex
-    first = await post_wish(client, tokens, client_id=client_id)
-    r = await client.post(
-        "/api/v1/wishes",
-        json={"title": "想请人帮忙换灯泡", "category": "repair", "client_id": client_id},
-        headers=await as_(client, tokens, DENGYUE_RESIDENT),
-    )
-    assert r.status_code == 201 and r.json()["id"] == first["id"]
 
 
 async def test_other_scopes_cannot_see_or_touch_a_wish(client, tokens) -> None:
