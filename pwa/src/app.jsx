@@ -16,42 +16,7 @@ import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
-
-// Screens beyond home and the map are loaded when first opened (one chunk each).
-const SCREENS = {
-  wishes: () => import('./views/wishes/MyWishes.jsx'),
-  'wish-new': () => import('./views/wishes/NewWish.jsx'),
-  wish: () => import('./views/wishes/WishDetail.jsx'),
-  board: () => import('./views/wishes/Board.jsx'),
-  moderate: () => import('./views/wishes/Moderate.jsx'),
-  hours: () => import('./views/wishes/Hours.jsx'),
-  notifications: () => import('./views/wishes/Notifications.jsx'),
-  people: () => import('./views/people/People.jsx'),
-  businesses: () => import('./views/businesses/Businesses.jsx'),
-  stats: () => import('./views/wishes/Stats.jsx'),
-  thanks: () => import('./views/wishes/Thanks.jsx'),
-};
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats', 'thanks'];
-
-/** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
-function parseHash(hash) {
-  const match = /^#\/([\w-]+)(?:\/([\w-]+))?\/?$/.exec(hash || '');
-  if (!match) return { view: '' };
-  const [, first, second] = match;
-  if (first === 'wishes') {
-    if (!second) return { view: 'wishes' };
-    if (second === 'new') return { view: 'wish-new' };
-    if (/^\d{1,10}$/.test(second)) return { view: 'wish', id: Number(second) };
-    return { view: '' };
-  }
-  return !second && SIMPLE.includes(first) ? { view: first } : { view: '' };
-}
-
-function hashOf({ view, id }) {
-  if (view === 'wish') return `#/wishes/${id}`;
-  if (view === 'wish-new') return '#/wishes/new';
-  return `#/${view}`;
-}
+import { hashOf, parseHash, routeOf } from './routes.js';
 
 function navigate(hash, { replace = false } = {}) {
   if (window.location.hash === hash) return;
@@ -88,7 +53,7 @@ function Screen({ view, ...props }) {
     let live = true;
     setComponent(null);
     setFailed(false);
-    SCREENS[view]().then(
+    routeOf(view).load().then(
       (module) => {
         loaded.set(view, module.default);
         if (live) setComponent(() => module.default);
@@ -175,6 +140,12 @@ export function App() {
     }
     if (hashOf(route) !== hashOf(shown)) go(hashOf(shown), { replace: true });
   }, [route, loggedIn]);
+
+  // The window's title names the screen (a desktop clerk keeps several tabs open).
+  useEffect(() => {
+    const route = routeOf(view);
+    document.title = route ? `${t(route.title)} · ${t('app.name')}` : t('app.name');
+  }, [view, getLocale()]);
 
   useEffect(() => subscribeOutbox(setOutbox), []);
   useEffect(() => {
@@ -330,7 +301,7 @@ export function App() {
         {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
         {view === 'home' && <Home user={user} onLogout={onLogout} />}
         {view === 'map' && <MapView onBack={() => go('#/home')} />}
-        {loggedIn && SCREENS[view] && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
+        {loggedIn && routeOf(view) && routeOf(view).load && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
       </main>
     </div>
   );

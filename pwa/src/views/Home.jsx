@@ -1,5 +1,5 @@
 import { t } from '../i18n/index.js';
-import { isModerator, isResident, isVolunteer, managesPeople, seesBoard } from '../roles.js';
+import { cardsFor } from '../routes.js';
 
 const KNOWN_ROLES = [
   'resident',
@@ -21,27 +21,6 @@ function scopeName(assignment) {
   return assignment.role === 'system_admin' ? t('scope.all') : '';
 }
 
-// The wish cards this user gets, by role: [testid, href, title key, hint key, icon].
-function wishCards(user) {
-  const cards = [];
-  if (isResident(user)) {
-    cards.push(['home-new-wish', '#/wishes/new', 'home.new_wish', 'home.new_wish_hint', '＋']);
-    cards.push(['home-my-wishes', '#/wishes', 'home.my_wishes', 'home.my_wishes_hint', '♡']);
-  }
-  if (isModerator(user)) cards.push(['home-moderate', '#/moderate', 'home.moderate', 'home.moderate_hint', '✓']);
-  if (managesPeople(user)) cards.push(['home-people', '#/people', 'home.people', 'home.people_hint', '☷']);
-  if (isModerator(user)) cards.push(['home-stats', '#/stats', 'home.stats', 'home.stats_hint', '▤']);
-  if (isModerator(user)) cards.push(['home-businesses', '#/businesses', 'home.businesses', 'home.businesses_hint', '♥']);
-  if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
-  if (isVolunteer(user)) {
-    if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
-    cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '◷']);
-  }
-  cards.push(['home-thanks', '#/thanks', 'home.thanks', 'home.thanks_hint', '❀']);
-  cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '✉']);
-  return cards;
-}
-
 export function Home({ user, onLogout }) {
   const roles = user.roles || [];
   return (
@@ -59,7 +38,7 @@ export function Home({ user, onLogout }) {
           </span>
         </a>
         <nav class="home__wishes" aria-label={t('home.wishes')}>
-          {wishCards(user).map(([testid, href, title, hint, icon]) => (
+          {cardsFor(user).map(({ testid, href, title, hint, icon }) => (
             <a key={testid} class="btn btn--ghost btn--block btn--big homecard" href={href} data-testid={testid}>
               <span class="homecard__icon" aria-hidden="true">
                 {icon}

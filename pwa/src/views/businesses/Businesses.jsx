@@ -3,7 +3,9 @@
 import { useState } from 'preact/hooks';
 import { getStorefronts, saveCaringBusiness } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, PageHead, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+
 
 const PHONE = /^1[3-9]\d{9}$/;
 
@@ -100,7 +102,7 @@ export default function Businesses({ user }) {
   const replace = (saved) => stores.setData((stores.data || []).map((s) => (s.code === saved.code ? saved : s)));
 
   return (
-    <section class="page wishes" aria-labelledby="page-title" data-testid="businesses" data-state={stores.state}>
+    <section class="page stack" aria-labelledby="page-title" data-testid="businesses" data-state={stores.state}>
       <PageHead title={t('business.title')} back="#/home" />
       <p class="muted">{t('business.intro')}</p>
       <CommunityPicker choice={choice} testid="business-community" />

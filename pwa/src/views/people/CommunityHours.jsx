@@ -1,7 +1,9 @@
 // 时长: volunteer hours of a community I look after, person by person.
 import { getCommunityHours } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+import { LoadError, Loading, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
 

@@ -3,10 +3,12 @@
 import { useState } from 'preact/hooks';
 import { getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+
 import { MemberList } from './Groups.jsx';
 import { addOrgMember, createOrg, getOrgs, removeOrgMember } from './peopleApi.js';
-import { ErrorNote, VolunteerSelect } from './shared.jsx';
+import { VolunteerSelect } from './shared.jsx';
+import { ErrorNote, LoadError, Loading, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
 
 function FoundForm({ volunteers, user, onCreated, onClose }) {
   const [name, setName] = useState('');

@@ -5,9 +5,10 @@
 import { useState } from 'preact/hooks';
 import { createResident, getGrids, revealResident } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+
 import { findBuildings, findResidents, residentPassword } from './peopleApi.js';
-import { CARE_TAGS, Chips, ErrorNote, NOTIFY_VIA, tagName, useSettled } from './shared.jsx';
+import { CARE_TAGS, Chips, NOTIFY_VIA, tagName } from './shared.jsx';
+import { ErrorNote, LoadError, Loading, useLoad, useSettled } from '../../ui/kit.jsx';
 
 const PAGE = 50;
 

@@ -4,7 +4,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getBoard, getClaimOptions, getConfig, getMap } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { ClaimAction } from './actions.jsx';
-import { CategoryTag, CommunityPicker, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useCommunityChoice, useLoad, wishHref } from './common.jsx';
+import { CategoryTag, pendingFor, wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo } from '../../ui/photos.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
 
 function BoardCard({ item, user, options, community, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
@@ -83,7 +86,7 @@ export default function Board({ user, outbox, go }) {
   const shown = view === 'map' && selected ? items.filter((item) => selected.includes(item.id)) : items;
 
   return (
-    <section class="page wishes board" aria-labelledby="page-title" data-testid="board" data-state={board.state}>
+    <section class="page stack board" aria-labelledby="page-title" data-testid="board" data-state={board.state}>
       <PageHead title={t('wish.board.title')}>
         <button type="button" class="btn btn--ghost btn--small" data-testid="board-refresh" onClick={board.reload}>
           {t('wish.board.refresh')}

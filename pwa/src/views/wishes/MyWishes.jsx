@@ -4,7 +4,8 @@ import { useEffect, useRef } from 'preact/hooks';
 import { getMyWishes } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { isResident } from '../../roles.js';
-import { CategoryTag, formatDate, LoadError, Loading, PageHead, StateBadge, useLoad, wishHref } from './common.jsx';
+import { CategoryTag, StateBadge, wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 
 export default function MyWishes({ user, outbox }) {
   const list = useLoad(getMyWishes, []);
@@ -20,7 +21,7 @@ export default function MyWishes({ user, outbox }) {
   const waiting = outbox.pending.filter((c) => c.kind === 'wish.post');
   const wishes = list.data || [];
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title">
+    <section class="page page--narrow stack" aria-labelledby="page-title">
       <PageHead title={t('wish.mine.title')} />
       {isResident(user) && (
         <a class="btn btn--primary btn--block btn--huge" href="#/wishes/new" data-testid="wishes-new">

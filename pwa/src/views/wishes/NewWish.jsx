@@ -3,7 +3,9 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
-import { CATEGORIES, PageHead, PhotoPicker, wishHref } from './common.jsx';
+import { CATEGORIES, wishHref } from './common.jsx';
+import { PageHead } from '../../ui/kit.jsx';
+import { PhotoPicker } from '../../ui/photos.jsx';
 
 export default function NewWish({ go }) {
   const [title, setTitle] = useState('');
@@ -44,7 +46,7 @@ export default function NewWish({ go }) {
 
   if (queued) {
     return (
-      <section class="page page--narrow wishes" aria-labelledby="page-title">
+      <section class="page page--narrow stack" aria-labelledby="page-title">
         <PageHead title={t('wish.new.title')} back="#/wishes" />
         <div class="card done" data-testid="wish-queued" role="status">
           <p class="done__big">{t('wish.new.queued')}</p>
@@ -58,7 +60,7 @@ export default function NewWish({ go }) {
   }
 
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title">
+    <section class="page page--narrow stack" aria-labelledby="page-title">
       <PageHead title={t('wish.new.title')} back="#/wishes" />
       <form class="card form wishform" onSubmit={send} noValidate>
         <label class="field">

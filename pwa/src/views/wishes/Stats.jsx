@@ -4,7 +4,9 @@
 import { useState } from 'preact/hooks';
 import { getWishStats } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, PageHead, useCommunityChoice, useLoad } from './common.jsx';
+import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+
 
 const PERIODS = [7, 30, 90, 365];
 const STEPS = ['posted', 'approved', 'claimed', 'fulfilled', 'confirmed'];
@@ -32,7 +34,7 @@ export default function Stats({ user }) {
   const stats = useLoad(() => (chosen ? getWishStats(chosen, days) : Promise.resolve(null)), [chosen, days]);
   const data = stats.data;
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="wish-stats" data-state={stats.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="wish-stats" data-state={stats.state}>
       <PageHead title={t('wish.stats.title')} />
       <CommunityPicker choice={choice} testid="stats-community" />
       <div class="segmented" role="group" aria-label={t('wish.stats.period')}>

@@ -6,20 +6,9 @@ import { submit } from '../../outbox/index.js';
 import { t } from '../../i18n/index.js';
 import { isModerator, isResident, isVolunteer } from '../../roles.js';
 import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
-import {
-  ActionOutcome,
-  CategoryTag,
-  formatDate,
-  LoadError,
-  Loading,
-  PageHead,
-  pendingFor,
-  Photo,
-  PhotoPicker,
-  StateBadge,
-  useLoad,
-  wishAction,
-} from './common.jsx';
+import { ActionOutcome, CategoryTag, pendingFor, StateBadge, wishAction } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo, PhotoPicker } from '../../ui/photos.jsx';
 
 function Fact({ label, children, testid }) {
   if (children == null || children === '') return null;
@@ -206,7 +195,7 @@ export default function WishDetail({ id, user, outbox }) {
 
   if (wish.state === 'loading') {
     return (
-      <section class="page page--narrow wishes">
+      <section class="page page--narrow stack">
         <PageHead title={t('wish.detail.title')} back={back} />
         <Loading />
       </section>
@@ -214,7 +203,7 @@ export default function WishDetail({ id, user, outbox }) {
   }
   if (!wish.data) {
     return (
-      <section class="page page--narrow wishes">
+      <section class="page page--narrow stack">
         <PageHead title={t('wish.detail.title')} back={back} />
         <LoadError error={wish.error} onRetry={wish.reload} />
       </section>
@@ -228,7 +217,7 @@ export default function WishDetail({ id, user, outbox }) {
   const locked = waiting.length > 0; // one change at a time while one waits to be sent
 
   return (
-    <section class="page page--narrow wishes wishdetail" aria-labelledby="page-title" data-testid="wish-detail" data-id={w.id} data-state={w.state}>
+    <section class="page page--narrow stack wishdetail" aria-labelledby="page-title" data-testid="wish-detail" data-id={w.id} data-state={w.state}>
       <PageHead title={t('wish.detail.title')} back={back} />
       <article class="card">
         <div class="wishdetail__head">
