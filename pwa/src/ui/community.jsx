@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { userCommunities } from '../roles.js';
-import { LoadError, useLoad } from './kit.jsx';
+import { useLoad } from './kit.jsx';
 
 /**
  * The communities whose data this user looks at, and the one chosen (the first
@@ -15,10 +15,27 @@ export function useCommunityChoice(user) {
   return { communities, chosen, choose: setCode };
 }
 
-/** The community picker, shown only to those who look after more than one; its load error. */
+/**
+ * Loads `fetch(chosen)` for the chosen community. While the communities are
+ * still being found it waits; when they could not be found it fails with
+ * their error (never an empty list that reads as "nothing waiting"); `empty`
+ * is the answer when this user has no community at all.
+ */
+export function useCommunityLoad(choice, fetch, deps = [], empty = null) {
+  const { communities, chosen } = choice;
+  const result = useLoad(() => {
+    if (chosen) return fetch(chosen);
+    if (communities.state === 'error') return Promise.reject(communities.error);
+    if (communities.state === 'loading') return new Promise(() => {});
+    return Promise.resolve(empty);
+  }, [chosen, communities.state, ...deps]);
+  // Retrying a failed look-up of the communities retries the whole screen.
+  return { ...result, reload: () => (chosen ? result.reload() : communities.reload()) };
+}
+
+/** The community picker, shown only to those who look after more than one (its failure shows on the list). */
 export function CommunityPicker({ choice, testid }) {
   const { communities, chosen, choose } = choice;
-  if (communities.state === 'error') return <LoadError error={communities.error} onRetry={communities.reload} />;
   if (!communities.data || communities.data.length < 2) return null;
   return (
     <label class="field">

@@ -58,11 +58,30 @@ export function Loading() {
   );
 }
 
+/** Why a load failed, in one word: offline | network | forbidden | not_found | server | other. */
+export function failureReason(error) {
+  const status = error && typeof error.status === 'number' ? error.status : -1;
+  if (status === 0) return typeof navigator !== 'undefined' && navigator.onLine === false ? 'offline' : 'network';
+  if (status === 401 || status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status >= 500) return 'server';
+  return 'other';
+}
+
+/**
+ * A list or page that could not be loaded says so, and why, with a retry:
+ * never an empty list that reads as "nothing to do".
+ */
 export function LoadError({ error, onRetry }) {
+  const reason = failureReason(error);
+  // The server's own words help for a refusal; for a lost line they add nothing.
+  const detail = ['forbidden', 'not_found', 'other'].includes(reason) && error && error.detail;
   return (
-    <div class="alert alert--error" role="alert" data-testid="load-error">
-      <p>{(error && error.detail) || String(error)}</p>
-      <button type="button" class="btn btn--ghost" onClick={onRetry}>
+    <div class="alert alert--error loaderror" role="alert" data-testid="load-error" data-reason={reason}>
+      <p class="loaderror__title">{t('load.failed')}</p>
+      <p>{t(`load.reason.${reason}`)}</p>
+      {detail && detail !== t(`load.reason.${reason}`) && <p class="loaderror__detail">{detail}</p>}
+      <button type="button" class="btn btn--ghost" data-testid="load-retry" onClick={onRetry}>
         {t('map.retry')}
       </button>
     </div>

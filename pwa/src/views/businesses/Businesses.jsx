@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { getStorefronts, saveCaringBusiness } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
-import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 
 const PHONE = /^1[3-9]\d{9}$/;
@@ -96,7 +96,7 @@ function StoreCard({ store, onSaved }) {
 export default function Businesses({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const stores = useLoad(() => (chosen ? getStorefronts(chosen) : Promise.resolve([])), [chosen]);
+  const stores = useCommunityLoad(choice, getStorefronts, [], []);
   const [onlyCaring, setOnlyCaring] = useState(false);
   const items = (stores.data || []).filter((s) => !onlyCaring || s.caring);
   const replace = (saved) => stores.setData((stores.data || []).map((s) => (s.code === saved.code ? saved : s)));

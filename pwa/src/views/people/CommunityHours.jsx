@@ -2,7 +2,7 @@
 import { getCommunityHours } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { LoadError, Loading, useLoad } from '../../ui/kit.jsx';
-import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
@@ -10,7 +10,7 @@ const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'z
 export function CommunityHours({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const hours = useLoad(() => (chosen ? getCommunityHours(chosen) : Promise.resolve(null)), [chosen]);
+  const hours = useCommunityLoad(choice, getCommunityHours);
   const data = hours.data;
   return (
     <>

@@ -7,7 +7,7 @@ import { ClaimAction } from './actions.jsx';
 import { CategoryTag, pendingFor, wishHref } from './common.jsx';
 import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Photo } from '../../ui/photos.jsx';
-import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 function BoardCard({ item, user, options, community, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
@@ -79,7 +79,7 @@ export default function Board({ user, outbox, go }) {
   const { communities, chosen } = choice;
   const [view, setView] = useState('list');
   const [selected, setSelected] = useState(null);
-  const board = useLoad(() => (chosen ? getBoard(chosen) : Promise.resolve([])), [chosen]);
+  const board = useCommunityLoad(choice, getBoard, [], []);
   // In whose name I may claim here (personal, my service groups, caring businesses).
   const options = useLoad(() => (chosen ? getClaimOptions(chosen) : Promise.resolve(null)), [chosen]);
   const items = board.data || [];

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { getWishStats } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
-import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 
 const PERIODS = [7, 30, 90, 365];
@@ -31,7 +31,7 @@ export default function Stats({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
   const [days, setDays] = useState(30);
-  const stats = useLoad(() => (chosen ? getWishStats(chosen, days) : Promise.resolve(null)), [chosen, days]);
+  const stats = useCommunityLoad(choice, (code) => getWishStats(code, days), [days]);
   const data = stats.data;
   return (
     <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="wish-stats" data-state={stats.state}>

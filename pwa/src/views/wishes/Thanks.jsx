@@ -5,12 +5,12 @@ import { t } from '../../i18n/index.js';
 import { CategoryTag } from './common.jsx';
 import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Photo } from '../../ui/photos.jsx';
-import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 export default function Thanks({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const wall = useLoad(() => (chosen ? getThanks(chosen) : Promise.resolve([])), [chosen]);
+  const wall = useCommunityLoad(choice, getThanks, [], []);
   const items = wall.data || [];
   return (
     <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="thanks-wall" data-state={wall.state}>
