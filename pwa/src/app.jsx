@@ -16,7 +16,7 @@ import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
-import { hashOf, parseHash, routeOf } from './routes.js';
+import { cardsFor, hashOf, parseHash, ROUTES, routeOf } from './routes.js';
 
 function navigate(hash, { replace = false } = {}) {
   if (window.location.hash === hash) return;
@@ -85,6 +85,43 @@ function Screen({ view, ...props }) {
     );
   }
   return <Component {...props} />;
+}
+
+/**
+ * The side navigation of a wide screen (a window clerk's or a leader's
+ * desktop, ≥ 1024 px): the same screens as the home cards, always in reach.
+ * Phones never show it (CSS), and keep the home screen as their menu.
+ */
+function SideNav({ user, view }) {
+  const fixed = ROUTES.filter((route) => route.nav).map((route) => ({
+    view: route.view,
+    href: hashOf(route),
+    testid: route.nav[0],
+    title: route.nav[1],
+    icon: route.nav[3],
+  }));
+  const current = view === 'wish' || view === 'wish-new' ? 'wishes' : view;
+  return (
+    <nav class="sidenav" aria-label={t('nav.main')} data-testid="sidenav">
+      <ul>
+        {[...fixed, ...cardsFor(user)].map((item) => (
+          <li key={item.testid}>
+            <a
+              class={`sidenav__link${item.view === current ? ' sidenav__link--on' : ''}`}
+              href={item.href}
+              aria-current={item.view === current ? 'page' : undefined}
+              data-testid={`side-${item.testid}`}
+            >
+              <span class="sidenav__icon" aria-hidden="true">
+                {item.icon}
+              </span>
+              {t(item.title)}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
 }
 
 // Where to go after signing in, when the app was opened at a screen (say by
@@ -295,14 +332,19 @@ export function App() {
         </div>
       )}
 
-      {loggedIn && <Outbox outbox={outbox} online={online} />}
+      <div class="shell">
+        {loggedIn && <SideNav user={user} view={view} />}
+        <div class="shell__content">
+          {loggedIn && <Outbox outbox={outbox} online={online} />}
 
-      <main class="main" id="main">
-        {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
-        {view === 'home' && <Home user={user} onLogout={onLogout} />}
-        {view === 'map' && <MapView onBack={() => go('#/home')} />}
-        {loggedIn && routeOf(view) && routeOf(view).load && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
-      </main>
+          <main class="main" id="main">
+            {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
+            {view === 'home' && <Home user={user} onLogout={onLogout} />}
+            {view === 'map' && <MapView onBack={() => go('#/home')} />}
+            {loggedIn && routeOf(view) && routeOf(view).load && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
+          </main>
+        </div>
+      </div>
     </div>
   );
 }

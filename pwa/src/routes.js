@@ -17,7 +17,7 @@ const everyone = () => true;
 export const ROUTES = [
   { view: 'login', path: 'login', title: 'login.title', public: true },
   { view: 'home', path: 'home', title: 'home.title', show: everyone, nav: ['nav-home', 'home.title', 'home.title', '⌂'] },
-  { view: 'map', path: 'map', title: 'map.title', show: everyone, nav: ['nav-map', 'home.open_map', 'home.open_map_hint', '⌖'] },
+  { view: 'map', path: 'map', title: 'map.title', show: everyone, nav: ['nav-map', 'home.open_map', 'home.open_map_hint', '▦'] },
   {
     view: 'wish-new',
     path: 'wishes/new',

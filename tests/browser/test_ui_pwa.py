@@ -43,3 +43,26 @@ def test_a_refused_list_says_no_permission(page: Page) -> None:
     expect(error).to_have_attribute("data-reason", "forbidden")
     expect(error).to_contain_text("没有查看这些内容的权限")
     expect(page.get_by_test_id("queue-empty")).to_have_count(0)
+
+
+WINDOW_CLERK = "13800000004"  # 刘芳, 登月社区
+
+
+def test_desktop_puts_navigation_beside_the_content(page: Page) -> None:
+    """At 1280 px the screens are in a side navigation beside the content, which uses the width;
+    at 360 px the phone layout stays (no side navigation, the home cards are the menu)."""
+    log_in_ok(page, WINDOW_CLERK)
+    expect(page.get_by_test_id("sidenav")).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    nav = page.get_by_test_id("sidenav")
+    expect(nav).to_be_visible()
+    page.get_by_test_id("side-home-moderate").click()
+    expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "moderate")
+    expect(page.get_by_test_id("side-home-moderate")).to_have_attribute("aria-current", "page")
+    nav_box = nav.bounding_box()
+    main_box = page.get_by_test_id("moderation-queue").bounding_box()
+    assert nav_box and main_box
+    assert nav_box["x"] + nav_box["width"] <= main_box["x"], (nav_box, main_box)
+    assert main_box["width"] > 700, main_box  # not the phone column centred on a wide screen
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1280, width
