@@ -184,6 +184,14 @@ export function App() {
     document.title = route ? `${t(route.title)} · ${t('app.name')}` : t('app.name');
   }, [view, getLocale()]);
 
+  // "Works offline" is news, not a question: it goes by itself after a while
+  // (an update waits for the user's answer).
+  useEffect(() => {
+    if (!offlineReady) return undefined;
+    const timer = setTimeout(() => setOfflineReady(false), 8000);
+    return () => clearTimeout(timer);
+  }, [offlineReady]);
+
   useEffect(() => subscribeOutbox(setOutbox), []);
   useEffect(() => {
     if (loggedIn) startOutbox();

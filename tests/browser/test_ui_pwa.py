@@ -66,3 +66,85 @@ def test_desktop_puts_navigation_beside_the_content(page: Page) -> None:
     assert main_box["width"] > 700, main_box  # not the phone column centred on a wide screen
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1280, width
+
+
+# Sums the page's layout shifts not caused by the user's own input (the CLS of one visit).
+LAYOUT_SHIFT_OBSERVER = """
+window.__layoutShift = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+  }
+}).observe({ type: 'layout-shift', buffered: true });
+"""
+
+
+def test_the_works_offline_notice_does_not_shift_the_page(page: Page) -> None:
+    """First visit: the "works offline" notice appears over the page, not in its flow
+    (Lighthouse measured a layout shift of 0.11 when it pushed the log-in form down)."""
+    page.add_init_script(LAYOUT_SHIFT_OBSERVER)
+    page.goto("/")
+    expect(page.get_by_test_id("login-submit")).to_be_visible()
+    notice = page.get_by_test_id("offline-ready")
+    expect(notice).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(500)  # shifts are reported after the frame that made them
+    shift = page.evaluate("() => window.__layoutShift")
+    assert shift < 0.1, f"layout shift {shift:.3f} when the offline notice appeared"
+    # It is news, not a question: it goes by itself.
+    expect(notice).to_have_count(0, timeout=15_000)
+
+
+COMMUNITY_ADMIN = "13800000003"  # 王秀英, 登月社区
+VOLUNTEER = "13800000006"  # 赵丽, 登月社区
+TRADE_CODES = ("grocery", "barber", "clinic", "breakfast", "pharmacy", "fruit", "laundry")
+
+
+def target_size(locator: Any) -> dict[str, float]:
+    return dict(
+        locator.evaluate(
+            """(el) => { const r = el.getBoundingClientRect();
+                return {width: r.width, height: r.height,
+                        font: parseFloat(getComputedStyle(el).fontSize)}; }"""
+        )
+    )
+
+
+def test_caring_businesses_name_trades_and_a_fixed_field_loses_its_message(page: Page) -> None:
+    """Storefronts show their trade in words (便民超市), never the map's code (grocery); a
+    message about a wrong phone number goes as soon as the number is changed."""
+    log_in_ok(page, COMMUNITY_ADMIN)
+    page.get_by_test_id("home-businesses").click()
+    expect(page.get_by_test_id("businesses")).to_have_attribute("data-state", "ready")
+    metas = page.get_by_test_id("storefront-meta").all_inner_texts()
+    assert metas, "no storefronts listed"
+    for meta in metas:
+        assert not any(code in meta for code in TRADE_CODES), meta
+    store = page.get_by_test_id("storefront").first
+    store.get_by_test_id("business-edit").click()
+    store.get_by_test_id("business-phone").fill("1380000000")  # one digit short
+    store.get_by_test_id("business-save").click()
+    expect(store.get_by_test_id("business-error")).to_be_visible()
+    store.get_by_test_id("business-phone").fill("13800000006")
+    expect(store.get_by_test_id("business-error")).to_have_count(0)
+
+
+def test_search_box_and_time_fields_are_big_enough_to_tap(page: Page) -> None:
+    """≥ 44×44 px targets and ≥ 16 px type (a phone zooms into smaller) at 360 px."""
+    log_in_ok(page, WINDOW_CLERK)
+    page.get_by_test_id("home-people").click()
+    search = page.get_by_test_id("resident-search")
+    expect(search).to_be_visible()
+    size = target_size(search)
+    assert size["height"] >= 44 and size["width"] >= 44 and size["font"] >= 16, size
+    page.evaluate("() => { window.location.hash = '#/home'; }")
+    page.get_by_test_id("logout").click()
+    log_in_ok(page, VOLUNTEER)
+    page.get_by_test_id("home-hours").click()
+    times = page.get_by_test_id("my-availability")
+    expect(times).to_be_visible()
+    if times.get_by_test_id("availability-slot").count() == 0:
+        times.get_by_test_id("availability-add").click()
+    for testid in ("availability-start", "availability-end", "availability-day"):
+        size = target_size(times.get_by_test_id(testid).first)
+        assert size["height"] >= 44 and size["width"] >= 44 and size["font"] >= 16, (testid, size)
+

@@ -9,6 +9,14 @@ import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/
 
 const PHONE = /^1[3-9]\d{9}$/;
 
+/** A storefront's trade as the map names it (grocery, barber …), in the reader's language; a city's own code as it is. */
+export function tradeLabel(code) {
+  if (!code) return '';
+  const key = `business.trade.${code}`;
+  const name = t(key);
+  return name === key ? code : name;
+}
+
 function BusinessForm({ store, onSaved, onCancel }) {
   const [caring, setCaring] = useState(store.caring || !store.offer);
   const [offer, setOffer] = useState(store.offer || '');
@@ -38,11 +46,17 @@ function BusinessForm({ store, onSaved, onCancel }) {
       </label>
       <label class="field">
         <span class="field__label">{t('business.offer')}</span>
-        <input type="text" maxLength={200} data-testid="business-offer" value={offer} placeholder={t('business.offer_hint')} onInput={(e) => setOffer(e.currentTarget.value)} />
+        <input type="text" maxLength={200} data-testid="business-offer" value={offer} placeholder={t('business.offer_hint')} onInput={(e) => {
+            setOffer(e.currentTarget.value);
+            setError('');
+          }} />
       </label>
       <label class="field">
         <span class="field__label">{t('business.contact_phone')}</span>
-        <input type="tel" inputMode="numeric" maxLength={11} data-testid="business-phone" value={phone} placeholder={t('business.contact_hint')} onInput={(e) => setPhone(e.currentTarget.value.trim())} />
+        <input type="tel" inputMode="numeric" maxLength={11} data-testid="business-phone" value={phone} placeholder={t('business.contact_hint')} onInput={(e) => {
+            setPhone(e.currentTarget.value.trim());
+            setError('');
+          }} />
       </label>
       {error && (
         <p class="alert alert--error" role="alert" data-testid="business-error">
@@ -70,8 +84,8 @@ function StoreCard({ store, onSaved }) {
         <h2 class="boarditem__title">{store.name}</h2>
         {store.caring && <span class="badge badge--confirmed" data-testid="business-caring-badge">{t('business.caring')}</span>}
       </div>
-      <p class="muted">
-        {[store.trade, store.grid, store.address].filter(Boolean).join(' · ')}
+      <p class="muted" data-testid="storefront-meta">
+        {[tradeLabel(store.trade), store.grid, store.address].filter(Boolean).join(' · ')}
       </p>
       {store.offer && <p data-testid="business-offer-shown">{store.offer}</p>}
       {store.contact && <p class="muted">{t('business.contact', { name: store.contact })}</p>}

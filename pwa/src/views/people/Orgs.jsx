@@ -36,10 +36,16 @@ function FoundForm({ volunteers, user, onCreated, onClose }) {
       <h2>{t('people.orgs.found')}</h2>
       <label class="field">
         <span class="field__label">{t('people.orgs.name')}</span>
-        <input type="text" maxLength={100} data-testid="org-name" value={name} placeholder={t('people.orgs.name_example')} onInput={(e) => setName(e.currentTarget.value)} />
+        <input type="text" maxLength={100} data-testid="org-name" value={name} placeholder={t('people.orgs.name_example')} onInput={(e) => {
+            setName(e.currentTarget.value);
+            setError(null);
+          }} />
       </label>
       <CommunityPicker choice={choice} testid="org-community" />
-      <VolunteerSelect volunteers={volunteers} value={leader} onChange={setLeader} testid="org-leader" label={t('people.orgs.leader')} />
+      <VolunteerSelect volunteers={volunteers} value={leader} onChange={(v) => {
+        setLeader(v);
+        setError(null);
+      }} testid="org-leader" label={t('people.orgs.leader')} />
       <ErrorNote error={error} testid="org-error" />
       <button type="submit" class="btn btn--primary btn--block btn--big" data-testid="org-submit" disabled={busy}>
         {busy && <span class="spinner" aria-hidden="true" />}

@@ -71,7 +71,10 @@ export default function NewWish({ go }) {
             maxLength={60}
             value={title}
             placeholder={t('wish.new.what_example')}
-            onInput={(e) => setTitle(e.currentTarget.value)}
+            onInput={(e) => {
+              setTitle(e.currentTarget.value);
+              setError('');
+            }}
             required
           />
         </label>
@@ -86,7 +89,10 @@ export default function NewWish({ go }) {
                 aria-pressed={category === value ? 'true' : 'false'}
                 data-testid="wish-category"
                 data-value={value}
-                onClick={() => setCategory(value)}
+                onClick={() => {
+                  setCategory(value);
+                  setError('');
+                }}
               >
                 <span class="choice__icon" aria-hidden="true">
                   {icon}

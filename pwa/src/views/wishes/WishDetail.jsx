@@ -60,7 +60,10 @@ function FulfilForm({ wish, onDone }) {
     <div class="form actions" data-testid="fulfil-form">
       <label class="field">
         <span class="field__label">{t('wish.fulfil.note')}</span>
-        <textarea rows={3} maxLength={200} data-testid="fulfil-note" value={note} placeholder={t('wish.fulfil.note_hint')} onInput={(e) => setNote(e.currentTarget.value)} />
+        <textarea rows={3} maxLength={200} data-testid="fulfil-note" value={note} placeholder={t('wish.fulfil.note_hint')} onInput={(e) => {
+          setNote(e.currentTarget.value);
+          setMissing(false);
+        }} />
       </label>
       {missing && (
         <p class="alert alert--error" role="alert">
