@@ -261,6 +261,8 @@ export const issueTemporaryPassword = (userId) => api('POST', `/api/v1/users/${u
 export const getServiceGroups = () => api('GET', '/api/v1/service-groups');
 export const addServiceGroupMember = (groupId, body) => api('POST', `/api/v1/service-groups/${groupId}/members`, { body });
 export const getGrids = () => api('GET', '/api/v1/areas?level=grid');
+/** The communities in my scope (sub-district or city leaders): [{code, name, …}]. */
+export const getCommunities = () => api('GET', '/api/v1/areas?level=community');
 export const getCommunityHours = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/hours`);
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

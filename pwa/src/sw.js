@@ -53,6 +53,7 @@ const WISHES = [
   /^\/api\/v1\/wishes\/(mine|queue|\d+)$/,
   /^\/api\/v1\/communities\/\d+\/(wishes|thanks|claim-options)$/,
   /^\/api\/v1\/me\/(hours|notifications)$/,
+  /^\/api\/v1\/areas$/, // a leader's communities, for the community picker
 ];
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && WISHES.some((pattern) => pattern.test(url.pathname)),

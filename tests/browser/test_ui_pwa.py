@@ -148,3 +148,36 @@ def test_search_box_and_time_fields_are_big_enough_to_tap(page: Page) -> None:
         size = target_size(times.get_by_test_id(testid).first)
         assert size["height"] >= 44 and size["width"] >= 44 and size["font"] >= 16, (testid, size)
 
+
+SUBDISTRICT_ADMIN = "13800000002"  # 李卫东, 中原路街道: 登月, 绿城 and 昆吾社区
+SYSTEM_ADMIN = "13800000001"
+
+
+def test_a_subdistrict_leader_picks_any_community_and_compares_them(page: Page) -> None:
+    """The board, thanks wall and statistics offer every community of the sub-district (not
+    only the first), and the statistics compare them side by side."""
+    log_in_ok(page, SUBDISTRICT_ADMIN)
+    page.get_by_test_id("home-stats").click()
+    table = page.get_by_test_id("stats-compare")
+    expect(table.get_by_test_id("stats-compare-row")).to_have_count(3)
+    expect(table).to_contain_text("登月社区")
+    expect(table).to_contain_text("绿城社区")
+    expect(table).to_contain_text("昆吾社区")
+    expect(page.get_by_test_id("stats-compare-total")).to_be_visible()
+    page.get_by_test_id("stats-mode-one").click()
+    picker = page.get_by_test_id("stats-community")
+    expect(picker.locator("option")).to_have_count(3)
+    picker.select_option(label="昆吾社区")
+    expect(page.get_by_test_id("wish-stats")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("wish-stats")).to_contain_text("昆吾社区")
+    for screen, testid in (("#/board", "board-community"), ("#/thanks", "thanks-community")):
+        page.evaluate(f"() => {{ window.location.hash = '{screen}'; }}")
+        expect(page.get_by_test_id(testid).locator("option")).to_have_count(3)
+
+
+def test_a_system_admin_sees_every_community(page: Page) -> None:
+    log_in_ok(page, SYSTEM_ADMIN)
+    page.evaluate("() => { window.location.hash = '#/thanks'; }")
+    options = page.get_by_test_id("thanks-community").locator("option")
+    expect(options.first).to_be_attached()
+    assert options.count() >= 3, options.all_inner_texts()

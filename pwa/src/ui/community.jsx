@@ -1,15 +1,29 @@
 // Which community a screen shows, for those who look after more than one.
 import { useState } from 'preact/hooks';
+import { getCommunities } from '../api.js';
 import { t } from '../i18n/index.js';
 import { userCommunities } from '../roles.js';
 import { useLoad } from './kit.jsx';
+
+// Roles over more than one community: their communities are the scoped list
+// of areas (a sub-district's, or the whole city's), not read from the map.
+const WIDE_LEVELS = ['sub_district', 'district', 'city'];
+const isWide = (user) =>
+  ((user && user.roles) || []).some((r) => r.role === 'system_admin' || WIDE_LEVELS.includes(r.scope_level));
+
+/** [{code, name}] of every community in this user's scope, the first the default. */
+export async function communitiesInScope(user) {
+  if (!isWide(user)) return userCommunities(user);
+  const areas = await getCommunities();
+  return areas.map((area) => ({ code: area.code, name: area.name || area.code }));
+}
 
 /**
  * The communities whose data this user looks at, and the one chosen (the first
  * until they pick another): {communities, chosen, choose}.
  */
 export function useCommunityChoice(user) {
-  const communities = useLoad(() => userCommunities(user), []);
+  const communities = useLoad(() => communitiesInScope(user), []);
   const [code, setCode] = useState('');
   const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
   return { communities, chosen, choose: setCode };
