@@ -225,6 +225,8 @@ export const getWish = (id) => api('GET', `/api/v1/wishes/${id}`);
 export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted');
 export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
 export const getHours = () => api('GET', '/api/v1/me/hours');
+/** {to_moderate, open_in_my_grids, to_confirm}: how many wishes wait for me, in my scope. */
+export const getMyTasks = () => api('GET', '/api/v1/me/tasks');
 export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/thanks`, { auth: false });
 /** My trades and weekly availability (404 when I am not a volunteer). */
 export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-profile');

@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import log_in_ok, wait_for_service_worker
+from tests.browser.test_wishes_pwa import Api, unique
 
 GRID_WORKER = "13800000005"  # 陈志强, a grid of 登月社区
 
@@ -181,3 +182,36 @@ def test_a_system_admin_sees_every_community(page: Page) -> None:
     options = page.get_by_test_id("thanks-community").locator("option")
     expect(options.first).to_be_attached()
     assert options.count() >= 3, options.all_inner_texts()
+
+
+RESIDENT = "13800000007"  # 孙桂兰, 登月社区's first grid
+
+
+def test_staff_home_says_what_waits_for_them(page: Page, live_server: str) -> None:
+    """A new wish shows on the office's home (to moderate, and on the moderation card) and on
+    the grid worker's (open in their grid); a resident gets no counts."""
+    Api(live_server, RESIDENT).call(
+        "POST", "/api/v1/wishes", {"title": unique("想请人修水龙头"), "category": "repair"}
+    )
+    log_in_ok(page, COMMUNITY_ADMIN)
+    to_moderate = page.get_by_test_id("task-to_moderate")
+    expect(to_moderate).to_be_visible()
+    count = int(to_moderate.get_attribute("data-count") or "0")
+    assert count >= 1
+    expect(page.get_by_test_id("home-moderate-count")).to_have_text(str(count))
+    expect(page.get_by_test_id("task-open_in_my_grids")).to_have_count(0)  # not a grid worker
+    to_moderate.get_by_role("link").click()
+    expect(page.get_by_test_id("moderation-queue")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("queue-item")).to_have_count(count)
+
+    page.evaluate("() => { window.location.hash = '#/home'; }")
+    page.get_by_test_id("logout").click()
+    log_in_ok(page, GRID_WORKER)
+    open_here = page.get_by_test_id("task-open_in_my_grids")
+    expect(open_here).to_be_visible()
+    assert int(open_here.get_attribute("data-count") or "0") >= 1
+    expect(page.get_by_test_id("task-to_moderate")).to_have_count(0)
+
+    page.get_by_test_id("logout").click()
+    log_in_ok(page, RESIDENT)
+    expect(page.get_by_test_id("home-tasks")).to_have_count(0)
