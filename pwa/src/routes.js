@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isVolunteer, managesPeople, seesBoard } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesPeople, seesBoard } from './roles.js';
 
 const everyone = () => true;
 
@@ -23,8 +23,12 @@ export const ROUTES = [
     path: 'wishes/new',
     load: () => import('./views/wishes/NewWish.jsx'),
     title: 'wish.new.title',
-    show: isResident,
-    card: () => ['home-new-wish', 'home.new_wish', 'home.new_wish_hint', '＋'],
+    // Residents ask for themselves; staff post for a resident who agreed.
+    show: (user) => isResident(user) || isStaff(user),
+    card: (user) =>
+      isResident(user)
+        ? ['home-new-wish', 'home.new_wish', 'home.new_wish_hint', '＋']
+        : ['home-new-wish', 'home.post_for', 'home.post_for_hint', '＋'],
   },
   {
     view: 'wishes',

@@ -215,3 +215,38 @@ def test_staff_home_says_what_waits_for_them(page: Page, live_server: str) -> No
     page.get_by_test_id("logout").click()
     log_in_ok(page, RESIDENT)
     expect(page.get_by_test_id("home-tasks")).to_have_count(0)
+
+
+def test_a_window_clerk_posts_a_wish_for_a_resident_who_agreed(
+    page: Page, live_server: str
+) -> None:
+    """The clerk finds the resident with the people search, records that they agreed, and the
+    wish is posted for them (on_behalf, with the consent note), waiting for moderation."""
+    log_in_ok(page, WINDOW_CLERK)
+    page.get_by_test_id("home-new-wish").click()
+    form = page.get_by_test_id("wish-form")
+    expect(form).to_have_attribute("data-for-other", "yes")
+    title = unique("想请人陪我去医院")
+    form.get_by_test_id("wish-title").fill(title)
+    form.locator('[data-testid="wish-category"][data-value="health"]').click()
+    page.get_by_test_id("wish-submit").click()
+    expect(page.get_by_test_id("wish-error")).to_contain_text("选定居民")
+
+    page.get_by_test_id("wish-for-search").fill("周")
+    page.get_by_test_id("wish-for-result").filter(has_text="周大爷").first.click()
+    expect(page.get_by_test_id("wish-for-picked")).to_contain_text("周大爷")
+    expect(page.get_by_test_id("wish-error")).to_have_count(0)
+    page.get_by_test_id("wish-submit").click()
+    expect(page.get_by_test_id("wish-error")).to_contain_text("居民已同意")
+    page.get_by_test_id("wish-for-consent").check()
+    expect(page.get_by_test_id("wish-error")).to_have_count(0)
+    page.get_by_test_id("wish-for-consent-note").fill("居民在窗口当面同意")
+    page.get_by_test_id("wish-submit").click()
+
+    detail = page.get_by_test_id("wish-detail")
+    expect(detail).to_have_attribute("data-state", "submitted")
+    expect(detail).to_contain_text("周大爷")
+    wish_id = detail.get_attribute("data-id")
+    wish = Api(live_server, WINDOW_CLERK).call("GET", f"/api/v1/wishes/{wish_id}")
+    assert wish["title"] == title and wish["on_behalf"] is True, wish
+    assert any(e.get("note") == "居民在窗口当面同意" for e in wish["history"]), wish["history"]
