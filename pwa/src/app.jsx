@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import {
+  getMap,
   getMe,
   hasSession,
   logout,
@@ -122,6 +123,23 @@ function SideNav({ user, view }) {
       </ul>
     </nav>
   );
+}
+
+/** Resolves once the service worker controls this page (at once if it does; never without one). */
+function whenControlled() {
+  if (!('serviceWorker' in navigator)) return new Promise(() => {});
+  if (navigator.serviceWorker.controller) return Promise.resolve();
+  return new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+}
+
+/**
+ * A grid worker walks their grid without a signal: fetch their map once they
+ * sign in, through the service worker, so it is saved before they need it
+ * (the map screen and "which grid is this" then work offline).
+ */
+function saveMapForOffline(user) {
+  if (!((user && user.roles) || []).some((r) => r.role === 'grid_worker')) return;
+  whenControlled().then(() => getMap().catch(() => {}));
 }
 
 // Where to go after signing in, when the app was opened at a screen (say by
@@ -260,6 +278,7 @@ export function App() {
   const onLoggedIn = (fresh) => {
     setLoginNotice('');
     adoptUser(fresh);
+    saveMapForOffline(fresh);
     reconcileLocale(fresh);
     let next = '#/home';
     try {

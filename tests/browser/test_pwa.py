@@ -207,10 +207,12 @@ def test_map_works_offline_after_first_visit(page: Page, context: Any) -> None:
     expect(page.locator(GRID_PATHS)).to_have_count(grid_count)
     expect(page.locator(GRID_LABELS).filter(has_text=scope)).to_have_count(1)
 
-    # Looking up a tapped place needs the server: it says so rather than hanging.
+    # Which grid a tapped place is in: answered on the phone from the saved map.
     at = point_inside(page, GRID_PATHS)
     page.mouse.click(at["x"], at["y"])
-    expect(page.get_by_test_id("locate-result")).to_have_attribute("data-state", "error")
+    result = page.get_by_test_id("locate-result")
+    expect(result).to_have_attribute("data-state", "found")
+    expect(result).to_have_attribute("data-source", "phone")
 
     # Home still shows the saved profile.
     page.locator(".mapbar a").click()

@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import log_in_ok, wait_for_service_worker
+from tests.browser.test_pwa import GRID_PATHS, point_inside, wait_until
 from tests.browser.test_wishes_pwa import Api, unique
 
 GRID_WORKER = "13800000005"  # 陈志强, a grid of 登月社区
@@ -250,3 +251,34 @@ def test_a_window_clerk_posts_a_wish_for_a_resident_who_agreed(
     wish = Api(live_server, WINDOW_CLERK).call("GET", f"/api/v1/wishes/{wish_id}")
     assert wish["title"] == title and wish["on_behalf"] is True, wish
     assert any(e.get("note") == "居民在窗口当面同意" for e in wish["history"]), wish["history"]
+
+
+def test_a_grid_worker_finds_the_grid_of_a_place_offline(page: Page, context: Any) -> None:
+    """The map is saved when a grid worker signs in (before they open it); offline, a tapped
+    place is placed in its grid on the phone, from that saved map."""
+    page.goto("/")
+    log_in_ok(page, GRID_WORKER)
+    wait_for_service_worker(page)
+    wait_until(
+        page,
+        """async () => {
+            const cache = await caches.open('linli-api');
+            return (await cache.keys()).some((r) => new URL(r.url).pathname === '/api/v1/map');
+        }""",
+        "the map saved at log-in, before the map was opened",
+        timeout_s=20,
+    )
+    grid_name = page.locator('[data-testid="role-card"][data-role="grid_worker"] .role__scope')
+    scope = grid_name.inner_text()  # 登月社区第1网格
+
+    context.set_offline(True)
+    page.get_by_test_id("open-map").click()
+    expect(page.get_by_test_id("map")).to_have_attribute("data-state", "ready")
+    at = point_inside(page, GRID_PATHS)
+    page.mouse.click(at["x"], at["y"])
+    result = page.get_by_test_id("locate-result")
+    expect(result).to_have_attribute("data-state", "found")
+    expect(result).to_have_attribute("data-source", "phone")
+    expect(result).to_contain_text("登月社区")
+    expect(result).to_contain_text(scope.replace("登月社区", ""))  # 第1网格
+    expect(page.get_by_test_id("locate-offline")).to_be_visible()
