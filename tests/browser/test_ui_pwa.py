@@ -282,3 +282,36 @@ def test_a_grid_worker_finds_the_grid_of_a_place_offline(page: Page, context: An
     expect(result).to_contain_text("登月社区")
     expect(result).to_contain_text(scope.replace("登月社区", ""))  # 第1网格
     expect(page.get_by_test_id("locate-offline")).to_be_visible()
+
+
+def test_the_volunteer_is_spoken_to_as_the_helper(page: Page, live_server: str) -> None:
+    """A volunteer's wishes are the ones they took on: 我认领的心愿, "tap 已经帮完了", then
+    "waiting for the resident" — never the resident's 请您确认 or 志愿者已经认领."""
+    resident, admin, volunteer = (
+        Api(live_server, p) for p in (RESIDENT, COMMUNITY_ADMIN, VOLUNTEER)
+    )
+    wish = resident.call(
+        "POST", "/api/v1/wishes", {"title": unique("想请人帮忙剪头发"), "category": "daily_help"}
+    )
+    wid = wish["id"]
+    admin.call("POST", f"/api/v1/wishes/{wid}/approve", {})
+    volunteer.call("POST", f"/api/v1/wishes/{wid}/claim", {})
+
+    log_in_ok(page, VOLUNTEER)
+    page.get_by_test_id("home-my-wishes").click()
+    expect(page.locator("#page-title")).to_have_text("我认领的心愿")
+    item = page.locator(f'[data-testid="wish-item"][data-id="{wid}"]')
+    expect(item.get_by_test_id("wish-todo")).to_contain_text("已经帮完了")
+    item.click()
+    hint = page.get_by_test_id("wish-state-hint")
+    expect(hint).to_contain_text("您已认领")
+    expect(page.get_by_test_id("wish-detail")).not_to_contain_text("会尽快来帮忙")
+
+    volunteer.call("POST", f"/api/v1/wishes/{wid}/fulfil", {"note": "剪好了"})
+    page.reload()
+    expect(page.get_by_test_id("wish-detail")).to_have_attribute("data-state", "fulfilled")
+    expect(hint).to_contain_text("等居民确认")
+    expect(page.get_by_test_id("wish-detail")).not_to_contain_text("请您确认")
+    page.get_by_test_id("nav-back").click()
+    item = page.locator(f'[data-testid="wish-item"][data-id="{wid}"]')
+    expect(item.get_by_test_id("wish-todo")).to_have_text("等居民确认")

@@ -6,7 +6,7 @@ import { submit } from '../../outbox/index.js';
 import { t } from '../../i18n/index.js';
 import { isModerator, isResident, isVolunteer } from '../../roles.js';
 import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
-import { ActionOutcome, CategoryTag, pendingFor, StateBadge, wishAction } from './common.jsx';
+import { ActionOutcome, CategoryTag, pendingFor, StateBadge, stateHint, wishAction } from './common.jsx';
 import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Photo, PhotoPicker } from '../../ui/photos.jsx';
 
@@ -227,7 +227,9 @@ export default function WishDetail({ id, user, outbox }) {
           <h2 data-testid="wish-detail-title">{w.title}</h2>
           <StateBadge state={w.state} />
         </div>
-        <p class="wishdetail__state">{t(`wish.state_hint.${w.state}`)}</p>
+        <p class="wishdetail__state" data-testid="wish-state-hint">
+          {stateHint(w, user)}
+        </p>
         <CategoryTag category={w.category} />
         {w.description && <p class="wishdetail__text">{w.description}</p>}
         {(w.original_title || w.original_description) && (
@@ -242,6 +244,10 @@ export default function WishDetail({ id, user, outbox }) {
           <Fact label={t('wish.field.beneficiary')}>{w.beneficiary}</Fact>
           <Fact label={t('wish.field.phone')}>{w.beneficiary_phone}</Fact>
           <Fact label={t('wish.field.building')}>{w.building}</Fact>
+          {/* The full address, sent only to the one who took the wish on. */}
+          <Fact label={t('wish.field.address')} testid="wish-address">
+            {w.address}
+          </Fact>
           <Fact label={t('wish.field.grid')}>{w.grid}</Fact>
           <Fact label={t('wish.field.created')}>{formatDate(w.created_at)}</Fact>
           {['approved', 'submitted'].includes(w.state) && <Fact label={t('wish.field.expires')}>{formatDate(w.expires_at)}</Fact>}

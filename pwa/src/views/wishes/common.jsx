@@ -3,6 +3,7 @@
 // community picker are the UI kit's (src/ui/).
 import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
+import { isResident, isStaff, isVolunteer } from '../../roles.js';
 
 export const CATEGORIES = [
   ['daily_help', '🛒'],
@@ -83,4 +84,36 @@ export function ActionOutcome({ outcome }) {
     );
   }
   return null;
+}
+
+const HELPER_ACTIONS = ['fulfil', 'release'];
+const RESIDENT_ACTIONS = ['confirm', 'withdraw'];
+
+/**
+ * Whom a wish's words should speak to: 'resident' (it is theirs: 请您确认),
+ * 'helper' (they took it on: 等居民确认) or 'staff' (plain third person).
+ * The server's allowed actions and the claimer-only address say it where they
+ * can; otherwise the roles, and for someone both resident and volunteer,
+ * whether they are the one named as claimant.
+ */
+export function perspective(wish, user) {
+  const actions = wish.allowed_actions || [];
+  if (actions.some((a) => HELPER_ACTIONS.includes(a)) || wish.address != null) return 'helper';
+  if (actions.some((a) => RESIDENT_ACTIONS.includes(a))) return 'resident';
+  const resident = isResident(user);
+  const volunteer = isVolunteer(user);
+  if (resident && volunteer) return wish.claimant && user && wish.claimant === user.name ? 'helper' : 'resident';
+  if (resident) return 'resident';
+  if (volunteer) return 'helper';
+  return isStaff(user) ? 'staff' : 'resident';
+}
+
+const HELPER_HINTS = ['approved', 'claimed', 'fulfilled', 'confirmed'];
+
+/** The one-line explanation of a wish's state, in words for this reader. */
+export function stateHint(wish, user) {
+  const who = perspective(wish, user);
+  if (who === 'resident') return t(`wish.state_hint.${wish.state}`);
+  if (who === 'helper' && HELPER_HINTS.includes(wish.state)) return t(`wish.helper_hint.${wish.state}`);
+  return t(`wish.staff_hint.${wish.state}`);
 }
