@@ -42,6 +42,7 @@ function FoundForm({ volunteers, user, onCreated, onClose }) {
           }} />
       </label>
       <CommunityPicker choice={choice} testid="org-community" />
+      {choice.communities.state === 'error' && <LoadError error={choice.communities.error} onRetry={choice.communities.reload} />}
       <VolunteerSelect volunteers={volunteers} value={leader} onChange={(v) => {
         setLeader(v);
         setError(null);
