@@ -53,6 +53,7 @@ from server.notify.controllers import NotifyController, SmsReportController
 from server.notify.setup import make_dispatcher
 from server.people import vocabulary
 from server.people.controllers import PeopleController
+from server.tasks.controllers import TaskController
 from server.wishes.controllers import WishController
 
 __all__ = ["create_app"]
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         MediaController,
         BusinessController,
         PeopleController,
+        TaskController,
         HealthController,
         AuthController,
         AccountController,

@@ -225,6 +225,8 @@ export const getWish = (id) => api('GET', `/api/v1/wishes/${id}`);
 export const getQueue = () => api('GET', '/api/v1/wishes/queue?status=submitted');
 export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wishes`, { auth: false });
 export const getHours = () => api('GET', '/api/v1/me/hours');
+/** {to_moderate, open_in_my_grids, to_confirm}: how many wishes wait for me, in my scope. */
+export const getMyTasks = () => api('GET', '/api/v1/me/tasks');
 export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/thanks`, { auth: false });
 /** My trades and weekly availability (404 when I am not a volunteer). */
 export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-profile');
@@ -261,6 +263,8 @@ export const issueTemporaryPassword = (userId) => api('POST', `/api/v1/users/${u
 export const getServiceGroups = () => api('GET', '/api/v1/service-groups');
 export const addServiceGroupMember = (groupId, body) => api('POST', `/api/v1/service-groups/${groupId}/members`, { body });
 export const getGrids = () => api('GET', '/api/v1/areas?level=grid');
+/** The communities in my scope (sub-district or city leaders): [{code, name, …}]. */
+export const getCommunities = () => api('GET', '/api/v1/areas?level=community');
 export const getCommunityHours = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/hours`);
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import {
+  getMap,
   getMe,
   hasSession,
   logout,
@@ -16,42 +17,7 @@ import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
-
-// Screens beyond home and the map are loaded when first opened (one chunk each).
-const SCREENS = {
-  wishes: () => import('./views/wishes/MyWishes.jsx'),
-  'wish-new': () => import('./views/wishes/NewWish.jsx'),
-  wish: () => import('./views/wishes/WishDetail.jsx'),
-  board: () => import('./views/wishes/Board.jsx'),
-  moderate: () => import('./views/wishes/Moderate.jsx'),
-  hours: () => import('./views/wishes/Hours.jsx'),
-  notifications: () => import('./views/wishes/Notifications.jsx'),
-  people: () => import('./views/people/People.jsx'),
-  businesses: () => import('./views/businesses/Businesses.jsx'),
-  stats: () => import('./views/wishes/Stats.jsx'),
-  thanks: () => import('./views/wishes/Thanks.jsx'),
-};
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats', 'thanks'];
-
-/** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
-function parseHash(hash) {
-  const match = /^#\/([\w-]+)(?:\/([\w-]+))?\/?$/.exec(hash || '');
-  if (!match) return { view: '' };
-  const [, first, second] = match;
-  if (first === 'wishes') {
-    if (!second) return { view: 'wishes' };
-    if (second === 'new') return { view: 'wish-new' };
-    if (/^\d{1,10}$/.test(second)) return { view: 'wish', id: Number(second) };
-    return { view: '' };
-  }
-  return !second && SIMPLE.includes(first) ? { view: first } : { view: '' };
-}
-
-function hashOf({ view, id }) {
-  if (view === 'wish') return `#/wishes/${id}`;
-  if (view === 'wish-new') return '#/wishes/new';
-  return `#/${view}`;
-}
+import { cardsFor, hashOf, parseHash, ROUTES, routeOf } from './routes.js';
 
 function navigate(hash, { replace = false } = {}) {
   if (window.location.hash === hash) return;
@@ -88,7 +54,7 @@ function Screen({ view, ...props }) {
     let live = true;
     setComponent(null);
     setFailed(false);
-    SCREENS[view]().then(
+    routeOf(view).load().then(
       (module) => {
         loaded.set(view, module.default);
         if (live) setComponent(() => module.default);
@@ -120,6 +86,60 @@ function Screen({ view, ...props }) {
     );
   }
   return <Component {...props} />;
+}
+
+/**
+ * The side navigation of a wide screen (a window clerk's or a leader's
+ * desktop, ≥ 1024 px): the same screens as the home cards, always in reach.
+ * Phones never show it (CSS), and keep the home screen as their menu.
+ */
+function SideNav({ user, view }) {
+  const fixed = ROUTES.filter((route) => route.nav).map((route) => ({
+    view: route.view,
+    href: hashOf(route),
+    testid: route.nav[0],
+    title: route.nav[1],
+    icon: route.nav[3],
+  }));
+  const current = view === 'wish' || view === 'wish-new' ? 'wishes' : view;
+  return (
+    <nav class="sidenav" aria-label={t('nav.main')} data-testid="sidenav">
+      <ul>
+        {[...fixed, ...cardsFor(user)].map((item) => (
+          <li key={item.testid}>
+            <a
+              class={`sidenav__link${item.view === current ? ' sidenav__link--on' : ''}`}
+              href={item.href}
+              aria-current={item.view === current ? 'page' : undefined}
+              data-testid={`side-${item.testid}`}
+            >
+              <span class="sidenav__icon" aria-hidden="true">
+                {item.icon}
+              </span>
+              {t(item.title)}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/** Resolves once the service worker controls this page (at once if it does; never without one). */
+function whenControlled() {
+  if (!('serviceWorker' in navigator)) return new Promise(() => {});
+  if (navigator.serviceWorker.controller) return Promise.resolve();
+  return new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+}
+
+/**
+ * A grid worker walks their grid without a signal: fetch their map once they
+ * sign in, through the service worker, so it is saved before they need it
+ * (the map screen and "which grid is this" then work offline).
+ */
+function saveMapForOffline(user) {
+  if (!((user && user.roles) || []).some((r) => r.role === 'grid_worker')) return;
+  whenControlled().then(() => getMap().catch(() => {}));
 }
 
 // Where to go after signing in, when the app was opened at a screen (say by
@@ -175,6 +195,20 @@ export function App() {
     }
     if (hashOf(route) !== hashOf(shown)) go(hashOf(shown), { replace: true });
   }, [route, loggedIn]);
+
+  // The window's title names the screen (a desktop clerk keeps several tabs open).
+  useEffect(() => {
+    const route = routeOf(view);
+    document.title = route ? `${t(route.title)} · ${t('app.name')}` : t('app.name');
+  }, [view, getLocale()]);
+
+  // "Works offline" is news, not a question: it goes by itself after a while
+  // (an update waits for the user's answer).
+  useEffect(() => {
+    if (!offlineReady) return undefined;
+    const timer = setTimeout(() => setOfflineReady(false), 8000);
+    return () => clearTimeout(timer);
+  }, [offlineReady]);
 
   useEffect(() => subscribeOutbox(setOutbox), []);
   useEffect(() => {
@@ -244,6 +278,7 @@ export function App() {
   const onLoggedIn = (fresh) => {
     setLoginNotice('');
     adoptUser(fresh);
+    saveMapForOffline(fresh);
     reconcileLocale(fresh);
     let next = '#/home';
     try {
@@ -324,14 +359,19 @@ export function App() {
         </div>
       )}
 
-      {loggedIn && <Outbox outbox={outbox} online={online} />}
+      <div class="shell">
+        {loggedIn && <SideNav user={user} view={view} />}
+        <div class="shell__content">
+          {loggedIn && <Outbox outbox={outbox} online={online} />}
 
-      <main class="main" id="main">
-        {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
-        {view === 'home' && <Home user={user} onLogout={onLogout} />}
-        {view === 'map' && <MapView onBack={() => go('#/home')} />}
-        {loggedIn && SCREENS[view] && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
-      </main>
+          <main class="main" id="main">
+            {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
+            {view === 'home' && <Home user={user} onLogout={onLogout} />}
+            {view === 'map' && <MapView onBack={() => go('#/home')} />}
+            {loggedIn && routeOf(view) && routeOf(view).load && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
+          </main>
+        </div>
+      </div>
     </div>
   );
 }

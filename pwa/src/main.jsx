@@ -1,7 +1,9 @@
 import { render } from 'preact';
 import { App } from './app.jsx';
 import { applyDocumentLocale } from './i18n/index.js';
-import './styles.css';
+import './ui/styles.css';
+import './views/wishes/wishes.css';
+import './views/people/people.css';
 
 applyDocumentLocale();
 render(<App />, document.getElementById('root'));

@@ -52,7 +52,8 @@ registerRoute(({ url, sameOrigin }) => sameOrigin && CORE.includes(url.pathname)
 const WISHES = [
   /^\/api\/v1\/wishes\/(mine|queue|\d+)$/,
   /^\/api\/v1\/communities\/\d+\/(wishes|thanks|claim-options)$/,
-  /^\/api\/v1\/me\/(hours|notifications)$/,
+  /^\/api\/v1\/me\/(hours|notifications|tasks)$/,
+  /^\/api\/v1\/areas$/, // a leader's communities, for the community picker
 ];
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && WISHES.some((pattern) => pattern.test(url.pathname)),

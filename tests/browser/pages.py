@@ -1,4 +1,4 @@
-"""Steps every browser test takes: signing in through the log-in form."""
+"""Steps browser tests share: signing in through the log-in form, waiting for the service worker."""
 
 from __future__ import annotations
 
@@ -22,3 +22,14 @@ def log_in_ok(page: Page, phone: str, password: str = DEMO_PASSWORD) -> None:
     log_in(page, phone, password)
     expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "home")
     expect(page.get_by_test_id("role-card").first).to_be_visible()
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """First visit: the worker installs, says so (offline-ready) and claims the page."""
+    expect(page.get_by_test_id("offline-ready")).to_be_visible(timeout=20_000)
+    controlled = "() => navigator.serviceWorker.controller !== null"
+    try:
+        page.wait_for_function(controlled, timeout=5_000)
+    except Exception:
+        page.reload()  # a worker that did not claim this page controls the next load
+        page.wait_for_function(controlled, timeout=10_000)

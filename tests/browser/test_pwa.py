@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in, log_in_ok
+from tests.browser.pages import log_in, log_in_ok, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -75,17 +75,6 @@ def point_inside(page: Page, selector: str) -> dict[str, float]:
     )
     assert point, f"no visible pixel inside {selector}"
     return dict(point)
-
-
-def wait_for_service_worker(page: Page) -> None:
-    """First visit: the worker installs, says so (offline-ready) and claims the page."""
-    expect(page.get_by_test_id("offline-ready")).to_be_visible(timeout=20_000)
-    controlled = "() => navigator.serviceWorker.controller !== null"
-    try:
-        page.wait_for_function(controlled, timeout=5_000)
-    except Exception:
-        page.reload()  # a worker that did not claim this page controls the next load
-        page.wait_for_function(controlled, timeout=10_000)
 
 
 def wait_until(page: Page, async_predicate: str, what: str, timeout_s: float = 10) -> None:
@@ -218,10 +207,12 @@ def test_map_works_offline_after_first_visit(page: Page, context: Any) -> None:
     expect(page.locator(GRID_PATHS)).to_have_count(grid_count)
     expect(page.locator(GRID_LABELS).filter(has_text=scope)).to_have_count(1)
 
-    # Looking up a tapped place needs the server: it says so rather than hanging.
+    # Which grid a tapped place is in: answered on the phone from the saved map.
     at = point_inside(page, GRID_PATHS)
     page.mouse.click(at["x"], at["y"])
-    expect(page.get_by_test_id("locate-result")).to_have_attribute("data-state", "error")
+    result = page.get_by_test_id("locate-result")
+    expect(result).to_have_attribute("data-state", "found")
+    expect(result).to_have_attribute("data-source", "phone")
 
     # Home still shows the saved profile.
     page.locator(".mapbar a").click()

@@ -1,5 +1,8 @@
+import { getMyTasks } from '../api.js';
 import { t } from '../i18n/index.js';
-import { isModerator, isResident, isVolunteer, managesPeople, seesBoard } from '../roles.js';
+import { isModerator, isStaff } from '../roles.js';
+import { cardsFor } from '../routes.js';
+import { useLoad } from '../ui/kit.jsx';
 
 const KNOWN_ROLES = [
   'resident',
@@ -21,29 +24,59 @@ function scopeName(assignment) {
   return assignment.role === 'system_admin' ? t('scope.all') : '';
 }
 
-// The wish cards this user gets, by role: [testid, href, title key, hint key, icon].
-function wishCards(user) {
-  const cards = [];
-  if (isResident(user)) {
-    cards.push(['home-new-wish', '#/wishes/new', 'home.new_wish', 'home.new_wish_hint', '＋']);
-    cards.push(['home-my-wishes', '#/wishes', 'home.my_wishes', 'home.my_wishes_hint', '♡']);
-  }
-  if (isModerator(user)) cards.push(['home-moderate', '#/moderate', 'home.moderate', 'home.moderate_hint', '✓']);
-  if (managesPeople(user)) cards.push(['home-people', '#/people', 'home.people', 'home.people_hint', '☷']);
-  if (isModerator(user)) cards.push(['home-stats', '#/stats', 'home.stats', 'home.stats_hint', '▤']);
-  if (isModerator(user)) cards.push(['home-businesses', '#/businesses', 'home.businesses', 'home.businesses_hint', '♥']);
-  if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
-  if (isVolunteer(user)) {
-    if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
-    cards.push(['home-hours', '#/hours', 'home.hours', 'home.hours_hint', '◷']);
-  }
-  cards.push(['home-thanks', '#/thanks', 'home.thanks', 'home.thanks_hint', '❀']);
-  cards.push(['home-notifications', '#/notifications', 'home.notifications', 'home.notifications_hint', '✉']);
-  return cards;
+const isGridWorker = (user) => (user.roles || []).some((r) => r.role === 'grid_worker');
+
+/**
+ * What waits for a grid worker or the office, counted by the server in their
+ * scope: [key, count, href|null] for the counts their roles act on.
+ */
+function taskRows(user, tasks) {
+  if (!tasks) return [];
+  const rows = [];
+  if (isModerator(user)) rows.push(['to_moderate', tasks.to_moderate, '#/moderate']);
+  if (isGridWorker(user)) rows.push(['open_in_my_grids', tasks.open_in_my_grids, '#/board']);
+  rows.push(['to_confirm', tasks.to_confirm, null]);
+  return rows;
+}
+
+function Tasks({ rows }) {
+  return (
+    <section class="tasks" aria-labelledby="tasks-title" data-testid="home-tasks">
+      <h2 id="tasks-title" class="tasks__title">
+        {t('home.tasks')}
+      </h2>
+      <ul class="tasks__list">
+        {rows.map(([key, count, href]) => {
+          const body = (
+            <>
+              <strong class="tasks__count">{count}</strong>
+              <span>{t(`home.tasks.${key}`)}</span>
+            </>
+          );
+          return (
+            <li key={key} data-testid={`task-${key}`} data-count={count} class={count > 0 ? 'tasks__item tasks__item--due' : 'tasks__item'}>
+              {href ? (
+                <a class="tasks__link" href={href}>
+                  {body}
+                </a>
+              ) : (
+                <span class="tasks__link">{body}</span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
 }
 
 export function Home({ user, onLogout }) {
   const roles = user.roles || [];
+  const staff = isStaff(user);
+  // Counts for staff only (offline: the last answer the service worker kept).
+  const tasks = useLoad(() => (staff ? getMyTasks() : Promise.resolve(null)), [staff]);
+  const rows = taskRows(user, staff ? tasks.data : null);
+  const counts = Object.fromEntries(rows.map(([key, count]) => [key, count]));
   return (
     <section class="page home" aria-labelledby="home-title">
       <div class="home__profile card">
@@ -58,8 +91,9 @@ export function Home({ user, onLogout }) {
             <span class="btn__hint">{t('home.open_map_hint')}</span>
           </span>
         </a>
+        {rows.length > 0 && <Tasks rows={rows} />}
         <nav class="home__wishes" aria-label={t('home.wishes')}>
-          {wishCards(user).map(([testid, href, title, hint, icon]) => (
+          {cardsFor(user).map(({ testid, href, title, hint, icon }) => (
             <a key={testid} class="btn btn--ghost btn--block btn--big homecard" href={href} data-testid={testid}>
               <span class="homecard__icon" aria-hidden="true">
                 {icon}
@@ -68,6 +102,11 @@ export function Home({ user, onLogout }) {
                 <span class="btn__title">{t(title)}</span>
                 <span class="btn__hint">{t(hint)}</span>
               </span>
+              {testid === 'home-moderate' && counts.to_moderate > 0 && (
+                <span class="homecard__count" data-testid="home-moderate-count" aria-label={t('home.tasks.waiting_n', { count: counts.to_moderate })}>
+                  {counts.to_moderate}
+                </span>
+              )}
             </a>
           ))}
         </nav>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getConfig, getMap, locate } from '../api.js';
 import { getLocale, placeName, shortGridName, t } from '../i18n/index.js';
+import { locateOnMap } from '../map/locate.js';
 
 /** "华龙区 › 中原路街道 › 登月社区 › 第3网格" (`district` only when the server sends it). */
 function placePath(answer) {
@@ -16,6 +17,7 @@ export function MapView() {
   const map = useRef(null);
   const tapSeq = useRef(0);
   const lastTap = useRef(null);
+  const saved = useRef(null); // the map's GeoJSON, for answering a tap without the server
   const [status, setStatus] = useState({ state: 'loading' });
   const [attempt, setAttempt] = useState(0);
   const [tap, setTap] = useState(null); // {state: 'locating'|'found'|'error', answer?, detail?}
@@ -24,16 +26,27 @@ export function MapView() {
   const onTap = async (lon, lat) => {
     lastTap.current = [lon, lat];
     const seq = ++tapSeq.current;
+    const show = (next) => {
+      if (seq !== tapSeq.current) return;
+      setTap(next);
+      if (map.current) map.current.highlight(next.answer && next.answer.grid ? next.answer.grid.code : null);
+    };
+    // Offline, the saved map answers at once; the server is asked otherwise (it also names the building).
+    const onPhone = () => {
+      const answer = locateOnMap(saved.current, lon, lat);
+      return answer ? { state: 'found', answer, offline: true } : null;
+    };
+    if (navigator.onLine === false) {
+      show(onPhone() || { state: 'error', detail: t('map.outside_offline') });
+      return;
+    }
     setTap({ state: 'locating' });
     try {
-      const answer = await locate(lon, lat);
-      if (seq !== tapSeq.current) return;
-      setTap({ state: 'found', answer });
-      if (map.current) map.current.highlight(answer && answer.grid && answer.grid.code);
+      show({ state: 'found', answer: await locate(lon, lat) });
     } catch (error) {
-      if (seq !== tapSeq.current) return;
-      setTap({ state: 'error', detail: error.detail || String(error) });
-      if (map.current) map.current.highlight(null);
+      // No answer from the server at all (a dead line that still reads as online): the saved map.
+      const fallback = error && error.status === 0 ? onPhone() : null;
+      show(fallback || { state: 'error', detail: error.detail || String(error) });
     }
   };
 
@@ -43,6 +56,7 @@ export function MapView() {
     Promise.all([import('../map/leafletMap.js'), getConfig().catch(() => null), getMap()]).then(
       ([leafletMap, config, geojson]) => {
         if (cancelled || !container.current) return;
+        saved.current = geojson;
         map.current = leafletMap.createMap(container.current, { config, geojson, onTap });
         setStatus({ state: map.current.featureCount ? 'ready' : 'empty' });
       },
@@ -67,6 +81,7 @@ export function MapView() {
     getMap().then(
       (fresh) => {
         if (!cancelled && map.current) map.current.relabel(fresh);
+        if (!cancelled) saved.current = fresh;
       },
       () => {},
     );
@@ -118,12 +133,17 @@ export function MapView() {
               </p>
             )}
             {tap && tap.state !== 'locating' && (
-              <div class={`sheet__result sheet__result--${tap.state}`} data-testid="locate-result" data-state={tap.state}>
+              <div class={`sheet__result sheet__result--${tap.state}`} data-testid="locate-result" data-state={tap.state} data-source={tap.offline ? 'phone' : 'server'}>
                 <p>
                   {tap.state === 'found' ? (
                     <>
                       <span class="sheet__label">{t('map.located_in')}</span>
                       <strong>{placePath(tap.answer)}</strong>
+                      {tap.offline && (
+                        <span class="sheet__building" data-testid="locate-offline">
+                          {t('map.located_offline')}
+                        </span>
+                      )}
                       {tap.answer && tap.answer.building && (
                         <span class="sheet__building">
                           {t('map.building_here', { name: placeName(tap.answer.building) })}

@@ -3,9 +3,19 @@
 import { useState } from 'preact/hooks';
 import { getStorefronts, saveCaringBusiness } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, PageHead, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
+
 
 const PHONE = /^1[3-9]\d{9}$/;
+
+/** A storefront's trade as the map names it (grocery, barber …), in the reader's language; a city's own code as it is. */
+export function tradeLabel(code) {
+  if (!code) return '';
+  const key = `business.trade.${code}`;
+  const name = t(key);
+  return name === key ? code : name;
+}
 
 function BusinessForm({ store, onSaved, onCancel }) {
   const [caring, setCaring] = useState(store.caring || !store.offer);
@@ -36,11 +46,17 @@ function BusinessForm({ store, onSaved, onCancel }) {
       </label>
       <label class="field">
         <span class="field__label">{t('business.offer')}</span>
-        <input type="text" maxLength={200} data-testid="business-offer" value={offer} placeholder={t('business.offer_hint')} onInput={(e) => setOffer(e.currentTarget.value)} />
+        <input type="text" maxLength={200} data-testid="business-offer" value={offer} placeholder={t('business.offer_hint')} onInput={(e) => {
+            setOffer(e.currentTarget.value);
+            setError('');
+          }} />
       </label>
       <label class="field">
         <span class="field__label">{t('business.contact_phone')}</span>
-        <input type="tel" inputMode="numeric" maxLength={11} data-testid="business-phone" value={phone} placeholder={t('business.contact_hint')} onInput={(e) => setPhone(e.currentTarget.value.trim())} />
+        <input type="tel" inputMode="numeric" maxLength={11} data-testid="business-phone" value={phone} placeholder={t('business.contact_hint')} onInput={(e) => {
+            setPhone(e.currentTarget.value.trim());
+            setError('');
+          }} />
       </label>
       {error && (
         <p class="alert alert--error" role="alert" data-testid="business-error">
@@ -68,8 +84,8 @@ function StoreCard({ store, onSaved }) {
         <h2 class="boarditem__title">{store.name}</h2>
         {store.caring && <span class="badge badge--confirmed" data-testid="business-caring-badge">{t('business.caring')}</span>}
       </div>
-      <p class="muted">
-        {[store.trade, store.grid, store.address].filter(Boolean).join(' · ')}
+      <p class="muted" data-testid="storefront-meta">
+        {[tradeLabel(store.trade), store.grid, store.address].filter(Boolean).join(' · ')}
       </p>
       {store.offer && <p data-testid="business-offer-shown">{store.offer}</p>}
       {store.contact && <p class="muted">{t('business.contact', { name: store.contact })}</p>}
@@ -94,13 +110,13 @@ function StoreCard({ store, onSaved }) {
 export default function Businesses({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const stores = useLoad(() => (chosen ? getStorefronts(chosen) : Promise.resolve([])), [chosen]);
+  const stores = useCommunityLoad(choice, getStorefronts, [], []);
   const [onlyCaring, setOnlyCaring] = useState(false);
   const items = (stores.data || []).filter((s) => !onlyCaring || s.caring);
   const replace = (saved) => stores.setData((stores.data || []).map((s) => (s.code === saved.code ? saved : s)));
 
   return (
-    <section class="page wishes" aria-labelledby="page-title" data-testid="businesses" data-state={stores.state}>
+    <section class="page stack" aria-labelledby="page-title" data-testid="businesses" data-state={stores.state}>
       <PageHead title={t('business.title')} back="#/home" />
       <p class="muted">{t('business.intro')}</p>
       <CommunityPicker choice={choice} testid="business-community" />

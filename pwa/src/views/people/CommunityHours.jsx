@@ -1,14 +1,16 @@
 // 时长: volunteer hours of a community I look after, person by person.
 import { getCommunityHours } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+import { LoadError, Loading, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
+
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
 
 export function CommunityHours({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const hours = useLoad(() => (chosen ? getCommunityHours(chosen) : Promise.resolve(null)), [chosen]);
+  const hours = useCommunityLoad(choice, getCommunityHours);
   const data = hours.data;
   return (
     <>

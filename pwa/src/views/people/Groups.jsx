@@ -3,9 +3,10 @@
 import { useState } from 'preact/hooks';
 import { addServiceGroupMember, getServiceGroups, getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+
 import { removeServiceGroupMember } from './peopleApi.js';
-import { ConfirmButton, ErrorNote, TRADES, tradeName, VolunteerSelect } from './shared.jsx';
+import { TRADES, tradeName, VolunteerSelect } from './shared.jsx';
+import { ConfirmButton, ErrorNote, LoadError, Loading, useLoad } from '../../ui/kit.jsx';
 
 /** The members of a team, each with a remove button that asks first. */
 export function MemberList({ people, onRemove, testid }) {

@@ -3,7 +3,8 @@
 import { useRef, useState } from 'preact/hooks';
 import { importPeople } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { ErrorNote } from './shared.jsx';
+import { ErrorNote } from '../../ui/kit.jsx';
+
 
 const KINDS = ['residents', 'volunteers'];
 

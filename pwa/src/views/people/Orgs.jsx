@@ -3,10 +3,12 @@
 import { useState } from 'preact/hooks';
 import { getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { CommunityPicker, LoadError, Loading, useCommunityChoice, useLoad } from '../wishes/common.jsx';
+
 import { MemberList } from './Groups.jsx';
 import { addOrgMember, createOrg, getOrgs, removeOrgMember } from './peopleApi.js';
-import { ErrorNote, VolunteerSelect } from './shared.jsx';
+import { VolunteerSelect } from './shared.jsx';
+import { ErrorNote, LoadError, Loading, useLoad } from '../../ui/kit.jsx';
+import { CommunityPicker, useCommunityChoice } from '../../ui/community.jsx';
 
 function FoundForm({ volunteers, user, onCreated, onClose }) {
   const [name, setName] = useState('');
@@ -34,10 +36,17 @@ function FoundForm({ volunteers, user, onCreated, onClose }) {
       <h2>{t('people.orgs.found')}</h2>
       <label class="field">
         <span class="field__label">{t('people.orgs.name')}</span>
-        <input type="text" maxLength={100} data-testid="org-name" value={name} placeholder={t('people.orgs.name_example')} onInput={(e) => setName(e.currentTarget.value)} />
+        <input type="text" maxLength={100} data-testid="org-name" value={name} placeholder={t('people.orgs.name_example')} onInput={(e) => {
+            setName(e.currentTarget.value);
+            setError(null);
+          }} />
       </label>
       <CommunityPicker choice={choice} testid="org-community" />
-      <VolunteerSelect volunteers={volunteers} value={leader} onChange={setLeader} testid="org-leader" label={t('people.orgs.leader')} />
+      {choice.communities.state === 'error' && <LoadError error={choice.communities.error} onRetry={choice.communities.reload} />}
+      <VolunteerSelect volunteers={volunteers} value={leader} onChange={(v) => {
+        setLeader(v);
+        setError(null);
+      }} testid="org-leader" label={t('people.orgs.leader')} />
       <ErrorNote error={error} testid="org-error" />
       <button type="submit" class="btn btn--primary btn--block btn--big" data-testid="org-submit" disabled={busy}>
         {busy && <span class="spinner" aria-hidden="true" />}

@@ -5,9 +5,10 @@ import { useState } from 'preact/hooks';
 import { getVolunteers } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { userCommunities } from '../../roles.js';
-import { formatDate, LoadError, Loading, useLoad } from '../wishes/common.jsx';
+
 import { getPartyMembers, savePartyMember } from './peopleApi.js';
-import { ErrorNote, VolunteerSelect } from './shared.jsx';
+import { VolunteerSelect } from './shared.jsx';
+import { ErrorNote, formatDate, LoadError, Loading, useLoad } from '../../ui/kit.jsx';
 
 const KINDS = ['in_service', 'retired', 'activist'];
 

@@ -4,7 +4,7 @@
 // community's volunteer hours.
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
-import { PageHead } from '../wishes/common.jsx';
+
 import { CommunityHours } from './CommunityHours.jsx';
 import { Groups } from './Groups.jsx';
 import { Import } from './Import.jsx';
@@ -13,6 +13,7 @@ import { PartyMembers } from './PartyMembers.jsx';
 import { Residents } from './Residents.jsx';
 import { loadVocabulary } from './shared.jsx';
 import { Volunteers } from './Volunteers.jsx';
+import { PageHead } from '../../ui/kit.jsx';
 
 const TABS = [
   ['residents', Residents],
@@ -32,7 +33,7 @@ export default function People({ user }) {
   }, []);
   const Panel = TABS.find(([name]) => name === tab)[1];
   return (
-    <section class="page page--narrow wishes people" aria-labelledby="page-title" data-testid="people" data-tab={tab}>
+    <section class="page page--narrow stack people" aria-labelledby="page-title" data-testid="people" data-tab={tab}>
       <PageHead title={t('people.title')} />
       <div class="tabs" role="tablist" aria-label={t('people.title')}>
         {TABS.map(([name]) => (
@@ -49,7 +50,7 @@ export default function People({ user }) {
           </button>
         ))}
       </div>
-      <div role="tabpanel" class="wishes" data-testid={`people-panel-${tab}`}>
+      <div role="tabpanel" class="stack" data-testid={`people-panel-${tab}`}>
         <Panel user={user} />
       </div>
     </section>

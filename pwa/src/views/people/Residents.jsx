@@ -5,9 +5,10 @@
 import { useState } from 'preact/hooks';
 import { createResident, getGrids, revealResident } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+
 import { findBuildings, findResidents, residentPassword } from './peopleApi.js';
-import { CARE_TAGS, Chips, ErrorNote, NOTIFY_VIA, tagName, useSettled } from './shared.jsx';
+import { CARE_TAGS, Chips, NOTIFY_VIA, tagName } from './shared.jsx';
+import { ErrorNote, LoadError, Loading, useLoad, useSettled } from '../../ui/kit.jsx';
 
 const PAGE = 50;
 
@@ -87,7 +88,11 @@ function RegisterForm({ onCreated, onClose }) {
   const [minor, setMinor] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.value });
+  // A message about the form goes once the user changes it (it may no longer be true).
+  const set = (key) => (e) => {
+    setForm({ ...form, [key]: e.currentTarget.value });
+    setError(null);
+  };
   const toggle = (tag) => setTags(tags.includes(tag) ? tags.filter((x) => x !== tag) : [...tags, tag]);
 
   const send = async (event) => {
@@ -124,7 +129,10 @@ function RegisterForm({ onCreated, onClose }) {
       <h2>{t('people.register.title')}</h2>
       {field('name', t('people.register.name'), { maxLength: 50, required: true })}
       {field('phone', t('people.register.phone'), { type: 'tel', inputMode: 'numeric', maxLength: 11, autoComplete: 'off' })}
-      <BuildingPicker value={form.building_code} onChange={(code) => setForm((f) => ({ ...f, building_code: code }))} />
+      <BuildingPicker value={form.building_code} onChange={(code) => {
+          setForm((f) => ({ ...f, building_code: code }));
+          setError(null);
+        }} />
       {field('unit', t('people.register.unit'), { maxLength: 30, placeholder: t('people.register.unit_example') })}
       {field('birth_year', t('people.register.birth_year'), { inputMode: 'numeric', maxLength: 4 })}
       <label class="check">

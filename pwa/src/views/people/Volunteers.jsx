@@ -3,9 +3,10 @@
 import { useState } from 'preact/hooks';
 import { getVolunteers, issueTemporaryPassword, saveVolunteerProfile } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { LoadError, Loading, useLoad } from '../wishes/common.jsx';
+
 import { AvailabilityEditor, slotsValid } from './Availability.jsx';
-import { Chips, ErrorNote, TRADES, tradeName } from './shared.jsx';
+import { Chips, TRADES, tradeName } from './shared.jsx';
+import { ErrorNote, LoadError, Loading, useLoad } from '../../ui/kit.jsx';
 
 const number = (value) => new Intl.NumberFormat(getLocale() === 'en' ? 'en' : 'zh', { maximumFractionDigits: 2 }).format(value);
 

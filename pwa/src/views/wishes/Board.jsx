@@ -4,7 +4,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getBoard, getClaimOptions, getConfig, getMap } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { ClaimAction } from './actions.jsx';
-import { CategoryTag, CommunityPicker, formatDate, LoadError, Loading, PageHead, pendingFor, Photo, useCommunityChoice, useLoad, wishHref } from './common.jsx';
+import { CategoryTag, pendingFor, wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo } from '../../ui/photos.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 function BoardCard({ item, user, options, community, outbox, go }) {
   const waiting = pendingFor(outbox, item.id).length > 0;
@@ -76,14 +79,14 @@ export default function Board({ user, outbox, go }) {
   const { communities, chosen } = choice;
   const [view, setView] = useState('list');
   const [selected, setSelected] = useState(null);
-  const board = useLoad(() => (chosen ? getBoard(chosen) : Promise.resolve([])), [chosen]);
+  const board = useCommunityLoad(choice, getBoard, [], []);
   // In whose name I may claim here (personal, my service groups, caring businesses).
   const options = useLoad(() => (chosen ? getClaimOptions(chosen) : Promise.resolve(null)), [chosen]);
   const items = board.data || [];
   const shown = view === 'map' && selected ? items.filter((item) => selected.includes(item.id)) : items;
 
   return (
-    <section class="page wishes board" aria-labelledby="page-title" data-testid="board" data-state={board.state}>
+    <section class="page stack board" aria-labelledby="page-title" data-testid="board" data-state={board.state}>
       <PageHead title={t('wish.board.title')}>
         <button type="button" class="btn btn--ghost btn--small" data-testid="board-refresh" onClick={board.reload}>
           {t('wish.board.refresh')}

@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 import { getHours, getMyVolunteerProfile, saveVolunteerProfile } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { AvailabilityEditor, slotsValid } from '../people/Availability.jsx';
-import { formatDate, LoadError, Loading, PageHead, useLoad, wishHref } from './common.jsx';
+import { wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 
 function MyAvailability({ profile }) {
   const [slots, setSlots] = useState(profile.availability || []);
@@ -53,7 +54,7 @@ export default function Hours() {
   const profile = useLoad(getMyVolunteerProfile, []);
   const data = hours.data;
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="hours" data-state={hours.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="hours" data-state={hours.state}>
       <PageHead title={t('wish.hours.title')} />
       {hours.state === 'loading' && <Loading />}
       {hours.state === 'error' && <LoadError error={hours.error} onRetry={hours.reload} />}

@@ -4,7 +4,9 @@
 import { getQueue } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { ModerationActions } from './actions.jsx';
-import { CategoryTag, formatDate, LoadError, Loading, PageHead, Photo, useLoad, wishHref } from './common.jsx';
+import { CategoryTag, wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo } from '../../ui/photos.jsx';
 
 function QueueItem({ wish, onDone }) {
   return (
@@ -48,7 +50,7 @@ export default function Moderate() {
     }
   };
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="moderation-queue" data-state={queue.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="moderation-queue" data-state={queue.state}>
       <PageHead title={t('wish.moderate.title')}>
         <button type="button" class="btn btn--ghost btn--small" data-testid="queue-refresh" onClick={queue.reload}>
           {t('wish.board.refresh')}

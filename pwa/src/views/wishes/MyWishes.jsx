@@ -3,8 +3,18 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { getMyWishes } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { isResident } from '../../roles.js';
-import { CategoryTag, formatDate, LoadError, Loading, PageHead, StateBadge, useLoad, wishHref } from './common.jsx';
+import { isResident, isVolunteer } from '../../roles.js';
+import { CategoryTag, perspective, StateBadge, wishHref } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+
+/** What the reader should do next about this wish, if anything. */
+function Todo({ wish, user }) {
+  const who = perspective(wish, user);
+  if (who === 'helper' && wish.state === 'claimed') return <span class="wishitem__todo" data-testid="wish-todo">{t('wish.mine.please_fulfil')}</span>;
+  if (who === 'helper' && wish.state === 'fulfilled') return <span class="muted wishitem__todo" data-testid="wish-todo">{t('wish.mine.awaiting_confirmation')}</span>;
+  if (who === 'resident' && wish.state === 'fulfilled') return <span class="wishitem__todo" data-testid="wish-todo">{t('wish.mine.please_confirm')}</span>;
+  return null;
+}
 
 export default function MyWishes({ user, outbox }) {
   const list = useLoad(getMyWishes, []);
@@ -20,8 +30,8 @@ export default function MyWishes({ user, outbox }) {
   const waiting = outbox.pending.filter((c) => c.kind === 'wish.post');
   const wishes = list.data || [];
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title">
-      <PageHead title={t('wish.mine.title')} />
+    <section class="page page--narrow stack" aria-labelledby="page-title">
+      <PageHead title={isResident(user) ? t('wish.mine.title') : t('home.my_claims')} />
       {isResident(user) && (
         <a class="btn btn--primary btn--block btn--huge" href="#/wishes/new" data-testid="wishes-new">
           <span aria-hidden="true">＋ </span>
@@ -51,7 +61,7 @@ export default function MyWishes({ user, outbox }) {
                 <CategoryTag category={wish.category} />
                 <span class="muted"> · {formatDate(wish.created_at)}</span>
               </span>
-              {wish.state === 'fulfilled' && <span class="wishitem__todo">{t('wish.mine.please_confirm')}</span>}
+              <Todo wish={wish} user={user} />
             </a>
           </li>
         ))}
@@ -60,7 +70,7 @@ export default function MyWishes({ user, outbox }) {
       {list.state === 'error' && <LoadError error={list.error} onRetry={list.reload} />}
       {list.state === 'ready' && wishes.length === 0 && waiting.length === 0 && (
         <p class="card muted" data-testid="wish-list-empty">
-          {isResident(user) ? t('wish.mine.empty_resident') : t('wish.mine.empty')}
+          {isResident(user) ? t('wish.mine.empty_resident') : isVolunteer(user) ? t('wish.mine.empty_helper') : t('wish.mine.empty')}
         </p>
       )}
     </section>

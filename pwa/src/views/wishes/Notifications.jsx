@@ -5,7 +5,8 @@ import { getNotifyVia, setNotifyVia } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { disablePush, enablePush, pushState } from '../../push.js';
 import { isResident } from '../../roles.js';
-import { PageHead } from './common.jsx';
+import { PageHead } from '../../ui/kit.jsx';
+
 
 const CHANNELS = ['push', 'sms', 'both'];
 
@@ -123,7 +124,7 @@ function ChannelChoice() {
 
 export default function Notifications({ user }) {
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="notifications">
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="notifications">
       <PageHead title={t('notify.title')} />
       <PushSwitch />
       {isResident(user) && <ChannelChoice />}

@@ -2,15 +2,18 @@
 // (a person masked, a service group or caring business by name).
 import { getThanks } from '../../api.js';
 import { t } from '../../i18n/index.js';
-import { CategoryTag, CommunityPicker, formatDate, LoadError, Loading, PageHead, Photo, useCommunityChoice, useLoad } from './common.jsx';
+import { CategoryTag } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo } from '../../ui/photos.jsx';
+import { CommunityPicker, useCommunityChoice, useCommunityLoad } from '../../ui/community.jsx';
 
 export default function Thanks({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
-  const wall = useLoad(() => (chosen ? getThanks(chosen) : Promise.resolve([])), [chosen]);
+  const wall = useCommunityLoad(choice, getThanks, [], []);
   const items = wall.data || [];
   return (
-    <section class="page page--narrow wishes" aria-labelledby="page-title" data-testid="thanks-wall" data-state={wall.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="thanks-wall" data-state={wall.state}>
       <PageHead title={t('wish.thanks.title')} />
       <CommunityPicker choice={choice} testid="thanks-community" />
       {(wall.state === 'loading' || communities.state === 'loading') && <Loading />}

@@ -6,20 +6,9 @@ import { submit } from '../../outbox/index.js';
 import { t } from '../../i18n/index.js';
 import { isModerator, isResident, isVolunteer } from '../../roles.js';
 import { ClaimAction, ModerationActions, useAction } from './actions.jsx';
-import {
-  ActionOutcome,
-  CategoryTag,
-  formatDate,
-  LoadError,
-  Loading,
-  PageHead,
-  pendingFor,
-  Photo,
-  PhotoPicker,
-  StateBadge,
-  useLoad,
-  wishAction,
-} from './common.jsx';
+import { ActionOutcome, CategoryTag, pendingFor, StateBadge, stateHint, wishAction } from './common.jsx';
+import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Photo, PhotoPicker } from '../../ui/photos.jsx';
 
 function Fact({ label, children, testid }) {
   if (children == null || children === '') return null;
@@ -71,7 +60,10 @@ function FulfilForm({ wish, onDone }) {
     <div class="form actions" data-testid="fulfil-form">
       <label class="field">
         <span class="field__label">{t('wish.fulfil.note')}</span>
-        <textarea rows={3} maxLength={200} data-testid="fulfil-note" value={note} placeholder={t('wish.fulfil.note_hint')} onInput={(e) => setNote(e.currentTarget.value)} />
+        <textarea rows={3} maxLength={200} data-testid="fulfil-note" value={note} placeholder={t('wish.fulfil.note_hint')} onInput={(e) => {
+          setNote(e.currentTarget.value);
+          setMissing(false);
+        }} />
       </label>
       {missing && (
         <p class="alert alert--error" role="alert">
@@ -206,7 +198,7 @@ export default function WishDetail({ id, user, outbox }) {
 
   if (wish.state === 'loading') {
     return (
-      <section class="page page--narrow wishes">
+      <section class="page page--narrow stack">
         <PageHead title={t('wish.detail.title')} back={back} />
         <Loading />
       </section>
@@ -214,7 +206,7 @@ export default function WishDetail({ id, user, outbox }) {
   }
   if (!wish.data) {
     return (
-      <section class="page page--narrow wishes">
+      <section class="page page--narrow stack">
         <PageHead title={t('wish.detail.title')} back={back} />
         <LoadError error={wish.error} onRetry={wish.reload} />
       </section>
@@ -228,14 +220,16 @@ export default function WishDetail({ id, user, outbox }) {
   const locked = waiting.length > 0; // one change at a time while one waits to be sent
 
   return (
-    <section class="page page--narrow wishes wishdetail" aria-labelledby="page-title" data-testid="wish-detail" data-id={w.id} data-state={w.state}>
+    <section class="page page--narrow stack wishdetail" aria-labelledby="page-title" data-testid="wish-detail" data-id={w.id} data-state={w.state}>
       <PageHead title={t('wish.detail.title')} back={back} />
       <article class="card">
         <div class="wishdetail__head">
           <h2 data-testid="wish-detail-title">{w.title}</h2>
           <StateBadge state={w.state} />
         </div>
-        <p class="wishdetail__state">{t(`wish.state_hint.${w.state}`)}</p>
+        <p class="wishdetail__state" data-testid="wish-state-hint">
+          {stateHint(w, user)}
+        </p>
         <CategoryTag category={w.category} />
         {w.description && <p class="wishdetail__text">{w.description}</p>}
         {(w.original_title || w.original_description) && (
@@ -250,6 +244,10 @@ export default function WishDetail({ id, user, outbox }) {
           <Fact label={t('wish.field.beneficiary')}>{w.beneficiary}</Fact>
           <Fact label={t('wish.field.phone')}>{w.beneficiary_phone}</Fact>
           <Fact label={t('wish.field.building')}>{w.building}</Fact>
+          {/* The full address, sent only to the one who took the wish on. */}
+          <Fact label={t('wish.field.address')} testid="wish-address">
+            {w.address}
+          </Fact>
           <Fact label={t('wish.field.grid')}>{w.grid}</Fact>
           <Fact label={t('wish.field.created')}>{formatDate(w.created_at)}</Fact>
           {['approved', 'submitted'].includes(w.state) && <Fact label={t('wish.field.expires')}>{formatDate(w.expires_at)}</Fact>}

@@ -1,11 +1,9 @@
-// Pieces every wish screen uses: categories, state badges, dates, photos,
-// loading and errors, and the one way to act on a wish (through the outbox).
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { getMedia, publicPhotoUrl } from '../../api.js';
-import { getLocale, t } from '../../i18n/index.js';
+// Pieces every wish screen uses: categories, state badges, and the one way to
+// act on a wish (through the outbox). Page heads, loading, photos and the
+// community picker are the UI kit's (src/ui/).
+import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
-import { shrinkPhoto } from '../../photo.js';
-import { userCommunities } from '../../roles.js';
+import { isResident, isStaff, isVolunteer } from '../../roles.js';
 
 export const CATEGORIES = [
   ['daily_help', '🛒'],
@@ -31,14 +29,6 @@ export const ACTION_TARGET = {
 
 export const wishHref = (id) => `#/wishes/${id}`;
 
-const DATE_LOCALES = { zh_Hans: 'zh-Hans-CN', zh_Hant: 'zh-Hant-TW', en: 'en-GB' };
-export function formatDate(iso) {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(DATE_LOCALES[getLocale()], { dateStyle: 'medium', timeStyle: 'short' }).format(date);
-}
-
 export function StateBadge({ state }) {
   return (
     <span class={`badge badge--${state}`} data-testid="wish-state" data-state={state}>
@@ -53,186 +43,6 @@ export function CategoryTag({ category }) {
       <span aria-hidden="true">{ICONS[category] || '✨'} </span>
       {t(`wish.category.${category}`)}
     </span>
-  );
-}
-
-export function PageHead({ title, back = '#/home', children }) {
-  return (
-    <div class="pagehead">
-      <a class="btn btn--ghost" href={back} data-testid="nav-back">
-        <span aria-hidden="true">‹ </span>
-        {t('nav.back')}
-      </a>
-      <h1 id="page-title">{title}</h1>
-      {children}
-    </div>
-  );
-}
-
-/** Loads with `loader()` when `deps` change: {state: 'loading'|'ready'|'error', data, error, reload, setData}. */
-export function useLoad(loader, deps) {
-  const [result, setResult] = useState({ state: 'loading', data: null, error: null });
-  const [attempt, setAttempt] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setResult((r) => ({ ...r, state: r.data ? 'ready' : 'loading' }));
-    loader().then(
-      (data) => live && setResult({ state: 'ready', data, error: null }),
-      (error) => live && setResult((r) => ({ state: r.data ? 'ready' : 'error', data: r.data, error })),
-    );
-    return () => {
-      live = false;
-    };
-  }, [...deps, attempt]);
-  return {
-    ...result,
-    reload: () => setAttempt((n) => n + 1),
-    /** Replaces the data (or maps it, given a function) without loading. */
-    setData: (update) =>
-      setResult((r) => ({ state: 'ready', data: typeof update === 'function' ? update(r.data) : update, error: null })),
-  };
-}
-
-export function Loading() {
-  return (
-    <p class="card muted" role="status" data-testid="loading">
-      <span class="spinner spinner--dark" aria-hidden="true" />
-      {t('wish.loading')}
-    </p>
-  );
-}
-
-export function LoadError({ error, onRetry }) {
-  return (
-    <div class="alert alert--error" role="alert" data-testid="load-error">
-      <p>{(error && error.detail) || String(error)}</p>
-      <button type="button" class="btn btn--ghost" onClick={onRetry}>
-        {t('map.retry')}
-      </button>
-    </div>
-  );
-}
-
-/**
- * A photo. A board photo (isPublic) is a plain lazy-loaded URL anyone may fetch;
- * others come from /api/v1/media with the token, shown from an object URL.
- */
-export function Photo({ mediaKey, alt, testid = 'wish-photo', small = false, isPublic = false }) {
-  const [url, setUrl] = useState(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    if (!mediaKey || isPublic) return undefined;
-    let live = true;
-    let objectUrl = null;
-    setFailed(false);
-    getMedia(mediaKey).then(
-      (blob) => {
-        if (!live) return;
-        objectUrl = URL.createObjectURL(blob);
-        setUrl(objectUrl);
-      },
-      () => live && setFailed(true),
-    );
-    return () => {
-      live = false;
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-    };
-  }, [mediaKey, isPublic]);
-  if (!mediaKey) return null;
-  if (failed) return <p class="muted photo photo--missing">{t('wish.photo_unavailable')}</p>;
-  if (isPublic) {
-    return (
-      <img
-        class={`photo${small ? ' photo--small' : ''}`}
-        src={publicPhotoUrl(mediaKey)}
-        alt={alt}
-        loading="lazy"
-        data-testid={testid}
-        onError={() => setFailed(true)}
-      />
-    );
-  }
-  return url ? (
-    <img class={`photo${small ? ' photo--small' : ''}`} src={url} alt={alt} data-testid={testid} />
-  ) : (
-    <div class={`photo photo--loading${small ? ' photo--small' : ''}`} aria-hidden="true" />
-  );
-}
-
-/**
- * "Take or choose a photo": the camera on a phone, shrunk before it is kept.
- * `onChange({blob, width, height} | null)`.
- */
-export function PhotoPicker({ value, onChange, testid }) {
-  const [state, setState] = useState('idle'); // idle | shrinking | error
-  const [preview, setPreview] = useState(null);
-  const input = useRef(null);
-  useEffect(() => {
-    if (!value) {
-      setPreview(null);
-      return undefined;
-    }
-    const url = URL.createObjectURL(value.blob);
-    setPreview(url);
-    return () => URL.revokeObjectURL(url);
-  }, [value]);
-
-  const pick = async (event) => {
-    const file = event.currentTarget.files && event.currentTarget.files[0];
-    if (!file) return;
-    setState('shrinking');
-    try {
-      onChange(await shrinkPhoto(file));
-      setState('idle');
-    } catch {
-      onChange(null);
-      setState('error');
-    }
-    if (input.current) input.current.value = '';
-  };
-
-  return (
-    <div class="photopick">
-      <label class="btn btn--ghost btn--block photopick__button">
-        <span aria-hidden="true">📷 </span>
-        {value ? t('wish.photo_change') : t('wish.photo_add')}
-        <input
-          ref={input}
-          class="visually-hidden"
-          type="file"
-          accept="image/*"
-          capture="environment"
-          data-testid={`${testid}-input`}
-          onChange={pick}
-        />
-      </label>
-      {state === 'shrinking' && (
-        <p class="muted" role="status">
-          <span class="spinner spinner--dark" aria-hidden="true" />
-          {t('wish.photo_preparing')}
-        </p>
-      )}
-      {state === 'error' && (
-        <p class="alert alert--error" role="alert">
-          {t('wish.photo_failed')}
-        </p>
-      )}
-      {value && preview && (
-        <div class="photopick__preview">
-          <img
-            src={preview}
-            alt={t('wish.photo_preview')}
-            data-testid={`${testid}-preview`}
-            data-bytes={value.blob.size}
-            data-width={value.width}
-            data-height={value.height}
-          />
-          <button type="button" class="btn btn--ghost btn--small" data-testid={`${testid}-remove`} onClick={() => onChange(null)}>
-            {t('wish.photo_remove')}
-          </button>
-        </div>
-      )}
-    </div>
   );
 }
 
@@ -276,32 +86,34 @@ export function ActionOutcome({ outcome }) {
   return null;
 }
 
+const HELPER_ACTIONS = ['fulfil', 'release'];
+const RESIDENT_ACTIONS = ['confirm', 'withdraw'];
+
 /**
- * The communities whose data this user looks at, and the one chosen (the first
- * until they pick another): {communities, chosen, choose}.
+ * Whom a wish's words should speak to: 'resident' (it is theirs: 请您确认),
+ * 'helper' (they took it on: 等居民确认) or 'staff' (plain third person).
+ * The server's allowed actions and the claimer-only address say it where they
+ * can; otherwise the roles, and for someone both resident and volunteer,
+ * whether they are the one named as claimant.
  */
-export function useCommunityChoice(user) {
-  const communities = useLoad(() => userCommunities(user), []);
-  const [code, setCode] = useState('');
-  const chosen = code || (communities.data && communities.data[0] && communities.data[0].code) || '';
-  return { communities, chosen, choose: setCode };
+export function perspective(wish, user) {
+  const actions = wish.allowed_actions || [];
+  if (actions.some((a) => HELPER_ACTIONS.includes(a)) || wish.address != null) return 'helper';
+  if (actions.some((a) => RESIDENT_ACTIONS.includes(a))) return 'resident';
+  const resident = isResident(user);
+  const volunteer = isVolunteer(user);
+  if (resident && volunteer) return wish.claimant && user && wish.claimant === user.name ? 'helper' : 'resident';
+  if (resident) return 'resident';
+  if (volunteer) return 'helper';
+  return isStaff(user) ? 'staff' : 'resident';
 }
 
-/** The community picker, shown only to those who look after more than one; its load error. */
-export function CommunityPicker({ choice, testid }) {
-  const { communities, chosen, choose } = choice;
-  if (communities.state === 'error') return <LoadError error={communities.error} onRetry={communities.reload} />;
-  if (!communities.data || communities.data.length < 2) return null;
-  return (
-    <label class="field">
-      <span class="field__label">{t('wish.board.community')}</span>
-      <select class="select--boxed" data-testid={testid} value={chosen} onChange={(e) => choose(e.currentTarget.value)}>
-        {communities.data.map((c) => (
-          <option key={c.code} value={c.code}>
-            {c.name}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
+const HELPER_HINTS = ['approved', 'claimed', 'fulfilled', 'confirmed'];
+
+/** The one-line explanation of a wish's state, in words for this reader. */
+export function stateHint(wish, user) {
+  const who = perspective(wish, user);
+  if (who === 'resident') return t(`wish.state_hint.${wish.state}`);
+  if (who === 'helper' && HELPER_HINTS.includes(wish.state)) return t(`wish.helper_hint.${wish.state}`);
+  return t(`wish.staff_hint.${wish.state}`);
 }

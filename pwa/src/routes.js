@@ -1,0 +1,142 @@
+// The one route table: every screen's address, how it is loaded, who is
+// offered it, its title, and its card on the home screen (and in the side
+// navigation on a desktop). A new domain (cases, visits) adds its screens
+// here and nowhere else. The server decides in the end (403 with a reason);
+// `show` only picks which screens to offer.
+import { isModerator, isResident, isStaff, isVolunteer, managesPeople, seesBoard } from './roles.js';
+
+const everyone = () => true;
+
+/**
+ * view: the screen's name (data-view on the app shell); path: the hash after
+ * '#/', with ':id' for a number; load: the lazily loaded chunk (home, map and
+ * login are in the main bundle); title: i18n key of the page title; show(user):
+ * offered to this user; card(user): its home card [testid, title key, hint key,
+ * icon], or null for none.
+ */
+export const ROUTES = [
+  { view: 'login', path: 'login', title: 'login.title', public: true },
+  { view: 'home', path: 'home', title: 'home.title', show: everyone, nav: ['nav-home', 'home.title', 'home.title', '⌂'] },
+  { view: 'map', path: 'map', title: 'map.title', show: everyone, nav: ['nav-map', 'home.open_map', 'home.open_map_hint', '▦'] },
+  {
+    view: 'wish-new',
+    path: 'wishes/new',
+    load: () => import('./views/wishes/NewWish.jsx'),
+    title: 'wish.new.title',
+    // Residents ask for themselves; staff post for a resident who agreed.
+    show: (user) => isResident(user) || isStaff(user),
+    card: (user) =>
+      isResident(user)
+        ? ['home-new-wish', 'home.new_wish', 'home.new_wish_hint', '＋']
+        : ['home-new-wish', 'home.post_for', 'home.post_for_hint', '＋'],
+  },
+  {
+    view: 'wishes',
+    path: 'wishes',
+    load: () => import('./views/wishes/MyWishes.jsx'),
+    title: 'wish.mine.title',
+    show: (user) => isResident(user) || isVolunteer(user),
+    card: (user) =>
+      isResident(user)
+        ? ['home-my-wishes', 'home.my_wishes', 'home.my_wishes_hint', '♡']
+        : ['home-my-wishes', 'home.my_claims', 'home.my_claims_hint', '♡'],
+  },
+  { view: 'wish', path: 'wishes/:id', load: () => import('./views/wishes/WishDetail.jsx'), title: 'wish.detail.title' },
+  {
+    view: 'moderate',
+    path: 'moderate',
+    load: () => import('./views/wishes/Moderate.jsx'),
+    title: 'wish.moderate.title',
+    show: isModerator,
+    card: () => ['home-moderate', 'home.moderate', 'home.moderate_hint', '✓'],
+  },
+  {
+    view: 'people',
+    path: 'people',
+    load: () => import('./views/people/People.jsx'),
+    title: 'people.title',
+    show: managesPeople,
+    card: () => ['home-people', 'home.people', 'home.people_hint', '☷'],
+  },
+  {
+    view: 'stats',
+    path: 'stats',
+    load: () => import('./views/wishes/Stats.jsx'),
+    title: 'wish.stats.title',
+    show: isModerator,
+    card: () => ['home-stats', 'home.stats', 'home.stats_hint', '▤'],
+  },
+  {
+    view: 'businesses',
+    path: 'businesses',
+    load: () => import('./views/businesses/Businesses.jsx'),
+    title: 'business.title',
+    show: isModerator,
+    card: () => ['home-businesses', 'home.businesses', 'home.businesses_hint', '♥'],
+  },
+  {
+    view: 'board',
+    path: 'board',
+    load: () => import('./views/wishes/Board.jsx'),
+    title: 'wish.board.title',
+    show: seesBoard,
+    card: () => ['home-board', 'home.board', 'home.board_hint', '★'],
+  },
+  {
+    view: 'hours',
+    path: 'hours',
+    load: () => import('./views/wishes/Hours.jsx'),
+    title: 'wish.hours.title',
+    show: isVolunteer,
+    card: () => ['home-hours', 'home.hours', 'home.hours_hint', '◷'],
+  },
+  {
+    view: 'thanks',
+    path: 'thanks',
+    load: () => import('./views/wishes/Thanks.jsx'),
+    title: 'wish.thanks.title',
+    show: everyone,
+    card: () => ['home-thanks', 'home.thanks', 'home.thanks_hint', '❀'],
+  },
+  {
+    view: 'notifications',
+    path: 'notifications',
+    load: () => import('./views/wishes/Notifications.jsx'),
+    title: 'notify.title',
+    show: everyone,
+    card: () => ['home-notifications', 'home.notifications', 'home.notifications_hint', '✉'],
+  },
+];
+
+const BY_VIEW = new Map(ROUTES.map((route) => [route.view, route]));
+// Fixed paths before those with a parameter: 'wishes/new' is not wish number "new".
+const MATCHERS = ROUTES.map((route) => ({
+  route,
+  regex: new RegExp(`^#/${route.path.replace(':id', '(\\d{1,10})')}/?$`),
+  fixed: !route.path.includes(':'),
+})).sort((a, b) => Number(b.fixed) - Number(a.fixed));
+
+export const routeOf = (view) => BY_VIEW.get(view) || null;
+
+/** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
+export function parseHash(hash) {
+  for (const { route, regex } of MATCHERS) {
+    const match = regex.exec(hash || '');
+    if (match) return match[1] ? { view: route.view, id: Number(match[1]) } : { view: route.view };
+  }
+  return { view: '' };
+}
+
+/** {view: 'wish', id: 42} → '#/wishes/42'. */
+export function hashOf({ view, id }) {
+  const route = BY_VIEW.get(view);
+  return route ? `#/${route.path.replace(':id', String(id))}` : `#/${view}`;
+}
+
+/** The screens this user is offered with a card: [{href, testid, title, hint, icon, view}], in table order. */
+export function cardsFor(user) {
+  return ROUTES.filter((route) => route.card && route.show && route.show(user)).map((route) => {
+    const [testid, title, hint, icon] = route.card(user);
+    return { view: route.view, href: hashOf(route), testid, title, hint, icon };
+  });
+}

@@ -1,0 +1,1 @@
+"""What waits for the signed-in user: counts for their home screen."""
