@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesPeople, seesBoard } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, managesPeople, seesBoard, seesStats } from './roles.js';
 
 const everyone = () => true;
 
@@ -63,7 +63,7 @@ export const ROUTES = [
     path: 'stats',
     load: () => import('./views/wishes/Stats.jsx'),
     title: 'wish.stats.title',
-    show: isModerator,
+    show: seesStats,
     card: () => ['home-stats', 'home.stats', 'home.stats_hint', '▤'],
   },
   {
@@ -71,7 +71,7 @@ export const ROUTES = [
     path: 'businesses',
     load: () => import('./views/businesses/Businesses.jsx'),
     title: 'business.title',
-    show: isModerator,
+    show: managesBusinesses,
     card: () => ['home-businesses', 'home.businesses', 'home.businesses_hint', '♥'],
   },
   {

@@ -7,22 +7,14 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import OFFICE_ROLES, Role
+from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role
 from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
 from server.tasks.schemas import MyTasks
 from server.wishes.models import Wish
-from server.wishes.states import State
+from server.wishes.states import OPEN_STATES, State
 
 __all__ = ["TaskService"]
-
-OPEN = (State.submitted, State.approved, State.claimed, State.fulfilled)
-# The roles the wish rules let act (server/wishes): the office moderates; the office and the
-# grid worker of the wish's grid may confirm for a resident. Taken from the account roles, not
-# from the wish service, so these counts do not lean on its internals.
-MODERATORS = OFFICE_ROLES
-STAFF = (Role.grid_worker, *OFFICE_ROLES)
-
 
 class TaskService:
     def __init__(self, session: AsyncSession) -> None:
@@ -39,9 +31,13 @@ class TaskService:
         return int(total or 0)
 
     async def mine(self, user: CurrentUser) -> MyTasks:
-        """What waits for ``user``: wishes to moderate, open in their grids, to confirm."""
+        """What waits for ``user``: wishes to moderate, open in their grids, to confirm.
+
+        By the role groups the wish rule table uses (server/wishes/rules.py): the office
+        moderates; the office and the grid worker of the wish's grid confirm for a resident.
+        """
         return MyTasks(
-            to_moderate=await self._count(user.scope_of(MODERATORS), (State.submitted,)),
-            open_in_my_grids=await self._count(user.scope_of((Role.grid_worker,)), OPEN),
-            to_confirm=await self._count(user.scope_of(STAFF), (State.fulfilled,)),
+            to_moderate=await self._count(user.scope_of(OFFICE_ROLES), (State.submitted,)),
+            open_in_my_grids=await self._count(user.scope_of((Role.grid_worker,)), OPEN_STATES),
+            to_confirm=await self._count(user.scope_of(STAFF_ROLES), (State.fulfilled,)),
         )

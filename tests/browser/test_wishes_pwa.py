@@ -259,6 +259,10 @@ def test_a_wish_goes_from_resident_to_volunteer_and_back_with_thanks(
     claimed = helper.get_by_test_id("wish-detail")
     expect(claimed).to_have_attribute("data-state", "claimed")
     expect(helper.get_by_test_id("wish-claimant")).to_contain_text("党员")
+    # Setting out, the helper asks for the door (the office's audit log records it).
+    expect(helper.get_by_test_id("wish-address")).to_have_count(0)
+    helper.get_by_test_id("wish-address-show").click()
+    expect(helper.get_by_test_id("wish-address")).to_contain_text("1单元101")
 
     helper.get_by_test_id("wish-fulfil").click()
     helper.get_by_test_id("fulfil-note").fill("灯泡换好了。")

@@ -1,7 +1,7 @@
 // One wish: what was asked, where it stands, its history, and what this user
 // can do next (withdraw, moderate, claim, release, mark fulfilled, confirm).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getClaimOptions, getWish } from '../../api.js';
+import { api, getClaimOptions, getWish } from '../../api.js';
 import { submit } from '../../outbox/index.js';
 import { t } from '../../i18n/index.js';
 import { isModerator, isResident, isVolunteer } from '../../roles.js';
@@ -174,6 +174,42 @@ function TwoStepAction({ wish, action, testid, question, onDone }) {
 }
 
 /** Claiming from the wish's own page: the options of its community, then the choice. */
+/** 上门地址: the claimer asks for the door when they set out; the server logs each ask. */
+function AddressReveal({ wish }) {
+  const [answer, setAnswer] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const ask = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setAnswer(await api('POST', `/api/v1/wishes/${wish.id}/address`));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (answer) {
+    return (
+      <div class="card address" data-testid="wish-address">
+        <p class="field__label">{t('wish.field.address')}</p>
+        <p class="address__text">{[answer.building, answer.unit].filter(Boolean).join(' ')}</p>
+      </div>
+    );
+  }
+  return (
+    <div class="actions">
+      <button type="button" class="btn btn--block" data-testid="wish-address-show" disabled={busy} onClick={ask}>
+        {busy && <span class="spinner" aria-hidden="true" />}
+        {t('wish.address.show')}
+      </button>
+      <p class="muted">{t('wish.address.hint')}</p>
+      {error && <ActionOutcome outcome={{ error }} />}
+    </div>
+  );
+}
+
 function DetailClaim({ wish, user, onDone }) {
   const options = useLoad(() => getClaimOptions(wish.community_code), [wish.community_code]);
   if (options.state === 'loading') return null;
@@ -244,10 +280,6 @@ export default function WishDetail({ id, user, outbox }) {
           <Fact label={t('wish.field.beneficiary')}>{w.beneficiary}</Fact>
           <Fact label={t('wish.field.phone')}>{w.beneficiary_phone}</Fact>
           <Fact label={t('wish.field.building')}>{w.building}</Fact>
-          {/* The full address, sent only to the one who took the wish on. */}
-          <Fact label={t('wish.field.address')} testid="wish-address">
-            {w.address}
-          </Fact>
           <Fact label={t('wish.field.grid')}>{w.grid}</Fact>
           <Fact label={t('wish.field.created')}>{formatDate(w.created_at)}</Fact>
           {['approved', 'submitted'].includes(w.state) && <Fact label={t('wish.field.expires')}>{formatDate(w.expires_at)}</Fact>}
@@ -274,6 +306,7 @@ export default function WishDetail({ id, user, outbox }) {
         <div class="wishdetail__actions">
           {(may('approve') || may('edit')) && <ModerationActions wish={w} onDone={onDone} />}
           {may('claim') && <DetailClaim wish={w} user={user} onDone={onDone} />}
+          {may('address') && <AddressReveal wish={w} />}
           {may('fulfil') && <FulfilForm wish={w} onDone={onDone} />}
           {may('confirm') && <ConfirmForm wish={w} onDone={onDone} />}
           {may('edit_thanks') && <ThanksModeration wish={w} onDone={onDone} />}

@@ -3,6 +3,7 @@
 // community picker are the UI kit's (src/ui/).
 import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
+import { targetOf } from '../../workflow.js';
 import { isResident, isStaff, isVolunteer } from '../../roles.js';
 
 export const CATEGORIES = [
@@ -15,17 +16,6 @@ export const CATEGORIES = [
   ['other', '✨'],
 ];
 const ICONS = Object.fromEntries(CATEGORIES);
-
-// The state a wish action leads to (server/wishes/states.py).
-export const ACTION_TARGET = {
-  approve: 'approved',
-  reject: 'rejected',
-  claim: 'claimed',
-  release: 'approved',
-  withdraw: 'withdrawn',
-  fulfil: 'fulfilled',
-  confirm: 'confirmed',
-};
 
 export const wishHref = (id) => `#/wishes/${id}`;
 
@@ -50,8 +40,8 @@ export function CategoryTag({ category }) {
  * Acts on a wish through the outbox: resolves {status: 'sent', result: WishView}
  * or {status: 'queued'}; rejects with ApiError (the server's reason) on a refusal.
  */
-export function wishAction(wish, action, { body, photo } = {}) {
-  const target = ACTION_TARGET[action];
+export async function wishAction(wish, action, { body, photo } = {}) {
+  const target = await targetOf('wish', wish.state, action);
   return submit({
     kind: `wish.${action}`,
     path: `/api/v1/wishes/${wish.id}/${action}`,
