@@ -102,6 +102,17 @@ async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, 
     return {row.id: row for row in (await session.scalars(select(model).where(model.id.in_(ids))))}
 
 
+async def _rows_by_id(
+    session: AsyncSession, model: Any, ids: set[int], *columns: str
+) -> dict[int, Any]:
+    """Some columns of a table's rows by id, in one query (none for no ids): not the
+    whole row, which for an area would load its boundary."""
+    if not ids:
+        return {}
+    query = select(model.id, *(getattr(model, c) for c in columns)).where(model.id.in_(ids))
+    return {row.id: row for row in (await session.execute(query)).all()}
+
+
 class WishService:
     def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
@@ -229,46 +240,18 @@ class WishService:
             return []
         actor = await self.actor(user, {w.community_id for w in wishes})
         residents = await _by_id(self.session, Resident, {w.beneficiary_id for w in wishes})
-        buildings = {
-            r.id: r.name
-            for r in (
-                await self.session.execute(
-                    select(Building.id, Building.name).where(
-                        Building.id.in_({w.building_id for w in wishes if w.building_id})
-                    )
-                )
-            ).all()
-        }
-        communities = {
-            r.id: r
-            for r in (
-                await self.session.execute(
-                    select(Community.id, Community.code, Community.name, Community.name_i18n).where(
-                        Community.id.in_({w.community_id for w in wishes})
-                    )
-                )
-            ).all()
-        }
-        grids = {
-            r.id: localised_name(r.name, r.name_i18n, self.locale)
-            for r in (
-                await self.session.execute(
-                    select(Grid.id, Grid.name, Grid.name_i18n).where(
-                        Grid.id.in_({w.grid_id for w in wishes})
-                    )
-                )
-            ).all()
-        }
-        claimants = {
-            r.id: r.name
-            for r in (
-                await self.session.execute(
-                    select(User.id, User.name).where(
-                        User.id.in_({w.claimant_user_id for w in wishes if w.claimant_user_id})
-                    )
-                )
-            ).all()
-        }
+        buildings = await _rows_by_id(
+            self.session, Building, {w.building_id for w in wishes if w.building_id}, "name"
+        )
+        communities = await _rows_by_id(
+            self.session, Community, {w.community_id for w in wishes}, "code", "name", "name_i18n"
+        )
+        grids = await _rows_by_id(
+            self.session, Grid, {w.grid_id for w in wishes}, "name", "name_i18n"
+        )
+        claimants = await _rows_by_id(
+            self.session, User, {w.claimant_user_id for w in wishes if w.claimant_user_id}, "name"
+        )
         history: dict[int, list[WishEvent]] = defaultdict(list)
         for event in await self.session.scalars(
             select(WishEvent)
@@ -282,8 +265,12 @@ class WishService:
             community = communities[wish.community_id]
             staff = STAFF(actor, wish)
             full = staff or CLAIMER(actor, wish) or BENEFICIARY(actor, wish)
-            claimant = claimants.get(wish.claimant_user_id) if wish.claimant_user_id else None
-            building = buildings.get(wish.building_id) if wish.building_id else None
+            claimant = (
+                claimants[wish.claimant_user_id].name
+                if wish.claimant_user_id in claimants
+                else None
+            )
+            building = buildings[wish.building_id].name if wish.building_id in buildings else None
             point = to_shape(wish.location)
             views.append(
                 WishView(
@@ -298,7 +285,9 @@ class WishService:
                     else mask_name(resident.name),
                     building=building if full else None,
                     community=localised_name(community.name, community.name_i18n, self.locale),
-                    grid=grids[wish.grid_id],
+                    grid=localised_name(
+                        grids[wish.grid_id].name, grids[wish.grid_id].name_i18n, self.locale
+                    ),
                     lon=point.x,
                     lat=point.y,
                     created_at=wish.created_at,

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import FilePayload, Page, Route, expect
 
-from tests.browser.pages import DEMO_PASSWORD, log_in_ok
+from tests.browser.pages import DEMO_PASSWORD, log_in_ok, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -40,18 +40,7 @@ MAX_PHOTO_SIDE = 1280
 MAX_PHOTO_BYTES = 300 * 1024
 
 
-# --- helpers (wait_for_service_worker, wait_until as in test_pwa.py) ------------------------
-
-
-def wait_for_service_worker(page: Page) -> None:
-    """First visit: the worker installs, says so (offline-ready) and claims the page."""
-    expect(page.get_by_test_id("offline-ready")).to_be_visible(timeout=20_000)
-    controlled = "() => navigator.serviceWorker.controller !== null"
-    try:
-        page.wait_for_function(controlled, timeout=5_000)
-    except Exception:
-        page.reload()  # a worker that did not claim this page controls the next load
-        page.wait_for_function(controlled, timeout=10_000)
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def wait_until(
