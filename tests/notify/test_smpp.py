@@ -128,7 +128,7 @@ def test_ucs2_parts() -> None:
 
 
 def test_relative_validity_and_field_limits() -> None:
-    from server.notify.channels.sms import _relative_validity
+    from server.notify.channels.sms.smpp import _relative_validity
 
     assert _relative_validity(24 * 3600) == "000001000000000R"
     assert _relative_validity(90 * 60 + 5) == "000000013005000R"
