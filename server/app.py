@@ -39,6 +39,7 @@ from server.businesses.controllers import BusinessController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.writelock import write_lock_for
+from server.domains import register_domains
 from server.grids.controllers import GridController
 from server.grids.locator import make_locator
 from server.health.controllers import HealthController
@@ -163,6 +164,7 @@ def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    register_domains()
     vocabulary.configure(
         vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
         vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),
