@@ -50,7 +50,11 @@ from server.lib.i18n import N_, negotiate, translate
 from server.lib.idempotency import IdempotencyMiddleware
 from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
-from server.notify.controllers import NotifyController, SmsReportController
+from server.notify.controllers import (
+    NotifyController,
+    SmsReplyController,
+    SmsReportController,
+)
 from server.notify.setup import make_dispatcher
 from server.people import vocabulary
 from server.people.controllers import PeopleController
@@ -215,6 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         WishController,
         NotifyController,
         SmsReportController,
+        SmsReplyController,
         MediaController,
         BusinessController,
         PeopleController,

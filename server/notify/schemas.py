@@ -6,16 +6,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.people.models import NotifyVia
-
 __all__ = [
     "AliyunReportAck",
+    "AliyunSmsReply",
     "AliyunSmsReport",
-    "NotifyPreferences",
     "PushKey",
     "SubscriptionCreate",
     "SubscriptionKeys",
     "TencentReportAck",
+    "TencentSmsReply",
     "TencentSmsReport",
 ]
 
@@ -38,10 +37,6 @@ class SubscriptionCreate(msgspec.Struct, frozen=True):
 
     endpoint: Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=1000)]
     keys: SubscriptionKeys
-
-
-class NotifyPreferences(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    via: NotifyVia
 
 
 # --- SMS delivery reports posted by the providers ---------------------------------------------
@@ -89,3 +84,28 @@ class TencentReportAck(msgspec.Struct, frozen=True):
 
     result: int = 0
     errmsg: str = "OK"
+
+
+# --- SMS people send us (MO), posted by the providers -------------------------------------------
+
+
+class AliyunSmsReply(msgspec.Struct, frozen=True):
+    """One message of Aliyun's SmsUp "HTTP batch push" (a JSON array of these)."""
+
+    phone_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]  # never logged
+    content: Annotated[str, msgspec.Meta(max_length=1000)]
+    send_time: str = ""  # yyyy-MM-dd HH:mm:ss, China time
+    dest_code: str = ""
+    sequence_id: int | str | None = None
+    sign_name: str = ""
+
+
+class TencentSmsReply(msgspec.Struct, frozen=True):
+    """Tencent Cloud's SMS reply callback (one object per reply)."""
+
+    mobile: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]  # never logged
+    text: Annotated[str, msgspec.Meta(max_length=1000)]
+    nationcode: str = "86"
+    sign: str = ""
+    time: int | None = None  # Unix seconds
+    extend: str | None = ""

@@ -1,4 +1,4 @@
-"""Push subscriptions, the VAPID key pair, and how a resident wants to hear back."""
+"""Push subscriptions, the VAPID key pair, delivery reports, SMS people send us."""
 
 from __future__ import annotations
 
@@ -15,19 +15,26 @@ from server.db.base import utcnow
 from server.lib.errors import NotFound
 from server.lib.i18n import N_
 from server.notify.channels.base import DeliveryReceipt
-from server.notify.models import AppSecret, Notification, OutboxStatus, PushSubscription
+from server.notify.inbound import InboundSms, handle_inbound
+from server.notify.models import (
+    AppSecret,
+    Notification,
+    OutboxStatus,
+    PushSubscription,
+)
 from server.notify.schemas import (
     AliyunReportAck,
+    AliyunSmsReply,
     AliyunSmsReport,
-    NotifyPreferences,
     SubscriptionCreate,
     TencentReportAck,
+    TencentSmsReply,
     TencentSmsReport,
 )
-from server.people.models import NotifyVia, Resident
 
 __all__ = [
     "NotifyService",
+    "SmsReplyService",
     "SmsReportService",
     "ensure_vapid_keys",
     "record_receipt",
@@ -135,19 +142,6 @@ class NotifyService:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound(N_("Not found"))
 
-    async def preferences(self, user: CurrentUser) -> NotifyPreferences:
-        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
-        return NotifyPreferences(via=resident.notify_via if resident else NotifyVia.push)
-
-    async def set_preferences(
-        self, user: CurrentUser, data: NotifyPreferences
-    ) -> NotifyPreferences:
-        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
-        if resident is None:
-            raise NotFound(N_("No such resident"))
-        resident.notify_via = data.via
-        return data
-
 
 class SmsReportService:
     """Delivery reports the SMS providers post to the callback endpoints."""
@@ -179,4 +173,36 @@ class SmsReportService:
             for r in reports
         ]
         await record_receipts(self.session, receipts, source="Tencent status callback")
+        return TencentReportAck()
+
+
+class SmsReplyService:
+    """SMS people sent us, posted by the providers' reply (MO) callbacks."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def aliyun(self, replies: Sequence[AliyunSmsReply]) -> AliyunReportAck:
+        for r in replies:
+            await handle_inbound(
+                self.session,
+                InboundSms(
+                    phone=r.phone_number,
+                    text=r.content,
+                    provider="aliyun",
+                    provider_id=None if r.sequence_id is None else f"aliyun-{r.sequence_id}",
+                ),
+            )
+        return AliyunReportAck()
+
+    async def tencent(self, replies: Sequence[TencentSmsReply]) -> TencentReportAck:
+        for r in replies:
+            code = (r.nationcode or "86").lstrip("+")
+            phone = r.mobile if r.mobile.startswith("+") else f"+{code}{r.mobile}"
+            # With the sender's hashed number in the event key, the time tells replies apart.
+            stamp = f"tencent-{r.time}" if r.time is not None else None
+            await handle_inbound(
+                self.session,
+                InboundSms(phone=phone, text=r.text, provider="tencent", provider_id=stamp),
+            )
         return TencentReportAck()

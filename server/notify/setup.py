@@ -41,6 +41,7 @@ def _sms(settings: Settings, dispatcher: Dispatcher) -> Channel:
             o["password"],
             o.get("source", ""),
             on_receipt=dispatcher.record_receipt,
+            on_inbound=dispatcher.record_inbound,
         )
     if provider == "aliyun":
         from server.notify.channels.sms.aliyun import AliyunSms

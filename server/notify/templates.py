@@ -1,7 +1,8 @@
 """What each notification says: a registry of templates, keyed ``<domain>.<name>``.
 
 Each domain registers its own templates at start (``register_templates("wish",
-{...})`` gives ``wish.claimed`` …); notify knows none of them. The outbox stores the key and the
+{...})`` gives ``wish.claimed`` …); notify knows none of them but its own
+(``notify.*``, the replies to inbound SMS). The outbox stores the key and the
 parameters; the text is rendered in the recipient's language when it is sent,
 so a message written at 21:00 and held until the morning still reads right.
 """
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from server.lib.i18n import translate
+from server.lib.i18n import N_, translate
 
 __all__ = ["TEMPLATES", "Template", "register_templates", "render", "template"]
 
@@ -22,6 +23,9 @@ class Template:
     title: str
     body: str
     params: tuple[str, ...]  # in order: Tencent SMS templates take positional parameters
+    # Sent even to a number that opted out: only the confirmation of that very opt-out
+    # (or opt-in) may be, which is what the carriers expect.
+    ignores_opt_out: bool = False
 
 
 _TEMPLATES: dict[str, Template] = {}
@@ -56,3 +60,23 @@ def render(key: str, locale: str, params: Mapping[str, str]) -> tuple[str, str]:
     """(title, text) of a template in a locale."""
     t = template(key)
     return translate(t.title, locale), translate(t.body, locale, **params)
+
+
+# Notify's own: the answers to the keyword SMS it handles itself (server.notify.inbound).
+register_templates(
+    "notify",
+    {
+        "opted_out": Template(
+            N_("Unsubscribed"),
+            N_("You will receive no more SMS from Linli. Reply 订阅 to receive them again"),
+            (),
+            ignores_opt_out=True,
+        ),
+        "opted_in": Template(
+            N_("Subscribed"),
+            N_("You will receive SMS from Linli again. Reply TD to unsubscribe"),
+            (),
+            ignores_opt_out=True,
+        ),
+    },
+)

@@ -226,6 +226,23 @@ class Smsc:
             tlvs=tlvs,
         )
 
+    async def send_mo(
+        self, phone: str, text: str, *, to: str = "10690001", ucs2: bool = True
+    ) -> None:
+        """An SMS a person sent (mobile originated), as a ``deliver_sm`` to every bound ESME
+        (esm_class 0: a message, not a receipt); a mainland number goes as international."""
+        international = phone.startswith("+") or len(phone) > 11
+        for esme in list(self.sessions.values()):
+            await esme.deliver_sm(
+                destination_addr=to,
+                source_addr=phone.lstrip("+"),
+                source_addr_ton=1 if international else 0,
+                source_addr_npi=1,
+                esm_class=0x00,
+                data_coding=8 if ucs2 else 0,
+                short_message=text.encode("utf-16-be") if ucs2 else text.encode("ascii"),
+            )
+
     def _record(self, ev: smpp34.SubmitSmEvent, message_id: str | None, status: int) -> Submitted:
         sub = Submitted(
             message_id=message_id,

@@ -1,12 +1,16 @@
-"""Domains register their message templates and chores; notify and housekeeping know none."""
+"""Domains register their templates, chores and address books; notify knows none of them."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
 from server.housekeeping import CHORES, register_chore
 from server.notify.templates import TEMPLATES, Template, register_templates, template
 from server.wishes import messages as wish_messages
+from tests.support.live import ROOT
 
 
 def test_the_wish_board_registers_its_templates_and_chore() -> None:
@@ -30,3 +34,16 @@ def test_a_key_cannot_be_taken_twice() -> None:
 
     with pytest.raises(ValueError, match="registered twice"):
         register_chore("wishes_expired", other)  # type: ignore[arg-type]
+
+
+def test_notify_imports_no_domain() -> None:
+    """The outbox, dispatcher, channels, API and inbound SMS load without wishes or people."""
+    code = (
+        "import sys, server.notify.dispatcher, server.notify.controllers, server.notify.setup;"
+        "bad = sorted(m for m in sys.modules if m.startswith(('server.wishes', 'server.people')));"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -740,6 +740,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     "POST /api/v1/grid-maps": "system administrators only (guard; test_grid_maps.py)",
     "POST /api/v1/sms/reports/aliyun/{token}": "provider callback behind a secret token",
     "POST /api/v1/sms/reports/tencent/{token}": "provider callback behind a secret token",
+    "POST /api/v1/sms/replies/aliyun/{token}": "provider callback behind a secret token",
+    "POST /api/v1/sms/replies/tencent/{token}": "provider callback behind a secret token",
 }
 
 

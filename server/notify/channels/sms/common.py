@@ -10,13 +10,22 @@ import httpx
 
 from server.notify.channels.base import (
     DeliveryReceipt,
+    InboundSms,
     Outgoing,
     PermanentFailure,
     SmsTarget,
     TemporaryFailure,
 )
 
-__all__ = ["MAINLAND_MOBILE", "ReceiptHandler", "e164", "log", "sms_target", "temporary_http"]
+__all__ = [
+    "MAINLAND_MOBILE",
+    "InboundHandler",
+    "ReceiptHandler",
+    "e164",
+    "log",
+    "sms_target",
+    "temporary_http",
+]
 
 log = logging.getLogger("linli.notify.sms")
 
@@ -25,6 +34,10 @@ log = logging.getLogger("linli.notify.sms")
 #: asks for the receipt again a little later: a receipt can overtake the
 #: outbox's record of the id it refers to.
 ReceiptHandler = Callable[[DeliveryReceipt], Awaitable[object] | None]
+
+#: Called with each SMS a person sent us (``Dispatcher.record_inbound``). It may be async;
+#: an exception asks for another try a little later.
+InboundHandler = Callable[[InboundSms], Awaitable[object] | None]
 
 _DIGITS = re.compile(r"^[0-9]{6,15}$")
 MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")

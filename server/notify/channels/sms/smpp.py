@@ -17,11 +17,18 @@ from server.lib.masking import mask_phone
 from server.notify.channels.base import (
     Accepted,
     DeliveryReceipt,
+    InboundSms,
     Outgoing,
     PermanentFailure,
     TemporaryFailure,
 )
-from server.notify.channels.sms.common import ReceiptHandler, e164, log, sms_target
+from server.notify.channels.sms.common import (
+    InboundHandler,
+    ReceiptHandler,
+    e164,
+    log,
+    sms_target,
+)
 
 __all__ = ["SmppSms", "parse_receipt_text", "ucs2_parts"]
 
@@ -355,6 +362,10 @@ class SmppSms:
     go to ``on_receipt`` (also settable later as :attr:`on_receipt`); a
     concatenated message gets one receipt, under its first part's id, once every
     part has a final one (or at the first part that failed).
+
+    Any other ``deliver_sm`` is an SMS a person sent (MO): it goes to ``on_inbound``
+    (e.g. 退订/TD). Parts of a concatenated MO are not put back together: each part
+    would go on its own, so they are dropped (keyword replies are one part).
     """
 
     name = "sms"
@@ -368,6 +379,7 @@ class SmppSms:
         source_addr: str,
         *,
         on_receipt: ReceiptHandler | None = None,
+        on_inbound: InboundHandler | None = None,
         system_type: str = "",
         source_addr_ton: int | None = None,
         source_addr_npi: int | None = None,
@@ -398,6 +410,7 @@ class SmppSms:
         self.reconnect_delay = reconnect_delay
         self.receipt_retry_delays = tuple(receipt_retry_delays)
         self.on_receipt = on_receipt
+        self.on_inbound = on_inbound
         # Field sizes are checked here (ValueError), not at the first send.
         self._bind_body = (
             _cstr(system_id, 16)
@@ -590,9 +603,10 @@ class SmppSms:
     def _on_deliver_sm(self, body: bytes) -> None:
         fields = _Fields(body)
         fields.cstr()  # service_type
-        fields.take(2)
-        fields.cstr()  # source_addr: the recipient's phone, never logged
-        fields.take(2)
+        source_ton = fields.u8()
+        fields.take(1)  # source_addr_npi
+        source_addr = fields.cstr()  # the person's phone, never logged
+        fields.take(2)  # dest_addr_ton, dest_addr_npi
         fields.cstr()  # destination_addr
         esm_class = fields.u8()
         fields.take(2)
@@ -606,8 +620,11 @@ class SmppSms:
         kind = esm_class & 0x3C
         if kind == 0x20:  # intermediate delivery notification: a final receipt follows
             return
+        if kind == 0x00:
+            self._on_mo(source_addr, source_ton, esm_class, data_coding, short_message)
+            return
         if kind != 0x04:
-            log.info("inbound SMS or SME acknowledgement ignored (no inbound handling)")
+            log.info("SME acknowledgement ignored")
             return
         text = short_message.decode("utf-16-be" if data_coding == 8 else "latin-1", "replace")
         raw: dict[str, Any] = dict(parse_receipt_text(text))
@@ -625,6 +642,41 @@ class SmppSms:
         if status in _INTERMEDIATE_STATES:
             return
         self._on_receipt(_Receipt(message_id, status, raw))
+
+    def _on_mo(
+        self, source: str, ton: int, esm_class: int, data_coding: int, short_message: bytes
+    ) -> None:
+        if esm_class & 0x40:  # UDHI: a part of a concatenated message
+            log.info("a part of a concatenated inbound SMS from %s dropped", mask_phone(source))
+            return
+        if not source:
+            log.warning("inbound SMS without a sender dropped")
+            return
+        phone = f"+{source}" if ton == 1 and not source.startswith("+") else source
+        codec = "utf-16-be" if data_coding == 8 else "latin-1"
+        text = short_message.decode(codec, "replace")
+        handler = self.on_inbound
+        if handler is None:
+            log.info("inbound SMS from %s dropped: no inbound handler", mask_phone(phone))
+            return
+        task = asyncio.create_task(
+            self._hand_over_inbound(handler, InboundSms(phone=phone, text=text, provider="smpp"))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _hand_over_inbound(self, handler: InboundHandler, message: InboundSms) -> None:
+        for delay in (*self.receipt_retry_delays, None):
+            try:
+                result: object = handler(message)
+                if inspect.isawaitable(result):
+                    await result
+                return
+            except Exception:
+                if delay is None:
+                    log.exception("inbound handler failed for %s", mask_phone(message.phone))
+                    return
+            await asyncio.sleep(delay)
 
     def _on_receipt(self, receipt: _Receipt) -> None:
         if receipt.message_id not in self._part_of and self._inflight:
