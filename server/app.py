@@ -52,6 +52,7 @@ from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
 from server.notify.controllers import (
     NotifyController,
+    NotifySettingsController,
     SmsReplyController,
     SmsReportController,
 )
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         WishController,
         NotifyController,
+        NotifySettingsController,
         SmsReportController,
         SmsReplyController,
         MediaController,

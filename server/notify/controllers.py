@@ -1,4 +1,4 @@
-"""Web-push subscriptions, and what the SMS providers post to us:
+"""Web-push subscriptions, communities' quiet hours, and what the SMS providers post to us:
 delivery reports and the SMS people send (replies, MO)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import hmac
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
@@ -15,12 +15,14 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC
-from server.lib.deps import NO_AUTH, DbSession
+from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.notify.schemas import (
     AliyunReportAck,
     AliyunSmsReply,
     AliyunSmsReport,
+    NotifySettings,
+    NotifySettingsUpdate,
     PushKey,
     SubscriptionCreate,
     TencentReportAck,
@@ -29,18 +31,21 @@ from server.notify.schemas import (
 )
 from server.notify.services import (
     NotifyService,
+    NotifySettingsService,
     SmsReplyService,
     SmsReportService,
 )
 
 __all__ = [
     "NotifyController",
+    "NotifySettingsController",
     "SmsReplyController",
     "SmsReportController",
 ]
 
 Req = Request[CurrentUser, Any, Any]
 Report = TypeVar("Report", AliyunSmsReport, TencentSmsReport, AliyunSmsReply)
+CommunityCode = Annotated[str, PathParameter(max_length=32, pattern=r"^[0-9]+$")]
 Token = Annotated[str, PathParameter(description="LINLI_SMS_CALLBACK_TOKEN")]
 
 
@@ -185,3 +190,42 @@ class SmsReplyController(Controller):
             raise ValidationException(f"not an SMS reply: {exc}") from None
         replies = one_or_many if isinstance(one_or_many, list) else [one_or_many]
         return await SmsReplyService(db_session).tencent(replies)
+
+
+class NotifySettingsController(Controller):
+    """A community's notification settings (quiet hours), for its office."""
+
+    path = "/api/v1/communities/{code:str}/notify-settings"
+    tags = ["notifications"]
+
+    @get(
+        summary="A community's quiet hours (its office and those above)",
+        responses=error_responses(401, 404),
+    )
+    async def get_settings(
+        self, request: Req, code: CommunityCode, db_session: DbSession, lang: Locale
+    ) -> NotifySettings:
+        return await NotifySettingsService(db_session, lang).get(request.user, code)
+
+    @put(
+        summary="Change a community's quiet hours (its admins and those above)",
+        description=(
+            "Between `quiet_start` and `quiet_end` (local time) SMS that is not urgent waits "
+            "for the end of the window; web push is not held. A start later than the end runs "
+            "over midnight. 400: a time not written HH:MM, or start equal to end while "
+            "enabled; 403: the caller's office may read but not change them; 404: no such "
+            "community in the caller's scope."
+        ),
+        responses=error_responses(400, 401, 403, 404, 413),
+    )
+    async def put_settings(
+        self,
+        request: Req,
+        code: CommunityCode,
+        data: JSONBody[NotifySettingsUpdate],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> NotifySettings:
+        return await NotifySettingsService(db_session, lang).put(
+            request.user, code, data, client_ip(request)
+        )

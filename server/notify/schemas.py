@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -10,6 +11,8 @@ __all__ = [
     "AliyunReportAck",
     "AliyunSmsReply",
     "AliyunSmsReport",
+    "NotifySettings",
+    "NotifySettingsUpdate",
     "PushKey",
     "SubscriptionCreate",
     "SubscriptionKeys",
@@ -25,6 +28,32 @@ class PushKey(msgspec.Struct, frozen=True):
     """The VAPID public key the PWA passes to PushManager.subscribe (applicationServerKey)."""
 
     public_key: str
+
+
+HHMM = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Local time (Asia/Shanghai), HH:MM",
+        examples=["21:30"],
+    ),
+]
+
+
+class NotifySettings(msgspec.Struct, frozen=True):
+    """A community's notification settings: its quiet hours (no SMS unless urgent)."""
+
+    community_code: str
+    quiet_enabled: bool
+    quiet_start: str  # HH:MM local time
+    quiet_end: str  # HH:MM; earlier than the start: the window runs over midnight
+    updated_at: datetime | None = None  # None: the defaults, never changed
+
+
+class NotifySettingsUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    quiet_enabled: bool
+    quiet_start: HHMM
+    quiet_end: HHMM
 
 
 class SubscriptionKeys(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

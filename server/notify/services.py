@@ -1,4 +1,4 @@
-"""Push subscriptions, the VAPID key pair, delivery reports, SMS people send us."""
+"""Push subscriptions, the VAPID key pair, delivery reports, community quiet hours."""
 
 from __future__ import annotations
 
@@ -10,22 +10,30 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.services import CurrentUser
+from server.accounts.models import OFFICE_ROLES
+from server.accounts.services import ADMIN_ROLES, CurrentUser
+from server.audit.services import AuditService
 from server.db.base import utcnow
-from server.lib.errors import NotFound
+from server.grids.models import Community
+from server.grids.services import GridService
+from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_
 from server.notify.channels.base import DeliveryReceipt
 from server.notify.inbound import InboundSms, handle_inbound
 from server.notify.models import (
     AppSecret,
+    CommunityNotifySettings,
     Notification,
     OutboxStatus,
     PushSubscription,
 )
+from server.notify.outbox import DEFAULT_QUIET
 from server.notify.schemas import (
     AliyunReportAck,
     AliyunSmsReply,
     AliyunSmsReport,
+    NotifySettings,
+    NotifySettingsUpdate,
     SubscriptionCreate,
     TencentReportAck,
     TencentSmsReply,
@@ -34,6 +42,7 @@ from server.notify.schemas import (
 
 __all__ = [
     "NotifyService",
+    "NotifySettingsService",
     "SmsReplyService",
     "SmsReportService",
     "ensure_vapid_keys",
@@ -174,6 +183,74 @@ class SmsReportService:
         ]
         await record_receipts(self.session, receipts, source="Tencent status callback")
         return TencentReportAck()
+
+
+class NotifySettingsService:
+    """A community's quiet hours: read by its office and those above, changed by its admins."""
+
+    def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
+        self.session = session
+        self.locale = locale
+
+    async def _community(self, user: CurrentUser, code: str) -> Community:
+        return await GridService(self.session, self.locale).community(
+            code, user.scope_of(OFFICE_ROLES)
+        )
+
+    def _view(self, community: Community, row: CommunityNotifySettings | None) -> NotifySettings:
+        if row is None:
+            start, end = DEFAULT_QUIET
+            return NotifySettings(community.code, True, start, end)
+        return NotifySettings(
+            community.code, row.quiet_enabled, row.quiet_start, row.quiet_end, row.updated_at
+        )
+
+    async def get(self, user: CurrentUser, code: str) -> NotifySettings:
+        community = await self._community(user, code)
+        return self._view(community, await self.session.get(CommunityNotifySettings, community.id))
+
+    async def put(
+        self,
+        user: CurrentUser,
+        code: str,
+        data: NotifySettingsUpdate,
+        client_ip: str | None = None,
+    ) -> NotifySettings:
+        community = await self._community(user, code)  # 404 outside the office's scope
+        if not user.scope_of(ADMIN_ROLES).covers(community):
+            raise Forbidden(N_("Your role does not allow this"))
+        if data.quiet_enabled and data.quiet_start == data.quiet_end:
+            raise BadRequest(N_("Quiet hours must start and end at different times"))
+        row = await self.session.get(CommunityNotifySettings, community.id)
+        before = self._view(community, row)
+        if row is None:
+            row = CommunityNotifySettings(community_id=community.id)
+            self.session.add(row)
+        row.quiet_enabled = data.quiet_enabled
+        row.quiet_start, row.quiet_end = data.quiet_start, data.quiet_end
+        row.updated_by = user.id
+        row.updated_at = utcnow()
+        AuditService(self.session).record(
+            user.id,
+            "notify.settings",
+            "community",
+            community.code,
+            where=_CommunityScope(community),
+            client_ip=client_ip,
+            before=[before.quiet_enabled, before.quiet_start, before.quiet_end],
+            after=[data.quiet_enabled, data.quiet_start, data.quiet_end],
+        )
+        await self.session.flush()
+        return self._view(community, row)
+
+
+class _CommunityScope:
+    """A community as the audit log anchors it (its own id is its community id)."""
+
+    def __init__(self, community: Community) -> None:
+        self.sub_district_id = community.sub_district_id
+        self.community_id = community.id
+        self.grid_id = None
 
 
 class SmsReplyService:
