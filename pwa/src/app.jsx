@@ -30,8 +30,9 @@ const SCREENS = {
   businesses: () => import('./views/businesses/Businesses.jsx'),
   stats: () => import('./views/wishes/Stats.jsx'),
   thanks: () => import('./views/wishes/Thanks.jsx'),
+  'quiet-hours': () => import('./views/QuietHours.jsx'),
 };
-const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats', 'thanks'];
+const SIMPLE = ['login', 'home', 'map', 'board', 'moderate', 'hours', 'notifications', 'people', 'businesses', 'stats', 'thanks', 'quiet-hours'];
 
 /** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
 function parseHash(hash) {

@@ -16,6 +16,8 @@ export const isVolunteer = (user) => hasRole(user, 'volunteer');
 export const volunteersIn = (user, communityCode) =>
   ((user && user.roles) || []).some((r) => r.role === 'volunteer' && r.scope_code === communityCode);
 export const isModerator = (user) => hasRole(user, ...MODERATOR_ROLES);
+/** Who sets a community's quiet hours (the server checks the community). */
+export const setsQuietHours = (user) => hasRole(user, 'community_admin', 'subdistrict_admin', 'system_admin');
 export const isStaff = (user) => hasRole(user, ...STAFF_ROLES);
 /** Who looks after residents, volunteers and service groups (居民与队伍). */
 export const managesPeople = (user) => hasRole(user, ...MODERATOR_ROLES);

@@ -1,5 +1,5 @@
 import { t } from '../i18n/index.js';
-import { isModerator, isResident, isVolunteer, managesPeople, seesBoard } from '../roles.js';
+import { isModerator, isResident, isVolunteer, managesPeople, seesBoard, setsQuietHours } from '../roles.js';
 
 const KNOWN_ROLES = [
   'resident',
@@ -32,6 +32,7 @@ function wishCards(user) {
   if (managesPeople(user)) cards.push(['home-people', '#/people', 'home.people', 'home.people_hint', '☷']);
   if (isModerator(user)) cards.push(['home-stats', '#/stats', 'home.stats', 'home.stats_hint', '▤']);
   if (isModerator(user)) cards.push(['home-businesses', '#/businesses', 'home.businesses', 'home.businesses_hint', '♥']);
+  if (setsQuietHours(user)) cards.push(['home-quiet-hours', '#/quiet-hours', 'home.quiet_hours', 'home.quiet_hours_hint', '☾']);
   if (seesBoard(user)) cards.push(['home-board', '#/board', 'home.board', 'home.board_hint', '★']);
   if (isVolunteer(user)) {
     if (!isResident(user)) cards.push(['home-my-wishes', '#/wishes', 'home.my_claims', 'home.my_claims_hint', '♡']);
