@@ -132,3 +132,70 @@ async def test_the_outbox_follows_the_communitys_setting(client, tokens, backend
     created, due = await _queue(backend, community_id)
     assert due - created < timedelta(seconds=5)
     await _reset(backend)
+
+
+async def test_after_the_night_a_resident_hears_only_what_is_true_now(
+    client, tokens, backend: Backend
+) -> None:
+    """Claimed by one, open again, claimed by another during quiet hours: one SMS in the
+    morning, the last; the earlier ones are superseded and never sent."""
+    from sqlalchemy import update
+
+    from server.db.base import utcnow
+    from server.notify.dispatcher import Dispatcher
+    from server.notify.models import Notification
+    from tests.conftest import DENGYUE_PARTY_MEMBER, DENGYUE_VOLUNTEER
+    from tests.integration.test_dispatch import SmsInbox
+    from tests.integration.test_wishes import act, post_wish
+
+    await _reset(backend)
+    admin = await tokens.get(client, DENGYUE_ADMIN)
+    local = datetime.now(LOCAL_TZ)
+    body = {
+        "quiet_enabled": True,
+        "quiet_start": (local - timedelta(hours=1)).strftime("%H:%M"),
+        "quiet_end": (local + timedelta(hours=1)).strftime("%H:%M"),
+    }
+    assert (await client.put(URL, json=body, headers=admin)).status_code == 200
+    try:
+        wid = (await post_wish(client, tokens, title="夜里想找人修水管"))["id"]
+        assert (await act(client, tokens, DENGYUE_ADMIN, wid, "approve")).status_code == 200
+        assert (await act(client, tokens, DENGYUE_VOLUNTEER, wid, "claim")).status_code == 200
+        assert (await act(client, tokens, DENGYUE_VOLUNTEER, wid, "release")).status_code == 200
+        again = await act(
+            client, tokens, DENGYUE_PARTY_MEMBER, wid, "claim", {"kind": "party_member"}
+        )
+        assert again.status_code == 200, again.text
+        async with backend.sessionmaker().begin() as session:
+            rows = (
+                await session.scalars(
+                    select(Notification)
+                    .where(
+                        Notification.dedupe_key.startswith(f"wish:{wid}:"),
+                        Notification.channel == "sms",
+                    )
+                    .order_by(Notification.id)
+                )
+            ).all()
+            assert [r.template for r in rows] == [
+                "wish.approved",
+                "wish.claimed",
+                "wish.released",
+                "wish.claimed",
+            ]
+            assert [r.status for r in rows] == [OutboxStatus.superseded] * 3 + [
+                OutboxStatus.pending
+            ]
+            # Morning.
+            await session.execute(
+                update(Notification)
+                .where(Notification.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=utcnow())
+            )
+        sms = SmsInbox()
+        await Dispatcher(backend.sessionmaker(), {"sms": sms}).drain()
+        mine = [m for m in sms.sent if m.id in {r.id for r in rows}]
+        assert [m.template for m in mine] == ["wish.claimed"]
+        assert mine[0].params["claimant"] != "赵*" and "夜里想找人修水管" in mine[0].text
+    finally:
+        await _reset(backend)
