@@ -54,7 +54,7 @@ from server.notify.models import Notification, OutboxStatus, PushSubscription
 from server.notify.outbox import ADDRESS_CONTEXT
 from server.notify.recipients import address_book
 from server.notify.services import record_receipt, record_receipts
-from server.notify.templates import render, template
+from server.notify.templates import TEMPLATES, render, template
 
 __all__ = ["DispatchStats", "Dispatcher"]
 
@@ -158,9 +158,9 @@ class Dispatcher:
         phone = (await _sms_phones(session, [n])).get(n.id)
         if not phone:
             return []
-        if not template(n.template).ignores_opt_out and await is_opted_out(
-            session, "sms", "phone", phone
-        ):
+        known = TEMPLATES.get(n.template)
+        exempt = known is not None and known.ignores_opt_out
+        if not exempt and await is_opted_out(session, "sms", "phone", phone):
             raise _Suppressed("the number opted out of SMS (退订)")
         return [SmsTarget(phone=phone)]
 
@@ -191,6 +191,9 @@ class Dispatcher:
         gone: list[str] = []
         if suppressed is not None:
             outcome = suppressed
+        elif template_key not in TEMPLATES:
+            # A domain that is not registered in this process (or a template since removed).
+            outcome = PermanentFailure(f"unknown template {template_key}")
         elif channel is None:
             outcome = PermanentFailure(f"no {channel_name} channel configured")
         elif not targets:

@@ -444,3 +444,25 @@ async def test_a_newer_message_on_the_same_topic_supersedes_the_unsent_one(
     # Only the last word to this number, and the other recipient's own message.
     assert len(texts) == 2 and sum("李*" in t for t in texts) == 1
     assert sum("张*" in t for t in texts) == 1  # the other number's, never superseded by ours
+
+
+async def test_a_row_whose_template_nobody_registered_fails_at_once(backend: Backend) -> None:
+    """E.g. a worker started without a domain's registration: failed, not retried forever."""
+    from server.lib.crypto import seal
+    from server.notify.outbox import ADDRESS_CONTEXT
+
+    async with backend.sessionmaker().begin() as session:
+        row = Notification(
+            dedupe_key=f"test:gone:{random.randrange(10**12)}",
+            channel="sms",
+            address_kind="phone",
+            address_sealed=seal("8613912345678", context=ADDRESS_CONTEXT),
+            template="gone.template",
+            params={},
+        )
+        session.add(row)
+    sms = SmsInbox()
+    await Dispatcher(backend.sessionmaker(), {"sms": sms}).drain()
+    done = await status_of(backend, row.id)
+    assert done.status == OutboxStatus.failed and "unknown template" in (done.last_error or "")
+    assert sms.sent == []
