@@ -124,7 +124,11 @@ async def handle_inbound(session: AsyncSession, message: InboundSms) -> str:
     reply = await handler(session, message)
     if reply is not None:
         stamp = message.provider_id or message.received_at.strftime("%Y%m%d%H%M%S%f")
-        contact = Contact(phone=message.phone)
+        try:
+            contact = Contact(phone=message.phone)
+        except ValueError:  # a sender no SMS can go back to (a short code, a name)
+            log.info("no reply to inbound SMS from %s: not a phone number", message.provider)
+            return name
         await enqueue(
             session,
             event=f"inbound:{message.provider}:{stamp}:{contact.key()}:{name}",

@@ -466,3 +466,25 @@ async def test_a_row_whose_template_nobody_registered_fails_at_once(backend: Bac
     done = await status_of(backend, row.id)
     assert done.status == OutboxStatus.failed and "unknown template" in (done.last_error or "")
     assert sms.sent == []
+
+
+async def test_a_sender_that_is_no_phone_number_gets_no_reply(backend: Backend) -> None:
+    from server.notify.channels.base import InboundSms
+    from server.notify.inbound import handle_inbound
+
+    async def always(session: object, message: object) -> Reply | None:
+        return Reply("notify.opted_in")
+
+    register_inbound("test.always", ["测试回复"], always)  # type: ignore[arg-type]
+    try:
+        async with backend.sessionmaker().begin() as session:
+            for sender in ("10086", "LINLI"):
+                message = InboundSms(phone=sender, text="测试回复", provider="smpp")
+                assert await handle_inbound(session, message) == "test.always"
+                assert await handle_inbound(session, InboundSms(sender, "TD", "smpp")) == (
+                    "notify.opt_out"
+                )
+    finally:
+        from server.notify import inbound
+
+        inbound._ROUTES[:] = [r for r in inbound._ROUTES if not r.name.startswith("test.")]
