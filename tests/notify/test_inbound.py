@@ -488,3 +488,30 @@ async def test_a_sender_that_is_no_phone_number_gets_no_reply(backend: Backend) 
         from server.notify import inbound
 
         inbound._ROUTES[:] = [r for r in inbound._ROUTES if not r.name.startswith("test.")]
+
+
+async def test_the_configured_smpp_channel_hands_replies_to_the_dispatcher(
+    backend: Backend, smsc: Smsc
+) -> None:
+    """As the app and ``linli worker`` build it (server/notify/setup.py)."""
+    from server.notify.setup import make_dispatcher
+
+    settings = dataclasses.replace(
+        backend.settings,
+        sms_provider="smpp",
+        sms_options={
+            "host": "127.0.0.1",
+            "port": str(smsc.port),
+            "system_id": "linli",
+            "password": "secret",
+            "source": "10690001",
+        },
+    )
+    dispatcher = await make_dispatcher(settings, backend.sessionmaker())
+    try:
+        await smsc.wait_for(lambda: bool(smsc.sessions), within=30)
+        phone = new_phone()
+        await smsc.send_mo(phone, "td")
+        await eventually(lambda: opted_out(backend, phone))
+    finally:
+        await dispatcher.close()
