@@ -8,6 +8,7 @@ import inspect
 import itertools
 import re
 import struct
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -184,6 +185,24 @@ def ucs2_parts(text: str, ref: int) -> list[tuple[int, bytes]]:
         raise PermanentFailure("text too long for one concatenated SMS")
     udh = bytes([0x05, 0x00, 0x03, ref & 0xFF, len(chunks)])
     return [(0x40, udh + bytes([i + 1]) + chunk) for i, chunk in enumerate(chunks)]
+
+
+def _concatenation(data: bytes) -> tuple[tuple[int, int, int] | None, bytes]:
+    """(reference, total, sequence) of a short message's concatenation UDH element (8- or
+    16-bit reference), or None; and the text after the user data header."""
+    if not data or data[0] + 1 > len(data):
+        return None, data
+    udh, payload = data[1 : data[0] + 1], data[data[0] + 1 :]
+    i = 0
+    while i + 1 < len(udh):
+        iei, length = udh[i], udh[i + 1]
+        value = udh[i + 2 : i + 2 + length]
+        if iei == 0x00 and length == 3 and len(value) == 3:
+            return (value[0], value[1], value[2]), payload
+        if iei == 0x08 and length == 4 and len(value) == 4:
+            return ((value[0] << 8) | value[1], value[2], value[3]), payload
+        i += 2 + length
+    return None, payload
 
 
 def _relative_validity(seconds: int) -> str:
@@ -364,11 +383,13 @@ class SmppSms:
     part has a final one (or at the first part that failed).
 
     Any other ``deliver_sm`` is an SMS a person sent (MO): it goes to ``on_inbound``
-    (e.g. 退订/TD). Parts of a concatenated MO are not put back together: each part
-    would go on its own, so they are dropped (keyword replies are one part).
+    (e.g. 退订/TD); a concatenated one once all its parts are in, put back in order.
     """
 
     name = "sms"
+    #: How long the parts of a concatenated inbound SMS wait for the rest, and how many wait.
+    MO_PARTS_SECONDS = 600.0
+    MO_PARTS_MAX = 1000
 
     def __init__(
         self,
@@ -434,6 +455,10 @@ class SmppSms:
         # Parts of messages already reported, so a late receipt for one is not reported again.
         self._retired: OrderedDict[str, None] = OrderedDict()
         self._max_groups = 10_000
+        # Parts of concatenated inbound SMS: (sender, reference, total) -> (first seen, parts).
+        self._mo_parts: OrderedDict[tuple[str, int, int], tuple[float, dict[int, bytes]]] = (
+            OrderedDict()
+        )
 
     # --- connection ----------------------------------------------------------------------
 
@@ -646,13 +671,18 @@ class SmppSms:
     def _on_mo(
         self, source: str, ton: int, esm_class: int, data_coding: int, short_message: bytes
     ) -> None:
-        if esm_class & 0x40:  # UDHI: a part of a concatenated message
-            log.info("a part of a concatenated inbound SMS from %s dropped", mask_phone(source))
-            return
         if not source:
             log.warning("inbound SMS without a sender dropped")
             return
         phone = f"+{source}" if ton == 1 and not source.startswith("+") else source
+        if esm_class & 0x40:  # UDHI: a user data header leads the message
+            concat, payload = _concatenation(short_message)
+            if concat is not None:
+                whole = self._mo_part(source, concat, payload)
+                if whole is None:
+                    return  # more parts to come
+                payload = whole
+            short_message = payload
         codec = "utf-16-be" if data_coding == 8 else "latin-1"
         text = short_message.decode(codec, "replace")
         handler = self.on_inbound
@@ -664,6 +694,29 @@ class SmppSms:
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _mo_part(self, source: str, concat: tuple[int, int, int], payload: bytes) -> bytes | None:
+        """Keeps a part of a concatenated inbound SMS; the whole, in order, once all are in.
+
+        Parts that never complete are forgotten after ``MO_PARTS_SECONDS`` (and beyond
+        ``MO_PARTS_MAX`` messages in waiting, the oldest first).
+        """
+        ref, total, sequence = concat
+        now = time.monotonic()
+        while self._mo_parts:
+            oldest, (since, _) = next(iter(self._mo_parts.items()))
+            if now - since < self.MO_PARTS_SECONDS and len(self._mo_parts) <= self.MO_PARTS_MAX:
+                break
+            del self._mo_parts[oldest]
+        if total < 2 or not 1 <= sequence <= total:
+            return payload
+        key = (source, ref, total)
+        since, parts = self._mo_parts.setdefault(key, (now, {}))
+        parts[sequence] = payload
+        if len(parts) < total:
+            return None
+        del self._mo_parts[key]
+        return b"".join(parts[i] for i in range(1, total + 1))
 
     async def _hand_over_inbound(self, handler: InboundHandler, message: InboundSms) -> None:
         for delay in (*self.receipt_retry_delays, None):
