@@ -1,4 +1,5 @@
-"""Push subscriptions, the VAPID key pair, delivery reports, community quiet hours."""
+"""Push subscriptions, the VAPID key pair, what SMS providers post (delivery reports, replies),
+communities' quiet hours."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES
+from server.accounts.scope import ScopedRow
 from server.accounts.services import ADMIN_ROLES, CurrentUser
 from server.audit.services import AuditService
 from server.db.base import utcnow
@@ -235,22 +237,13 @@ class NotifySettingsService:
             "notify.settings",
             "community",
             community.code,
-            where=_CommunityScope(community),
+            where=ScopedRow(community.sub_district_id, community.id, None),
             client_ip=client_ip,
             before=[before.quiet_enabled, before.quiet_start, before.quiet_end],
             after=[data.quiet_enabled, data.quiet_start, data.quiet_end],
         )
         await self.session.flush()
         return self._view(community, row)
-
-
-class _CommunityScope:
-    """A community as the audit log anchors it (its own id is its community id)."""
-
-    def __init__(self, community: Community) -> None:
-        self.sub_district_id = community.sub_district_id
-        self.community_id = community.id
-        self.grid_id = None
 
 
 class SmsReplyService:
