@@ -407,6 +407,7 @@ class PeopleController(Controller):
     @get(
         "/me/notifications",
         summary="How I hear back: push, SMS or both",
+        tags=["notifications"],
         responses=error_responses(401),
     )
     async def notify_preferences(self, request: Req, db_session: DbSession) -> NotifyPreferences:
@@ -415,6 +416,7 @@ class PeopleController(Controller):
     @put(
         "/me/notifications",
         summary="Choose push, SMS or both (residents)",
+        tags=["notifications"],
         responses=error_responses(401, 404),
     )
     async def set_notify_preferences(
