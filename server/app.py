@@ -39,6 +39,7 @@ from server.businesses.controllers import BusinessController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.writelock import write_lock_for
+from server.domains import register_domains
 from server.grids.controllers import GridController
 from server.grids.locator import make_locator
 from server.health.controllers import HealthController
@@ -49,7 +50,12 @@ from server.lib.i18n import N_, negotiate, translate
 from server.lib.idempotency import IdempotencyMiddleware, document_in_openapi
 from server.lib.kvstore import DatabaseStore
 from server.media.controllers import MediaController
-from server.notify.controllers import NotifyController, SmsReportController
+from server.notify.controllers import (
+    NotifyController,
+    NotifySettingsController,
+    SmsReplyController,
+    SmsReportController,
+)
 from server.notify.setup import make_dispatcher
 from server.people import vocabulary
 from server.people.controllers import PeopleController
@@ -164,6 +170,7 @@ def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    register_domains()
     vocabulary.configure(
         vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
         vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),
@@ -213,7 +220,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         WishController,
         NotifyController,
+        NotifySettingsController,
         SmsReportController,
+        SmsReplyController,
         MediaController,
         BusinessController,
         PeopleController,

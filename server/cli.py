@@ -220,10 +220,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
     from server.db.engine import make_engine, make_sessionmaker
+    from server.domains import register_domains
     from server.housekeeping import run_chores, run_chores_forever
     from server.notify.setup import make_dispatcher
 
     settings = get_settings()
+    register_domains()
 
     async def main() -> None:
         engine = make_engine(settings.database_url)

@@ -31,7 +31,11 @@ from server.config import Settings, load_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.demo import load_demo
+from server.domains import register_domains
 from tests.support.postgis import PostgisUnavailable, throwaway_postgis
+
+# What create_app() registers at start, for tests that queue or send without an app.
+register_domains()
 
 ALLOW_SKIP = os.environ.get("LINLI_ALLOW_SKIP") == "1"
 DEMO_PASSWORD = "linli-demo-2026"

@@ -21,6 +21,8 @@ export const managesPeople = (user) => can(user, 'people.manage');
 export const seesBoard = (user) => can(user, 'wish.board');
 export const seesStats = (user) => can(user, 'wish.stats');
 export const managesBusinesses = (user) => can(user, 'businesses.manage');
+/** Who sets a community's quiet hours (the server checks the community). */
+export const setsQuietHours = (user) => can(user, 'notify.quiet_hours');
 /** A party member registered with the office (not guessed from a job title). */
 export const isPartyMember = (user) => Boolean(user && user.party_member);
 

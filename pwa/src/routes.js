@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, managesPeople, seesBoard, seesStats } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, managesPeople, seesBoard, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -105,6 +105,14 @@ export const ROUTES = [
     title: 'notify.title',
     show: everyone,
     card: () => ['home-notifications', 'home.notifications', 'home.notifications_hint', '✉'],
+  },
+  {
+    view: 'quiet-hours',
+    path: 'quiet-hours',
+    load: () => import('./views/QuietHours.jsx'),
+    title: 'quiet.title',
+    show: setsQuietHours,
+    card: () => ['home-quiet-hours', 'home.quiet_hours', 'home.quiet_hours_hint', '☾'],
   },
 ];
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db.base import Base, TimestampMixin
 
 __all__ = [
+    "ADMIN_ROLES",
     "CAPABILITIES",
     "OFFICE_ROLES",
     "SCOPE_LEVEL_OF_ROLE",
@@ -66,6 +67,9 @@ OFFICE_ROLES = (
 )
 
 
+# Administrators: who change settings, grant roles below their own and import people.
+ADMIN_ROLES = frozenset({Role.community_admin, Role.subdistrict_admin, Role.system_admin})
+
 # What a person may do, by role, as the PWA is told it (``/api/v1/me``'s ``can``): the
 # services enforce each with the same role groups and the scope rule, the PWA only
 # chooses which screens to offer from it. Volunteers claim where they serve, party
@@ -79,6 +83,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "wish.claim": frozenset({Role.volunteer}),
     "people.manage": frozenset(OFFICE_ROLES),
     "businesses.manage": frozenset(OFFICE_ROLES),
+    "notify.quiet_hours": ADMIN_ROLES,
 }
 
 

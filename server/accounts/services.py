@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import (
+    ADMIN_ROLES,
     CAPABILITIES,
     SCOPE_LEVEL_OF_ROLE,
     STAFF_ROLES,
@@ -50,7 +51,6 @@ __all__ = [
 
 # Argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
-ADMIN_ROLES = frozenset({Role.community_admin, Role.subdistrict_admin, Role.system_admin})
 # Who may register residents (window clerks take in walk-ins; grid workers on visits).
 RESIDENT_REGISTRARS = ADMIN_ROLES | {Role.community_staff, Role.grid_worker}
 

@@ -8,7 +8,13 @@ from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
 from server.media.models import Media
-from server.notify.models import AppSecret, CommunityNotifySettings, Notification, PushSubscription
+from server.notify.models import (
+    AppSecret,
+    CommunityNotifySettings,
+    Notification,
+    OptOut,
+    PushSubscription,
+)
 from server.people.models import (
     Household,
     PartyMember,
@@ -36,6 +42,7 @@ __all__ = [
     "LoginThrottle",
     "Media",
     "Notification",
+    "OptOut",
     "PartyMember",
     "PartyOrg",
     "PushSubscription",

@@ -9,6 +9,8 @@ the numbers.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from functools import cache
@@ -19,7 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from server.config import get_settings
 
-__all__ = ["open_sealed", "seal"]
+__all__ = ["blind_index", "open_sealed", "seal"]
 
 _VERSION = b"\x01"
 
@@ -48,3 +50,19 @@ def open_sealed(sealed: bytes, *, context: bytes = b"") -> str:
         raise ValueError("unknown sealing version")
     nonce, body = sealed[1:13], sealed[13:]
     return AESGCM(_key()).decrypt(nonce, body, context).decode()
+
+
+@cache
+def _index_key() -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"linli", info=b"linli-blind-index-v1"
+    ).derive(_key())
+
+
+def blind_index(value: str, *, purpose: bytes) -> str:
+    """A keyed hash (HMAC-SHA256, hex) to find a value again without storing it.
+
+    Phone numbers are few enough to hash them all, so a plain hash would hide
+    nothing; this one needs the data key. Normalise ``value`` before calling.
+    """
+    return hmac.new(_index_key(), purpose + b"\0" + value.encode(), hashlib.sha256).hexdigest()

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User
 from server.db.base import utcnow
+from server.lib.crypto import open_sealed
 from server.lib.kvstore import take_lease
 from server.notify.channels.base import (
     Accepted,
@@ -48,10 +49,12 @@ from server.notify.channels.base import (
     SubscriptionGone,
     TemporaryFailure,
 )
+from server.notify.inbound import InboundSms, handle_inbound, is_opted_out
 from server.notify.models import Notification, OutboxStatus, PushSubscription
+from server.notify.outbox import ADDRESS_CONTEXT
+from server.notify.recipients import address_book
 from server.notify.services import record_receipt, record_receipts
-from server.notify.templates import TEMPLATES, render
-from server.people.models import Resident
+from server.notify.templates import TEMPLATES, render, template
 
 __all__ = ["DispatchStats", "Dispatcher"]
 
@@ -64,6 +67,7 @@ class DispatchStats:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    suppressed: int = 0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -152,14 +156,24 @@ class Dispatcher:
             ).all()
             return [PushTarget(endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth) for s in subs]
         phone = (await _sms_phones(session, [n])).get(n.id)
-        return [SmsTarget(phone=phone)] if phone else []
+        if not phone:
+            return []
+        known = TEMPLATES.get(n.template)
+        exempt = known is not None and known.ignores_opt_out
+        if not exempt and await is_opted_out(session, "sms", "phone", phone):
+            raise _Suppressed("the number opted out of SMS (退订)")
+        return [SmsTarget(phone=phone)]
 
     async def _send_one(self, notification_id: int, stats: DispatchStats) -> None:
         async with self.sessionmaker() as session:
             n = await session.get(Notification, notification_id)
             if n is None or n.status != OutboxStatus.sending:
                 return
-            targets = await self._targets(session, n)
+            suppressed: _Suppressed | None = None
+            try:
+                targets = await self._targets(session, n)
+            except _Suppressed as exc:
+                targets, suppressed = [], exc
             snapshot = (
                 n.id,
                 n.channel,
@@ -171,17 +185,22 @@ class Dispatcher:
                 n.urgent,
                 n.attempts,
             )
-        nid, channel_name, template, params, locale, url, topic, urgent, attempts = snapshot
+        nid, channel_name, template_key, params, locale, url, topic, urgent, attempts = snapshot
         channel = self.channels.get(channel_name)
         outcome: Accepted | Exception
         gone: list[str] = []
-        if channel is None:
+        if suppressed is not None:
+            outcome = suppressed
+        elif template_key not in TEMPLATES:
+            # A domain that is not registered in this process (or a template since removed).
+            outcome = PermanentFailure(f"unknown template {template_key}")
+        elif channel is None:
             outcome = PermanentFailure(f"no {channel_name} channel configured")
         elif not targets:
             outcome = PermanentFailure(f"recipient has no {channel_name} address")
         else:
-            title, body = render(template, locale, params)
-            ordered = {k: str(params.get(k, "")) for k in TEMPLATES[template].params}
+            title, body = render(template_key, locale, params)
+            ordered = {k: str(params.get(k, "")) for k in template(template_key).params}
             outcome = PermanentFailure("not sent")
             for target in targets:
                 message = Outgoing(
@@ -189,7 +208,7 @@ class Dispatcher:
                     target=target,
                     title=title,
                     text=body,
-                    template=template,
+                    template=template_key,
                     params=ordered,
                     url=url,
                     topic=topic,
@@ -245,6 +264,13 @@ class Dispatcher:
                     "last_error": None,
                 }
                 stats.sent += 1
+            elif isinstance(outcome, _Suppressed):
+                values = {
+                    "status": OutboxStatus.suppressed,
+                    "lease_until": None,
+                    "last_error": str(outcome)[:500],
+                }
+                stats.suppressed += 1
             elif isinstance(outcome, TemporaryFailure) and attempts < self.max_attempts:
                 values = {
                     "status": OutboxStatus.pending,
@@ -284,7 +310,7 @@ class Dispatcher:
         total = DispatchStats()
         for _ in range(max_batches):
             stats = await self.run_once()
-            for field in ("leased", "sent", "retried", "failed"):
+            for field in ("leased", "sent", "retried", "failed", "suppressed"):
                 setattr(total, field, getattr(total, field) + getattr(stats, field))
             if stats.leased == 0:
                 break
@@ -326,6 +352,13 @@ class Dispatcher:
         """Mark the SMS with this provider id delivered (or failed); False if unknown."""
         async with self.sessionmaker.begin() as session:
             return await record_receipt(session, receipt)
+
+    async def record_inbound(self, message: InboundSms) -> str:
+        """Hand an inbound SMS to the inbound handlers (one transaction), then send any reply."""
+        async with self.sessionmaker.begin() as session:
+            route = await handle_inbound(session, message)
+        self.wake()
+        return route
 
     def _pollers(self) -> dict[str, ReceiptPoller]:
         return {
@@ -388,9 +421,7 @@ class Dispatcher:
         async with self.sessionmaker() as session:
             rows = (
                 await session.scalars(
-                    query.order_by(Notification.sent_at, Notification.id).limit(
-                        self.receipt_batch
-                    )
+                    query.order_by(Notification.sent_at, Notification.id).limit(self.receipt_batch)
                 )
             ).all()
             phones = await _sms_phones(session, rows)
@@ -404,16 +435,23 @@ class Dispatcher:
 
 
 async def _sms_phones(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, str]:
-    """Each row's SMS number: the resident's as the office keeps it, else the account's."""
-    resident_ids = {n.resident_id for n in rows if n.resident_id is not None}
+    """Each row's SMS number: a contact's (sealed on the row), else the one the domain keeps
+    for its person (asked of its address book now, so a corrected number is used), else the
+    account's."""
+    by_kind: dict[str, set[int]] = {}
+    for n in rows:
+        if n.recipient_kind is not None and n.recipient_ref is not None:
+            by_kind.setdefault(n.recipient_kind, set()).add(n.recipient_ref)
+    kept: dict[tuple[str, int], str | None] = {}
+    for kind, refs in by_kind.items():
+        book = address_book(kind)
+        if book is None:
+            log.warning("no address book for recipients of kind %r", kind)
+            continue
+        for ref, address in (await book(session, refs)).items():
+            kept[(kind, ref)] = address.phone
     user_ids = {n.user_id for n in rows if n.user_id is not None}
-    by_resident: dict[int, str | None] = {}
     by_user: dict[int, str | None] = {}
-    if resident_ids:
-        found = await session.execute(
-            select(Resident.id, Resident.phone).where(Resident.id.in_(resident_ids))
-        )
-        by_resident = {rid: phone for rid, phone in found.all()}
     if user_ids:
         found_users = await session.execute(
             select(User.id, User.phone).where(User.id.in_(user_ids))
@@ -421,9 +459,17 @@ async def _sms_phones(session: AsyncSession, rows: Sequence[Notification]) -> di
         by_user = {uid: phone for uid, phone in found_users.all()}
     phones: dict[int, str] = {}
     for n in rows:
-        phone = by_resident.get(n.resident_id) if n.resident_id is not None else None
+        phone: str | None = None
+        if n.address_kind == "phone" and n.address_sealed is not None:
+            phone = open_sealed(n.address_sealed, context=ADDRESS_CONTEXT)
+        if phone is None and n.recipient_kind is not None and n.recipient_ref is not None:
+            phone = kept.get((n.recipient_kind, n.recipient_ref))
         if phone is None and n.user_id is not None:
             phone = by_user.get(n.user_id)
         if phone:
             phones[n.id] = phone
     return phones
+
+
+class _Suppressed(PermanentFailure):
+    """Not to be sent at all (the address opted out): the row ends ``suppressed``."""

@@ -1,51 +1,45 @@
 """Writing notifications into the outbox, inside the caller's transaction.
 
-Who hears what, and how: a resident is told by push (if they have an account
-with a subscribed phone), by SMS, or both, as they chose; staff and volunteers
-by push. SMS that is not urgent waits out the community's quiet hours.
+Who hears what, and how: see :class:`~server.notify.recipients.Recipient`. SMS
+that is not urgent waits out the community's quiet hours
+(:class:`~server.notify.models.CommunityNotifySettings`).
+
+A message with a ``topic`` (its subject, e.g. ``wish-42``) *supersedes* the
+older ones on that topic to the same recipient and channel that have not gone
+out yet: after a night of quiet hours a resident hears what is true now, not
+"claimed by X", "open again" and "claimed by Y" in a row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.base import utcnow
-from server.notify.models import CommunityNotifySettings, Notification
-from server.notify.templates import TEMPLATES
-from server.people.models import NotifyVia
+from server.lib.crypto import seal
+from server.notify.models import CommunityNotifySettings, Notification, OutboxStatus
+from server.notify.recipients import Contact, Recipient, normal_address
+from server.notify.templates import template as template_named
 
-__all__ = ["LOCAL_TZ", "Recipient", "enqueue", "quiet_until"]
+__all__ = [
+    "ADDRESS_CONTEXT",
+    "DEFAULT_QUIET",
+    "LOCAL_TZ",
+    "Contact",
+    "Recipient",
+    "enqueue",
+    "quiet_until",
+]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-class Recipient:
-    """Someone to notify: a user, a resident (who may have a user account), or both."""
-
-    __slots__ = ("locale", "resident_id", "user_id", "via")
-
-    def __init__(
-        self,
-        *,
-        user_id: int | None = None,
-        resident_id: int | None = None,
-        via: NotifyVia = NotifyVia.push,
-        locale: str = "zh_Hans",
-    ) -> None:
-        if user_id is None and resident_id is None:
-            raise ValueError("a recipient needs a user or a resident")
-        self.user_id = user_id
-        self.resident_id = resident_id
-        self.via = via
-        self.locale = locale
-
-    def key(self) -> str:
-        return f"u{self.user_id}" if self.user_id is not None else f"r{self.resident_id}"
+DEFAULT_QUIET = ("21:30", "07:30")
+#: The AES-GCM context of a contact's address sealed on an outbox row.
+ADDRESS_CONTEXT = b"outbox-address"
 
 
 def _parse(hhmm: str) -> time:
@@ -54,9 +48,14 @@ def _parse(hhmm: str) -> time:
 
 
 def quiet_until(now: datetime, start: str, end: str) -> datetime | None:
-    """End of the quiet window that ``now`` falls in (UTC), or None outside it."""
+    """End of the quiet window that ``now`` falls in (UTC), or None outside it.
+
+    ``start == end`` is no window at all.
+    """
     local = now.astimezone(LOCAL_TZ)
     begin, finish = _parse(start), _parse(end)
+    if begin == finish:
+        return None
     t = local.time()
     inside = (begin <= t or t < finish) if begin > finish else (begin <= t < finish)
     if not inside:
@@ -65,13 +64,33 @@ def quiet_until(now: datetime, start: str, end: str) -> datetime | None:
     return datetime.combine(day, finish, tzinfo=LOCAL_TZ).astimezone(now.tzinfo)
 
 
+async def _sms_at(session: AsyncSession, now: datetime, community_id: int | None) -> datetime:
+    if community_id is None:
+        return now
+    settings = await session.get(CommunityNotifySettings, community_id)
+    if settings is not None and not settings.quiet_enabled:
+        return now
+    start, end = (settings.quiet_start, settings.quiet_end) if settings else DEFAULT_QUIET
+    return quiet_until(now, start, end) or now
+
+
+def _address(contact: Contact | None, channel: str) -> tuple[str | None, bytes | None]:
+    if contact is None:
+        return None, None
+    if channel == "sms" and contact.phone:
+        return "phone", seal(normal_address("phone", contact.phone), context=ADDRESS_CONTEXT)
+    if channel == "email" and contact.email:
+        return "email", seal(normal_address("email", contact.email), context=ADDRESS_CONTEXT)
+    return None, None
+
+
 async def enqueue(
     session: AsyncSession,
     *,
     event: str,
     template: str,
     params: dict[str, Any],
-    recipients: list[Recipient],
+    recipients: Sequence[Recipient],
     community_id: int | None,
     url: str | None = None,
     topic: str | None = None,
@@ -80,42 +99,37 @@ async def enqueue(
     """Add outbox rows for ``recipients``; ``event`` identifies the change (e.g. "wish:42:approved").
 
     Rows already written for the same event, recipient and channel are not
-    written again (per-recipient deduplication).
+    written again (per-recipient deduplication). With a ``topic``, older rows on
+    it to the same recipient and channel that are still waiting are marked
+    superseded. ``urgent`` messages do not wait for the end of quiet hours.
     """
-    if template not in TEMPLATES:
-        raise KeyError(f"unknown notification template {template!r}")
+    template_named(template)  # KeyError for a key no domain registered
     now = utcnow()
-    sms_at = now
-    if not urgent and community_id is not None:
-        settings = await session.get(CommunityNotifySettings, community_id)
-        start, end = (settings.quiet_start, settings.quiet_end) if settings else ("21:30", "07:30")
-        sms_at = quiet_until(now, start, end) or now
+    sms_at = now if urgent else await _sms_at(session, now, community_id)
     wanted: list[Notification] = []
     seen: set[str] = set()
     for r in recipients:
-        channels = {
-            NotifyVia.push: ["push"],
-            NotifyVia.sms: ["sms"],
-            NotifyVia.both: ["push", "sms"],
-        }[r.via]
-        for channel in channels:
-            if channel == "push" and r.user_id is None:
-                continue  # no account, no phone to push to
+        for channel in r.channels():
             key = f"{event}:{r.key()}:{channel}"
             if key in seen:
                 continue
             seen.add(key)
+            address_kind, sealed = _address(r.contact, channel)
             wanted.append(
                 Notification(
                     dedupe_key=key,
                     channel=channel,
                     user_id=r.user_id,
-                    resident_id=r.resident_id,
+                    recipient_kind=r.kind,
+                    recipient_ref=r.ref,
+                    address_kind=address_kind,
+                    address_sealed=sealed,
                     template=template,
                     params={k: str(v) for k, v in params.items()},
                     locale=r.locale,
                     url=url,
                     topic=topic,
+                    collapse_key=f"{topic}:{r.key()}:{channel}"[:160] if topic else None,
                     urgent=urgent,
                     community_id=community_id,
                     next_attempt_at=sms_at if channel == "sms" else now,
@@ -133,5 +147,21 @@ async def enqueue(
         ).all()
     )
     fresh = [n for n in wanted if n.dedupe_key not in existing]
+    if not fresh:
+        return []
     session.add_all(fresh)
+    await session.flush()
+    for n in fresh:
+        if n.collapse_key is None:
+            continue
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.collapse_key == n.collapse_key,
+                Notification.status == OutboxStatus.pending,
+                Notification.id < n.id,
+            )
+            .values(status=OutboxStatus.superseded, last_error=f"superseded by #{n.id}")
+            .execution_options(synchronize_session=False)
+        )
     return fresh

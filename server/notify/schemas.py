@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
-from server.people.models import NotifyVia
-
 __all__ = [
     "AliyunReportAck",
+    "AliyunSmsReply",
     "AliyunSmsReport",
-    "NotifyPreferences",
+    "NotifySettings",
+    "NotifySettingsUpdate",
     "PushKey",
     "SubscriptionCreate",
     "SubscriptionKeys",
     "TencentReportAck",
+    "TencentSmsReply",
     "TencentSmsReport",
 ]
 
@@ -28,6 +30,32 @@ class PushKey(msgspec.Struct, frozen=True):
     public_key: str
 
 
+HHMM = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Local time (Asia/Shanghai), HH:MM",
+        examples=["21:30"],
+    ),
+]
+
+
+class NotifySettings(msgspec.Struct, frozen=True):
+    """A community's notification settings: its quiet hours (no SMS unless urgent)."""
+
+    community_code: str
+    quiet_enabled: bool
+    quiet_start: str  # HH:MM local time
+    quiet_end: str  # HH:MM; earlier than the start: the window runs over midnight
+    updated_at: datetime | None = None  # None: the defaults, never changed
+
+
+class NotifySettingsUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    quiet_enabled: bool
+    quiet_start: HHMM
+    quiet_end: HHMM
+
+
 class SubscriptionKeys(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     p256dh: B64
     auth: B64
@@ -38,10 +66,6 @@ class SubscriptionCreate(msgspec.Struct, frozen=True):
 
     endpoint: Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=1000)]
     keys: SubscriptionKeys
-
-
-class NotifyPreferences(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    via: NotifyVia
 
 
 # --- SMS delivery reports posted by the providers ---------------------------------------------
@@ -89,3 +113,28 @@ class TencentReportAck(msgspec.Struct, frozen=True):
 
     result: int = 0
     errmsg: str = "OK"
+
+
+# --- SMS people send us (MO), posted by the providers -------------------------------------------
+
+
+class AliyunSmsReply(msgspec.Struct, frozen=True):
+    """One message of Aliyun's SmsUp "HTTP batch push" (a JSON array of these)."""
+
+    phone_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]  # never logged
+    content: Annotated[str, msgspec.Meta(max_length=1000)]
+    send_time: str = ""  # yyyy-MM-dd HH:mm:ss, China time
+    dest_code: str = ""
+    sequence_id: int | str | None = None
+    sign_name: str = ""
+
+
+class TencentSmsReply(msgspec.Struct, frozen=True):
+    """Tencent Cloud's SMS reply callback (one object per reply)."""
+
+    mobile: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]  # never logged
+    text: Annotated[str, msgspec.Meta(max_length=1000)]
+    nationcode: str = "86"
+    sign: str = ""
+    time: int | None = None  # Unix seconds
+    extend: str | None = ""

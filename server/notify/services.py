@@ -1,4 +1,5 @@
-"""Push subscriptions, the VAPID key pair, and how a resident wants to hear back."""
+"""Push subscriptions, the VAPID key pair, what SMS providers post (delivery reports, replies),
+communities' quiet hours."""
 
 from __future__ import annotations
 
@@ -10,24 +11,41 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.services import CurrentUser
+from server.accounts.models import OFFICE_ROLES
+from server.accounts.scope import ScopedRow
+from server.accounts.services import ADMIN_ROLES, CurrentUser
+from server.audit.services import AuditService
 from server.db.base import utcnow
-from server.lib.errors import NotFound
+from server.grids.models import Community
+from server.grids.services import GridService
+from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_
 from server.notify.channels.base import DeliveryReceipt
-from server.notify.models import AppSecret, Notification, OutboxStatus, PushSubscription
+from server.notify.inbound import InboundSms, handle_inbound
+from server.notify.models import (
+    AppSecret,
+    CommunityNotifySettings,
+    Notification,
+    OutboxStatus,
+    PushSubscription,
+)
+from server.notify.outbox import DEFAULT_QUIET
 from server.notify.schemas import (
     AliyunReportAck,
+    AliyunSmsReply,
     AliyunSmsReport,
-    NotifyPreferences,
+    NotifySettings,
+    NotifySettingsUpdate,
     SubscriptionCreate,
     TencentReportAck,
+    TencentSmsReply,
     TencentSmsReport,
 )
-from server.people.models import NotifyVia, Resident
 
 __all__ = [
     "NotifyService",
+    "NotifySettingsService",
+    "SmsReplyService",
     "SmsReportService",
     "ensure_vapid_keys",
     "record_receipt",
@@ -135,19 +153,6 @@ class NotifyService:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound(N_("Not found"))
 
-    async def preferences(self, user: CurrentUser) -> NotifyPreferences:
-        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
-        return NotifyPreferences(via=resident.notify_via if resident else NotifyVia.push)
-
-    async def set_preferences(
-        self, user: CurrentUser, data: NotifyPreferences
-    ) -> NotifyPreferences:
-        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
-        if resident is None:
-            raise NotFound(N_("No such resident"))
-        resident.notify_via = data.via
-        return data
-
 
 class SmsReportService:
     """Delivery reports the SMS providers post to the callback endpoints."""
@@ -179,4 +184,95 @@ class SmsReportService:
             for r in reports
         ]
         await record_receipts(self.session, receipts, source="Tencent status callback")
+        return TencentReportAck()
+
+
+class NotifySettingsService:
+    """A community's quiet hours: read by its office and those above, changed by its admins."""
+
+    def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
+        self.session = session
+        self.locale = locale
+
+    async def _community(self, user: CurrentUser, code: str) -> Community:
+        return await GridService(self.session, self.locale).community(
+            code, user.scope_of(OFFICE_ROLES)
+        )
+
+    def _view(self, community: Community, row: CommunityNotifySettings | None) -> NotifySettings:
+        if row is None:
+            start, end = DEFAULT_QUIET
+            return NotifySettings(community.code, True, start, end)
+        return NotifySettings(
+            community.code, row.quiet_enabled, row.quiet_start, row.quiet_end, row.updated_at
+        )
+
+    async def get(self, user: CurrentUser, code: str) -> NotifySettings:
+        community = await self._community(user, code)
+        return self._view(community, await self.session.get(CommunityNotifySettings, community.id))
+
+    async def put(
+        self,
+        user: CurrentUser,
+        code: str,
+        data: NotifySettingsUpdate,
+        client_ip: str | None = None,
+    ) -> NotifySettings:
+        community = await self._community(user, code)  # 404 outside the office's scope
+        if not user.scope_of(ADMIN_ROLES).covers(community):
+            raise Forbidden(N_("Your role does not allow this"))
+        if data.quiet_enabled and data.quiet_start == data.quiet_end:
+            raise BadRequest(N_("Quiet hours must start and end at different times"))
+        row = await self.session.get(CommunityNotifySettings, community.id)
+        before = self._view(community, row)
+        if row is None:
+            row = CommunityNotifySettings(community_id=community.id)
+            self.session.add(row)
+        row.quiet_enabled = data.quiet_enabled
+        row.quiet_start, row.quiet_end = data.quiet_start, data.quiet_end
+        row.updated_by = user.id
+        row.updated_at = utcnow()
+        AuditService(self.session).record(
+            user.id,
+            "notify.settings",
+            "community",
+            community.code,
+            where=ScopedRow(community.sub_district_id, community.id, None),
+            client_ip=client_ip,
+            before=[before.quiet_enabled, before.quiet_start, before.quiet_end],
+            after=[data.quiet_enabled, data.quiet_start, data.quiet_end],
+        )
+        await self.session.flush()
+        return self._view(community, row)
+
+
+class SmsReplyService:
+    """SMS people sent us, posted by the providers' reply (MO) callbacks."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def aliyun(self, replies: Sequence[AliyunSmsReply]) -> AliyunReportAck:
+        for r in replies:
+            await handle_inbound(
+                self.session,
+                InboundSms(
+                    phone=r.phone_number,
+                    text=r.content,
+                    provider="aliyun",
+                    provider_id=None if r.sequence_id is None else f"aliyun-{r.sequence_id}",
+                ),
+            )
+        return AliyunReportAck()
+
+    async def tencent(self, replies: Sequence[TencentSmsReply]) -> TencentReportAck:
+        for r in replies:
+            code = (r.nationcode or "86").lstrip("+")
+            phone = r.mobile if r.mobile.startswith("+") else f"+{code}{r.mobile}"
+            # With the sender's hashed number in the event key, the time tells replies apart.
+            stamp = f"tencent-{r.time}" if r.time is not None else None
+            await handle_inbound(
+                self.session,
+                InboundSms(phone=phone, text=r.text, provider="tencent", provider_id=stamp),
+            )
         return TencentReportAck()

@@ -28,11 +28,11 @@ def _sms(settings: Settings, dispatcher: Dispatcher) -> Channel:
     o = settings.sms_options
     provider = settings.sms_provider
     if provider == "console":
-        from server.notify.channels.sms import ConsoleSms
+        from server.notify.channels.sms.console import ConsoleSms
 
         return ConsoleSms()
     if provider == "smpp":
-        from server.notify.channels.sms import SmppSms
+        from server.notify.channels.sms.smpp import SmppSms
 
         return SmppSms(
             o["host"],
@@ -41,13 +41,14 @@ def _sms(settings: Settings, dispatcher: Dispatcher) -> Channel:
             o["password"],
             o.get("source", ""),
             on_receipt=dispatcher.record_receipt,
+            on_inbound=dispatcher.record_inbound,
         )
     if provider == "aliyun":
-        from server.notify.channels.sms import AliyunSms
+        from server.notify.channels.sms.aliyun import AliyunSms
 
         return AliyunSms(o["access_key_id"], o["access_key_secret"], o["sign_name"], _templates(o))
     if provider == "tencent":
-        from server.notify.channels.sms import TencentSms
+        from server.notify.channels.sms.tencent import TencentSms
 
         return TencentSms(
             o["secret_id"], o["secret_key"], o["sdk_app_id"], o["sign_name"], _templates(o)

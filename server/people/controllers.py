@@ -14,11 +14,13 @@ from server.accounts.services import RESIDENT_REGISTRARS, CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.lib.guards import requires_role
+from server.people.messaging import NotifyPreferencesService
 from server.people.models import PartyMemberKind
 from server.people.schemas import (
     CommunityHours,
     ImportReport,
     MyHours,
+    NotifyPreferences,
     PartyMemberIn,
     PartyMemberView,
     ResidentCreate,
@@ -401,3 +403,23 @@ class PeopleController(Controller):
         lang: Locale,
     ) -> CommunityHours:
         return await PeopleService(db_session, lang).community_hours(request.user, code)
+
+    @get(
+        "/me/notifications",
+        summary="How I hear back: push, SMS or both",
+        tags=["notifications"],
+        responses=error_responses(401),
+    )
+    async def notify_preferences(self, request: Req, db_session: DbSession) -> NotifyPreferences:
+        return await NotifyPreferencesService(db_session).get(request.user)
+
+    @put(
+        "/me/notifications",
+        summary="Choose push, SMS or both (residents)",
+        tags=["notifications"],
+        responses=error_responses(401, 404),
+    )
+    async def set_notify_preferences(
+        self, request: Req, data: JSONBody[NotifyPreferences], db_session: DbSession
+    ) -> NotifyPreferences:
+        return await NotifyPreferencesService(db_session).set(request.user, data)

@@ -240,3 +240,9 @@ class VocabularyView(msgspec.Struct, frozen=True):
 
     care_tags: list[TermView]
     trades: list[TermView]
+
+
+class NotifyPreferences(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """How a resident hears back about their wishes: push, SMS or both."""
+
+    via: NotifyVia

@@ -34,7 +34,8 @@ from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_name, mask_phone
 from server.media.models import Media
-from server.notify.outbox import Recipient, enqueue
+from server.notify.outbox import enqueue
+from server.people.messaging import Recipient
 from server.people.models import (
     NotifyVia,
     PartyMember,

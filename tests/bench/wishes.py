@@ -34,8 +34,9 @@ from server.notify.channels.sms import SmppSms
 from server.notify.channels.webpush import WebPushChannel
 from server.notify.dispatcher import Dispatcher
 from server.notify.models import Notification, OutboxStatus, PushSubscription
-from server.notify.outbox import Recipient, enqueue
+from server.notify.outbox import enqueue
 from server.notify.services import ensure_vapid_keys
+from server.people.messaging import Recipient
 from server.people.models import NotifyVia, Resident
 from server.wishes.models import Wish, WishCategory
 from server.wishes.states import State

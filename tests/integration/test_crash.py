@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 
 from server.accounts.models import User
 from server.notify.models import Notification, OutboxStatus, PushSubscription
-from server.notify.outbox import Recipient, enqueue
+from server.notify.outbox import enqueue
+from server.people.messaging import Recipient
 from server.people.models import NotifyVia, Resident
 from tests.conftest import DENGYUE_RESIDENT, Backend
 from tests.support.live import ROOT

@@ -11,6 +11,7 @@ import pytest
 from server.notify.channels.base import (
     Accepted,
     DeliveryReceipt,
+    InboundSms,
     Outgoing,
     PermanentFailure,
     PushTarget,
@@ -128,7 +129,7 @@ def test_ucs2_parts() -> None:
 
 
 def test_relative_validity_and_field_limits() -> None:
-    from server.notify.channels.sms import _relative_validity
+    from server.notify.channels.sms.smpp import _relative_validity
 
     assert _relative_validity(24 * 3600) == "000001000000000R"
     assert _relative_validity(90 * 60 + 5) == "000000013005000R"
@@ -424,3 +425,34 @@ async def test_logs_carry_no_phone_and_no_text(
     assert "138****5678" in logged
     assert PHONE not in logged
     assert "心愿" not in logged and "义诊" not in logged
+
+
+async def test_inbound_sms_reach_the_inbound_handler_whole(smsc: Smsc, receipts: Receipts) -> None:
+    """An SMS a person sends (deliver_sm, esm_class 0) is no receipt: it goes to on_inbound,
+    a concatenated one put back together whatever order its parts came in."""
+    got: list[InboundSms] = []
+    arrived = asyncio.Event()
+
+    async def inbound(message: InboundSms) -> None:
+        got.append(message)
+        arrived.set()
+
+    ch = make_channel(smsc, receipts, on_inbound=inbound)
+    try:
+        await ch.start()
+        await smsc.wait_for(lambda: bool(smsc.sessions))
+        reply = "满意。志愿者很耐心，帮我把水管修好了，还教我怎么关总阀。谢谢社区！" * 3
+        await smsc.send_mo(PHONE, "退订")
+        await smsc.send_mo("+85291234567", reply, parts=3, ref=42, reverse=True)
+        await smsc.send_mo(PHONE, "TD", ucs2=False)
+        async with asyncio.timeout(10):
+            while len(got) < 3:
+                arrived.clear()
+                await arrived.wait()
+        assert sorted((m.phone, m.text) for m in got) == sorted(
+            [(PHONE, "退订"), ("+85291234567", reply), (PHONE, "TD")]
+        )
+        assert {m.provider for m in got} == {"smpp"}
+        assert receipts.got == []  # none of them was taken for a delivery receipt
+    finally:
+        await ch.close()

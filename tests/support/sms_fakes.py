@@ -178,6 +178,7 @@ class AliyunFake(_Fake):
         super().__init__()
         self.keys = dict(keys)
         self.sign_names = set(sign_names)
+        self.sequence = 1000
         self.templates = dict(templates)
         self._nonces: set[str] = set()
 
@@ -283,6 +284,21 @@ class AliyunFake(_Fake):
         return web.json_response(
             {"RequestId": str(uuid.uuid4()).upper(), "Code": "OK", "Message": "OK", "BizId": biz_id}
         )
+
+    def sms_up(self, phone: str, text: str, *, dest_code: str = "") -> list[dict[str, Any]]:
+        """What SmsUp's HTTP batch push posts for an SMS a person sent to the signature's number
+        (the documented fields; the number as 11 digits, the time in China time)."""
+        self.sequence += 1
+        return [
+            {
+                "phone_number": phone,
+                "send_time": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                "content": text,
+                "sign_name": next(iter(self.sign_names), ""),
+                "dest_code": dest_code,
+                "sequence_id": self.sequence,
+            }
+        ]
 
     def report(self, biz_id: str, delivered: bool, code: str | None = None) -> None:
         """The carrier's report on a message arrives (QuerySendDetails will say so)."""
@@ -500,6 +516,17 @@ class TencentFake(_Fake):
                 }
             }
         )
+
+    def sms_reply(self, phone: str, text: str, *, nationcode: str = "86") -> dict[str, Any]:
+        """What the SMS reply callback posts (one object per reply, the documented fields)."""
+        return {
+            "extend": "",
+            "mobile": phone,
+            "nationcode": nationcode,
+            "sign": next(iter(self.sign_names), ""),
+            "text": text,
+            "time": int(time.time()),
+        }
 
     def report(self, serial: str, delivered: bool, code: str | None = None) -> None:
         """The carrier's report on a message arrives: queued for PullSmsSendStatus.

@@ -226,6 +226,49 @@ class Smsc:
             tlvs=tlvs,
         )
 
+    async def send_mo(
+        self,
+        phone: str,
+        text: str,
+        *,
+        to: str = "10690001",
+        ucs2: bool = True,
+        parts: int = 1,
+        ref: int = 7,
+        reverse: bool = False,
+    ) -> None:
+        """An SMS a person sent (mobile originated), as ``deliver_sm`` to every bound ESME
+        (esm_class 0: a message, not a receipt); a mainland number goes as international.
+
+        With ``parts`` > 1 the text goes as that many concatenated parts (8-bit reference
+        UDH, esm_class 0x40), in reverse order if asked, as a network may deliver them.
+        """
+        international = phone.startswith("+") or len(phone) > 11
+        data = text.encode("utf-16-be") if ucs2 else text.encode("ascii")
+        if parts == 1:
+            pieces = [(0x00, data)]
+        else:
+            step = -(-len(data) // parts)
+            step += step % 2  # never cut a UCS2 character in half
+            chunks = [data[i : i + step] for i in range(0, len(data), step)]
+            pieces = [
+                (0x40, bytes([5, 0, 3, ref, len(chunks), n + 1]) + chunk)
+                for n, chunk in enumerate(chunks)
+            ]
+            if reverse:
+                pieces.reverse()
+        for esme in list(self.sessions.values()):
+            for esm_class, short_message in pieces:
+                await esme.deliver_sm(
+                    destination_addr=to,
+                    source_addr=phone.lstrip("+"),
+                    source_addr_ton=1 if international else 0,
+                    source_addr_npi=1,
+                    esm_class=esm_class,
+                    data_coding=8 if ucs2 else 0,
+                    short_message=short_message,
+                )
+
     def _record(self, ev: smpp34.SubmitSmEvent, message_id: str | None, status: int) -> Submitted:
         sub = Submitted(
             message_id=message_id,

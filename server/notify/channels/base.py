@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Accepted",
     "Channel",
     "DeliveryReceipt",
+    "InboundSms",
     "Outgoing",
     "PermanentFailure",
     "PushTarget",
@@ -87,6 +88,20 @@ class DeliveryReceipt:
     delivered: bool
     status: str  # provider's own status, e.g. "DELIVRD", "UNDELIV"
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """One SMS a person sent to our number (MO), as a channel or a provider's callback got it.
+
+    ``phone`` is personal data: never logged unmasked.
+    """
+
+    phone: str
+    text: str
+    provider: str  # "smpp", "aliyun", "tencent"
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    provider_id: str | None = None  # the provider's id of the message, when it gives one
 
 
 @dataclass(frozen=True, slots=True)

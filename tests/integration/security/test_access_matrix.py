@@ -569,6 +569,18 @@ OPS: dict[str, Op] = {
     "GET /api/v1/communities/{code}/hours": Op(
         "GET", "/api/v1/communities/{code}/hours", OFFICE, _nothing, hidden=ALL - OFFICE
     ),
+    # --- notification settings -------------------------------------------------------------
+    "GET /api/v1/communities/{code}/notify-settings": Op(
+        "GET", "/api/v1/communities/{code}/notify-settings", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/notify-settings": Op(
+        "PUT",
+        "/api/v1/communities/{code}/notify-settings",
+        ADMINS,
+        _nothing,
+        json=lambda p: {"quiet_enabled": True, "quiet_start": "21:30", "quiet_end": "07:30"},
+        hidden=ALL - OFFICE,
+    ),
     # --- caring businesses ----------------------------------------------------------------
     "GET /api/v1/communities/{code}/storefronts": Op(
         "GET", "/api/v1/communities/{code}/storefronts", OFFICE, _nothing, hidden=ALL - OFFICE
@@ -752,6 +764,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     "POST /api/v1/grid-maps": "system administrators only (guard; test_grid_maps.py)",
     "POST /api/v1/sms/reports/aliyun/{token}": "provider callback behind a secret token",
     "POST /api/v1/sms/reports/tencent/{token}": "provider callback behind a secret token",
+    "POST /api/v1/sms/replies/aliyun/{token}": "provider callback behind a secret token",
+    "POST /api/v1/sms/replies/tencent/{token}": "provider callback behind a secret token",
 }
 
 

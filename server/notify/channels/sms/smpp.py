@@ -1,137 +1,38 @@
-"""SMS channels: the console (development), SMPP 3.4, Aliyun Dysmsapi and Tencent Cloud SMS.
-
-All of them implement :class:`~server.notify.channels.base.Channel` for
-:class:`~server.notify.channels.base.SmsTarget`. Phone numbers never reach a
-log unmasked (``138****1234``), and message text is logged only by
-:class:`ConsoleSms`, whose whole purpose is to show it.
-
-Delivery reports: SMPP receipts arrive on the bound connection. Aliyun and
-Tencent are asked for them (``poll_receipts``: ``QuerySendDetails`` per message,
-``PullSmsSendStatus`` for the whole application) and can also post them to the
-callback endpoints in :mod:`server.notify.controllers`.
-
-Phone numbers: a target is E.164 digits (``+`` optional) or a bare mainland
-mobile (``13812345678``), which is read as +86. An 11-digit number without
-``+`` that starts with 13–19 is taken as mainland, not as a North American one.
-"""
+"""SMPP 3.4: an asyncio ESME (bind_transceiver, submit_sm in UCS2, delivery receipts)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
-import hmac
 import inspect
 import itertools
-import json
-import logging
 import re
 import struct
 import time
-import uuid
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO, TypedDict
-from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
-
-import httpx
+from typing import Any
 
 from server.lib.masking import mask_phone
 from server.notify.channels.base import (
     Accepted,
     DeliveryReceipt,
+    InboundSms,
     Outgoing,
     PermanentFailure,
-    SentSms,
-    SmsTarget,
     TemporaryFailure,
 )
+from server.notify.channels.sms.common import (
+    InboundHandler,
+    ReceiptHandler,
+    e164,
+    log,
+    sms_target,
+)
 
-__all__ = [
-    "AliyunSms",
-    "ConsoleSms",
-    "ReceiptHandler",
-    "SmppSms",
-    "TencentSms",
-    "TencentTemplate",
-    "aliyun_signature",
-    "e164",
-    "parse_receipt_text",
-    "tc3_authorization",
-    "tc3_signature",
-    "ucs2_parts",
-]
+__all__ = ["SmppSms", "parse_receipt_text", "ucs2_parts"]
 
-log = logging.getLogger("linli.notify.sms")
-
-#: Called with each delivery receipt. It may be async. Returning ``False`` (as
-#: ``Dispatcher.record_receipt`` does for a provider id it does not know yet)
-#: asks for the receipt again a little later: a receipt can overtake the
-#: outbox's record of the id it refers to.
-ReceiptHandler = Callable[[DeliveryReceipt], Awaitable[object] | None]
-
-_DIGITS = re.compile(r"^[0-9]{6,15}$")
-_MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-
-
-def e164(phone: str) -> str:
-    """International digits without ``+``: ``13812345678`` → ``8613812345678``."""
-    number = re.sub(r"[\s\-()]", "", phone)
-    explicit = number.startswith(("+", "00"))
-    number = number[1:] if number.startswith("+") else number[2:] if explicit else number
-    if not _DIGITS.match(number):
-        raise PermanentFailure("not a phone number")
-    if not explicit and _MAINLAND_MOBILE.match(number):
-        return "86" + number
-    return number
-
-
-def _target(message: Outgoing) -> SmsTarget:
-    if not isinstance(message.target, SmsTarget):
-        raise PermanentFailure("an SMS channel only sends to phone numbers")
-    return message.target
-
-
-def _temporary_http(exc: httpx.HTTPError) -> TemporaryFailure:
-    return TemporaryFailure(f"SMS gateway unreachable: {type(exc).__name__}")
-
-
-# --- console -------------------------------------------------------------------------------
-
-
-class ConsoleSms:
-    """Development SMS: one line per message, phone masked, text shown; nothing leaves the machine.
-
-    Lines go to ``stream`` if given, otherwise to the ``linli.notify.sms`` logger
-    at INFO. The last 100 messages are kept in :attr:`sent` for tests and demos.
-    """
-
-    name = "sms"
-
-    def __init__(self, *, stream: TextIO | None = None) -> None:
-        self.stream = stream
-        self.sent: deque[Outgoing] = deque(maxlen=100)
-
-    async def send(self, message: Outgoing) -> Accepted:
-        target = _target(message)
-        text = message.text.replace("\r", " ").replace("\n", " ⏎ ")
-        line = f"SMS to {mask_phone(target.phone)} (outbox {message.id}): {text}"
-        if self.stream is not None:
-            print(line, file=self.stream, flush=True)
-        else:
-            log.info("%s", line)
-        self.sent.append(message)
-        return Accepted(provider_id=f"console-{message.id}")
-
-    async def close(self) -> None:
-        return None
-
-
-# --- SMPP 3.4 ------------------------------------------------------------------------------
 
 GENERIC_NACK = 0x80000000
 BIND_TRANSCEIVER = 0x00000009
@@ -284,6 +185,24 @@ def ucs2_parts(text: str, ref: int) -> list[tuple[int, bytes]]:
         raise PermanentFailure("text too long for one concatenated SMS")
     udh = bytes([0x05, 0x00, 0x03, ref & 0xFF, len(chunks)])
     return [(0x40, udh + bytes([i + 1]) + chunk) for i, chunk in enumerate(chunks)]
+
+
+def _concatenation(data: bytes) -> tuple[tuple[int, int, int] | None, bytes]:
+    """(reference, total, sequence) of a short message's concatenation UDH element (8- or
+    16-bit reference), or None; and the text after the user data header."""
+    if not data or data[0] + 1 > len(data):
+        return None, data
+    udh, payload = data[1 : data[0] + 1], data[data[0] + 1 :]
+    i = 0
+    while i + 1 < len(udh):
+        iei, length = udh[i], udh[i + 1]
+        value = udh[i + 2 : i + 2 + length]
+        if iei == 0x00 and length == 3 and len(value) == 3:
+            return (value[0], value[1], value[2]), payload
+        if iei == 0x08 and length == 4 and len(value) == 4:
+            return ((value[0] << 8) | value[1], value[2], value[3]), payload
+        i += 2 + length
+    return None, payload
 
 
 def _relative_validity(seconds: int) -> str:
@@ -462,9 +381,15 @@ class SmppSms:
     go to ``on_receipt`` (also settable later as :attr:`on_receipt`); a
     concatenated message gets one receipt, under its first part's id, once every
     part has a final one (or at the first part that failed).
+
+    Any other ``deliver_sm`` is an SMS a person sent (MO): it goes to ``on_inbound``
+    (e.g. 退订/TD); a concatenated one once all its parts are in, put back in order.
     """
 
     name = "sms"
+    #: How long the parts of a concatenated inbound SMS wait for the rest, and how many wait.
+    MO_PARTS_SECONDS = 600.0
+    MO_PARTS_MAX = 1000
 
     def __init__(
         self,
@@ -475,6 +400,7 @@ class SmppSms:
         source_addr: str,
         *,
         on_receipt: ReceiptHandler | None = None,
+        on_inbound: InboundHandler | None = None,
         system_type: str = "",
         source_addr_ton: int | None = None,
         source_addr_npi: int | None = None,
@@ -505,6 +431,7 @@ class SmppSms:
         self.reconnect_delay = reconnect_delay
         self.receipt_retry_delays = tuple(receipt_retry_delays)
         self.on_receipt = on_receipt
+        self.on_inbound = on_inbound
         # Field sizes are checked here (ValueError), not at the first send.
         self._bind_body = (
             _cstr(system_id, 16)
@@ -528,6 +455,10 @@ class SmppSms:
         # Parts of messages already reported, so a late receipt for one is not reported again.
         self._retired: OrderedDict[str, None] = OrderedDict()
         self._max_groups = 10_000
+        # Parts of concatenated inbound SMS: (sender, reference, total) -> (first seen, parts).
+        self._mo_parts: OrderedDict[tuple[str, int, int], tuple[float, dict[int, bytes]]] = (
+            OrderedDict()
+        )
 
     # --- connection ----------------------------------------------------------------------
 
@@ -650,7 +581,7 @@ class SmppSms:
         )
 
     async def send(self, message: Outgoing) -> Accepted:
-        phone = _target(message).phone
+        phone = sms_target(message).phone
         destination = e164(phone)
         parts = ucs2_parts(self.text_prefix + message.text, ref=message.id)
         token = next(self._send_ids)
@@ -697,9 +628,10 @@ class SmppSms:
     def _on_deliver_sm(self, body: bytes) -> None:
         fields = _Fields(body)
         fields.cstr()  # service_type
-        fields.take(2)
-        fields.cstr()  # source_addr: the recipient's phone, never logged
-        fields.take(2)
+        source_ton = fields.u8()
+        fields.take(1)  # source_addr_npi
+        source_addr = fields.cstr()  # the person's phone, never logged
+        fields.take(2)  # dest_addr_ton, dest_addr_npi
         fields.cstr()  # destination_addr
         esm_class = fields.u8()
         fields.take(2)
@@ -713,8 +645,11 @@ class SmppSms:
         kind = esm_class & 0x3C
         if kind == 0x20:  # intermediate delivery notification: a final receipt follows
             return
+        if kind == 0x00:
+            self._on_mo(source_addr, source_ton, esm_class, data_coding, short_message)
+            return
         if kind != 0x04:
-            log.info("inbound SMS or SME acknowledgement ignored (no inbound handling)")
+            log.info("SME acknowledgement ignored")
             return
         text = short_message.decode("utf-16-be" if data_coding == 8 else "latin-1", "replace")
         raw: dict[str, Any] = dict(parse_receipt_text(text))
@@ -732,6 +667,69 @@ class SmppSms:
         if status in _INTERMEDIATE_STATES:
             return
         self._on_receipt(_Receipt(message_id, status, raw))
+
+    def _on_mo(
+        self, source: str, ton: int, esm_class: int, data_coding: int, short_message: bytes
+    ) -> None:
+        if not source:
+            log.warning("inbound SMS without a sender dropped")
+            return
+        phone = f"+{source}" if ton == 1 and not source.startswith("+") else source
+        if esm_class & 0x40:  # UDHI: a user data header leads the message
+            concat, payload = _concatenation(short_message)
+            if concat is not None:
+                whole = self._mo_part(source, concat, payload)
+                if whole is None:
+                    return  # more parts to come
+                payload = whole
+            short_message = payload
+        codec = "utf-16-be" if data_coding == 8 else "latin-1"
+        text = short_message.decode(codec, "replace")
+        handler = self.on_inbound
+        if handler is None:
+            log.info("inbound SMS from %s dropped: no inbound handler", mask_phone(phone))
+            return
+        task = asyncio.create_task(
+            self._hand_over_inbound(handler, InboundSms(phone=phone, text=text, provider="smpp"))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _mo_part(self, source: str, concat: tuple[int, int, int], payload: bytes) -> bytes | None:
+        """Keeps a part of a concatenated inbound SMS; the whole, in order, once all are in.
+
+        Parts that never complete are forgotten after ``MO_PARTS_SECONDS`` (and beyond
+        ``MO_PARTS_MAX`` messages in waiting, the oldest first).
+        """
+        ref, total, sequence = concat
+        now = time.monotonic()
+        while self._mo_parts:
+            oldest, (since, _) = next(iter(self._mo_parts.items()))
+            if now - since < self.MO_PARTS_SECONDS and len(self._mo_parts) <= self.MO_PARTS_MAX:
+                break
+            del self._mo_parts[oldest]
+        if total < 2 or not 1 <= sequence <= total:
+            return payload
+        key = (source, ref, total)
+        since, parts = self._mo_parts.setdefault(key, (now, {}))
+        parts[sequence] = payload
+        if len(parts) < total:
+            return None
+        del self._mo_parts[key]
+        return b"".join(parts[i] for i in range(1, total + 1))
+
+    async def _hand_over_inbound(self, handler: InboundHandler, message: InboundSms) -> None:
+        for delay in (*self.receipt_retry_delays, None):
+            try:
+                result: object = handler(message)
+                if inspect.isawaitable(result):
+                    await result
+                return
+            except Exception:
+                if delay is None:
+                    log.exception("inbound handler failed for %s", mask_phone(message.phone))
+                    return
+            await asyncio.sleep(delay)
 
     def _on_receipt(self, receipt: _Receipt) -> None:
         if receipt.message_id not in self._part_of and self._inflight:
@@ -828,500 +826,3 @@ class SmppSms:
         if self._reconnector is not None:
             with contextlib.suppress(BaseException):
                 await self._reconnector
-
-
-# --- Aliyun Dysmsapi -----------------------------------------------------------------------
-
-
-def _pop_encode(value: str) -> str:
-    # RFC 3986 with UTF-8: only A-Z a-z 0-9 - _ . ~ stay as they are (space → %20, * → %2A).
-    return quote(value, safe="")
-
-
-def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST") -> str:
-    """The RPC (v1, HMAC-SHA1) ``Signature`` of a request's parameters."""
-    canonical = "&".join(
-        f"{_pop_encode(k)}={_pop_encode(v)}" for k, v in sorted(params.items()) if k != "Signature"
-    )
-    string_to_sign = f"{method}&{_pop_encode('/')}&{_pop_encode(canonical)}"
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-# Codes worth another try later; every other failure is about this message or our setup.
-_ALIYUN_TEMPORARY = {
-    "isv.BUSINESS_LIMIT_CONTROL",  # per-number rate limit
-    "isv.DAY_LIMIT_CONTROL",  # daily quota reached
-    "isv.MONTH_LIMIT_CONTROL",  # monthly quota reached
-    "isv.AMOUNT_NOT_ENOUGH",  # account out of credit: fixed by a top-up, not by the message
-    "isv.OUT_OF_SERVICE",  # account suspended for arrears
-    "SignatureNonceUsed",
-    "ServiceUnavailable",
-    "InternalError",
-}
-
-
-class AliyunSms:
-    """Aliyun (阿里云) Dysmsapi ``SendSms``, API 2017-05-25, RPC signature v1.
-
-    ``templates`` maps our template keys (``"wish.approved"``) to approved
-    template codes (``"SMS_123456789"``); the template variables are our
-    parameter names (``${title}``).
-    """
-
-    name = "sms"
-    API_VERSION = "2017-05-25"
-
-    def __init__(
-        self,
-        access_key_id: str,
-        access_key_secret: str,
-        sign_name: str,
-        templates: Mapping[str, str],
-        *,
-        endpoint: str = "https://dysmsapi.aliyuncs.com",
-        region: str = "cn-hangzhou",
-        timeout: float = 10.0,
-    ) -> None:
-        self.access_key_id = access_key_id
-        self._secret = access_key_secret
-        self.sign_name = sign_name
-        self.templates = dict(templates)
-        self.endpoint = endpoint.rstrip("/") + "/"
-        self.region = region
-        self._client = httpx.AsyncClient(timeout=timeout)
-
-    @staticmethod
-    def phone_number(phone: str) -> str:
-        """Mainland numbers as 11 digits, others with their country code (no ``+``)."""
-        number = e164(phone)
-        return (
-            number[2:] if number.startswith("86") and _MAINLAND_MOBILE.match(number[2:]) else number
-        )
-
-    def signed_params(
-        self,
-        action: str,
-        params: Mapping[str, str],
-        *,
-        nonce: str | None = None,
-        timestamp: str | None = None,
-    ) -> dict[str, str]:
-        """The common parameters of an RPC call, ``params``, and the ``Signature`` over all."""
-        signed = {
-            "AccessKeyId": self.access_key_id,
-            "Action": action,
-            "Format": "JSON",
-            "RegionId": self.region,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": nonce or uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "Timestamp": timestamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": self.API_VERSION,
-            **params,
-        }
-        signed["Signature"] = aliyun_signature(signed, self._secret, "POST")
-        return signed
-
-    def request_params(self, message: Outgoing, *, nonce: str, timestamp: str) -> dict[str, str]:
-        code = self.templates.get(message.template)
-        if code is None:
-            raise PermanentFailure(f"no Aliyun template code configured for {message.template}")
-        params = {
-            "PhoneNumbers": self.phone_number(_target(message).phone),
-            "SignName": self.sign_name,
-            "TemplateCode": code,
-            "OutId": str(message.id),
-        }
-        if message.params:
-            params["TemplateParam"] = json.dumps(
-                message.params, ensure_ascii=False, separators=(",", ":")
-            )
-        return self.signed_params("SendSms", params, nonce=nonce, timestamp=timestamp)
-
-    async def _call(self, params: Mapping[str, str]) -> dict[str, Any]:
-        """POST one signed RPC call; its answer when ``Code`` is OK, else the failure to raise."""
-        try:
-            response = await self._client.post(self.endpoint, data=params)
-        except httpx.HTTPError as exc:
-            raise _temporary_http(exc) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
-        if response.status_code == 200 and code == "OK" and isinstance(answer, dict):
-            return answer
-        reason = f"Aliyun answered HTTP {response.status_code} {code}".strip()
-        if (
-            code in _ALIYUN_TEMPORARY
-            or code.startswith("Throttling")
-            or response.status_code >= 500
-        ):
-            raise TemporaryFailure(reason)
-        raise PermanentFailure(reason)
-
-    async def send(self, message: Outgoing) -> Accepted:
-        params = self.request_params(
-            message,
-            nonce=uuid.uuid4().hex,
-            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
-        masked = mask_phone(_target(message).phone)
-        try:
-            answer = await self._call(params)
-        except (TemporaryFailure, PermanentFailure) as exc:
-            log.info("Aliyun refused SMS to %s: %s", masked, exc)
-            raise
-        log.info("SMS to %s accepted by Aliyun as %s", masked, answer.get("BizId"))
-        return Accepted(provider_id=str(answer.get("BizId") or "") or None)
-
-    # --- delivery reports: QuerySendDetails --------------------------------------------
-
-    async def query_send_details(
-        self, phone: str, send_date: str, biz_id: str
-    ) -> list[dict[str, Any]]:
-        """The ``SmsSendDetailDTO`` records of one message (TemporaryFailure, PermanentFailure)."""
-        params = self.signed_params(
-            "QuerySendDetails",
-            {
-                "PhoneNumber": self.phone_number(phone),
-                "SendDate": send_date,
-                "BizId": biz_id,
-                "PageSize": "10",
-                "CurrentPage": "1",
-            },
-        )
-        answer = await self._call(params)
-        box = answer.get("SmsSendDetailDTOs")
-        records = box.get("SmsSendDetailDTO") if isinstance(box, dict) else None
-        return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
-
-    async def poll_receipts(self, pending: Sequence[SentSms]) -> list[DeliveryReceipt]:
-        """Asks ``QuerySendDetails`` about each message (by number, send date and BizId).
-
-        ``SendStatus`` 3 is delivered, 2 failed, 1 still waiting for the carrier's
-        report (nothing to say yet). A gateway that is down or throttling ends the
-        round; a refusal about one message skips that message.
-        """
-        receipts: list[DeliveryReceipt] = []
-        for sms in pending:
-            if not sms.phone:
-                continue
-            try:
-                found = await self._report_of(sms)
-            except TemporaryFailure as exc:
-                log.warning(
-                    "Aliyun QuerySendDetails unavailable (%s); trying at the next poll", exc
-                )
-                break
-            except PermanentFailure as exc:
-                log.info("Aliyun QuerySendDetails refused for %s: %s", mask_phone(sms.phone), exc)
-                continue
-            if found is not None:
-                receipts.append(found)
-        return receipts
-
-    async def _report_of(self, sms: SentSms) -> DeliveryReceipt | None:
-        assert sms.phone is not None
-        # SendDate is the day in China time; a message sent close to midnight is looked
-        # for on the neighbouring day too, since the clocks of two machines decide it.
-        sent = sms.sent_at if sms.sent_at.tzinfo else sms.sent_at.replace(tzinfo=UTC)
-        days = dict.fromkeys(
-            (sent + timedelta(minutes=m)).astimezone(_CHINA).strftime("%Y%m%d") for m in (0, -5, 5)
-        )
-        for day in days:
-            records = await self.query_send_details(sms.phone, day, sms.provider_id)
-            # Ours carry the outbox id as OutId; with a BizId given, any other is not ours.
-            mine = [r for r in records if str(r.get("OutId") or "") in ("", str(sms.outbox_id))]
-            if mine:
-                return _aliyun_receipt(sms.provider_id, mine[0])
-        return None
-
-    async def close(self) -> None:
-        await self._client.aclose()
-
-
-_CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def _aliyun_receipt(biz_id: str, record: Mapping[str, Any]) -> DeliveryReceipt | None:
-    try:
-        status = int(record.get("SendStatus") or 0)
-    except (TypeError, ValueError):
-        return None
-    if status not in (2, 3):  # 1: waiting for the carrier's report
-        return None
-    code = str(record.get("ErrCode") or "")
-    raw = {
-        "source": "QuerySendDetails",
-        "SendStatus": status,
-        "ErrCode": code,
-        "SendDate": record.get("SendDate"),
-        "ReceiveDate": record.get("ReceiveDate"),
-        "OutId": record.get("OutId"),
-    }  # never PhoneNum or Content
-    return DeliveryReceipt(
-        biz_id, status == 3, code or ("DELIVERED" if status == 3 else "FAILED"), raw
-    )
-
-
-# --- Tencent Cloud SMS ---------------------------------------------------------------------
-
-
-class TencentTemplate(TypedDict):
-    """An approved Tencent template: its id and our parameter names in its {1}, {2}… order."""
-
-    id: str
-    params: list[str]
-
-
-def tc3_signature(secret_key: str, date: str, service: str, string_to_sign: str) -> str:
-    """TC3-HMAC-SHA256: HMAC chain over date, service, ``tc3_request``, then the string to sign."""
-
-    def sign(key: bytes, msg: str) -> bytes:
-        return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-
-    secret_date = sign(f"TC3{secret_key}".encode(), date)
-    secret_service = sign(secret_date, service)
-    secret_signing = sign(secret_service, "tc3_request")
-    return hmac.new(secret_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def tc3_authorization(
-    secret_id: str,
-    secret_key: str,
-    *,
-    service: str,
-    headers: Mapping[str, str],
-    payload: bytes,
-    timestamp: int,
-    signed: Iterable[str] = ("content-type", "host", "x-tc-action"),
-) -> str:
-    """The ``Authorization`` header of a POST to ``/`` with a JSON body."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    names = sorted(h.lower() for h in signed)
-    canonical_headers = "".join(f"{n}:{lower[n].strip().lower()}\n" for n in names)
-    signed_headers = ";".join(names)
-    canonical_request = "\n".join(
-        [
-            "POST",
-            "/",
-            "",
-            canonical_headers,
-            signed_headers,
-            hashlib.sha256(payload).hexdigest(),
-        ]
-    )
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    scope = f"{date}/{service}/tc3_request"
-    string_to_sign = "\n".join(
-        [
-            "TC3-HMAC-SHA256",
-            str(timestamp),
-            scope,
-            hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
-        ]
-    )
-    signature = tc3_signature(secret_key, date, service, string_to_sign)
-    return (
-        f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, "
-        f"SignedHeaders={signed_headers}, Signature={signature}"
-    )
-
-
-def _tencent_temporary(code: str) -> bool:
-    return (
-        code.startswith(
-            ("LimitExceeded", "RequestLimitExceeded", "InternalError", "ResourceUnavailable")
-        )
-        or code == "FailedOperation.InsufficientBalanceInSmsPackage"
-    )
-
-
-class TencentSms:
-    """Tencent Cloud (腾讯云) SMS ``SendSms``, API 2021-01-11, signed with TC3-HMAC-SHA256.
-
-    ``templates`` maps our template keys to an approved template's id and the
-    order of its positional parameters, e.g.
-    ``{"wish.approved": {"id": "123456", "params": ["title"]}}``.
-    """
-
-    name = "sms"
-    SERVICE = "sms"
-    API_VERSION = "2021-01-11"
-    CONTENT_TYPE = "application/json; charset=utf-8"
-
-    def __init__(
-        self,
-        secret_id: str,
-        secret_key: str,
-        sdk_app_id: str,
-        sign_name: str,
-        templates: Mapping[str, TencentTemplate],
-        *,
-        region: str = "ap-guangzhou",
-        endpoint: str = "https://sms.tencentcloudapi.com",
-        timeout: float = 10.0,
-    ) -> None:
-        for key, template in templates.items():
-            if (
-                not isinstance(template, Mapping)
-                or "id" not in template
-                or "params" not in template
-            ):
-                raise ValueError(f"Tencent template {key!r} needs an id and a params list")
-        self.secret_id = secret_id
-        self._secret = secret_key
-        self.sdk_app_id = sdk_app_id
-        self.sign_name = sign_name
-        self.templates = dict(templates)
-        self.region = region
-        self.endpoint = endpoint.rstrip("/") + "/"
-        self.host = urlsplit(self.endpoint).netloc
-        self._client = httpx.AsyncClient(timeout=timeout)
-
-    def request(self, message: Outgoing, *, timestamp: int) -> tuple[dict[str, str], bytes]:
-        """Headers and body of the SendSms call for a message."""
-        template = self.templates.get(message.template)
-        if template is None:
-            raise PermanentFailure(f"no Tencent template configured for {message.template}")
-        missing = [p for p in template["params"] if p not in message.params]
-        if missing:
-            raise PermanentFailure(f"template parameters missing: {', '.join(missing)}")
-        body = {
-            "PhoneNumberSet": ["+" + e164(_target(message).phone)],
-            "SmsSdkAppId": self.sdk_app_id,
-            "SignName": self.sign_name,
-            "TemplateId": str(template["id"]),
-            "TemplateParamSet": [str(message.params[p]) for p in template["params"]],
-            "SessionContext": str(message.id),
-        }
-        return self.signed("SendSms", body, timestamp=timestamp)
-
-    def signed(
-        self, action: str, body: Mapping[str, Any], *, timestamp: int
-    ) -> tuple[dict[str, str], bytes]:
-        """Headers (with the TC3 ``Authorization``) and JSON payload of one API call."""
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        headers = {
-            "Content-Type": self.CONTENT_TYPE,
-            "Host": self.host,
-            "X-TC-Action": action,
-            "X-TC-Version": self.API_VERSION,
-            "X-TC-Timestamp": str(timestamp),
-            "X-TC-Region": self.region,
-        }
-        headers["Authorization"] = tc3_authorization(
-            self.secret_id,
-            self._secret,
-            service=self.SERVICE,
-            headers=headers,
-            payload=payload,
-            timestamp=timestamp,
-        )
-        return headers, payload
-
-    async def _call(self, headers: dict[str, str], payload: bytes) -> dict[str, Any]:
-        """The ``Response`` object of a call (it may hold an ``Error``)."""
-        try:
-            response = await self._client.post(self.endpoint, content=payload, headers=headers)
-        except httpx.HTTPError as exc:
-            raise _temporary_http(exc) from None
-        if response.status_code >= 500:
-            raise TemporaryFailure(f"Tencent answered HTTP {response.status_code}")
-        try:
-            answer = response.json().get("Response", {})
-        except (ValueError, AttributeError):
-            answer = None
-        if not isinstance(answer, dict):
-            raise PermanentFailure(
-                f"Tencent answered HTTP {response.status_code} without a Response"
-            )
-        return answer
-
-    async def send(self, message: Outgoing) -> Accepted:
-        headers, payload = self.request(message, timestamp=int(time.time()))
-        masked = mask_phone(_target(message).phone)
-        answer = await self._call(headers, payload)
-        error = answer.get("Error")
-        if isinstance(error, dict):
-            code = str(error.get("Code", ""))
-            log.info("Tencent refused SMS to %s: %s", masked, code)
-            if _tencent_temporary(code):
-                raise TemporaryFailure(f"Tencent answered {code}")
-            raise PermanentFailure(f"Tencent answered {code}")
-        statuses = answer.get("SendStatusSet") or [{}]
-        status = statuses[0] if isinstance(statuses[0], dict) else {}
-        code = str(status.get("Code", ""))
-        if code == "Ok":
-            serial = str(status.get("SerialNo") or "") or None
-            log.info("SMS to %s accepted by Tencent as %s", masked, serial)
-            return Accepted(provider_id=serial)
-        log.info("Tencent refused SMS to %s: %s", masked, code)
-        if _tencent_temporary(code):
-            raise TemporaryFailure(f"Tencent answered {code}")
-        raise PermanentFailure(f"Tencent answered {code or 'no status'}")
-
-    # --- delivery reports: PullSmsSendStatus -------------------------------------------
-
-    #: Statuses asked for per call (the API's maximum) and calls per poll at most.
-    PULL_LIMIT = 100
-    PULL_ROUNDS = 10
-
-    async def poll_receipts(self, pending: Sequence[SentSms]) -> list[DeliveryReceipt]:
-        """Drains ``PullSmsSendStatus`` for this SdkAppId.
-
-        Tencent hands each status out once, for every message of the application
-        (not per message asked about), so ``pending`` only says whether to ask at
-        all; statuses of messages that are not ours come back too and are ignored
-        by the caller. Several pollers may share an application: each status goes
-        to one of them, and all record into the same outbox.
-        """
-        if not pending:
-            return []
-        receipts: list[DeliveryReceipt] = []
-        body = {"SmsSdkAppId": self.sdk_app_id, "Limit": self.PULL_LIMIT}
-        for _ in range(self.PULL_ROUNDS):
-            headers, payload = self.signed("PullSmsSendStatus", body, timestamp=int(time.time()))
-            try:
-                answer = await self._call(headers, payload)
-            except (TemporaryFailure, PermanentFailure) as exc:
-                log.warning("Tencent PullSmsSendStatus failed (%s); trying at the next poll", exc)
-                break
-            error = answer.get("Error")
-            if isinstance(error, dict):
-                log.warning(
-                    "Tencent PullSmsSendStatus refused: %s; trying at the next poll",
-                    error.get("Code", ""),
-                )
-                break
-            statuses = answer.get("PullSmsSendStatusSet") or []
-            if not isinstance(statuses, list):
-                break
-            for status in statuses:
-                receipt = _tencent_receipt(status) if isinstance(status, dict) else None
-                if receipt is not None:
-                    receipts.append(receipt)
-            if len(statuses) < self.PULL_LIMIT:
-                break
-        return receipts
-
-    async def close(self) -> None:
-        await self._client.aclose()
-
-
-def _tencent_receipt(status: Mapping[str, Any]) -> DeliveryReceipt | None:
-    serial = str(status.get("SerialNo") or "")
-    report = str(status.get("ReportStatus") or "")
-    if not serial or report not in ("SUCCESS", "FAIL"):
-        return None
-    description = str(status.get("Description") or "")
-    raw = {
-        "source": "PullSmsSendStatus",
-        "ReportStatus": report,
-        "Description": description,
-        "UserReceiveTime": status.get("UserReceiveTime"),
-        "SessionContext": status.get("SessionContext"),
-    }  # never PhoneNumber or SubscriberNumber
-    return DeliveryReceipt(serial, report == "SUCCESS", description or report, raw)

@@ -1,0 +1,82 @@
+"""Residents as notification recipients: their address book, and how they want to hear back.
+
+Notify knows no resident: it asks the address book registered here for the
+number the office keeps (:func:`resident_addresses`, at send time), and the
+wish board and others name a resident with :class:`Recipient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.services import CurrentUser
+from server.lib.errors import NotFound
+from server.lib.i18n import N_
+from server.notify import recipients as notify_recipients
+from server.notify.recipients import Address, register_address_book
+from server.people.models import NotifyVia, Resident
+from server.people.schemas import NotifyPreferences
+
+__all__ = [
+    "RESIDENT",
+    "NotifyPreferencesService",
+    "Recipient",
+    "register",
+    "resident_addresses",
+]
+
+#: The recipient kind of residents on outbox rows.
+RESIDENT = "resident"
+
+
+class Recipient(notify_recipients.Recipient):
+    """A recipient who may be a resident the office keeps, and/or a user."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        user_id: int | None = None,
+        resident_id: int | None = None,
+        via: NotifyVia | str = NotifyVia.push,
+        locale: str = "zh_Hans",
+    ) -> None:
+        super().__init__(
+            user_id=user_id,
+            kind=RESIDENT if resident_id is not None else None,
+            ref=resident_id,
+            via=str(via),
+            locale=locale,
+        )
+
+
+async def resident_addresses(session: AsyncSession, ids: Collection[int]) -> Mapping[int, Address]:
+    """The numbers the office keeps for these residents (None where it keeps none)."""
+    rows = await session.execute(select(Resident.id, Resident.phone).where(Resident.id.in_(ids)))
+    return {rid: Address(phone=phone) for rid, phone in rows.all()}
+
+
+class NotifyPreferencesService:
+    """How a resident with an account wants to hear back: push, SMS or both."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user: CurrentUser) -> NotifyPreferences:
+        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
+        return NotifyPreferences(via=resident.notify_via if resident else NotifyVia.push)
+
+    async def set(self, user: CurrentUser, data: NotifyPreferences) -> NotifyPreferences:
+        resident = await self.session.scalar(select(Resident).where(Resident.user_id == user.id))
+        if resident is None:
+            raise NotFound(N_("No such resident"))
+        resident.notify_via = data.via
+        return data
+
+
+def register() -> None:
+    register_address_book(RESIDENT, resident_addresses)
