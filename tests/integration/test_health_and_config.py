@@ -73,4 +73,5 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "wish.moderate",
         "wish.post_for_resident",
         "wish.stats",
+        "notify.quiet_hours",
     }
