@@ -103,10 +103,25 @@ async def _run(backend: Backend, push: PushService, smsc: Smsc, tmp_path) -> Non
         "LINLI_PUSH_REQUIRE_HTTPS": "0",
         "LINLI_VAPID_SUBJECT": "mailto:ops@linli.example.org",
     }
+
+    async def sent_so_far() -> int:
+        async with sm() as session:
+            return len(
+                (
+                    await session.scalars(
+                        select(Notification.id).where(
+                            Notification.dedupe_key.startswith(f"crash:{tag}:"),
+                            Notification.status == OutboxStatus.sent,
+                        )
+                    )
+                ).all()
+            )
+
     worker = [sys.executable, "-m", "server.cli", "worker"]
     rng = random.Random(3334)
     kills = 0
     for _ in range(KILLS):
+        before = await sent_so_far()
         proc = await asyncio.create_subprocess_exec(
             *worker,
             env=env,
@@ -114,22 +129,18 @@ async def _run(backend: Backend, push: PushService, smsc: Smsc, tmp_path) -> Non
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        await asyncio.sleep(rng.uniform(1.5, 3.0))  # long enough to start up and send some
+        # Kill it while it sends: once this worker has sent something (however slowly a
+        # loaded machine starts it), at a random moment soon after.
+        for _ in range(300):
+            if proc.returncode is not None or await sent_so_far() > before:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(rng.uniform(0.0, 0.5))
         if proc.returncode is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         await proc.wait()
-    async with sm() as session:
-        sent_before = len(
-            (
-                await session.scalars(
-                    select(Notification.id).where(
-                        Notification.dedupe_key.startswith(f"crash:{tag}:"),
-                        Notification.status == OutboxStatus.sent,
-                    )
-                )
-            ).all()
-        )
+    sent_before = await sent_so_far()
     assert 0 < sent_before < PUSHES + TEXTS, "the kills must land while sending"
     # Leases of the killed workers run out after 60 s; make them due now instead of waiting.
     async with sm.begin() as session:
