@@ -40,7 +40,9 @@ class Wish(InGrid, TimestampMixin, Base):
     __table_args__ = (Index("ix_wishes_board", "community_id", "state", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Set by the phone that posted it: a retried post (offline queue) is not a second wish.
+    # No longer written (the Idempotency-Key header makes a retried post safe). Kept: on
+    # SpatiaLite a UNIQUE column cannot be dropped without rebuilding this table and its
+    # registered geometry; a later migration that rebuilds wishes anyway will drop it.
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     title: Mapped[str] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text, default="")
