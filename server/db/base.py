@@ -50,7 +50,10 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime,
         dict[str, Any]: JSON,
         dict[str, str]: JSON,
+        dict[str, int]: JSON,
+        dict[str, list[str]]: JSON,
         list[str]: JSON,
+        list[int]: JSON,
         list[dict[str, Any]]: JSON,
     }
 

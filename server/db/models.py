@@ -26,6 +26,7 @@ from server.people.models import (
     VolunteerOrgMember,
     VolunteerProfile,
 )
+from server.visits.models import CarePair, CareSettings, Visit, VisitEvent
 from server.wishes.models import Wish, WishEvent
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Building",
+    "CarePair",
+    "CareSettings",
     "CaringBusiness",
     "Community",
     "CommunityNotifySettings",
@@ -55,6 +58,8 @@ __all__ = [
     "Storefront",
     "SubDistrict",
     "User",
+    "Visit",
+    "VisitEvent",
     "VolunteerHours",
     "VolunteerOrg",
     "VolunteerOrgMember",

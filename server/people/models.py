@@ -101,6 +101,8 @@ class Resident(InGrid, TimestampMixin, Base):
         Enum(NotifyVia, native_enum=False, length=10), default=NotifyVia.both
     )
     locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
+    # When they are home for a staggered-hour visit: "noon", "evening" or None (either).
+    visit_window: Mapped[str | None] = mapped_column(String(10), default=None)
 
 
 class VolunteerProfile(TimestampMixin, Base):
