@@ -183,7 +183,7 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlannerOptions(msgspec.Struct, frozen=True, kw_only=True):
-    solution_limit: int = 100
+    solution_limit: int = 50
     """Local-search solutions per model: the deterministic stop."""
     time_limit_s: float = 10.0
     """Per model, a safety net only."""
