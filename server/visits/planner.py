@@ -31,6 +31,11 @@ the leftovers in a second pass — one model over all grids with only staff slot
 back up the grid workers rather than compete with them, as the 3334 model intends (grid
 worker first, community staff as the grid service group's lead).
 
+**Re-planning** (:func:`replan`) removes absent people's slots, turns visits moved by hand
+into fixed ones and done ones into excluded ones, then solves again starting from the
+previous plan's routes, with a cost per visit moved off its old slot: households already
+told their day keep it unless a change forces a move.
+
 **Done visits** are excluded: never re-planned, and they take no capacity (a done visit
 happened in a past window, or early; either way it no longer needs a slot). They are listed
 in :attr:`Plan.done`.
@@ -86,6 +91,7 @@ _DROP_PENALTY = 10_000_000  # metres-equivalent for leaving a visit unplanned
 _FIXED_DROP_PENALTY = 1_000_000_000  # a hand-fixed visit is dropped only if it cannot fit at all
 _OFF_PREFERENCE_COST = 2_000  # metres-equivalent for a visit outside its preferred window
 _OVER_FAIR_SHARE_COST = 400  # metres-equivalent per visit above a slot's fair share
+_MOVE_COST = 1_500  # metres-equivalent, when re-planning, per visit moved to another slot
 _OFFER_FACTOR = 2  # a model gets at most this many times its slots' capacity in visits
 _DAY_S = 24 * 3600
 
@@ -313,6 +319,8 @@ class _Problem(msgspec.Struct, frozen=True):
     allowed: tuple[tuple[int, ...], ...]
     """Per visit: indexes into ``slots``."""
     options: PlannerOptions
+    hint: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """Routes to start from: (slot index, visit indexes in walking order)."""
 
 
 class _Solved(msgspec.Struct, frozen=True):
@@ -394,6 +402,20 @@ def _solve(problem: _Problem) -> _Solved:
         routing.AddDisjunction([index], penalty)
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(index))
 
+    if problem.hint:
+        # re-planning: moving a visit away from the slot it had costs, so households
+        # already told their day keep it unless the change forces a move
+        was = {k: vehicle for vehicle, ks in problem.hint for k in ks}
+        moved = [
+            routing.RegisterUnaryTransitVector(
+                [0] * first_visit
+                + [int(was.get(k, vehicle) != vehicle) for k in range(len(visits))]
+            )
+            for vehicle in range(len(slots))
+        ]
+        routing.AddDimensionWithVehicleTransits(moved, 0, len(visits), True, "moved")
+        routing.GetDimensionOrDie("moved").SetSpanCostCoefficientForAllVehicles(_MOVE_COST)
+
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
@@ -403,7 +425,18 @@ def _solve(problem: _Problem) -> _Solved:
     )
     params.solution_limit = problem.options.solution_limit
     params.time_limit.FromMilliseconds(int(problem.options.time_limit_s * 1000))
-    solution = routing.SolveWithParameters(params)
+    solution = None
+    if problem.hint:
+        routing.CloseModelWithParameters(params)
+        start: list[list[int]] = [[] for _ in slots]
+        for vehicle, ks in problem.hint:
+            start[vehicle] = [manager.NodeToIndex(first_visit + k) for k in ks]
+        # None when the old routes no longer fit (a window changed): then solve afresh
+        initial = routing.ReadAssignmentFromRoutes(start, True)
+        if initial is not None:
+            solution = routing.SolveFromAssignmentWithParameters(initial, params)
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
 
     routes: dict[Slot, list[tuple[str, int]]] = {}
     if solution is None:  # cannot happen with every visit optional; plan nothing rather than fail
@@ -425,6 +458,7 @@ def _problem(
     people: Iterable[Person],
     windows: dict[str, Window],
     options: PlannerOptions,
+    hint: Mapping[Slot, Sequence[str]],
 ) -> _Problem | None:
     people_by_id = {p.id: p for p in people}
     slots = sorted(s for p in people_by_id.values() for s in _slots(p, windows))
@@ -459,7 +493,22 @@ def _problem(
         chosen = sorted(rank[:room])
         kept = [kept[k] for k in chosen]
         allowed = [allowed[k] for k in chosen]
-    return _Problem(tuple(kept), tuple(slots), people_by_id, windows, tuple(allowed), options)
+    position = {v.id: k for k, v in enumerate(kept)}
+    start_from = tuple(
+        (index[slot], ks)
+        for slot in sorted(hint)
+        if slot in index
+        and (
+            ks := tuple(
+                position[vid]
+                for vid in hint[slot]
+                if vid in position and index[slot] in allowed[position[vid]]
+            )
+        )
+    )
+    return _Problem(
+        tuple(kept), tuple(slots), people_by_id, windows, tuple(allowed), options, start_from
+    )
 
 
 def _solve_all(problems: list[_Problem], workers: int) -> list[_Solved]:
@@ -527,8 +576,13 @@ def plan_week(
     people: Sequence[Person],
     windows: Sequence[Window] | None = None,
     options: PlannerOptions | None = None,
+    start_from: Plan | None = None,
 ) -> Plan:
-    """Plan the week: every due visit ends up planned, done or unplanned with a reason."""
+    """Plan the week: every due visit ends up planned, done or unplanned with a reason.
+
+    ``start_from``: a previous plan whose routes (those still possible) are the solver's
+    first solution, so a re-plan moves little that need not move.
+    """
     options = options or PlannerOptions()
     wins = {w.name: w for w in (windows or default_windows())}
     by_id = {p.id: p for p in people}
@@ -536,6 +590,7 @@ def plan_week(
     assert len({v.id for v in visits}) == len(visits), "visit ids must be unique"
     is_staff = {p.id: p.kind is PersonKind.COMMUNITY_STAFF for p in people}
     pending = [v for v in visits if not v.done]
+    hint = {r.slot: r.visits for r in start_from.routes} if start_from is not None else {}
 
     # first pass: grid workers and paired party members, per component. A paired or fixed
     # visit belongs to its person, any other to its grid; a grid worker joins their grids.
@@ -566,7 +621,7 @@ def plan_week(
     problems = [
         prob
         for key in sorted(groups)
-        if (prob := _problem(groups[key], members[key], wins, options)) is not None
+        if (prob := _problem(groups[key], members[key], wins, options, hint)) is not None
     ]
     workers = options.workers or min(2, os.cpu_count() or 1)
     solved = _solve_all(problems, workers)
@@ -586,7 +641,7 @@ def plan_week(
             or (v.fixed is None and any(_may_visit(p, v) for p in staff))
         )
     ]
-    second = _problem(leftovers, staff, wins, options) if staff and leftovers else None
+    second = _problem(leftovers, staff, wins, options, hint) if staff and leftovers else None
     if second is not None:
         routes.update(_solve(second).routes)
 
@@ -649,15 +704,14 @@ def replan(
 ) -> Plan:
     """Plan again after ``changes``: done visits stay out, fixed and moved ones stay put.
 
-    ``previous`` supplies the slots of visits done since: a visit marked done keeps the
-    slot it had (for the record) but is not planned again. Absent people lose every
-    slot of the days they are away; visits there are planned again elsewhere.
+    Absent people lose every slot of the days they are away; the visits there are planned
+    again elsewhere. The search starts from ``previous``'s routes (what is still possible
+    of them), so most visits keep their slot; it may still move some where that walks less.
     """
-    was = {p.visit: p.slot for p in previous.planned}
     updated: list[DueVisit] = []
     for v in visits:
         if v.id in changes.done:
-            v = msgspec.structs.replace(v, done=True, fixed=v.fixed or was.get(v.id))
+            v = msgspec.structs.replace(v, done=True)
         elif v.id in changes.moved:
             v = msgspec.structs.replace(v, fixed=changes.moved[v.id])
         updated.append(v)
@@ -670,4 +724,4 @@ def replan(
         )
         for p in people
     ]
-    return plan_week(updated, present, windows, options)
+    return plan_week(updated, present, windows, options, start_from=previous)

@@ -272,6 +272,23 @@ def test_replan_keeps_done_and_fixed_visits() -> None:
     assert slots["v15"] == moved_to
     assert not any(s.person == "w1" and s.day == MONDAY + timedelta(days=1) for s in slots.values())
     assert len(slots) + len(done) == len(visits)
+    # what the changes did not touch stays where it was
+    was = {p.visit: p.slot for p in before.planned}
+    untouched = [
+        v
+        for v, slot in was.items()
+        if v not in done and v != "v15" and (slot.person, slot.day) not in changes.absent
+    ]
+    assert untouched
+    assert all(slots[v] == was[v] for v in untouched)
+
+
+def test_replan_without_changes_changes_nothing() -> None:
+    community = generate(seed=3, households=400)
+    options = PlannerOptions(solution_limit=30, workers=1)
+    before = plan_week(community.visits, community.people, options=options)
+    after = replan(before, community.visits, community.people, Changes(), options=options)
+    assert {p.visit: p.slot for p in after.planned} == {p.visit: p.slot for p in before.planned}
 
 
 @pytest.fixture(scope="module")
