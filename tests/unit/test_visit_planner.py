@@ -192,6 +192,18 @@ def test_reasons_no_window_paired_member_fixed_slot_and_too_long() -> None:
     assert [p.visit for p in plan.planned] == ["ok"]
 
 
+def test_two_visits_fixed_to_a_full_slot() -> None:
+    slot = Slot("w1", MONDAY, "noon")
+    people = [worker(capacity=1)]
+    visits = [visit("a", 1, fixed=slot), visit("b", 2, fixed=slot), visit("c", 3)]
+    plan = plan_week(visits, people, options=FAST)
+    check_invariants(plan, visits, people)
+    (full,) = plan.unplanned
+    assert full.reason == Reason.FIXED_SLOT_FULL and full.visit in {"a", "b"}
+    kept = ({"a", "b"} - {full.visit}).pop()
+    assert {p.visit: p.slot for p in plan.planned}[kept] == slot
+
+
 def test_arrivals_include_walking_and_minutes_on_site() -> None:
     people = [worker(availability=frozenset({(MONDAY, "evening")}))]
     visits = [visit(f"v{i}", 3 * i, minutes_on_site=15) for i in range(5)]
@@ -317,6 +329,14 @@ def test_generated_community_walks_no_more_than_building_order(
     ratio = plan.walking_m / plan.baseline_m
     print(f"walking {plan.walking_m} m vs building order {plan.baseline_m} m: ratio {ratio:.3f}")
     assert plan.walking_m <= plan.baseline_m
+
+
+def test_generated_community_plan_does_not_depend_on_processes(
+    community_plan: tuple[Plan, list[DueVisit], list[Person]],
+) -> None:
+    plan, visits, people = community_plan
+    serial = plan_week(visits, people, options=PlannerOptions(solution_limit=30, workers=1))
+    assert serial == plan
 
 
 def test_custom_windows() -> None:
