@@ -60,6 +60,7 @@ from server.notify.setup import make_dispatcher
 from server.people import vocabulary
 from server.people.controllers import PeopleController
 from server.tasks.controllers import TaskController
+from server.visits.controllers import VisitController
 from server.wishes.controllers import WishController
 
 __all__ = ["create_app"]
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         WishController,
+        VisitController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

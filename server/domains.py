@@ -14,7 +14,9 @@ __all__ = ["register_domains"]
 
 def register_domains() -> None:
     from server.people import messaging as people_messaging
+    from server.visits import messages as visit_messages
     from server.wishes import messages as wish_messages
 
     people_messaging.register()
     wish_messages.register()
+    visit_messages.register()

@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
 from server.lib.errors import NotFound
 from server.lib.i18n import N_
@@ -24,6 +25,7 @@ __all__ = [
     "RESIDENT",
     "NotifyPreferencesService",
     "Recipient",
+    "office_of",
     "register",
     "resident_addresses",
 ]
@@ -52,6 +54,24 @@ class Recipient(notify_recipients.Recipient):
             via=str(via),
             locale=locale,
         )
+
+
+async def office_of(
+    session: AsyncSession, community_id: int, via: NotifyVia = NotifyVia.push
+) -> list[Recipient]:
+    """A community's office (its staff and admins) as recipients: who hears of a new wish
+    to review, an urgent finding on a visit, visits missed."""
+    rows = await session.execute(
+        select(User.id, User.locale)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role.in_([Role.community_staff, Role.community_admin]),
+            RoleAssignment.community_id == community_id,
+            User.is_active.is_(True),
+        )
+        .distinct()
+    )
+    return [Recipient(user_id=uid, via=via, locale=loc) for uid, loc in rows.all()]
 
 
 async def resident_addresses(session: AsyncSession, ids: Collection[int]) -> Mapping[int, Address]:

@@ -23,7 +23,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
+from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, User
 from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.businesses.services import BusinessService
@@ -35,7 +35,7 @@ from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_name, mask_phone
 from server.media.models import Media
 from server.notify.outbox import enqueue
-from server.people.messaging import Recipient
+from server.people.messaging import Recipient, office_of
 from server.people.models import (
     NotifyVia,
     PartyMember,
@@ -412,7 +412,7 @@ class WishService:
             event=f"wish:{wish.id}:new",
             template="wish.new",
             params={"community": community.name, "title": wish.title},
-            recipients=await self._moderators(wish),
+            recipients=await office_of(self.session, wish.community_id),
             community_id=wish.community_id,
             url=f"/#/wishes/{wish.id}",
             topic=f"wish-{wish.id}",
@@ -429,19 +429,6 @@ class WishService:
         )
         if mine is None:
             raise BadRequest(N_("Attach a photo you uploaded yourself"))
-
-    async def _moderators(self, wish: Wish) -> list[Recipient]:
-        rows = await self.session.execute(
-            select(User.id, User.locale)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.role.in_([Role.community_staff, Role.community_admin]),
-                RoleAssignment.community_id == wish.community_id,
-                User.is_active.is_(True),
-            )
-            .distinct()
-        )
-        return [Recipient(user_id=uid, via=NotifyVia.push, locale=loc) for uid, loc in rows.all()]
 
     async def _beneficiary(self, wish: Wish) -> Recipient:
         resident = await self.session.get(Resident, wish.beneficiary_id)

@@ -17,7 +17,7 @@ On SQLite a writer that lost the race to another committed transaction sees
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +42,11 @@ class Notice:
     event: str
     template: str
     params: dict[str, Any]
-    recipients: list[Recipient]
+    recipients: Sequence[Recipient]
     community_id: int | None = None
     url: str | None = None
     topic: str | None = None
+    urgent: bool = False  # sent whatever the quiet hours (a fall, no food, no heating)
 
 
 @dataclass(slots=True)
@@ -121,8 +122,9 @@ async def write_change(
                 event=notice.event,
                 template=notice.template,
                 params=notice.params,
-                recipients=notice.recipients,
+                recipients=list(notice.recipients),
                 community_id=notice.community_id,
                 url=notice.url,
                 topic=notice.topic,
+                urgent=notice.urgent,
             )

@@ -16,12 +16,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
+from sqlalchemy import select
 
-from server.accounts.models import Role
+from server.accounts.models import Role, User
+from server.people.models import Resident
+from server.visits.models import Visit, VisitState, VisitWindow
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
@@ -149,6 +153,28 @@ class World:
         self.secrets += [name, phone, phone[-4:] + '"', "11010519491231002X"]
         return dict(r)
 
+    async def visit(self) -> dict[str, Any]:
+        """A visit of a fresh resident, planned today for the grid worker of her grid."""
+        resident = await self.resident()
+        today = date.today()
+        async with self.backend.sessionmaker()() as session, session.begin():
+            row = await session.get(Resident, resident["id"])
+            worker = await session.scalar(
+                select(User.id).where(User.phone == ACCOUNTS["dengyue_worker"])
+            )
+            visit = Visit(
+                resident_id=resident["id"],
+                due_by=today,
+                state=VisitState.planned,
+                person_user_id=worker,
+                visit_date=today,
+                window=VisitWindow.noon,
+                position=1,
+                **Visit.placed_in(row),
+            )
+            session.add(visit)
+        return {"id": visit.id}
+
     async def volunteer(self) -> int:
         """A volunteer of 登月社区 (no home, no other role)."""
         uid, phone = await person(self.backend, (Role.volunteer, DENGYUE))
@@ -213,6 +239,15 @@ def wish_in(state: str) -> Prepare:
 
 async def _nothing(w: World) -> dict[str, Any]:
     return {"code": DENGYUE}
+
+
+def _monday() -> date:
+    today = date.today()
+    return today - timedelta(days=today.weekday())
+
+
+async def _visit(w: World) -> dict[str, Any]:
+    return await w.visit()
 
 
 async def _resident(w: World) -> dict[str, Any]:
@@ -573,6 +608,23 @@ OPS: dict[str, Op] = {
     "GET /api/v1/communities/{code}/notify-settings": Op(
         "GET", "/api/v1/communities/{code}/notify-settings", OFFICE, _nothing, hidden=ALL - OFFICE
     ),
+    # --- staggered-hour visits ------------------------------------------------------------
+    "POST /api/v1/communities/{code}/visit-plan": Op(
+        "POST",
+        "/api/v1/communities/{code}/visit-plan",
+        OFFICE,
+        _nothing,
+        json=lambda p: {"week_start": _monday().isoformat()},
+        hidden=ALL - OFFICE,
+    ),
+    "POST /api/v1/visits/{visit_id}/record": Op(
+        "POST",
+        "/api/v1/visits/{id}/record",
+        STAFF,  # the visitor (the grid worker), or staff in scope for a colleague
+        _visit,
+        json=lambda p: {"condition": "good", "notes": "精神不错"},
+        hidden=ALL - STAFF,
+    ),
     "PUT /api/v1/communities/{code}/notify-settings": Op(
         "PUT",
         "/api/v1/communities/{code}/notify-settings",
@@ -744,6 +796,7 @@ NOT_IN_MATRIX: dict[str, str] = {
         " 登月社区 (test_tasks.py)"
     ),
     "GET /api/v1/me/volunteer-profile": "the caller's own profile",
+    "GET /api/v1/me/visits": "the caller's own visits of a day (test_visits.py)",
     "GET /api/v1/me/notifications": "the caller's own settings",
     "PUT /api/v1/me/notifications": "the caller's own settings",
     "POST /api/v1/push/subscriptions": "the caller's own devices",

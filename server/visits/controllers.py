@@ -1,0 +1,72 @@
+"""The visits API: the office plans a community's week; visitors see their day and record."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from server.accounts.services import CurrentUser
+from server.lib.deps import DbSession, Locale
+from server.lib.errors import error_responses
+from server.visits.schemas import DayView, PlanReport, PlanRequest, VisitRecord, VisitView
+from server.visits.services import VisitService
+
+__all__ = ["VisitController"]
+
+Req = Request[CurrentUser, Any, Any]
+VisitId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+Code = Annotated[str, PathParameter(max_length=32)]
+
+
+class VisitController(Controller):
+    path = "/api/v1"
+    tags = ["visits"]
+
+    @post(
+        "/communities/{code:str}/visit-plan",
+        status_code=200,
+        summary="Plan (or re-plan) a community's week of staggered-hour visits 错时服务",
+        responses=error_responses(400, 401, 404),
+    )
+    async def plan(
+        self,
+        request: Req,
+        code: Code,
+        data: JSONBody[PlanRequest],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> PlanReport:
+        return await VisitService(db_session, lang).plan(request.user, code, data.week_start)
+
+    @get(
+        "/me/visits",
+        summary="My visits of a day, noon then evening, in walking order",
+        responses=error_responses(400, 401),
+    )
+    async def day(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        on: Annotated[date, QueryParameter(description="The day (YYYY-MM-DD)")],
+    ) -> DayView:
+        return await VisitService(db_session, lang).day(request.user, on)
+
+    @post(
+        "/visits/{visit_id:int}/record",
+        status_code=200,
+        summary="Record a visit: how the person is, needs found, notes (urgent: to the office now)",
+        responses=error_responses(400, 401, 403, 404, 409),
+    )
+    async def record(
+        self,
+        request: Req,
+        visit_id: VisitId,
+        data: JSONBody[VisitRecord],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VisitView:
+        return await VisitService(db_session, lang).record(request.user, visit_id, data)

@@ -1,0 +1,103 @@
+"""What the visits API takes and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+from server.visits.models import Condition, VisitState, VisitWindow
+
+__all__ = [
+    "DayView",
+    "PersonLoad",
+    "PlanReport",
+    "PlanRequest",
+    "UnplannedView",
+    "VisitRecord",
+    "VisitView",
+]
+
+Need = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class PlanRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Plan the week that starts on ``week_start`` (a Monday)."""
+
+    week_start: date
+
+
+class UnplannedView(msgspec.Struct, frozen=True):
+    visit_id: int
+    resident: str  # masked
+    grid: str
+    reason: str  # code, e.g. "over_capacity"
+    message: str  # in the reader's language
+
+
+class PersonLoad(msgspec.Struct, frozen=True):
+    user_id: int
+    name: str
+    visits: int
+
+
+class PlanReport(msgspec.Struct, frozen=True):
+    community: str
+    week_start: date
+    due: int
+    planned: int
+    done: int
+    unplanned: list[UnplannedView]
+    # Walking in the planned order, and in building-code order (the baseline), metres.
+    walking_m: int
+    baseline_m: int
+    load: list[PersonLoad]
+
+
+class VisitView(msgspec.Struct, frozen=True):
+    id: int
+    state: VisitState
+    version: int
+    resident: str
+    building: str | None
+    unit: str | None
+    care_tags: list[str]
+    due_by: date
+    visit_date: date | None
+    window: VisitWindow | None
+    position: int | None
+    arrive_at: str | None
+    walk_m: int | None
+    lon: float
+    lat: float
+    # What the last visit found (for the visitor to follow up).
+    last_condition: Condition | None = None
+    last_needs: list[str] = []
+    last_notes: str | None = None
+    condition: Condition | None = None
+    needs: list[str] = []
+    notes: str = ""
+    urgent: bool = False
+    visited_at: datetime | None = None
+    allowed_actions: list[str] = []
+
+
+class DayView(msgspec.Struct, frozen=True):
+    date: date
+    visits: list[VisitView]
+
+
+class VisitRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What the visitor found. ``visited_at`` is the phone's clock (recorded offline)."""
+
+    condition: Condition
+    needs: Annotated[list[Need], msgspec.Meta(max_length=10)] = []
+    notes: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    urgent: bool = False
+    visited_at: datetime | None = None
+    photo: Annotated[str, msgspec.Meta(max_length=80)] | None = None
+    # Only with the visitor's consent to say where they were.
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None

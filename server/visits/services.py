@@ -1,0 +1,611 @@
+"""Staggered-hour visits: who is due, the week's plan, the visitor's day, and recording.
+
+- **Due** (the care roster): a resident with care tags is visited every N days, N from
+  the community's frequencies (the most frequent of their tags; other tags monthly);
+  a party member's pair 结对帮扶 is its own due visit, made by that member. A visit is
+  due by the last visit's date plus N (this week's Monday if never visited or overdue)
+  and may happen on any day of the week up to then (overdue: any day), except the
+  office's duty days.
+- **Plan**: the planning core (:mod:`server.visits.planner`, OR-Tools routing) assigns
+  each due visit to a grid worker of its grid, community staff, or the paired member, in
+  their windows, within capacity, in a short walk; the plan is written as visit rows
+  (planned, or unplanned with the reason). Re-planning keeps done and hand-placed visits.
+- **Day** and **record**: the visitor's visits of a day in walking order with what the
+  last visit found; recording goes through the workflow core's transition writer, and an
+  urgent finding reaches the community office at once by push and SMS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, time, timedelta
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import OFFICE_ROLES, Role, RoleAssignment, User
+from server.accounts.services import CurrentUser
+from server.db.base import utcnow
+from server.grids.models import Building, Community, Grid
+from server.grids.services import GridService
+from server.lib.errors import BadRequest, NotFound
+from server.lib.i18n import N_, localised_name, translate
+from server.lib.masking import mask_name
+from server.notify.outbox import LOCAL_TZ
+from server.people.messaging import office_of
+from server.people.models import NotifyVia, Resident, VolunteerProfile
+from server.visits import planner
+from server.visits.models import (
+    DEFAULT_CAPACITY,
+    DEFAULT_FREQUENCIES,
+    DEFAULT_WINDOWS,
+    CarePair,
+    CareSettings,
+    Visit,
+    VisitEvent,
+    VisitState,
+    VisitWindow,
+)
+from server.visits.rules import VISIT
+from server.visits.schemas import (
+    DayView,
+    PersonLoad,
+    PlanReport,
+    UnplannedView,
+    VisitRecord,
+    VisitView,
+)
+from server.workflow.rules import Actor
+from server.workflow.writer import Change, Notice, write_change
+
+__all__ = ["VisitService", "visit_history"]
+
+STALE = N_("Someone changed this visit first; reload it")
+REASONS = {
+    planner.Reason.NO_ONE_SERVES_GRID: N_("No grid worker or community staff serves this grid"),
+    planner.Reason.NO_AVAILABLE_WINDOW: N_("Nobody who may visit is free on an allowed day"),
+    planner.Reason.OVER_CAPACITY: N_("Everyone who may visit is fully booked this week"),
+    planner.Reason.PAIRED_MEMBER_UNAVAILABLE: N_("The paired party member is not free this week"),
+    planner.Reason.FIXED_SLOT_UNAVAILABLE: N_("The person it was placed with is not free then"),
+    planner.Reason.FIXED_SLOT_FULL: N_("The window it was placed in is already full"),
+    planner.Reason.TOO_LONG_FOR_WINDOW: N_("The visit does not fit in any window"),
+}
+
+
+def _hhmm(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def visit_history(visit_id: int) -> Any:
+    """The history row of one change of this visit (for the transition writer)."""
+
+    def make(
+        *, actor_id: int | None, action: str, from_state: Any, to_state: Any, note: str | None
+    ) -> VisitEvent:
+        return VisitEvent(
+            visit_id=visit_id,
+            actor_user_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+
+    return make
+
+
+class _Roster:
+    """A community's rules: frequencies, windows, capacity and duty days."""
+
+    def __init__(self, row: CareSettings | None) -> None:
+        self.frequencies = {**DEFAULT_FREQUENCIES, **(row.frequencies if row else {})}
+        windows = {**DEFAULT_WINDOWS, **(row.windows if row else {})}
+        self.windows = tuple(
+            planner.Window(name=str(name), start=_hhmm(a), end=_hhmm(b))
+            for name, (a, b) in windows.items()
+        )
+        self.capacity = row.capacity_per_window if row else DEFAULT_CAPACITY
+        self.office_days = frozenset(row.office_days if row else ())
+
+    def every(self, care_tags: Iterable[str]) -> int | None:
+        """Days between visits for these tags (None: no care tag, no visits)."""
+        tags = list(care_tags)
+        if not tags:
+            return None
+        return min(self.frequencies.get(t, self.frequencies["*"]) for t in tags)
+
+
+class VisitService:
+    def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
+        self.session = session
+        self.locale = locale
+
+    async def _office_community(self, user: CurrentUser, code: str) -> Community:
+        return await GridService(self.session, self.locale).community(
+            code, user.scope_of(OFFICE_ROLES)
+        )
+
+    # --- the plan -----------------------------------------------------------------------
+
+    async def plan(self, user: CurrentUser, code: str, week_start: date) -> PlanReport:
+        """Plan (or re-plan) a community's week; every due visit ends planned or explained."""
+        if week_start.weekday() != 0:
+            raise BadRequest(N_("A week starts on a Monday"))
+        community = await self._office_community(user, code)
+        roster = _Roster(await self.session.get(CareSettings, community.id))
+        week = [week_start + timedelta(days=i) for i in range(7)]
+        today = utcnow().astimezone(LOCAL_TZ).date()
+        open_days = [d for d in week if d.weekday() not in roster.office_days and d >= today]
+
+        due, rows = await self._due(community, roster, week_start, open_days)
+        people, names = await self._people(community, roster, open_days, due)
+        plan = await asyncio.to_thread(
+            planner.plan_week, [v for v, _ in due], people, roster.windows
+        )
+        return await self._write(user, community, week_start, due, rows, plan, names)
+
+    async def _due(
+        self,
+        community: Community,
+        roster: _Roster,
+        week_start: date,
+        open_days: Sequence[date],
+    ) -> tuple[list[tuple[planner.DueVisit, dict[str, Any]]], dict[tuple[int, date, str], Visit]]:
+        week_end = week_start + timedelta(days=6)
+        residents = (
+            await self.session.execute(
+                select(
+                    Resident.id,
+                    Resident.care_tags,
+                    Resident.grid_id,
+                    Resident.sub_district_id,
+                    Resident.community_id,
+                    Resident.visit_window,
+                    Building.code,
+                    Building.location,
+                )
+                .join(Building, Building.id == Resident.building_id)
+                .where(Resident.community_id == community.id)
+            )
+        ).all()
+        by_resident = {r.id: r for r in residents}
+        last = {
+            (source, resident_id): when
+            for source, resident_id, when in (
+                await self.session.execute(
+                    select(Visit.source, Visit.resident_id, func.max(Visit.visit_date))
+                    .where(Visit.community_id == community.id, Visit.state == VisitState.done)
+                    .group_by(Visit.source, Visit.resident_id)
+                )
+            ).all()
+        }
+        wanted: list[tuple[int, str, int, str | None]] = []  # resident, source, every, member
+        for r in residents:
+            every = roster.every(r.care_tags or [])
+            if every is not None:
+                wanted.append((r.id, "care", every, None))
+        pairs = (
+            await self.session.scalars(
+                select(CarePair).where(
+                    CarePair.community_id == community.id, CarePair.active.is_(True)
+                )
+            )
+        ).all()
+        for pair in pairs:
+            if pair.resident_id in by_resident:
+                wanted.append(
+                    (pair.resident_id, f"pair:{pair.id}", pair.every_days, str(pair.member_user_id))
+                )
+        existing = {
+            (v.resident_id, v.due_by, v.source): v
+            for v in (
+                await self.session.scalars(
+                    select(Visit).where(
+                        Visit.community_id == community.id,
+                        Visit.due_by >= week_start,
+                        Visit.due_by <= week_end,
+                    )
+                )
+            ).all()
+        }
+        due: list[tuple[planner.DueVisit, dict[str, Any]]] = []
+        for resident_id, source, every, member in wanted:
+            previous = last.get((source, resident_id))
+            due_by = max(previous + timedelta(days=every), week_start) if previous else week_start
+            if due_by > week_end:
+                continue
+            r = by_resident[resident_id]
+            row = existing.get((resident_id, due_by, source))
+            if row is not None and row.state in (VisitState.cancelled,):
+                continue
+            days = [d for d in open_days if d <= due_by] if due_by > week_start else list(open_days)
+            point = to_shape(r.location)
+            fixed = None
+            if (
+                row is not None
+                and row.fixed
+                and row.person_user_id
+                and row.visit_date
+                and row.window
+            ):
+                fixed = planner.Slot(
+                    person=str(row.person_user_id), day=row.visit_date, window=str(row.window)
+                )
+            key = f"{resident_id}|{due_by.isoformat()}|{source}"
+            due.append(
+                (
+                    planner.DueVisit(
+                        id=key,
+                        household=str(resident_id),
+                        point=(point.x, point.y),
+                        grid=str(r.grid_id),
+                        building=r.code,
+                        days=frozenset(days),
+                        preferred_window=r.visit_window,
+                        paired_with=member,
+                        fixed=fixed,
+                        done=row is not None and row.state is VisitState.done,
+                    ),
+                    {
+                        "resident_id": resident_id,
+                        "due_by": due_by,
+                        "source": source,
+                        "pair_id": int(source.split(":")[1]) if member else None,
+                        "sub_district_id": r.sub_district_id,
+                        "community_id": r.community_id,
+                        "grid_id": r.grid_id,
+                    },
+                )
+            )
+        return due, existing
+
+    async def _people(
+        self,
+        community: Community,
+        roster: _Roster,
+        open_days: Sequence[date],
+        due: Sequence[tuple[planner.DueVisit, dict[str, Any]]],
+    ) -> tuple[list[planner.Person], dict[int, str]]:
+        """Who may visit: grid workers of the community's grids, its community staff (every
+        grid), and the party members of its pairs, free in every window of the open days
+        (a member in the hours they gave, when they gave any)."""
+        grids = (
+            await self.session.scalars(select(Grid.id).where(Grid.community_id == community.id))
+        ).all()
+        rows = (
+            await self.session.execute(
+                select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.grid_id)
+                .join(User, User.id == RoleAssignment.user_id)
+                .where(
+                    User.is_active.is_(True),
+                    RoleAssignment.community_id == community.id,
+                    RoleAssignment.role.in_([Role.grid_worker, Role.community_staff]),
+                )
+            )
+        ).all()
+        serves: dict[int, set[str]] = defaultdict(set)
+        kind: dict[int, planner.PersonKind] = {}
+        for uid, role, grid_id in rows:
+            if Role(role) is Role.grid_worker and grid_id is not None:
+                serves[uid].add(str(grid_id))
+                kind[uid] = planner.PersonKind.GRID_WORKER
+            elif Role(role) is Role.community_staff:
+                serves[uid] |= {str(g) for g in grids}
+                kind.setdefault(uid, planner.PersonKind.COMMUNITY_STAFF)
+        members = {int(v.paired_with) for v, _ in due if v.paired_with}
+        every_window = frozenset((d, w.name) for d in open_days for w in roster.windows)
+        people = [
+            planner.Person(
+                id=str(uid),
+                kind=kind[uid],
+                grids=frozenset(serves[uid]),
+                availability=every_window,
+                capacity=roster.capacity,
+            )
+            for uid in sorted(serves)
+            if uid not in members
+        ]
+        profiles = {
+            p.user_id: p
+            for p in (
+                await self.session.scalars(
+                    select(VolunteerProfile).where(VolunteerProfile.user_id.in_(members))
+                )
+            ).all()
+        }
+        for uid in sorted(members):
+            profile = profiles.get(uid)
+            free = every_window
+            if profile is not None and profile.availability:
+                free = frozenset(
+                    (d, w.name)
+                    for d in open_days
+                    for w in roster.windows
+                    for a in profile.availability
+                    if a["weekday"] == d.weekday()
+                    and _hhmm(a["start"]) < w.end
+                    and _hhmm(a["end"]) > w.start
+                )
+            people.append(
+                planner.Person(
+                    id=str(uid),
+                    kind=planner.PersonKind.PARTY_MEMBER,
+                    availability=free,
+                    capacity=roster.capacity,
+                )
+            )
+        ids = [int(p.id) for p in people]
+        names = dict(
+            (await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))).all()
+        )
+        return people, names
+
+    async def _write(
+        self,
+        user: CurrentUser,
+        community: Community,
+        week_start: date,
+        due: Sequence[tuple[planner.DueVisit, dict[str, Any]]],
+        existing: dict[tuple[int, date, str], Visit],
+        plan: planner.Plan,
+        names: dict[int, str],
+    ) -> PlanReport:
+        """The plan as visit rows: planned ones placed, the rest unplanned with the reason;
+        done and cancelled visits are left as they are."""
+        placed = {p.visit: p for p in plan.planned}
+        not_placed = {u.visit: u for u in plan.unplanned}
+        rows: dict[str, Visit] = {}
+        for visit, where in due:
+            key = (where["resident_id"], where["due_by"], where["source"])
+            row = existing.get(key)
+            if row is not None and row.state not in (VisitState.planned, VisitState.unplanned):
+                continue
+            if row is None:
+                row = Visit(state=VisitState.unplanned, **where)
+                self.session.add(row)
+            before = (row.state, row.person_user_id, row.visit_date, row.window, row.position)
+            p = placed.get(visit.id)
+            if p is not None:
+                row.state = VisitState.planned
+                row.person_user_id = int(p.slot.person)
+                row.visit_date = p.slot.day
+                row.window = VisitWindow(p.slot.window)
+                row.position = p.order
+                row.arrive_at = p.arrival.strftime("%H:%M")
+                row.unplanned_reason = None
+            else:
+                row.state = VisitState.unplanned
+                row.person_user_id = row.visit_date = row.window = row.position = None
+                row.arrive_at = None
+                reason = not_placed.get(visit.id)
+                row.unplanned_reason = str(reason.reason) if reason else None
+            if (row.state, row.person_user_id, row.visit_date, row.window, row.position) != before:
+                row.version = (row.version or 0) + 1 if row.id else 1
+            rows[visit.id] = row
+        await self.session.flush()
+        for row in rows.values():
+            self.session.add(
+                VisitEvent(
+                    visit_id=row.id,
+                    actor_user_id=user.id,
+                    action="plan",
+                    to_state=row.state,
+                    detail={"week": week_start.isoformat()},
+                )
+            )
+        residents = dict(
+            (
+                await self.session.execute(
+                    select(Resident.id, Resident.name).where(
+                        Resident.id.in_({r.resident_id for r in rows.values()})
+                    )
+                )
+            ).all()
+        )
+        grid_names = {
+            g.id: localised_name(g.name, g.name_i18n, self.locale)
+            for g in (
+                await self.session.execute(
+                    select(Grid.id, Grid.name, Grid.name_i18n).where(
+                        Grid.community_id == community.id
+                    )
+                )
+            ).all()
+        }
+        unplanned = [
+            UnplannedView(
+                visit_id=row.id,
+                resident=mask_name(residents.get(row.resident_id, "")),
+                grid=grid_names.get(row.grid_id, ""),
+                reason=row.unplanned_reason or "",
+                message=translate(REASONS[planner.Reason(row.unplanned_reason)], self.locale)
+                if row.unplanned_reason
+                else "",
+            )
+            for row in rows.values()
+            if row.state is VisitState.unplanned
+        ]
+        return PlanReport(
+            community=localised_name(community.name, community.name_i18n, self.locale),
+            week_start=week_start,
+            due=len(due),
+            planned=len(placed),
+            done=len(plan.done),
+            unplanned=unplanned,
+            walking_m=sum(r.walking_m for r in plan.routes),
+            baseline_m=sum(r.baseline_m for r in plan.routes),
+            load=[
+                PersonLoad(user_id=int(pid), name=names.get(int(pid), ""), visits=n)
+                for pid, n in sorted(plan.visits_per_person.items())
+            ],
+        )
+
+    # --- the visitor's day ----------------------------------------------------------------
+
+    async def actor(self, user: CurrentUser) -> Actor:
+        return Actor(user)
+
+    async def day(self, user: CurrentUser, day: date) -> DayView:
+        """My visits of a day, noon then evening, each in walking order."""
+        visits = (
+            await self.session.scalars(
+                select(Visit)
+                .where(
+                    Visit.person_user_id == user.id,
+                    Visit.visit_date == day,
+                    Visit.state.in_([VisitState.planned, VisitState.done, VisitState.missed]),
+                )
+                .order_by(Visit.window, Visit.position, Visit.id)
+            )
+        ).all()
+        windows = {VisitWindow.noon: 0, VisitWindow.evening: 1}
+        ordered = sorted(
+            visits, key=lambda v: (windows[v.window] if v.window else 2, v.position or 0)
+        )
+        return DayView(date=day, visits=await self._views(user, ordered))
+
+    async def _views(self, user: CurrentUser, visits: Sequence[Visit]) -> list[VisitView]:
+        """Visits with their residents and what the last visit found (fixed queries)."""
+        if not visits:
+            return []
+        actor = await self.actor(user)
+        resident_ids = {v.resident_id for v in visits}
+        residents = {
+            r.id: r
+            for r in (
+                await self.session.execute(
+                    select(
+                        Resident.id,
+                        Resident.name,
+                        Resident.unit,
+                        Resident.care_tags,
+                        Building.name.label("building"),
+                        Building.location,
+                    )
+                    .join(Building, Building.id == Resident.building_id)
+                    .where(Resident.id.in_(resident_ids))
+                )
+            ).all()
+        }
+        latest = (
+            select(Visit.resident_id, func.max(Visit.visited_at).label("at"))
+            .where(Visit.resident_id.in_(resident_ids), Visit.state == VisitState.done)
+            .group_by(Visit.resident_id)
+            .subquery()
+        )
+        last = {
+            v.resident_id: v
+            for v in (
+                await self.session.scalars(
+                    select(Visit).join(
+                        latest,
+                        (latest.c.resident_id == Visit.resident_id)
+                        & (latest.c.at == Visit.visited_at),
+                    )
+                )
+            ).all()
+        }
+        views = []
+        for v in visits:
+            r = residents[v.resident_id]
+            point = to_shape(r.location)
+            before = last.get(v.resident_id)
+            if before is not None and before.id == v.id:
+                before = None
+            views.append(
+                VisitView(
+                    id=v.id,
+                    state=v.state,
+                    version=v.version,
+                    resident=r.name,
+                    building=r.building,
+                    unit=r.unit or None,
+                    care_tags=list(r.care_tags or []),
+                    due_by=v.due_by,
+                    visit_date=v.visit_date,
+                    window=v.window,
+                    position=v.position,
+                    arrive_at=v.arrive_at,
+                    walk_m=v.walk_m,
+                    lon=point.x,
+                    lat=point.y,
+                    last_condition=before.condition if before else None,
+                    last_needs=list(before.needs) if before else [],
+                    last_notes=before.notes if before else None,
+                    condition=v.condition,
+                    needs=list(v.needs or []),
+                    notes=v.notes,
+                    urgent=v.urgent,
+                    visited_at=v.visited_at,
+                    allowed_actions=VISIT.allowed(actor, v),
+                )
+            )
+        return views
+
+    # --- recording ------------------------------------------------------------------------
+
+    async def record(self, user: CurrentUser, visit_id: int, data: VisitRecord) -> VisitView:
+        """What the visitor found; an urgent finding reaches the office at once."""
+        visit = await self.session.get(Visit, visit_id, populate_existing=True)
+        if visit is None:
+            raise NotFound(N_("No such visit"))
+        VISIT.check(await self.actor(user), visit, "record")
+        if (data.lon is None) != (data.lat is None):
+            raise BadRequest(N_("Give both longitude and latitude, or neither"))
+        visited_at = data.visited_at or utcnow()
+        if visited_at.tzinfo is None:
+            raise BadRequest(N_("Give the time of the visit with its time zone"))
+        if visited_at > utcnow() + timedelta(minutes=10):
+            raise BadRequest(N_("The time of the visit is in the future"))
+        values = {
+            "condition": data.condition,
+            "needs": list(data.needs),
+            "notes": data.notes.strip(),
+            "urgent": data.urgent,
+            "visited_at": visited_at,
+            "recorded_by": user.id,
+            "photo": data.photo,
+            "lon": data.lon,
+            "lat": data.lat,
+        }
+        if visit.person_user_id is None:
+            values["person_user_id"] = user.id
+        # Recorded from a phone that was offline: the visit happened on its own date.
+        values["visit_date"] = visited_at.astimezone(LOCAL_TZ).date()
+
+        async def notices(v: Visit) -> list[Notice]:
+            if not v.urgent:
+                return []
+            return [
+                Notice(
+                    event=f"visit:{v.id}:urgent",
+                    template="visit.urgent",
+                    params={"resident": mask_name(await self._resident_name(v)), "notes": v.notes},
+                    recipients=await office_of(self.session, v.community_id, NotifyVia.both),
+                    community_id=v.community_id,
+                    url=f"/#/visits/{v.id}",
+                    urgent=True,
+                )
+            ]
+
+        await write_change(
+            self.session,
+            visit,
+            Change("record", VISIT.target(visit.state, "record"), values),
+            actor_id=user.id,
+            history=visit_history(visit.id),
+            expected_version=data.expected_version,
+            notices=notices,
+            stale=STALE,
+        )
+        return (await self._views(user, [visit]))[0]
+
+    async def _resident_name(self, visit: Visit) -> str:
+        return str(
+            await self.session.scalar(select(Resident.name).where(Resident.id == visit.resident_id))
+        )

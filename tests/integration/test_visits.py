@@ -1,0 +1,173 @@
+"""Staggered-hour visits on both engines: the office plans the week of 登月社区 from the care
+roster, the grid worker sees their day and records a visit, an urgent finding reaches the
+office at once, and missed visits are flagged."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from server.db.base import utcnow
+from server.housekeeping import run_chores
+from server.notify.models import Notification
+from server.notify.outbox import LOCAL_TZ
+from server.visits.models import Visit, VisitEvent, VisitState
+from tests.conftest import (
+    DENGYUE_ADMIN,
+    DENGYUE_GRID_WORKER,
+    DENGYUE_RESIDENT,
+    YULAN_ADMIN,
+    YULAN_GRID_WORKER,
+    Backend,
+)
+from tests.integration.test_scope import user_id
+from tests.integration.test_wishes import as_
+
+DENGYUE = "410902001001"
+
+
+def this_monday() -> date:
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return today - timedelta(days=today.weekday())
+
+
+async def plan(client, tokens, phone: str = DENGYUE_ADMIN, week: date | None = None) -> Any:
+    return await client.post(
+        f"/api/v1/communities/{DENGYUE}/visit-plan",
+        json={"week_start": (week or this_monday()).isoformat()},
+        headers=await as_(client, tokens, phone),
+    )
+
+
+async def my_day(client, tokens, phone: str, day: date) -> list[dict[str, Any]]:
+    r = await client.get(
+        "/api/v1/me/visits",
+        params={"on": day.isoformat()},
+        headers=await as_(client, tokens, phone),
+    )
+    assert r.status_code == 200, r.text
+    return list(r.json()["visits"])
+
+
+async def test_the_office_plans_the_week_and_the_grid_worker_records_a_visit(
+    client, tokens, backend: Backend
+) -> None:
+    r = await plan(client, tokens)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    # The demo residents with care tags: every due visit is planned or explained.
+    assert report["due"] >= 3
+    assert report["planned"] + report["done"] + len(report["unplanned"]) == report["due"]
+    assert report["walking_m"] <= report["baseline_m"] or report["baseline_m"] == 0
+    worker_id = await user_id(backend, DENGYUE_GRID_WORKER)
+    assert any(p["user_id"] == worker_id and p["visits"] >= 1 for p in report["load"]), report
+
+    async with backend.sessionmaker()() as session:
+        mine = (
+            await session.scalars(
+                select(Visit).where(
+                    Visit.person_user_id == worker_id, Visit.state == VisitState.planned
+                )
+            )
+        ).all()
+    assert mine, "the grid worker of the residents' grid gets their visits"
+    day = mine[0].visit_date
+    assert day is not None
+    visits = await my_day(client, tokens, DENGYUE_GRID_WORKER, day)
+    assert visits and all(v["allowed_actions"] == ["record"] for v in visits)
+    windows = [v["window"] for v in visits]
+    assert windows == sorted(windows, key=["noon", "evening"].index)  # noon first, then evening
+    first = visits[0]
+    assert first["resident"] and first["building"] and first["care_tags"]
+
+    # A fall: recorded as urgent, the office hears at once, whatever the quiet hours.
+    r = await client.post(
+        f"/api/v1/visits/{first['id']}/record",
+        json={"condition": "poor", "needs": ["送医"], "notes": "在家摔倒了", "urgent": True},
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "done" and r.json()["allowed_actions"] == []
+    async with backend.sessionmaker()() as session:
+        sent = (
+            await session.scalars(
+                select(Notification).where(
+                    Notification.dedupe_key.startswith(f"visit:{first['id']}:urgent")
+                )
+            )
+        ).all()
+        history = (
+            await session.scalars(
+                select(VisitEvent.action).where(VisitEvent.visit_id == first["id"])
+            )
+        ).all()
+    assert sent and {n.channel for n in sent} >= {"push", "sms"}, sent
+    assert all(n.template == "visit.urgent" for n in sent)
+    assert "record" in history and "plan" in history
+    again = await client.post(
+        f"/api/v1/visits/{first['id']}/record",
+        json={"condition": "good"},
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    assert again.status_code == 409
+
+    # Re-planning keeps what was done.
+    report = (await plan(client, tokens)).json()
+    async with backend.sessionmaker()() as session:
+        kept = await session.get(Visit, first["id"])
+        assert kept is not None and kept.state is VisitState.done and kept.condition == "poor"
+
+
+async def test_other_communities_and_residents_learn_nothing(
+    client, tokens, backend: Backend
+) -> None:
+    assert (await plan(client, tokens)).status_code == 200
+    assert (await plan(client, tokens, YULAN_ADMIN)).status_code == 404
+    assert (await plan(client, tokens, DENGYUE_RESIDENT)).status_code == 404
+    assert (await plan(client, tokens, week=this_monday() + timedelta(days=1))).status_code == 400
+    async with backend.sessionmaker()() as session:
+        visit = await session.scalar(
+            select(Visit).where(Visit.community_id.is_not(None), Visit.state == VisitState.planned)
+        )
+    assert visit is not None
+    for phone in (YULAN_ADMIN, YULAN_GRID_WORKER, DENGYUE_RESIDENT):
+        r = await client.post(
+            f"/api/v1/visits/{visit.id}/record",
+            json={"condition": "good"},
+            headers=await as_(client, tokens, phone),
+        )
+        assert r.status_code == 404, (phone, r.text)
+    assert await my_day(client, tokens, YULAN_GRID_WORKER, visit.visit_date or date.today()) == []
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/record",
+        json={"condition": "good", "visited_at": "2099-01-01T12:00:00+08:00"},
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    assert r.status_code in (400, 404)
+
+
+async def test_a_visit_whose_day_passed_is_flagged_missed(client, tokens, backend: Backend) -> None:
+    assert (await plan(client, tokens)).status_code == 200
+    yesterday = utcnow().astimezone(LOCAL_TZ).date() - timedelta(days=1)
+    async with backend.sessionmaker().begin() as session:
+        visit_id = await session.scalar(
+            select(Visit.id).where(Visit.state == VisitState.planned).limit(1)
+        )
+        await session.execute(
+            update(Visit).where(Visit.id == visit_id).values(visit_date=yesterday)
+        )
+    done = await run_chores(backend.sessionmaker())
+    assert done["visits_missed"] >= 1
+    async with backend.sessionmaker()() as session:
+        missed = await session.get(Visit, visit_id)
+        assert missed is not None and missed.state is VisitState.missed
+        told = (
+            await session.scalars(
+                select(Notification.template).where(
+                    Notification.dedupe_key.startswith("visits:missed:")
+                )
+            )
+        ).all()
+    assert told and set(told) == {"visit.missed"}
