@@ -12,7 +12,7 @@ const KEYS = {
 /** Name of the service worker's runtime cache for API answers (see src/sw.js). */
 export const API_CACHE = 'linli-api';
 /** Every runtime cache holding one user's answers (src/sw.js); emptied at log-out. */
-export const USER_CACHES = [API_CACHE, 'linli-api-wishes', 'linli-media'];
+export const USER_CACHES = [API_CACHE, 'linli-api-wishes', 'linli-api-visits', 'linli-media'];
 
 export class ApiError extends Error {
   /**
@@ -227,6 +227,7 @@ export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURICom
 export const getHours = () => api('GET', '/api/v1/me/hours');
 /** {to_moderate, open_in_my_grids, to_confirm}: how many wishes wait for me, in my scope. */
 export const getMyTasks = () => api('GET', '/api/v1/me/tasks');
+export const getMyVisits = (day) => api('GET', `/api/v1/me/visits?on=${encodeURIComponent(day)}`);
 export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/thanks`, { auth: false });
 /** My trades and weekly availability (404 when I am not a volunteer). */
 export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-profile');

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import {
   getMap,
   getMe,
+  getMyVisits,
   hasSession,
   logout,
   onSessionExpired,
@@ -18,6 +19,8 @@ import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
 import { cardsFor, hashOf, parseHash, ROUTES, routeOf } from './routes.js';
+import { makesVisits } from './roles.js';
+import { localDay } from './ui/kit.jsx';
 
 function navigate(hash, { replace = false } = {}) {
   if (window.location.hash === hash) return;
@@ -142,6 +145,12 @@ function saveMapForOffline(user) {
   whenControlled().then(() => getMap().catch(() => {}));
 }
 
+/** A visitor's households of the day, saved at sign-in for a shift without signal. */
+function saveDayForOffline(user) {
+  if (!makesVisits(user)) return;
+  whenControlled().then(() => getMyVisits(localDay()).catch(() => {}));
+}
+
 // Where to go after signing in, when the app was opened at a screen (say by
 // a notification) while signed out.
 const AFTER_LOGIN = 'linli.after_login';
@@ -263,6 +272,7 @@ export function App() {
       (fresh) => {
         adoptUser(fresh);
         reconcileLocale(fresh);
+        saveDayForOffline(fresh); // opened in the morning, still signed in: today's households
       },
       () => {},
     );
@@ -279,6 +289,7 @@ export function App() {
     setLoginNotice('');
     adoptUser(fresh);
     saveMapForOffline(fresh);
+    saveDayForOffline(fresh);
     reconcileLocale(fresh);
     let next = '#/home';
     try {

@@ -25,6 +25,8 @@ export const managesBusinesses = (user) => can(user, 'businesses.manage');
 export const setsQuietHours = (user) => can(user, 'notify.quiet_hours');
 /** A party member registered with the office (not guessed from a job title). */
 export const isPartyMember = (user) => Boolean(user && user.party_member);
+/** Who makes staggered-hour visits: staff, and party members paired with households. */
+export const makesVisits = (user) => can(user, 'visit.day') || isPartyMember(user);
 
 /**
  * The communities whose boards this user looks at: [{code, name}], the first

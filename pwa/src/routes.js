@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, managesPeople, seesBoard, seesStats, setsQuietHours } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, seesBoard, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -18,6 +18,14 @@ export const ROUTES = [
   { view: 'login', path: 'login', title: 'login.title', public: true },
   { view: 'home', path: 'home', title: 'home.title', show: everyone, nav: ['nav-home', 'home.title', 'home.title', '⌂'] },
   { view: 'map', path: 'map', title: 'map.title', show: everyone, nav: ['nav-map', 'home.open_map', 'home.open_map_hint', '▦'] },
+  {
+    view: 'visits',
+    path: 'visits',
+    load: () => import('./views/visits/Day.jsx'),
+    title: 'visit.day.title',
+    show: makesVisits,
+    card: () => ['home-visits', 'visit.day.title', 'visit.day.hint', '☀'],
+  },
   {
     view: 'wish-new',
     path: 'wishes/new',

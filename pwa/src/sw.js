@@ -61,6 +61,14 @@ registerRoute(
   'GET',
 );
 
+// The visitor's day: their households for the day, saved when they sign in, so a shift
+// without signal still shows whom to visit. A cache of its own, emptied at log-out.
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && url.pathname === '/api/v1/me/visits',
+  networkFirst('linli-api-visits', 14),
+  'GET',
+);
+
 // Photos are immutable (named by their content hash); board photos too, on their public path.
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && /^\/api\/v1\/media\/(public\/)?[0-9a-f]{64}$/.test(url.pathname),

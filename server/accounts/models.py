@@ -84,6 +84,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "people.manage": frozenset(OFFICE_ROLES),
     "businesses.manage": frozenset(OFFICE_ROLES),
     "notify.quiet_hours": ADMIN_ROLES,
+    "visit.day": STAFF_ROLES,
 }
 
 

@@ -4,6 +4,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getLocale, t } from '../i18n/index.js';
 
+/** A day in the phone's own time zone, as YYYY-MM-DD (today by default). */
+export function localDay(date = new Date()) {
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+}
+
 const DATE_LOCALES = { zh_Hans: 'zh-Hans-CN', zh_Hant: 'zh-Hant-TW', en: 'en-GB' };
 export function formatDate(iso) {
   if (!iso) return '';

@@ -1,0 +1,206 @@
+// 今日走访: the visitor's staggered-hour visits of a day, noon then evening, each in
+// walking order, with what the last visit found. Recording goes through the one
+// offline queue: with no signal the visit is kept on the phone (its id is the
+// Idempotency-Key) and sent, exactly once, when the network returns.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getMyVisits } from '../../api.js';
+import { t } from '../../i18n/index.js';
+import { submit } from '../../outbox/index.js';
+import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Chips, tagName } from '../people/shared.jsx';
+
+const CONDITIONS = ['good', 'fair', 'poor'];
+const NEEDS = ['medical', 'meals', 'repair', 'errand', 'company'];
+
+function RecordForm({ visit, onDone }) {
+  const [condition, setCondition] = useState('');
+  const [needs, setNeeds] = useState([]);
+  const [notes, setNotes] = useState('');
+  const [urgent, setUrgent] = useState(false);
+  const [missing, setMissing] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const toggle = (need) => setNeeds((list) => (list.includes(need) ? list.filter((n) => n !== need) : [...list, need]));
+  const send = async () => {
+    if (!condition) return setMissing(true);
+    setBusy(true);
+    setError(null);
+    try {
+      const outcome = await submit({
+        kind: 'visit.record',
+        path: `/api/v1/visits/${visit.id}/record`,
+        body: {
+          condition,
+          needs: needs.map((n) => t(`visit.need.${n}`)),
+          notes: notes.trim(),
+          urgent,
+          visited_at: new Date().toISOString(),
+          expected_version: visit.version,
+        },
+        label: { action: 'record', title: visit.resident, visit_id: visit.id },
+      });
+      onDone(outcome);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="form visit__form" data-testid="visit-form">
+      <fieldset class="field">
+        <legend class="field__label">{t('visit.condition')}</legend>
+        <div class="choices">
+          {CONDITIONS.map((c) => (
+            <button
+              type="button"
+              key={c}
+              class={`btn ${condition === c ? 'btn--primary' : ''}`}
+              aria-pressed={condition === c ? 'true' : 'false'}
+              data-testid="visit-condition"
+              data-value={c}
+              onClick={() => {
+                setCondition(c);
+                setMissing(false);
+              }}
+            >
+              {t(`visit.condition.${c}`)}
+            </button>
+          ))}
+        </div>
+        {missing && (
+          <p class="field__error" role="alert" data-testid="visit-condition-missing">
+            {t('visit.condition_missing')}
+          </p>
+        )}
+      </fieldset>
+      <fieldset class="field">
+        <legend class="field__label">{t('visit.needs')}</legend>
+        <div class="choices">
+          {NEEDS.map((n) => (
+            <button
+              type="button"
+              key={n}
+              class={`btn btn--small ${needs.includes(n) ? 'btn--primary' : ''}`}
+              aria-pressed={needs.includes(n) ? 'true' : 'false'}
+              data-testid="visit-need"
+              data-value={n}
+              onClick={() => toggle(n)}
+            >
+              {t(`visit.need.${n}`)}
+            </button>
+          ))}
+        </div>
+      </fieldset>
+      <label class="field">
+        <span class="field__label">{t('visit.notes')}</span>
+        <textarea rows={3} maxLength={1000} data-testid="visit-notes" value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
+      </label>
+      <label class="check">
+        <input type="checkbox" data-testid="visit-urgent" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
+        <span>{t('visit.urgent')}</span>
+      </label>
+      <button type="button" class="btn btn--primary btn--block btn--huge" data-testid="visit-save" disabled={busy} onClick={send}>
+        {busy && <span class="spinner" aria-hidden="true" />}
+        {t('visit.save')}
+      </button>
+      <ErrorNote error={error} testid="visit-error" />
+    </div>
+  );
+}
+
+function VisitCard({ visit, waiting, onDone }) {
+  const [open, setOpen] = useState(false);
+  const done = visit.state === 'done';
+  return (
+    <li class={`card visit visit--${visit.state}`} data-testid="visit" data-id={visit.id} data-state={waiting ? 'waiting' : visit.state}>
+      <div class="visit__head">
+        <span class="visit__order" aria-hidden="true">
+          {visit.position}
+        </span>
+        <div>
+          <p class="visit__who">{visit.resident}</p>
+          <p class="muted">
+            {[visit.building, visit.unit].filter(Boolean).join(' ')}
+            {visit.arrive_at && ` · ${t('visit.arrive', { time: visit.arrive_at })}`}
+          </p>
+        </div>
+      </div>
+      {visit.care_tags.length > 0 && <Chips items={visit.care_tags} name={tagName} testid="visit-care" />}
+      {visit.last_condition && (
+        <p class="muted" data-testid="visit-last">
+          {t('visit.last', { condition: t(`visit.condition.${visit.last_condition}`) })}
+          {visit.last_needs.length > 0 && ` · ${visit.last_needs.join('、')}`}
+          {visit.last_notes && ` · ${visit.last_notes}`}
+        </p>
+      )}
+      {waiting && (
+        <p class="alert alert--info" role="status" data-testid="visit-waiting">
+          {t('visit.saved_offline')}
+        </p>
+      )}
+      {done && !waiting && (
+        <p class="alert alert--ok" data-testid="visit-done">
+          {t('visit.done', { condition: t(`visit.condition.${visit.condition}`) })}
+        </p>
+      )}
+      {!done && !waiting && (visit.allowed_actions || []).includes('record') && (
+        <>
+          {!open && (
+            <button type="button" class="btn btn--block" data-testid="visit-open" onClick={() => setOpen(true)}>
+              {t('visit.record')}
+            </button>
+          )}
+          {open && <RecordForm visit={visit} onDone={onDone} />}
+        </>
+      )}
+    </li>
+  );
+}
+
+export default function Day({ outbox }) {
+  const [day, setDay] = useState(localDay());
+  const visits = useLoad(() => getMyVisits(day), [day]);
+  const sent = useRef(outbox.sent);
+  useEffect(() => {
+    if (outbox.sent !== sent.current) {
+      sent.current = outbox.sent;
+      visits.reload();
+    }
+  }, [outbox.sent]);
+  const waitingFor = new Set(outbox.pending.filter((c) => c.kind === 'visit.record').map((c) => c.label.visit_id));
+  const list = (visits.data && visits.data.visits) || [];
+  const onDone = (outcome) => {
+    if (outcome.status === 'sent') visits.reload();
+  };
+  return (
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="visits-day" data-state={visits.state}>
+      <PageHead title={t('visit.day.title')} />
+      <label class="field">
+        <span class="field__label">{t('visit.day.date')}</span>
+        <input type="date" data-testid="visits-date" value={day} onChange={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />
+      </label>
+      {visits.state === 'loading' && <Loading />}
+      {visits.state === 'error' && <LoadError error={visits.error} onRetry={visits.reload} />}
+      {visits.state === 'ready' && list.length === 0 && (
+        <p class="card muted" data-testid="visits-empty">
+          {t('visit.day.empty')}
+        </p>
+      )}
+      {['noon', 'evening'].map((window) => {
+        const here = list.filter((v) => v.window === window);
+        if (!here.length) return null;
+        return (
+          <section key={window} class="stack" aria-label={t(`visit.window.${window}`)}>
+            <h2 class="section-title">{t(`visit.window.${window}`)}</h2>
+            <ol class="visits" data-testid={`visits-${window}`}>
+              {here.map((visit) => (
+                <VisitCard key={visit.id} visit={visit} waiting={waitingFor.has(visit.id)} onDone={onDone} />
+              ))}
+            </ol>
+          </section>
+        );
+      })}
+    </section>
+  );
+}
