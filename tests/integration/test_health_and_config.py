@@ -66,7 +66,11 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
     assert {"wish.board", "wish.claim"} <= set(volunteer["can"])
     assert not {"wish.moderate", "people.manage"} & set(volunteer["can"])
     assert (await me(DENGYUE_PARTY_MEMBER))["party_member"] is True
-    assert (await me(DENGYUE_GRID_WORKER))["can"] == ["wish.board", "wish.post_for_resident"]
+    assert (await me(DENGYUE_GRID_WORKER))["can"] == [
+        "visit.day",
+        "wish.board",
+        "wish.post_for_resident",
+    ]
     assert set((await me(DENGYUE_ADMIN))["can"]) == {
         "businesses.manage",
         "people.manage",
@@ -75,4 +79,5 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "wish.post_for_resident",
         "wish.stats",
         "notify.quiet_hours",
+        "visit.day",
     }
