@@ -74,6 +74,8 @@ class ResidentUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     unit: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     care_tags: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
     notify_via: NotifyVia | None = None
+    # When they are home for a staggered-hour visit ("" : either window).
+    visit_window: Literal["noon", "evening", ""] | None = None
 
 
 class ResidentView(msgspec.Struct, frozen=True):
@@ -92,6 +94,7 @@ class ResidentView(msgspec.Struct, frozen=True):
     has_id_number: bool
     has_account: bool
     notify_via: NotifyVia
+    visit_window: str | None = None
 
 
 class ResidentPage(msgspec.Struct, frozen=True):

@@ -126,6 +126,7 @@ class PeopleService:
             has_id_number=r.id_number_sealed is not None,
             has_account=r.user_id is not None,
             notify_via=r.notify_via,
+            visit_window=r.visit_window,
         )
 
     async def create_resident(
@@ -169,12 +170,14 @@ class PeopleService:
     ) -> ResidentView:
         resident = await self._resident_in_scope(user, resident_id)
         changed = []
-        for field in ("phone", "unit", "care_tags", "notify_via"):
+        for field in ("phone", "unit", "care_tags", "notify_via", "visit_window"):
             value = getattr(data, field)
             if value is not None:
                 if field == "care_tags":
                     self._check_tags(value)
                     value = list(value)
+                if field == "visit_window":
+                    value = value or None
                 setattr(resident, field, value)
                 changed.append(field)
         self.audit.record(

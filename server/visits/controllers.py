@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
-from server.lib.deps import DbSession, Locale
+from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
-from server.visits.schemas import DayView, PlanReport, PlanRequest, VisitRecord, VisitView
+from server.visits.schemas import (
+    CareSettingsUpdate,
+    CareSettingsView,
+    DayView,
+    PlanReport,
+    PlanRequest,
+    VisitMove,
+    VisitRecord,
+    VisitView,
+)
 from server.visits.services import VisitService
 
 __all__ = ["VisitController"]
@@ -70,3 +79,57 @@ class VisitController(Controller):
         lang: Locale,
     ) -> VisitView:
         return await VisitService(db_session, lang).record(request.user, visit_id, data)
+
+    @post(
+        "/visits/{visit_id:int}/move",
+        status_code=200,
+        summary="Place a visit by hand (a person, a day, a window); re-plans keep it there",
+        responses=error_responses(400, 401, 403, 404, 409),
+    )
+    async def move(
+        self,
+        request: Req,
+        visit_id: VisitId,
+        data: JSONBody[VisitMove],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VisitView:
+        return await VisitService(db_session, lang).move(request.user, visit_id, data)
+
+    @post(
+        "/visits/{visit_id:int}/cancel",
+        status_code=200,
+        summary="Cancel a visit (the household moved away, is in hospital …)",
+        responses=error_responses(401, 403, 404, 409),
+    )
+    async def cancel(
+        self, request: Req, visit_id: VisitId, db_session: DbSession, lang: Locale
+    ) -> VisitView:
+        return await VisitService(db_session, lang).cancel(request.user, visit_id)
+
+    @get(
+        "/communities/{code:str}/care-settings",
+        summary="A community's care roster: how often each care tag is visited, windows, duty days",
+        responses=error_responses(401, 404),
+    )
+    async def care_settings(
+        self, request: Req, code: Code, db_session: DbSession, lang: Locale
+    ) -> CareSettingsView:
+        return await VisitService(db_session, lang).care_settings(request.user, code)
+
+    @put(
+        "/communities/{code:str}/care-settings",
+        summary="Change a community's care roster (administrators; audited)",
+        responses=error_responses(400, 401, 403, 404),
+    )
+    async def set_care_settings(
+        self,
+        request: Req,
+        code: Code,
+        data: JSONBody[CareSettingsUpdate],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> CareSettingsView:
+        return await VisitService(db_session, lang).set_care_settings(
+            request.user, code, data, client_ip(request)
+        )

@@ -101,3 +101,35 @@ class VisitRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
     expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class VisitMove(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The office places a visit by hand: a re-plan keeps it there."""
+
+    person_user_id: Annotated[int, msgspec.Meta(ge=1)]
+    visit_date: date
+    window: VisitWindow
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class CareSettingsView(msgspec.Struct, frozen=True):
+    """A community's care roster: days between visits by care tag ("*": any other tag),
+    the visiting windows, visits per window, and the office's duty days (Monday 0)."""
+
+    community: str
+    frequencies: dict[str, int]
+    windows: dict[str, list[str]]
+    capacity_per_window: int
+    office_days: list[int]
+
+
+class CareSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    frequencies: dict[str, Annotated[int, msgspec.Meta(ge=1, le=366)]]
+    windows: dict[VisitWindow, Annotated[list[HHMM], msgspec.Meta(min_length=2, max_length=2)]]
+    capacity_per_window: Annotated[int, msgspec.Meta(ge=1, le=30)]
+    office_days: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=0, le=6)]], msgspec.Meta(max_length=7)
+    ]

@@ -27,12 +27,13 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import OFFICE_ROLES, Role, RoleAssignment, User
+from server.accounts.models import ADMIN_ROLES, OFFICE_ROLES, Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
+from server.audit.services import AuditService
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
 from server.grids.services import GridService
-from server.lib.errors import BadRequest, NotFound
+from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name
 from server.notify.outbox import LOCAL_TZ
@@ -52,10 +53,13 @@ from server.visits.models import (
 )
 from server.visits.rules import VISIT
 from server.visits.schemas import (
+    CareSettingsUpdate,
+    CareSettingsView,
     DayView,
     PersonLoad,
     PlanReport,
     UnplannedView,
+    VisitMove,
     VisitRecord,
     VisitView,
 )
@@ -609,3 +613,116 @@ class VisitService:
         return str(
             await self.session.scalar(select(Resident.name).where(Resident.id == visit.resident_id))
         )
+
+    # --- the office's hand ------------------------------------------------------------------
+
+    async def _visit(self, visit_id: int) -> Visit:
+        visit = await self.session.get(Visit, visit_id, populate_existing=True)
+        if visit is None:
+            raise NotFound(N_("No such visit"))
+        return visit
+
+    async def move(self, user: CurrentUser, visit_id: int, data: VisitMove) -> VisitView:
+        """Place a visit by hand (to someone who serves its grid); a re-plan keeps it."""
+        visit = await self._visit(visit_id)
+        VISIT.check(await self.actor(user), visit, "move")
+        allowed = await self.session.scalar(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.user_id == data.person_user_id,
+                RoleAssignment.community_id == visit.community_id,
+                (RoleAssignment.role == Role.community_staff)
+                | (
+                    (RoleAssignment.role == Role.grid_worker)
+                    & (RoleAssignment.grid_id == visit.grid_id)
+                ),
+            )
+        )
+        paired = visit.pair_id is not None and await self.session.scalar(
+            select(CarePair.id).where(
+                CarePair.id == visit.pair_id, CarePair.member_user_id == data.person_user_id
+            )
+        )
+        if allowed is None and not paired:
+            raise BadRequest(N_("Choose a grid worker of its grid or the community's staff"))
+        await write_change(
+            self.session,
+            visit,
+            Change(
+                "move",
+                VISIT.target(visit.state, "move"),
+                {
+                    "person_user_id": data.person_user_id,
+                    "visit_date": data.visit_date,
+                    "window": data.window,
+                    "fixed": True,
+                    "unplanned_reason": None,
+                },
+            ),
+            actor_id=user.id,
+            history=visit_history(visit.id),
+            expected_version=data.expected_version,
+            stale=STALE,
+        )
+        return (await self._views(user, [visit]))[0]
+
+    async def cancel(self, user: CurrentUser, visit_id: int) -> VisitView:
+        visit = await self._visit(visit_id)
+        VISIT.check(await self.actor(user), visit, "cancel")
+        await write_change(
+            self.session,
+            visit,
+            Change("cancel", VISIT.target(visit.state, "cancel")),
+            actor_id=user.id,
+            history=visit_history(visit.id),
+            stale=STALE,
+        )
+        return (await self._views(user, [visit]))[0]
+
+    # --- the roster's rules ---------------------------------------------------------------
+
+    def _settings_view(self, community: Community, roster: _Roster) -> CareSettingsView:
+        return CareSettingsView(
+            community=community.code,
+            frequencies=dict(roster.frequencies),
+            windows={
+                w.name: [w.start.strftime("%H:%M"), w.end.strftime("%H:%M")] for w in roster.windows
+            },
+            capacity_per_window=roster.capacity,
+            office_days=sorted(roster.office_days),
+        )
+
+    async def care_settings(self, user: CurrentUser, code: str) -> CareSettingsView:
+        community = await self._office_community(user, code)
+        row = await self.session.get(CareSettings, community.id)
+        return self._settings_view(community, _Roster(row))
+
+    async def set_care_settings(
+        self, user: CurrentUser, code: str, data: CareSettingsUpdate, client_ip: str | None
+    ) -> CareSettingsView:
+        community = await self._office_community(user, code)
+        if not user.scope_of(ADMIN_ROLES).covers(community):
+            raise Forbidden(N_("Your role does not allow this"))
+        if "*" not in data.frequencies:
+            raise BadRequest(N_("Say how often residents with any other care tag are visited (*)"))
+        for start, end in data.windows.values():
+            if start >= end:
+                raise BadRequest(N_("A window ends after it starts"))
+        row = await self.session.get(CareSettings, community.id)
+        if row is None:
+            row = CareSettings(community_id=community.id)
+            self.session.add(row)
+        row.frequencies = dict(data.frequencies)
+        row.windows = {str(k): list(v) for k, v in data.windows.items()}
+        row.capacity_per_window = data.capacity_per_window
+        row.office_days = sorted(set(data.office_days))
+        row.updated_by = user.id
+        AuditService(self.session).record(
+            user.id,
+            "care_settings.update",
+            "community",
+            community.code,
+            where=community,
+            client_ip=client_ip,
+        )
+        await self.session.flush()
+        return self._settings_view(community, _Roster(row))

@@ -16,6 +16,7 @@ from server.notify.outbox import LOCAL_TZ
 from server.visits.models import Visit, VisitEvent, VisitState
 from tests.conftest import (
     DENGYUE_ADMIN,
+    DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
     YULAN_ADMIN,
@@ -171,3 +172,93 @@ async def test_a_visit_whose_day_passed_is_flagged_missed(client, tokens, backen
             )
         ).all()
     assert told and set(told) == {"visit.missed"}
+
+
+async def test_the_office_moves_a_visit_by_hand_and_a_re_plan_keeps_it(
+    client, tokens, backend: Backend
+) -> None:
+    assert (await plan(client, tokens)).status_code == 200
+    clerk_id = await user_id(backend, DENGYUE_CLERK)
+    async with backend.sessionmaker()() as session:
+        visit = await session.scalar(
+            select(Visit).where(Visit.state == VisitState.planned).order_by(Visit.id.desc())
+        )
+    assert visit is not None and visit.visit_date is not None
+    body = {
+        "person_user_id": clerk_id,
+        "visit_date": visit.visit_date.isoformat(),
+        "window": "evening",
+    }
+    # Only the office, and only to someone who serves the grid.
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/move",
+        json=body,
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    assert r.status_code == 403
+    stranger = {**body, "person_user_id": await user_id(backend, YULAN_GRID_WORKER)}
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/move",
+        json=stranger,
+        headers=await as_(client, tokens, DENGYUE_ADMIN),
+    )
+    assert r.status_code == 400
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/move",
+        json=body,
+        headers=await as_(client, tokens, DENGYUE_ADMIN),
+    )
+    assert r.status_code == 200, r.text
+    assert (await plan(client, tokens)).status_code == 200
+    async with backend.sessionmaker()() as session:
+        kept = await session.get(Visit, visit.id)
+    assert kept is not None and kept.fixed and kept.person_user_id == clerk_id
+    assert kept.window == "evening" and kept.state is VisitState.planned
+    # Cancelled (she is in hospital): no longer planned, and a re-plan leaves it.
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/cancel", headers=await as_(client, tokens, DENGYUE_ADMIN)
+    )
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert (await plan(client, tokens)).status_code == 200
+    async with backend.sessionmaker()() as session:
+        again = await session.get(Visit, visit.id)
+    assert again is not None and again.state is VisitState.cancelled
+
+
+async def test_the_roster_rules_are_a_community_setting(client, tokens) -> None:
+    url = f"/api/v1/communities/{DENGYUE}/care-settings"
+    admin = await as_(client, tokens, DENGYUE_ADMIN)
+    r = await client.get(url, headers=admin)
+    assert r.status_code == 200 and r.json()["frequencies"]["elderly_alone"] == 7
+    assert r.json()["windows"]["noon"] == ["12:00", "14:00"]
+    body = {
+        "frequencies": {"elderly_alone": 3, "*": 30},
+        "windows": {"noon": ["11:30", "13:30"], "evening": ["18:00", "20:30"]},
+        "capacity_per_window": 5,
+        "office_days": [2],
+    }
+    assert (
+        await client.put(url, json=body, headers=await as_(client, tokens, DENGYUE_CLERK))
+    ).status_code == 403
+    assert (
+        await client.put(url, json=body, headers=await as_(client, tokens, YULAN_ADMIN))
+    ).status_code == 404
+    bad = await client.put(url, json={**body, "frequencies": {"elderly_alone": 3}}, headers=admin)
+    assert bad.status_code == 400 and "*" in bad.json()["detail"]
+    backwards = {**body, "windows": {"noon": ["14:00", "12:00"]}}
+    assert (await client.put(url, json=backwards, headers=admin)).status_code == 400
+    r = await client.put(url, json=body, headers=admin)
+    assert r.status_code == 200 and r.json()["office_days"] == [2]
+    assert (await client.get(url, headers=admin)).json()["windows"]["noon"] == ["11:30", "13:30"]
+    # Planning follows the rules: nobody is out on visits on the office's duty day.
+    report = (await plan(client, tokens)).json()
+    assert report["planned"] + report["done"] + len(report["unplanned"]) == report["due"]
+    # Back to the defaults for the other tests.
+    body = {
+        **body,
+        "frequencies": {"*": 30, "elderly_alone": 7, "low_income": 14, "left_behind_child": 14},
+        "office_days": [],
+        "windows": {"noon": ["12:00", "14:00"], "evening": ["18:00", "21:00"]},
+        "capacity_per_window": 6,
+    }
+    assert (await client.put(url, json=body, headers=admin)).status_code == 200

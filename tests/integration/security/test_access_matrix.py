@@ -173,7 +173,7 @@ class World:
                 **Visit.placed_in(row),
             )
             session.add(visit)
-        return {"id": visit.id}
+        return {"id": visit.id, "worker": worker}
 
     async def volunteer(self) -> int:
         """A volunteer of 登月社区 (no home, no other role)."""
@@ -624,6 +624,37 @@ OPS: dict[str, Op] = {
         _visit,
         json=lambda p: {"condition": "good", "notes": "精神不错"},
         hidden=ALL - STAFF,
+    ),
+    "POST /api/v1/visits/{visit_id}/move": Op(
+        "POST",
+        "/api/v1/visits/{id}/move",
+        OFFICE,
+        _visit,
+        json=lambda p: {
+            "person_user_id": p["worker"],
+            "visit_date": date.today().isoformat(),
+            "window": "evening",
+        },
+        hidden=ALL - STAFF,
+    ),
+    "POST /api/v1/visits/{visit_id}/cancel": Op(
+        "POST", "/api/v1/visits/{id}/cancel", OFFICE, _visit, hidden=ALL - STAFF
+    ),
+    "GET /api/v1/communities/{code}/care-settings": Op(
+        "GET", "/api/v1/communities/{code}/care-settings", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/care-settings": Op(
+        "PUT",
+        "/api/v1/communities/{code}/care-settings",
+        ADMINS,
+        _nothing,
+        json=lambda p: {
+            "frequencies": {"elderly_alone": 7, "*": 30},
+            "windows": {"noon": ["12:00", "14:00"], "evening": ["18:00", "21:00"]},
+            "capacity_per_window": 6,
+            "office_days": [],
+        },
+        hidden=ALL - OFFICE,
     ),
     "PUT /api/v1/communities/{code}/notify-settings": Op(
         "PUT",
