@@ -12,6 +12,8 @@ from server.accounts.services import CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.visits.schemas import (
+    CarePairIn,
+    CarePairView,
     CareSettingsUpdate,
     CareSettingsView,
     DayView,
@@ -28,6 +30,7 @@ __all__ = ["VisitController"]
 Req = Request[CurrentUser, Any, Any]
 VisitId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 Code = Annotated[str, PathParameter(max_length=32)]
+PairId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 class VisitController(Controller):
@@ -133,3 +136,37 @@ class VisitController(Controller):
         return await VisitService(db_session, lang).set_care_settings(
             request.user, code, data, client_ip(request)
         )
+
+    @post(
+        "/care-pairs",
+        status_code=200,
+        summary="Pair a party member with a resident 结对帮扶 (the office; audited)",
+        responses=error_responses(400, 401, 404),
+    )
+    async def pair(
+        self, request: Req, data: JSONBody[CarePairIn], db_session: DbSession, lang: Locale
+    ) -> CarePairView:
+        return await VisitService(db_session, lang).pair(request.user, data, client_ip(request))
+
+    @post(
+        "/care-pairs/{pair_id:int}/end",
+        status_code=200,
+        summary="End a pair (the office; audited)",
+        responses=error_responses(401, 404),
+    )
+    async def end_pair(
+        self, request: Req, pair_id: PairId, db_session: DbSession, lang: Locale
+    ) -> CarePairView:
+        return await VisitService(db_session, lang).end_pair(
+            request.user, pair_id, client_ip(request)
+        )
+
+    @get(
+        "/communities/{code:str}/care-pairs",
+        summary="A community's pairs 结对帮扶",
+        responses=error_responses(401, 404),
+    )
+    async def pairs(
+        self, request: Req, code: Code, db_session: DbSession, lang: Locale
+    ) -> list[CarePairView]:
+        return await VisitService(db_session, lang).pairs(request.user, code)

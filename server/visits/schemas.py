@@ -133,3 +133,21 @@ class CareSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     office_days: Annotated[
         list[Annotated[int, msgspec.Meta(ge=0, le=6)]], msgspec.Meta(max_length=7)
     ]
+
+
+class CarePairIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """结对帮扶: pair a party member with a resident, visiting every ``every_days``."""
+
+    member_user_id: Annotated[int, msgspec.Meta(ge=1)]
+    resident_id: Annotated[int, msgspec.Meta(ge=1)]
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 14
+
+
+class CarePairView(msgspec.Struct, frozen=True):
+    id: int
+    member_user_id: int
+    member: str
+    resident_id: int
+    resident: str
+    every_days: int
+    active: bool

@@ -38,7 +38,7 @@ from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name
 from server.notify.outbox import LOCAL_TZ
 from server.people.messaging import office_of
-from server.people.models import NotifyVia, Resident, VolunteerProfile
+from server.people.models import NotifyVia, PartyMember, Resident, VolunteerProfile
 from server.visits import planner
 from server.visits.models import (
     DEFAULT_CAPACITY,
@@ -53,6 +53,8 @@ from server.visits.models import (
 )
 from server.visits.rules import VISIT
 from server.visits.schemas import (
+    CarePairIn,
+    CarePairView,
     CareSettingsUpdate,
     CareSettingsView,
     DayView,
@@ -726,3 +728,92 @@ class VisitService:
         )
         await self.session.flush()
         return self._settings_view(community, _Roster(row))
+
+    # --- pairs 结对帮扶 ------------------------------------------------------------------------
+
+    async def pair(
+        self, user: CurrentUser, data: CarePairIn, client_ip: str | None
+    ) -> CarePairView:
+        """The office pairs a registered party member with a resident of its area."""
+        resident = await self.session.get(Resident, data.resident_id)
+        if resident is None or not user.scope_of(OFFICE_ROLES).covers(resident):
+            raise NotFound(N_("No such resident"))
+        member = await self.session.get(PartyMember, data.member_user_id)
+        if member is None:
+            raise BadRequest(N_("Pair a party member registered with the office"))
+        pair = await self.session.scalar(
+            select(CarePair).where(
+                CarePair.member_user_id == data.member_user_id,
+                CarePair.resident_id == data.resident_id,
+            )
+        )
+        if pair is None:
+            pair = CarePair(
+                member_user_id=data.member_user_id,
+                resident_id=data.resident_id,
+                created_by=user.id,
+                **CarePair.placed_in(resident),
+            )
+            self.session.add(pair)
+        pair.every_days, pair.active = data.every_days, True
+        AuditService(self.session).record(
+            user.id, "care_pair.set", "resident", resident.id, where=resident, client_ip=client_ip
+        )
+        await self.session.flush()
+        return (await self._pair_views([pair]))[0]
+
+    async def end_pair(
+        self, user: CurrentUser, pair_id: int, client_ip: str | None
+    ) -> CarePairView:
+        pair = await self.session.get(CarePair, pair_id)
+        if pair is None or not user.scope_of(OFFICE_ROLES).covers(pair):
+            raise NotFound(N_("No such pair"))
+        pair.active = False
+        AuditService(self.session).record(
+            user.id, "care_pair.end", "resident", pair.resident_id, where=pair, client_ip=client_ip
+        )
+        await self.session.flush()
+        return (await self._pair_views([pair]))[0]
+
+    async def pairs(self, user: CurrentUser, code: str) -> list[CarePairView]:
+        community = await self._office_community(user, code)
+        rows = (
+            await self.session.scalars(
+                select(CarePair)
+                .where(CarePair.community_id == community.id, CarePair.active.is_(True))
+                .order_by(CarePair.id)
+            )
+        ).all()
+        return await self._pair_views(rows)
+
+    async def _pair_views(self, pairs: Sequence[CarePair]) -> list[CarePairView]:
+        if not pairs:
+            return []
+        members = dict(
+            (
+                await self.session.execute(
+                    select(User.id, User.name).where(User.id.in_({p.member_user_id for p in pairs}))
+                )
+            ).all()
+        )
+        residents = dict(
+            (
+                await self.session.execute(
+                    select(Resident.id, Resident.name).where(
+                        Resident.id.in_({p.resident_id for p in pairs})
+                    )
+                )
+            ).all()
+        )
+        return [
+            CarePairView(
+                id=p.id,
+                member_user_id=p.member_user_id,
+                member=members.get(p.member_user_id, ""),
+                resident_id=p.resident_id,
+                resident=residents.get(p.resident_id, ""),
+                every_days=p.every_days,
+                active=p.active,
+            )
+            for p in pairs
+        ]

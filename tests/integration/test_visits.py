@@ -13,12 +13,15 @@ from server.db.base import utcnow
 from server.housekeeping import run_chores
 from server.notify.models import Notification
 from server.notify.outbox import LOCAL_TZ
+from server.people.models import Resident
 from server.visits.models import Visit, VisitEvent, VisitState
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
+    DENGYUE_PARTY_MEMBER,
     DENGYUE_RESIDENT,
+    DENGYUE_VOLUNTEER,
     YULAN_ADMIN,
     YULAN_GRID_WORKER,
     Backend,
@@ -262,3 +265,42 @@ async def test_the_roster_rules_are_a_community_setting(client, tokens) -> None:
         "capacity_per_window": 6,
     }
     assert (await client.put(url, json=body, headers=admin)).status_code == 200
+
+
+async def test_a_party_member_paired_with_a_household_visits_it(
+    client, tokens, backend: Backend
+) -> None:
+    async with backend.sessionmaker()() as session:
+        zhou = await session.scalar(select(Resident.id).where(Resident.name == "周大爷"))
+    member = await user_id(backend, DENGYUE_PARTY_MEMBER)
+    admin = await as_(client, tokens, DENGYUE_ADMIN)
+    body = {"member_user_id": member, "resident_id": zhou, "every_days": 7}
+    assert (
+        await client.post(
+            "/api/v1/care-pairs", json=body, headers=await as_(client, tokens, YULAN_ADMIN)
+        )
+    ).status_code == 404
+    not_a_member = {**body, "member_user_id": await user_id(backend, DENGYUE_VOLUNTEER)}
+    assert (
+        await client.post("/api/v1/care-pairs", json=not_a_member, headers=admin)
+    ).status_code == 400
+    r = await client.post("/api/v1/care-pairs", json=body, headers=admin)
+    assert r.status_code == 200 and r.json()["resident"] == "周大爷", r.text
+    pair_id = r.json()["id"]
+    listed = await client.get(f"/api/v1/communities/{DENGYUE}/care-pairs", headers=admin)
+    assert pair_id in [p["id"] for p in listed.json()]
+
+    assert (await plan(client, tokens)).status_code == 200
+    async with backend.sessionmaker()() as session:
+        visit = await session.scalar(select(Visit).where(Visit.source == f"pair:{pair_id}"))
+    assert visit is not None and visit.person_user_id == member and visit.visit_date
+    day = await my_day(client, tokens, DENGYUE_PARTY_MEMBER, visit.visit_date)
+    assert [v["id"] for v in day] == [visit.id] and day[0]["resident"] == "周大爷"
+    r = await client.post(
+        f"/api/v1/visits/{visit.id}/record",
+        json={"condition": "fair", "notes": "陪他聊了一会儿"},
+        headers=await as_(client, tokens, DENGYUE_PARTY_MEMBER),
+    )
+    assert r.status_code == 200 and r.json()["state"] == "done"
+    ended = await client.post(f"/api/v1/care-pairs/{pair_id}/end", headers=admin)
+    assert ended.status_code == 200 and ended.json()["active"] is False

@@ -251,7 +251,27 @@ async def _visit(w: World) -> dict[str, Any]:
 
 
 async def _resident(w: World) -> dict[str, Any]:
-    return {"id": (await w.resident())["id"]}
+    return {"id": (await w.resident())["id"], "member": await _party_member(w)}
+
+
+async def _party_member(w: World) -> int:
+    async with w.backend.sessionmaker()() as session:
+        member = await session.scalar(
+            select(User.id).where(User.phone == ACCOUNTS["dengyue_party"])
+        )
+    assert member is not None
+    return int(member)
+
+
+async def _pair(w: World) -> dict[str, Any]:
+    made = await _resident(w)
+    pair = await w.call(
+        "dengyue_admin",
+        "POST",
+        "/api/v1/care-pairs",
+        json={"member_user_id": made["member"], "resident_id": made["id"]},
+    )
+    return {"id": pair["id"]}
 
 
 async def _volunteer(w: World) -> dict[str, Any]:
@@ -639,6 +659,20 @@ OPS: dict[str, Op] = {
     ),
     "POST /api/v1/visits/{visit_id}/cancel": Op(
         "POST", "/api/v1/visits/{id}/cancel", OFFICE, _visit, hidden=ALL - STAFF
+    ),
+    "POST /api/v1/care-pairs": Op(
+        "POST",
+        "/api/v1/care-pairs",
+        OFFICE,
+        _resident,
+        json=lambda p: {"member_user_id": p["member"], "resident_id": p["id"]},
+        hidden=ALL - OFFICE,
+    ),
+    "POST /api/v1/care-pairs/{pair_id}/end": Op(
+        "POST", "/api/v1/care-pairs/{id}/end", OFFICE, _pair, hidden=ALL - OFFICE
+    ),
+    "GET /api/v1/communities/{code}/care-pairs": Op(
+        "GET", "/api/v1/communities/{code}/care-pairs", OFFICE, _nothing, hidden=ALL - OFFICE
     ),
     "GET /api/v1/communities/{code}/care-settings": Op(
         "GET", "/api/v1/communities/{code}/care-settings", OFFICE, _nothing, hidden=ALL - OFFICE
