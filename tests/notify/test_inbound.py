@@ -13,6 +13,7 @@ import dataclasses
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -84,6 +85,12 @@ async def tell(backend: Backend, phone: str, event: str, **kw: object) -> list[N
             **kw,  # type: ignore[arg-type]
         )
         return rows
+
+
+def to(smsc: Smsc, phone: str) -> list[Any]:
+    """What the SMSC received for this number (the shared outbox may hold other tests' SMS,
+    which a dispatcher sends too)."""
+    return [m for m in smsc.messages() if m.destination_addr == "86" + phone]
 
 
 async def status_of(backend: Backend, row_id: int) -> Notification:
@@ -168,16 +175,16 @@ async def test_td_over_smpp_opts_out_and_later_messages_are_not_sent(
     [before] = await tell(backend, phone, f"test:inbound:{random.randrange(10**12)}:before")
     await smpp_dispatcher.drain()
     assert (await status_of(backend, before.id)).status in SENT
-    assert [m.destination_addr for m in smsc.messages()] == ["86" + phone]
+    assert [m.destination_addr for m in to(smsc, phone)] == ["86" + phone]
 
     await smsc.send_mo(phone, "ＴＤ ")  # full-width, as phones often type it
     await eventually(lambda: opted_out(backend, phone))
     await smpp_dispatcher.drain()  # the confirmation
-    await smsc.wait_for(lambda: len(smsc.messages()) == 2, within=30)
+    await smsc.wait_for(lambda: len(to(smsc, phone)) == 2, within=30)
     out = await opted_out(backend, phone)
     assert out is not None and out.source == "sms:smpp"
     # The one confirmation went out, over the same SMSC, in Chinese.
-    confirmation = smsc.messages()[1]
+    confirmation = to(smsc, phone)[1]
     assert confirmation.destination_addr == "86" + phone
     assert "退订" in confirmation.text
     # The number is kept only as a keyed hash: nowhere in the table or the audit log.
@@ -194,16 +201,16 @@ async def test_td_over_smpp_opts_out_and_later_messages_are_not_sent(
     # Every later SMS to that number ends suppressed, with the reason, and reaches no SMSC.
     [after] = await tell(backend, phone, f"test:inbound:{random.randrange(10**12)}:after")
     stats = await smpp_dispatcher.drain()
-    assert stats.suppressed == 1
+    assert stats.suppressed >= 1
     row = await status_of(backend, after.id)
     assert row.status == OutboxStatus.suppressed and "opted out" in (row.last_error or "")
-    assert len(smsc.messages()) == 2
+    assert len(to(smsc, phone)) == 2
     # A second TD is no new opt-out, but is confirmed again (the person asked).
     await smsc.send_mo(phone, "退订")
 
     async def confirmed_twice() -> bool:
         await smpp_dispatcher.drain()
-        return len(smsc.messages()) == 3
+        return len(to(smsc, phone)) == 3
 
     await eventually(confirmed_twice)
 
@@ -215,7 +222,7 @@ async def test_subscribing_again_over_smpp(
     await smsc.send_mo(phone, "TD", ucs2=False)
     await eventually(lambda: opted_out(backend, phone))
     await smpp_dispatcher.drain()
-    await smsc.wait_for(lambda: len(smsc.messages()) == 1, within=30)
+    await smsc.wait_for(lambda: len(to(smsc, phone)) == 1, within=30)
     await smsc.send_mo(phone, "订阅")
 
     async def back_in() -> bool:
@@ -223,12 +230,12 @@ async def test_subscribing_again_over_smpp(
 
     await eventually(back_in)
     await smpp_dispatcher.drain()
-    await smsc.wait_for(lambda: len(smsc.messages()) == 2, within=30)
-    assert "TD" in smsc.messages()[1].text
+    await smsc.wait_for(lambda: len(to(smsc, phone)) == 2, within=30)
+    assert "TD" in to(smsc, phone)[1].text
     [row] = await tell(backend, phone, f"test:inbound:{random.randrange(10**12)}:back")
     await smpp_dispatcher.drain()
     assert (await status_of(backend, row.id)).status in SENT
-    assert len(smsc.messages()) == 3
+    assert len(to(smsc, phone)) == 3
 
 
 async def test_a_resident_who_opted_out_still_gets_push_but_no_sms(backend: Backend) -> None:
