@@ -59,6 +59,7 @@ class VisitView(msgspec.Struct, frozen=True):
     id: int
     state: VisitState
     version: int
+    resident_id: int
     resident: str
     building: str | None
     unit: str | None

@@ -528,6 +528,7 @@ class VisitService:
                     id=v.id,
                     state=v.state,
                     version=v.version,
+                    resident_id=v.resident_id,
                     resident=r.name,
                     building=r.building,
                     unit=r.unit or None,

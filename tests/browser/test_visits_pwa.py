@@ -73,6 +73,8 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
         card.locator('[data-testid="visit-condition"][data-value="good"]').click()
         card.locator('[data-testid="visit-need"][data-value="meals"]').click()
         card.get_by_test_id("visit-notes").fill(f"第{n + 1}户，精神不错")
+        if n == 0:  # the need found becomes a micro-wish for her, in the same tap
+            card.get_by_test_id("visit-as-wishes").check()
         card.get_by_test_id("visit-save").click()
         expect(card.get_by_test_id("visit-waiting")).to_be_visible()
     expect(page.get_by_test_id("outbox-pending")).to_have_attribute(
@@ -95,6 +97,11 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
     for visit in recorded:
         assert after[visit["id"]]["state"] == "done", after[visit["id"]]
         assert after[visit["id"]]["needs"] == ["助餐"]
+    wishes = [
+        w for w in office.call("GET", "/api/v1/wishes/queue") if w["title"] == "走访发现：需要助餐"
+    ]
+    assert [w["beneficiary"] for w in wishes] == [recorded[0]["resident"]], wishes
+    assert wishes[0]["on_behalf"] is True
     # A replay of a visit already stored is refused, not stored twice.
     again = recorded[0]
     try:

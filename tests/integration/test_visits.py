@@ -21,7 +21,6 @@ from tests.conftest import (
     DENGYUE_GRID_WORKER,
     DENGYUE_PARTY_MEMBER,
     DENGYUE_RESIDENT,
-    DENGYUE_VOLUNTEER,
     YULAN_ADMIN,
     YULAN_GRID_WORKER,
     Backend,
@@ -280,7 +279,7 @@ async def test_a_party_member_paired_with_a_household_visits_it(
             "/api/v1/care-pairs", json=body, headers=await as_(client, tokens, YULAN_ADMIN)
         )
     ).status_code == 404
-    not_a_member = {**body, "member_user_id": await user_id(backend, DENGYUE_VOLUNTEER)}
+    not_a_member = {**body, "member_user_id": await user_id(backend, DENGYUE_GRID_WORKER)}
     assert (
         await client.post("/api/v1/care-pairs", json=not_a_member, headers=admin)
     ).status_code == 400

@@ -6,17 +6,22 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getMyVisits } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
+import { can } from '../../roles.js';
 import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
 
 const CONDITIONS = ['good', 'fair', 'poor'];
 const NEEDS = ['medical', 'meals', 'repair', 'errand', 'company'];
+// The wish category a need found on a visit becomes (server/wishes/models.py WishCategory).
+const WISH_CATEGORY = { medical: 'health', meals: 'daily_help', repair: 'repair', errand: 'daily_help', company: 'companionship' };
 
-function RecordForm({ visit, onDone }) {
+function RecordForm({ visit, user, onDone }) {
   const [condition, setCondition] = useState('');
   const [needs, setNeeds] = useState([]);
   const [notes, setNotes] = useState('');
   const [urgent, setUrgent] = useState(false);
+  const [asWishes, setAsWishes] = useState(false);
+  const mayPostWishes = can(user, 'wish.post_for_resident');
   const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -39,6 +44,25 @@ function RecordForm({ visit, onDone }) {
         },
         label: { action: 'record', title: visit.resident, visit_id: visit.id },
       });
+      // Each need found becomes a micro-wish for this resident, in the same tap (the
+      // resident agreed at the door); queued like the visit when there is no signal.
+      if (asWishes && mayPostWishes) {
+        for (const need of needs) {
+          const title = t('visit.wish_title', { need: t(`visit.need.${need}`) });
+          await submit({
+            kind: 'wish.post',
+            path: '/api/v1/wishes',
+            body: {
+              title,
+              category: WISH_CATEGORY[need],
+              description: notes.trim(),
+              beneficiary_id: visit.resident_id,
+              consent_note: t('visit.wish_consent'),
+            },
+            label: { action: 'post', title },
+          }).catch(() => {});
+        }
+      }
       onDone(outcome);
     } catch (e) {
       setError(e);
@@ -96,6 +120,12 @@ function RecordForm({ visit, onDone }) {
         <span class="field__label">{t('visit.notes')}</span>
         <textarea rows={3} maxLength={1000} data-testid="visit-notes" value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
       </label>
+      {mayPostWishes && needs.length > 0 && (
+        <label class="check">
+          <input type="checkbox" data-testid="visit-as-wishes" checked={asWishes} onChange={(e) => setAsWishes(e.currentTarget.checked)} />
+          <span>{t('visit.as_wishes')}</span>
+        </label>
+      )}
       <label class="check">
         <input type="checkbox" data-testid="visit-urgent" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
         <span>{t('visit.urgent')}</span>
@@ -109,7 +139,7 @@ function RecordForm({ visit, onDone }) {
   );
 }
 
-function VisitCard({ visit, waiting, onDone }) {
+function VisitCard({ visit, user, waiting, onDone }) {
   const [open, setOpen] = useState(false);
   const done = visit.state === 'done';
   return (
@@ -151,14 +181,14 @@ function VisitCard({ visit, waiting, onDone }) {
               {t('visit.record')}
             </button>
           )}
-          {open && <RecordForm visit={visit} onDone={onDone} />}
+          {open && <RecordForm visit={visit} user={user} onDone={onDone} />}
         </>
       )}
     </li>
   );
 }
 
-export default function Day({ outbox }) {
+export default function Day({ user, outbox }) {
   const [day, setDay] = useState(localDay());
   const visits = useLoad(() => getMyVisits(day), [day]);
   const sent = useRef(outbox.sent);
@@ -195,7 +225,7 @@ export default function Day({ outbox }) {
             <h2 class="section-title">{t(`visit.window.${window}`)}</h2>
             <ol class="visits" data-testid={`visits-${window}`}>
               {here.map((visit) => (
-                <VisitCard key={visit.id} visit={visit} waiting={waitingFor.has(visit.id)} onDone={onDone} />
+                <VisitCard key={visit.id} visit={visit} user={user} waiting={waitingFor.has(visit.id)} onDone={onDone} />
               ))}
             </ol>
           </section>
