@@ -1,4 +1,4 @@
-"""Benchmark of the weekly visit planner (错时服务). ``python -m tests.bench.visits_plan``.
+"""Benchmark of the weekly visit planner (错时服务). ``make bench-visits``.
 
 Prints figures; asserts nothing. A generated community (``tests/support/visit_community.py``):
 5,000 care households in buildings of 20–60 over ~2 km² and 10 grids, care tags weekly /
