@@ -67,6 +67,8 @@ from statistics import median
 import msgspec
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from server.lib.i18n import N_
+
 __all__ = [
     "DETOUR_FACTOR",
     "WALK_SPEED_KMH",
@@ -121,14 +123,25 @@ class Reason(enum.StrEnum):
     TOO_LONG_FOR_WINDOW = "too_long_for_window"
 
 
+# English source texts, marked for the catalogs: the API translates them with the params
 _MESSAGES = {
-    Reason.NO_ONE_SERVES_GRID: "No grid worker or community staff member serves grid {grid}.",
-    Reason.NO_AVAILABLE_WINDOW: "Nobody who may visit is available on an allowed day and window.",
-    Reason.OVER_CAPACITY: "Everyone who may visit is fully booked in the windows they could use.",
-    Reason.PAIRED_MEMBER_UNAVAILABLE: "The paired party member {person} is not available on an allowed day.",
-    Reason.FIXED_SLOT_UNAVAILABLE: "The office fixed it to {person} on {slot}, who is not available then.",
-    Reason.FIXED_SLOT_FULL: "The office fixed it to {person} on {slot}, whose window is already full.",
-    Reason.TOO_LONG_FOR_WINDOW: "Its minutes on site do not fit in any window.",
+    Reason.NO_ONE_SERVES_GRID: N_("No grid worker or community staff member serves grid {grid}"),
+    Reason.NO_AVAILABLE_WINDOW: N_(
+        "Nobody who may visit is available on an allowed day and window"
+    ),
+    Reason.OVER_CAPACITY: N_(
+        "Everyone who may visit is fully booked in the windows they could use"
+    ),
+    Reason.PAIRED_MEMBER_UNAVAILABLE: N_(
+        "The paired party member {person} is not available on an allowed day"
+    ),
+    Reason.FIXED_SLOT_UNAVAILABLE: N_(
+        "The office fixed it to {person} on {slot}, who is not available then"
+    ),
+    Reason.FIXED_SLOT_FULL: N_(
+        "The office fixed it to {person} on {slot}, whose window is already full"
+    ),
+    Reason.TOO_LONG_FOR_WINDOW: N_("Its minutes on site do not fit in any window"),
 }
 
 
@@ -224,6 +237,10 @@ class Unplanned(msgspec.Struct, frozen=True, kw_only=True):
     visit: str
     reason: Reason
     message: str
+    """In English; ``translate(source, locale, **params)`` gives it in the reader's language."""
+    source: str
+    """The catalog's message id."""
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -559,7 +576,10 @@ def _reason(
     visit: DueVisit, people: Mapping[str, Person], windows: Mapping[str, Window]
 ) -> Unplanned:
     def said(reason: Reason, **kw: str) -> Unplanned:
-        return Unplanned(visit=visit.id, reason=reason, message=_MESSAGES[reason].format(**kw))
+        text = _MESSAGES[reason]
+        return Unplanned(
+            visit=visit.id, reason=reason, message=text.format(**kw), source=text, params=kw
+        )
 
     if visit.fixed is not None:
         f = visit.fixed

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 
+from server.lib.i18n import translate
 from server.visits.planner import (
     Changes,
     DueVisit,
@@ -166,6 +167,7 @@ def test_grid_with_no_worker_is_reported() -> None:
     (u,) = plan.unplanned
     assert (u.visit, u.reason) == ("b", Reason.NO_ONE_SERVES_GRID)
     assert "g2" in u.message
+    assert translate(u.source, "zh_Hans", **u.params) == "没有网格员或社区工作人员负责网格 g2"
 
 
 def test_reasons_no_window_paired_member_fixed_slot_and_too_long() -> None:
