@@ -241,6 +241,30 @@ def test_staff_take_what_grid_workers_cannot_and_start_at_the_office() -> None:
     assert staff_route.walking_m > 0
 
 
+def test_visit_fixed_to_community_staff_and_a_worker_with_two_grids() -> None:
+    staff = Person(id="s1", kind=PersonKind.COMMUNITY_STAFF, availability=every(), start=OFFICE)
+    two_grids = Person(
+        id="w1",
+        kind=PersonKind.GRID_WORKER,
+        grids=frozenset({"g1", "g2"}),
+        availability=every(frozenset({MONDAY})),
+        capacity=4,
+    )
+    people = [two_grids, staff]
+    fixed = Slot("s1", MONDAY + timedelta(days=6), "noon")
+    visits = [
+        visit("f", 1, fixed=fixed),
+        *(visit(f"a{i}", i, grid="g1") for i in range(4)),
+        *(visit(f"b{i}", i + 4, grid="g2") for i in range(4)),
+    ]
+    plan = plan_week(visits, people, options=FAST)
+    check_invariants(plan, visits, people)
+    assert not plan.unplanned
+    assert {p.visit: p.slot for p in plan.planned}["f"] == fixed
+    # one capacity-4 worker in two windows takes all 8 of both grids, staff none of them
+    assert plan.visits_per_person == {"w1": 8, "s1": 1}
+
+
 def test_load_spreads_over_two_workers_of_one_grid() -> None:
     people = [worker("w1"), worker("w2")]
     visits = [visit(f"v{i}", i % 6) for i in range(24)]
