@@ -72,6 +72,13 @@ def main() -> None:
         f"{len(visits)} visits due ({sum(v.paired_with is not None for v in visits)} paired), "
         f"people: {dict(Counter(kinds.values()))}"
     )
+    room = Counter[str]()
+    for p in people:
+        room[p.kind.value] += len(p.availability) * p.capacity
+    say(
+        f"slot capacity (visits the people's windows could hold at most): {sum(room.values())} "
+        f"{dict(room)}; party members only visit their paired households"
+    )
     options = PlannerOptions(workers=args.workers, solution_limit=args.solution_limit)
     timings: list[float] = []
     plan: Plan | None = None
