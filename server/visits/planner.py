@@ -272,6 +272,8 @@ class Changes(msgspec.Struct, frozen=True, kw_only=True):
     moved: Mapping[str, Slot] = msgspec.field(default_factory=dict)
     """Visit id → the slot the office moved it to by hand (it becomes fixed)."""
     done: frozenset[str] = frozenset()
+    from_day: date | None = None
+    """Re-planning mid-week: no slot before this date (those days are over)."""
 
 
 # --- walking ---------------------------------------------------------------------------
@@ -753,7 +755,10 @@ def replan(
         msgspec.structs.replace(
             p,
             availability=frozenset(
-                (d, w) for d, w in p.availability if (p.id, d) not in changes.absent
+                (d, w)
+                for d, w in p.availability
+                if (p.id, d) not in changes.absent
+                and (changes.from_day is None or d >= changes.from_day)
             ),
         )
         for p in people

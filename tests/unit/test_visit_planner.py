@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
+import msgspec
 import pytest
 
 from server.lib.i18n import translate
@@ -319,6 +320,22 @@ def test_replan_keeps_done_and_fixed_visits() -> None:
     ]
     assert untouched
     assert all(slots[v] == was[v] for v in untouched)
+
+
+def test_replan_mid_week_plans_nothing_in_the_past() -> None:
+    people = [worker()]
+    visits = [visit(f"v{i}", i) for i in range(10)]
+    before = plan_week(visits, people, options=FAST)
+    wednesday = MONDAY + timedelta(days=2)
+    assert any(p.slot.day < wednesday for p in before.planned)
+    done = frozenset(p.visit for p in before.planned if p.slot.day < wednesday)
+    changes = Changes(from_day=wednesday, done=done - {"v0"})
+    after = replan(before, visits, people, changes, options=FAST)
+    marked = [msgspec.structs.replace(v, done=v.id in changes.done) for v in visits]
+    check_invariants(after, marked, people)
+    assert all(p.slot.day >= wednesday for p in after.planned)
+    if "v0" in done:  # not done after all: planned again, later
+        assert any(p.visit == "v0" for p in after.planned)
 
 
 def test_replan_without_changes_changes_nothing() -> None:
