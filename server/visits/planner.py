@@ -31,10 +31,10 @@ the leftovers in a second pass — one model over all grids with only staff slot
 back up the grid workers rather than compete with them, as the 3334 model intends (grid
 worker first, community staff as the grid service group's lead).
 
-**Re-planning** (:func:`replan`) removes absent people's slots, turns visits moved by hand
-into fixed ones and done ones into excluded ones, then solves again starting from the
-previous plan's routes, with a cost per visit moved off its old slot: households already
-told their day keep it unless a change forces a move.
+**Re-planning** (:func:`replan`) removes absent people's slots and those of days that are
+over, turns visits moved by hand into fixed ones and done ones into excluded ones, then
+solves again starting from the previous plan's routes, with a cost per visit moved off its
+old slot: households already told their day keep it unless a change forces a move.
 
 **Done visits** are excluded: never re-planned, and they take no capacity (a done visit
 happened in a past window, or early; either way it no longer needs a slot). They are listed
