@@ -31,18 +31,25 @@ the leftovers in a second pass — one model over all grids with only staff slot
 back up the grid workers rather than compete with them, as the 3334 model intends (grid
 worker first, community staff as the grid service group's lead).
 
-**Re-planning** (:func:`replan`) removes absent people's slots, turns visits moved by hand
-into fixed ones and done ones into excluded ones, then solves again starting from the
-previous plan's routes, with a cost per visit moved off its old slot: households already
-told their day keep it unless a change forces a move.
+**Re-planning** (:func:`replan`) removes absent people's slots and those of days that are
+over, turns visits moved by hand into fixed ones and done ones into excluded ones, then
+solves again starting from the previous plan's routes, with a cost per visit moved off its
+old slot: households already told their day keep it unless a change forces a move.
 
 **Done visits** are excluded: never re-planned, and they take no capacity (a done visit
 happened in a past window, or early; either way it no longer needs a slot). They are listed
 in :attr:`Plan.done`.
 
-**Determinism.** Each model stops at a solution limit (deterministic) with a time limit as
-a safety net only; inputs are sorted before models are built. The plan is the same for the
-same input unless a time limit is hit (then it depends on the machine's speed).
+**Search.** Each model starts from a savings (Clarke & Wright) solution, descends greedily
+to a local optimum, then runs guided local search for a number of solutions
+(:attr:`PlannerOptions.solution_limit`). A model is offered at most
+:data:`_OFFER_FACTOR` × its slots' capacity in visits, the most urgent first: the rest would
+be over capacity anyway, and the search time grows much faster than the model.
+
+**Determinism.** The descent ends at a local optimum and guided local search at a solution
+count, both deterministic; the time limit is a safety net only. Inputs are sorted before
+models are built, and the models do not depend on how they are spread over processes. The
+plan is the same for the same input unless a time limit is hit.
 """
 
 from __future__ import annotations
@@ -59,6 +66,8 @@ from statistics import median
 
 import msgspec
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from server.lib.i18n import N_
 
 __all__ = [
     "DETOUR_FACTOR",
@@ -92,7 +101,7 @@ _FIXED_DROP_PENALTY = 1_000_000_000  # a hand-fixed visit is dropped only if it 
 _OFF_PREFERENCE_COST = 2_000  # metres-equivalent for a visit outside its preferred window
 _OVER_FAIR_SHARE_COST = 400  # metres-equivalent per visit above a slot's fair share
 _MOVE_COST = 1_500  # metres-equivalent, when re-planning, per visit moved to another slot
-_OFFER_FACTOR = 2  # a model gets at most this many times its slots' capacity in visits
+_OFFER_FACTOR = 1.5  # a model gets at most this many times its slots' capacity in visits
 _DAY_S = 24 * 3600
 
 
@@ -114,14 +123,25 @@ class Reason(enum.StrEnum):
     TOO_LONG_FOR_WINDOW = "too_long_for_window"
 
 
+# English source texts, marked for the catalogs: the API translates them with the params
 _MESSAGES = {
-    Reason.NO_ONE_SERVES_GRID: "No grid worker or community staff member serves grid {grid}.",
-    Reason.NO_AVAILABLE_WINDOW: "Nobody who may visit is available on an allowed day and window.",
-    Reason.OVER_CAPACITY: "Everyone who may visit is fully booked in the windows they could use.",
-    Reason.PAIRED_MEMBER_UNAVAILABLE: "The paired party member {person} is not available on an allowed day.",
-    Reason.FIXED_SLOT_UNAVAILABLE: "The office fixed it to {person} on {slot}, who is not available then.",
-    Reason.FIXED_SLOT_FULL: "The office fixed it to {person} on {slot}, whose window is already full.",
-    Reason.TOO_LONG_FOR_WINDOW: "Its minutes on site do not fit in any window.",
+    Reason.NO_ONE_SERVES_GRID: N_("No grid worker or community staff member serves grid {grid}"),
+    Reason.NO_AVAILABLE_WINDOW: N_(
+        "Nobody who may visit is available on an allowed day and window"
+    ),
+    Reason.OVER_CAPACITY: N_(
+        "Everyone who may visit is fully booked in the windows they could use"
+    ),
+    Reason.PAIRED_MEMBER_UNAVAILABLE: N_(
+        "The paired party member {person} is not available on an allowed day"
+    ),
+    Reason.FIXED_SLOT_UNAVAILABLE: N_(
+        "The office fixed it to {person} on {slot}, who is not available then"
+    ),
+    Reason.FIXED_SLOT_FULL: N_(
+        "The office fixed it to {person} on {slot}, whose window is already full"
+    ),
+    Reason.TOO_LONG_FOR_WINDOW: N_("Its minutes on site do not fit in any window"),
 }
 
 
@@ -189,7 +209,7 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlannerOptions(msgspec.Struct, frozen=True, kw_only=True):
-    solution_limit: int = 50
+    solution_limit: int = 10
     """Local-search solutions per model: the deterministic stop."""
     time_limit_s: float = 10.0
     """Per model, a safety net only."""
@@ -217,6 +237,10 @@ class Unplanned(msgspec.Struct, frozen=True, kw_only=True):
     visit: str
     reason: Reason
     message: str
+    """In English; ``translate(source, locale, **params)`` gives it in the reader's language."""
+    source: str
+    """The catalog's message id."""
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -248,6 +272,8 @@ class Changes(msgspec.Struct, frozen=True, kw_only=True):
     moved: Mapping[str, Slot] = msgspec.field(default_factory=dict)
     """Visit id → the slot the office moved it to by hand (it becomes fixed)."""
     done: frozenset[str] = frozenset()
+    from_day: date | None = None
+    """Re-planning mid-week: no slot before this date (those days are over)."""
 
 
 # --- walking ---------------------------------------------------------------------------
@@ -326,6 +352,7 @@ class _Problem(msgspec.Struct, frozen=True):
 class _Solved(msgspec.Struct, frozen=True):
     routes: dict[Slot, list[tuple[str, int]]]
     """Slot → [(visit id, arrival seconds)] in walking order."""
+    objective: int = 0
 
 
 def _solve(problem: _Problem) -> _Solved:
@@ -392,9 +419,9 @@ def _solve(problem: _Problem) -> _Solved:
 
     for k, v in enumerate(visits):
         index = manager.NodeToIndex(first_visit + k)
-        # SetAllowedVehiclesForIndex would say the same, but ortools 9.15's SWIG wrapper
-        # rejects every Python list for its absl::Span argument; restricting the vehicle
-        # variable (-1 = not performed) is the documented equivalent.
+        # who may make it: SetAllowedVehiclesForIndex would say so, but in ortools 9.15 its
+        # SWIG wrapper rejects any Python sequence for the absl::Span argument (TypeError);
+        # restricting the vehicle variable's domain (-1 = not performed) is the same rule
         routing.VehicleVar(index).SetValues([-1, *problem.allowed[k]])
         # the sooner a visit is due (fewer allowed days), the dearer it is to leave out
         urgency = _DROP_PENALTY // 7 * (7 - min(7, len(v.days)))
@@ -416,27 +443,34 @@ def _solve(problem: _Problem) -> _Solved:
         routing.AddDimensionWithVehicleTransits(moved, 0, len(visits), True, "moved")
         routing.GetDimensionOrDie("moved").SetSpanCostCoefficientForAllVehicles(_MOVE_COST)
 
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
-    params.local_search_metaheuristic = (
+    # first a greedy descent to a local optimum (deterministic, no limit needed) from a
+    # savings (Clarke & Wright) start, which groups visits of one building into one walk;
+    # then guided local search from there, stopped after a number of solutions
+    descent = pywrapcp.DefaultRoutingSearchParameters()
+    descent.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.SAVINGS
+    descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    descent.time_limit.FromMilliseconds(int(problem.options.time_limit_s * 1000))
+    guided = pywrapcp.DefaultRoutingSearchParameters()
+    guided.CopyFrom(descent)
+    guided.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    params.solution_limit = problem.options.solution_limit
-    params.time_limit.FromMilliseconds(int(problem.options.time_limit_s * 1000))
+    guided.solution_limit = problem.options.solution_limit
+    routing.CloseModelWithParameters(descent)
+
     solution = None
     if problem.hint:
-        routing.CloseModelWithParameters(params)
         start: list[list[int]] = [[] for _ in slots]
         for vehicle, ks in problem.hint:
             start[vehicle] = [manager.NodeToIndex(first_visit + k) for k in ks]
         # None when the old routes no longer fit (a window changed): then solve afresh
         initial = routing.ReadAssignmentFromRoutes(start, True)
         if initial is not None:
-            solution = routing.SolveFromAssignmentWithParameters(initial, params)
+            solution = routing.SolveFromAssignmentWithParameters(initial, descent)
     if solution is None:
-        solution = routing.SolveWithParameters(params)
+        solution = routing.SolveWithParameters(descent)
+    if solution is not None and problem.options.solution_limit > 0:
+        solution = routing.SolveFromAssignmentWithParameters(solution, guided) or solution
 
     routes: dict[Slot, list[tuple[str, int]]] = {}
     if solution is None:  # cannot happen with every visit optional; plan nothing rather than fail
@@ -450,7 +484,7 @@ def _solve(problem: _Problem) -> _Solved:
             index = solution.Value(routing.NextVar(index))
         if stops:
             routes[slot] = stops
-    return _Solved(routes)
+    return _Solved(routes, solution.ObjectiveValue())
 
 
 def _problem(
@@ -483,9 +517,8 @@ def _problem(
     # a model with far more visits than its slots can take is slow and gains nothing:
     # offer the most urgent (fixed, then fewest allowed days) up to a multiple of capacity;
     # the rest are over capacity whatever the solver would choose
-    room = _OFFER_FACTOR * sum(
-        people_by_id[slots[i].person].capacity for i in set().union(*allowed)
-    )
+    capacity = sum(people_by_id[slots[i].person].capacity for i in set().union(*allowed))
+    room = math.ceil(_OFFER_FACTOR * capacity)
     if len(kept) > room:
         rank = sorted(
             range(len(kept)), key=lambda k: (kept[k].fixed is None, len(kept[k].days), kept[k].id)
@@ -545,7 +578,10 @@ def _reason(
     visit: DueVisit, people: Mapping[str, Person], windows: Mapping[str, Window]
 ) -> Unplanned:
     def said(reason: Reason, **kw: str) -> Unplanned:
-        return Unplanned(visit=visit.id, reason=reason, message=_MESSAGES[reason].format(**kw))
+        text = _MESSAGES[reason]
+        return Unplanned(
+            visit=visit.id, reason=reason, message=text.format(**kw), source=text, params=kw
+        )
 
     if visit.fixed is not None:
         f = visit.fixed
@@ -719,7 +755,10 @@ def replan(
         msgspec.structs.replace(
             p,
             availability=frozenset(
-                (d, w) for d, w in p.availability if (p.id, d) not in changes.absent
+                (d, w)
+                for d, w in p.availability
+                if (p.id, d) not in changes.absent
+                and (changes.from_day is None or d >= changes.from_day)
             ),
         )
         for p in people

@@ -1,4 +1,4 @@
-"""Benchmark of the weekly visit planner (错时服务). ``python -m tests.bench.visits_plan``.
+"""Benchmark of the weekly visit planner (错时服务). ``make bench-visits``.
 
 Prints figures; asserts nothing. A generated community (``tests/support/visit_community.py``):
 5,000 care households in buildings of 20–60 over ~2 km² and 10 grids, care tags weekly /
@@ -71,6 +71,13 @@ def main() -> None:
         f"community: {community.households} care households in {community.buildings} buildings, "
         f"{len(visits)} visits due ({sum(v.paired_with is not None for v in visits)} paired), "
         f"people: {dict(Counter(kinds.values()))}"
+    )
+    room = Counter[str]()
+    for p in people:
+        room[p.kind.value] += len(p.availability) * p.capacity
+    say(
+        f"slot capacity (visits the people's windows could hold at most): {sum(room.values())} "
+        f"{dict(room)}; party members only visit their paired households"
     )
     options = PlannerOptions(workers=args.workers, solution_limit=args.solution_limit)
     timings: list[float] = []

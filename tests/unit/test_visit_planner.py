@@ -6,8 +6,10 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
+import msgspec
 import pytest
 
+from server.lib.i18n import translate
 from server.visits.planner import (
     Changes,
     DueVisit,
@@ -166,6 +168,7 @@ def test_grid_with_no_worker_is_reported() -> None:
     (u,) = plan.unplanned
     assert (u.visit, u.reason) == ("b", Reason.NO_ONE_SERVES_GRID)
     assert "g2" in u.message
+    assert translate(u.source, "zh_Hans", **u.params) == "没有网格员或社区工作人员负责网格 g2"
 
 
 def test_reasons_no_window_paired_member_fixed_slot_and_too_long() -> None:
@@ -239,6 +242,30 @@ def test_staff_take_what_grid_workers_cannot_and_start_at_the_office() -> None:
     assert staff_route.walking_m > 0
 
 
+def test_visit_fixed_to_community_staff_and_a_worker_with_two_grids() -> None:
+    staff = Person(id="s1", kind=PersonKind.COMMUNITY_STAFF, availability=every(), start=OFFICE)
+    two_grids = Person(
+        id="w1",
+        kind=PersonKind.GRID_WORKER,
+        grids=frozenset({"g1", "g2"}),
+        availability=every(frozenset({MONDAY})),
+        capacity=4,
+    )
+    people = [two_grids, staff]
+    fixed = Slot("s1", MONDAY + timedelta(days=6), "noon")
+    visits = [
+        visit("f", 1, fixed=fixed),
+        *(visit(f"a{i}", i, grid="g1") for i in range(4)),
+        *(visit(f"b{i}", i + 4, grid="g2") for i in range(4)),
+    ]
+    plan = plan_week(visits, people, options=FAST)
+    check_invariants(plan, visits, people)
+    assert not plan.unplanned
+    assert {p.visit: p.slot for p in plan.planned}["f"] == fixed
+    # one capacity-4 worker in two windows takes all 8 of both grids, staff none of them
+    assert plan.visits_per_person == {"w1": 8, "s1": 1}
+
+
 def test_load_spreads_over_two_workers_of_one_grid() -> None:
     people = [worker("w1"), worker("w2")]
     visits = [visit(f"v{i}", i % 6) for i in range(24)]
@@ -293,6 +320,22 @@ def test_replan_keeps_done_and_fixed_visits() -> None:
     ]
     assert untouched
     assert all(slots[v] == was[v] for v in untouched)
+
+
+def test_replan_mid_week_plans_nothing_in_the_past() -> None:
+    people = [worker()]
+    visits = [visit(f"v{i}", i) for i in range(10)]
+    before = plan_week(visits, people, options=FAST)
+    wednesday = MONDAY + timedelta(days=2)
+    assert any(p.slot.day < wednesday for p in before.planned)
+    done = frozenset(p.visit for p in before.planned if p.slot.day < wednesday)
+    changes = Changes(from_day=wednesday, done=done - {"v0"})
+    after = replan(before, visits, people, changes, options=FAST)
+    marked = [msgspec.structs.replace(v, done=v.id in changes.done) for v in visits]
+    check_invariants(after, marked, people)
+    assert all(p.slot.day >= wednesday for p in after.planned)
+    if "v0" in done:  # not done after all: planned again, later
+        assert any(p.visit == "v0" for p in after.planned)
 
 
 def test_replan_without_changes_changes_nothing() -> None:
