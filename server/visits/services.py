@@ -71,15 +71,6 @@ from server.workflow.writer import Change, Notice, write_change
 __all__ = ["VisitService", "visit_history"]
 
 STALE = N_("Someone changed this visit first; reload it")
-REASONS = {
-    planner.Reason.NO_ONE_SERVES_GRID: N_("No grid worker or community staff serves this grid"),
-    planner.Reason.NO_AVAILABLE_WINDOW: N_("Nobody who may visit is free on an allowed day"),
-    planner.Reason.OVER_CAPACITY: N_("Everyone who may visit is fully booked this week"),
-    planner.Reason.PAIRED_MEMBER_UNAVAILABLE: N_("The paired party member is not free this week"),
-    planner.Reason.FIXED_SLOT_UNAVAILABLE: N_("The person it was placed with is not free then"),
-    planner.Reason.FIXED_SLOT_FULL: N_("The window it was placed in is already full"),
-    planner.Reason.TOO_LONG_FOR_WINDOW: N_("The visit does not fit in any window"),
-}
 
 
 def _hhmm(text: str) -> time:
@@ -423,17 +414,25 @@ class VisitService:
                 )
             ).all()
         }
+
+        def said(u: planner.Unplanned) -> str:
+            """The planner's reason in the reader's language, with names, not ids."""
+            params = dict(u.params)
+            if "grid" in params:
+                params["grid"] = grid_names.get(int(params["grid"]), params["grid"])
+            if "person" in params:
+                params["person"] = names.get(int(params["person"]), params["person"])
+            return translate(u.source, self.locale, **params)
+
         unplanned = [
             UnplannedView(
                 visit_id=row.id,
                 resident=mask_name(residents.get(row.resident_id, "")),
                 grid=grid_names.get(row.grid_id, ""),
                 reason=row.unplanned_reason or "",
-                message=translate(REASONS[planner.Reason(row.unplanned_reason)], self.locale)
-                if row.unplanned_reason
-                else "",
+                message=said(not_placed[key]) if key in not_placed else "",
             )
-            for row in rows.values()
+            for key, row in rows.items()
             if row.state is VisitState.unplanned
         ]
         return PlanReport(
