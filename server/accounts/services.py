@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,6 +28,7 @@ from server.accounts.schemas import (
 )
 from server.accounts.scope import Scope, ScopedRow
 from server.audit.services import AuditService
+from server.auth.models import RevokedAccessToken
 from server.grids.models import Building, Community, Grid, SubDistrict
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -109,25 +111,57 @@ async def home_of(session: AsyncSession, user: User) -> ScopedRow | None:
     return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
 
 
-async def load_current_user(session: AsyncSession, user_id: int) -> CurrentUser | None:
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
+async def load_current_user(
+    session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
+) -> CurrentUser | None:
+    """The signed-in person in one statement: the account, its home building's scope ids
+    and its role assignments (one row per assignment) and, given ``revoked_jti``, whether
+    that access token was revoked (then None, as for a missing or inactive account)."""
+    ra = RoleAssignment
+    columns: list[Any] = [
+        User.name,
+        User.locale,
+        User.is_active,
+        Building.id,
+        Building.sub_district_id,
+        Building.community_id,
+        Building.grid_id,
+        ra.id,
+        ra.role,
+        ra.sub_district_id,
+        ra.community_id,
+        ra.grid_id,
+        ra.scope_code,
+        ra.title,
+    ]
+    if revoked_jti is not None:
+        columns.append(exists().where(RevokedAccessToken.jti == revoked_jti))
     rows = (
-        await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))
+        await session.execute(
+            select(*columns)
+            .select_from(User)
+            .outerjoin(Building, Building.id == User.home_building_id)
+            .outerjoin(ra, ra.user_id == User.id)
+            .where(User.id == user_id)
+            .order_by(ra.id)
+        )
     ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if not first[2] or (revoked_jti is not None and first[14]):
+        return None
     grants = tuple(
-        Grant(Role(a.role), a.sub_district_id, a.community_id, a.grid_id, a.scope_code, a.title)
-        for a in rows
+        Grant(Role(r[8]), r[9], r[10], r[11], r[12], r[13]) for r in rows if r[7] is not None
     )
-    home = await home_of(session, user)
+    home = ScopedRow(first[4], first[5], first[6]) if first[3] is not None else None
     return CurrentUser(
-        id=user.id,
-        name=user.name,
-        locale=user.locale,
+        id=user_id,
+        name=first[0],
+        locale=first[1],
         grants=grants,
         home=home,
-        scope=Scope.from_assignments(user.id, grants),
+        scope=Scope.from_assignments(user_id, grants),
     )
 
 
