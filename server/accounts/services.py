@@ -40,6 +40,7 @@ __all__ = [
     "CurrentUser",
     "hash_password",
     "home_of",
+    "homes_of",
     "verify_password",
 ]
 
@@ -111,6 +112,24 @@ async def home_of(session: AsyncSession, user: User) -> ScopedRow | None:
     return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
 
 
+async def homes_of(session: AsyncSession, users: Sequence[User]) -> dict[int, ScopedRow]:
+    """``home_of`` for many people in one query (none for those who live nowhere)."""
+    wanted = {u.home_building_id for u in users if u.home_building_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(
+            Building.id, Building.sub_district_id, Building.community_id, Building.grid_id
+        ).where(Building.id.in_(wanted))
+    )
+    by_building = {r[0]: ScopedRow(r[1], r[2], r[3]) for r in rows.all()}
+    return {
+        u.id: by_building[u.home_building_id]
+        for u in users
+        if u.home_building_id is not None and u.home_building_id in by_building
+    }
+
+
 async def load_current_user(
     session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
 ) -> CurrentUser | None:
@@ -174,7 +193,13 @@ class AccountService:
     # --- views -------------------------------------------------------------------------
 
     async def role_views(self, assignments: Sequence[RoleAssignment | Grant]) -> list[RoleView]:
-        names = await self._unit_names(assignments)
+        return self._role_views(assignments, await self._unit_names(assignments))
+
+    def _role_views(
+        self,
+        assignments: Sequence[RoleAssignment | Grant],
+        names: dict[tuple[str, int], str],
+    ) -> list[RoleView]:
         views = []
         for a in assignments:
             unit = (
@@ -283,12 +308,14 @@ class AccountService:
             await self.session.scalars(query.order_by(User.id).limit(limit).offset(offset))
         ).all()
         by_user = await self._assignments([u.id for u in users])
+        # The units' names for the whole page at once, not a look-up per person.
+        names = await self._unit_names([a for found in by_user.values() for a in found])
         return [
             UserSummary(
                 id=u.id,
                 name=u.name,
                 phone_masked=mask_phone(u.phone),
-                roles=await self.role_views(by_user.get(u.id, [])),
+                roles=self._role_views(by_user.get(u.id, []), names),
                 is_active=u.is_active,
             )
             for u in users
@@ -405,12 +432,22 @@ class AccountService:
 
         ``staff=False``: and the person holds no staff role at all (what an import may touch).
         """
-        if user.id == actor.id:
-            return False
-        assignments = (await self._assignments([user.id])).get(user.id, [])
-        if not staff and any(Role(a.role) in STAFF_ROLES for a in assignments):
-            return False
-        return outranks(actor.grants, assignments, await home_of(self.session, user))
+        return (await self.may_change_many(actor, [user], staff=staff))[user.id]
+
+    async def may_change_many(
+        self, actor: CurrentUser, users: Sequence[User], *, staff: bool = True
+    ) -> dict[int, bool]:
+        """``may_change`` for each of these people, in two queries whatever their number."""
+        others = [u for u in users if u.id != actor.id]
+        by_user = await self._assignments([u.id for u in others])
+        homes = await homes_of(self.session, others)
+        out = {u.id: False for u in users}
+        for u in others:
+            assignments = by_user.get(u.id, [])
+            if not staff and any(Role(a.role) in STAFF_ROLES for a in assignments):
+                continue
+            out[u.id] = outranks(actor.grants, assignments, homes.get(u.id))
+        return out
 
     async def check_may_change(self, actor: CurrentUser, user: User) -> None:
         """Refuse a change to an account the actor does not outrank (roles, profile, password)."""
