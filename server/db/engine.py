@@ -163,7 +163,9 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngi
             parsed = parsed.set(drivername="postgresql+asyncpg")
         kwargs: dict[str, Any] = {}
         if pool:
-            kwargs |= {"pool_size": 10, "max_overflow": 10}
+            # LIFO: the connection just given back is the next one out, so under light load
+            # the same few stay warm (no idle check) and the rest may idle out.
+            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_use_lifo": True}
         else:
             kwargs["poolclass"] = NullPool
         engine = create_async_engine(parsed, echo=echo, **kwargs)
