@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,6 +36,7 @@ from server.accounts.schemas import (
 )
 from server.accounts.scope import Scope, ScopedRow
 from server.audit.services import AuditService
+from server.auth.models import RevokedAccessToken
 from server.grids.models import Building, Community, Grid, SubDistrict, placed_in
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -46,6 +48,7 @@ __all__ = [
     "CurrentUser",
     "hash_password",
     "home_of",
+    "homes_of",
     "verify_password",
 ]
 
@@ -116,25 +119,75 @@ async def home_of(session: AsyncSession, user: User) -> ScopedRow | None:
     return ScopedRow(b.sub_district_id, b.community_id, b.grid_id) if b is not None else None
 
 
-async def load_current_user(session: AsyncSession, user_id: int) -> CurrentUser | None:
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    rows = (
-        await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))
-    ).all()
-    grants = tuple(
-        Grant(Role(a.role), a.sub_district_id, a.community_id, a.grid_id, a.scope_code, a.title)
-        for a in rows
+async def homes_of(session: AsyncSession, users: Sequence[User]) -> dict[int, ScopedRow]:
+    """``home_of`` for many people in one query (none for those who live nowhere)."""
+    wanted = {u.home_building_id for u in users if u.home_building_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(
+            Building.id, Building.sub_district_id, Building.community_id, Building.grid_id
+        ).where(Building.id.in_(wanted))
     )
-    home = await home_of(session, user)
+    by_building = {r[0]: ScopedRow(r[1], r[2], r[3]) for r in rows.all()}
+    return {
+        u.id: by_building[u.home_building_id]
+        for u in users
+        if u.home_building_id is not None and u.home_building_id in by_building
+    }
+
+
+async def load_current_user(
+    session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
+) -> CurrentUser | None:
+    """The signed-in person in one statement: the account, its home building's scope ids
+    and its role assignments (one row per assignment) and, given ``revoked_jti``, whether
+    that access token was revoked (then None, as for a missing or inactive account)."""
+    ra = RoleAssignment
+    columns: list[Any] = [
+        User.name,
+        User.locale,
+        User.is_active,
+        Building.id,
+        Building.sub_district_id,
+        Building.community_id,
+        Building.grid_id,
+        ra.id,
+        ra.role,
+        ra.sub_district_id,
+        ra.community_id,
+        ra.grid_id,
+        ra.scope_code,
+        ra.title,
+    ]
+    if revoked_jti is not None:
+        columns.append(exists().where(RevokedAccessToken.jti == revoked_jti))
+    rows = (
+        await session.execute(
+            select(*columns)
+            .select_from(User)
+            .outerjoin(Building, Building.id == User.home_building_id)
+            .outerjoin(ra, ra.user_id == User.id)
+            .where(User.id == user_id)
+            .order_by(ra.id)
+        )
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if not first[2] or (revoked_jti is not None and first[14]):
+        return None
+    grants = tuple(
+        Grant(Role(r[8]), r[9], r[10], r[11], r[12], r[13]) for r in rows if r[7] is not None
+    )
+    home = ScopedRow(first[4], first[5], first[6]) if first[3] is not None else None
     return CurrentUser(
-        id=user.id,
-        name=user.name,
-        locale=user.locale,
+        id=user_id,
+        name=first[0],
+        locale=first[1],
         grants=grants,
         home=home,
-        scope=Scope.from_assignments(user.id, grants),
+        scope=Scope.from_assignments(user_id, grants),
     )
 
 
@@ -147,7 +200,13 @@ class AccountService:
     # --- views -------------------------------------------------------------------------
 
     async def role_views(self, assignments: Sequence[RoleAssignment | Grant]) -> list[RoleView]:
-        names = await self._unit_names(assignments)
+        return self._role_views(assignments, await self._unit_names(assignments))
+
+    def _role_views(
+        self,
+        assignments: Sequence[RoleAssignment | Grant],
+        names: dict[tuple[str, int], str],
+    ) -> list[RoleView]:
         views = []
         for a in assignments:
             unit = (
@@ -257,12 +316,14 @@ class AccountService:
             await self.session.scalars(query.order_by(User.id).limit(limit).offset(offset))
         ).all()
         by_user = await self._assignments([u.id for u in users])
+        # The units' names for the whole page at once, not a look-up per person.
+        names = await self._unit_names([a for found in by_user.values() for a in found])
         return [
             UserSummary(
                 id=u.id,
                 name=u.name,
                 phone_masked=mask_phone(u.phone),
-                roles=await self.role_views(by_user.get(u.id, [])),
+                roles=self._role_views(by_user.get(u.id, []), names),
                 is_active=u.is_active,
             )
             for u in users
@@ -379,12 +440,22 @@ class AccountService:
 
         ``staff=False``: and the person holds no staff role at all (what an import may touch).
         """
-        if user.id == actor.id:
-            return False
-        assignments = (await self._assignments([user.id])).get(user.id, [])
-        if not staff and any(Role(a.role) in STAFF_ROLES for a in assignments):
-            return False
-        return outranks(actor.grants, assignments, await home_of(self.session, user))
+        return (await self.may_change_many(actor, [user], staff=staff))[user.id]
+
+    async def may_change_many(
+        self, actor: CurrentUser, users: Sequence[User], *, staff: bool = True
+    ) -> dict[int, bool]:
+        """``may_change`` for each of these people, in two queries whatever their number."""
+        others = [u for u in users if u.id != actor.id]
+        by_user = await self._assignments([u.id for u in others])
+        homes = await homes_of(self.session, others)
+        out = {u.id: False for u in users}
+        for u in others:
+            assignments = by_user.get(u.id, [])
+            if not staff and any(Role(a.role) in STAFF_ROLES for a in assignments):
+                continue
+            out[u.id] = outranks(actor.grants, assignments, homes.get(u.id))
+        return out
 
     async def check_may_change(self, actor: CurrentUser, user: User) -> None:
         """Refuse a change to an account the actor does not outrank (roles, profile, password)."""

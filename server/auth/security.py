@@ -1,15 +1,23 @@
-"""JWT authentication wiring: the middleware resolves the caller once per request."""
+"""JWT authentication wiring: the middleware resolves the caller once per request.
+
+The caller is looked up in the request's own database session (the one the handler
+then uses), with the token's revocation in the same statement: a signed-in request
+costs one session, and a log-out takes effect at once in every process, since every
+request asks the database.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.types import Receive, Scope, Send
 
 from server.accounts.services import CurrentUser, load_current_user
-from server.auth.services import AuthService
 from server.config import Settings
+from server.lib.deps import end_request_session, request_session
 
 __all__ = ["PUBLIC", "make_jwt_auth"]
 
@@ -20,28 +28,33 @@ PUBLIC = {"exclude_from_auth": True}
 async def _retrieve_user(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
 ) -> CurrentUser | None:
+    """The caller, or None (a 401) when the account is gone or the token was revoked."""
     try:
         user_id = int(token.sub)
     except ValueError:
         return None
-    async with connection.app.state.sessionmaker() as session:
-        return await load_current_user(session, user_id)
+    session = request_session(connection.scope, connection.app.state)
+    jti = token.jti if isinstance(token.jti, str) and token.jti else None
+    return await load_current_user(session, user_id, revoked_jti=jti)
 
 
-async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    async with connection.app.state.sessionmaker() as session:
-        return await AuthService.is_revoked(
-            session, token.jti if isinstance(token.jti, str) else None
-        )
+class _RequestSessionJWTMiddleware(JWTAuthenticationMiddleware):
+    """Closes the session the look-up opened, for handlers that never took it over."""
+
+    __slots__ = ()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await end_request_session(scope)
 
 
 def make_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
-    from datetime import timedelta
-
     return JWTAuth[CurrentUser, Token](
         token_secret=settings.secret_key,
         retrieve_user_handler=_retrieve_user,
-        revoked_token_handler=_is_revoked,
+        authentication_middleware_class=_RequestSessionJWTMiddleware,
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),
         exclude_opt_key="exclude_from_auth",
         exclude=[

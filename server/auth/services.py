@@ -243,14 +243,3 @@ class AuthService:
                 .where(RefreshToken.access_jti == access_jti, RefreshToken.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-
-    @staticmethod
-    async def is_revoked(session: AsyncSession, jti: str | None) -> bool:
-        if not jti:
-            return False
-        return (
-            await session.scalar(
-                select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)
-            )
-            is not None
-        )

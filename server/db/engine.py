@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sqlite3
+import time
 import types
 from typing import Any
 
@@ -22,7 +23,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -159,15 +161,50 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngi
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+asyncpg")
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if pool:
-            kwargs |= {"pool_size": 10, "max_overflow": 10}
+            # LIFO: the connection just given back is the next one out, so under light load
+            # the same few stay warm (no idle check) and the rest may idle out.
+            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_use_lifo": True}
         else:
             kwargs["poolclass"] = NullPool
-        return create_async_engine(parsed, echo=echo, **kwargs)
+        engine = create_async_engine(parsed, echo=echo, **kwargs)
+        if pool:
+            _ping_when_idle(engine.sync_engine, PING_AFTER_IDLE)
+        return engine
     raise ValueError(
         f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql"
     )
+
+
+PING_AFTER_IDLE = 5.0
+"""Seconds a pooled PostgreSQL connection may sit idle before it is checked on checkout."""
+
+
+def _ping_when_idle(sync_engine: Engine, after: float) -> None:
+    """Check a pooled connection on checkout only if it sat idle ``after`` seconds or more.
+
+    ``pool_pre_ping`` checks on every checkout, and asyncpg's ping is three round trips
+    (BEGIN; ";"; ROLLBACK): three of every request's statements. A connection in steady
+    use is known to be alive; one that sat idle may have been cut (a server restart, a
+    firewall), and is then replaced before any request sees it. A connection cut within
+    the last ``after`` seconds fails its next statement instead, and SQLAlchemy then
+    replaces the whole pool: one request answered 500 per process, which clients retry.
+    """
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"idle connection is gone: {exc}") from exc
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

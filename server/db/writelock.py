@@ -1,10 +1,19 @@
-"""SQLite has one writer at a time: requests that may write wait their turn here.
+"""SQLite has one writer at a time: requests that write wait their turn here.
 
 Within a process they queue on an asyncio lock; across the server's worker
 processes on an ``flock`` of ``<database>.writelock``, which the kernel hands to
 the next waiter the moment it is released. Left to SQLite, a waiting writer
 polls in its busy handler, sleeping 1, 2, 5 … up to 100 ms between tries: under
 a burst of posts that is where the long tails came from.
+
+A request's session takes the lock just before its first write (a flush, an
+INSERT/UPDATE/DELETE, or a ``SELECT … FOR UPDATE``, which on PostgreSQL would lock
+rows) and gives it back when the request's transaction has ended. Reading the body,
+checking the caller and the reads before the first write run without it, so a slow
+upload does not hold up anyone else's writes. This is safe because the SQLite
+driver (pysqlite's default, "legacy" transaction control) opens a transaction only
+at the first data-changing statement: the reads before it are not part of a
+snapshot that another writer could make stale.
 """
 
 from __future__ import annotations
@@ -16,9 +25,20 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import await_only
 
-__all__ = ["NullWriteLock", "SqliteWriteQueue", "write_lock_for"]
+__all__ = [
+    "NullWriteLock",
+    "SqliteWriteQueue",
+    "WriteLockedSession",
+    "release_write_lock",
+    "session_options",
+    "write_lock_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +105,42 @@ def write_lock_for(database_url: str) -> NullWriteLock | SqliteWriteQueue:
     database = url.database
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
     return SqliteWriteQueue(None if in_memory else f"{database}.writelock")
+
+
+class WriteLockedSession(Session):
+    """A request's session on SQLite: takes the write lock in ``info`` before its first write."""
+
+
+def _take(session: Session) -> None:
+    if session.info.get("holds_write_lock"):
+        return
+    # Event handlers run inside the async session's greenlet: await_only waits on the loop.
+    await_only(session.info["write_lock"].acquire())
+    session.info["holds_write_lock"] = True
+
+
+@event.listens_for(WriteLockedSession, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    _take(session)
+
+
+@event.listens_for(WriteLockedSession, "do_orm_execute")
+def _before_execute(state: ORMExecuteState) -> None:
+    # A SELECT … FOR UPDATE means "what I read stays so until I write": on SQLite, only
+    # holding the write lock from the read on gives that.
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
+        _take(state.session)
+
+
+def session_options(lock: NullWriteLock | SqliteWriteQueue) -> dict[str, Any]:
+    """Keyword arguments for a request's session: none on PostgreSQL."""
+    if isinstance(lock, NullWriteLock):
+        return {}
+    return {"sync_session_class": WriteLockedSession, "info": {"write_lock": lock}}
+
+
+def release_write_lock(session: AsyncSession) -> None:
+    """Give the lock back if the session took it; call once its transaction has ended."""
+    info = session.sync_session.info
+    if info.pop("holds_write_lock", False):
+        info["write_lock"].release()

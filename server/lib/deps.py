@@ -1,20 +1,26 @@
 """Request-scoped dependencies: the database session and the caller's locale.
 
-The session dependency owns the request's one transaction: committed after the
-handler has made its response (before it is sent; a failed commit is still an
-error response), rolled back when anything raised. Services never commit.
+A request has one database session: the authentication middleware opens it to
+look up the caller (``request_session``), and the handler's ``db_session`` is the
+same one. The session dependency owns the request's one transaction: committed
+after the handler has made its response (before it is sent; a failed commit is
+still an error response), rolled back when anything raised. Services never commit.
+On SQLite the session takes the server's write lock only at its first write
+(server/db/writelock.py) and gives it back when the transaction has ended.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.writelock import release_write_lock, session_options
 from server.lib.i18n import negotiate
 
 DbSession = NamedDependency[AsyncSession]
@@ -30,24 +36,42 @@ __all__ = [
     "DbSession",
     "Locale",
     "client_ip",
+    "end_request_session",
     "provide_db_session",
     "provide_locale",
     "request_locale",
+    "request_session",
 ]
 
 
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SESSION = "linli.db_session"
+
+
+def request_session(scope: Scope, state: State) -> AsyncSession:
+    """The request's session, opened by whichever needs it first (the caller's look-up or
+    the handler); ``end_request_session`` closes it."""
+    kept = cast(dict[str, Any], scope)
+    session: AsyncSession | None = kept.get(_SESSION)
+    if session is None:
+        session = state.sessionmaker(**session_options(state.sqlite_write_lock))
+        kept[_SESSION] = session
+    return session
+
+
+async def end_request_session(scope: Scope) -> None:
+    """Close the request's session, if it has one, and give back SQLite's write lock."""
+    session: AsyncSession | None = cast(dict[str, Any], scope).pop(_SESSION, None)
+    if session is not None:
+        try:
+            await session.close()
+        finally:
+            release_write_lock(session)
 
 
 async def provide_db_session(
     state: State, request: Request[Any, Any, Any]
 ) -> AsyncGenerator[AsyncSession, None]:
-    session: AsyncSession = state.sessionmaker()
-    # SQLite has one writer at a time: requests that may write queue here, across the
-    # server's processes (server/db/writelock.py), not in SQLite's sleeping busy handler.
-    lock = state.sqlite_write_lock if request.method not in _READS else None
-    if lock is not None:
-        await lock.acquire()
+    session = request_session(request.scope, state)
     try:
         yield session
         await session.commit()
@@ -55,9 +79,7 @@ async def provide_db_session(
         await session.rollback()
         raise
     finally:
-        await session.close()
-        if lock is not None:
-            lock.release()
+        await end_request_session(request.scope)
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import String, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
@@ -109,9 +110,33 @@ class PeopleService:
         return building
 
     async def _view(self, r: Resident) -> ResidentView:
-        building = await self.session.get(Building, r.building_id)
-        grid = await self.session.get(Grid, r.grid_id)
-        assert building is not None and grid is not None
+        return (await self._views([r]))[0]
+
+    async def _views(self, residents: Sequence[Resident]) -> list[ResidentView]:
+        """Views of residents: their buildings and grids in one query each, however many."""
+        buildings = {
+            row.id: row
+            for row in (
+                await self.session.execute(
+                    select(Building.id, Building.code, Building.name).where(
+                        Building.id.in_({r.building_id for r in residents})
+                    )
+                )
+            ).all()
+        }
+        grids = dict(
+            (
+                await self.session.execute(
+                    select(Grid.id, Grid.code).where(Grid.id.in_({r.grid_id for r in residents}))
+                )
+            ).all()
+        )
+        return [
+            self._resident_view(r, buildings[r.building_id], grids[r.grid_id]) for r in residents
+        ]
+
+    @staticmethod
+    def _resident_view(r: Resident, building: Any, grid_code: str) -> ResidentView:
         return ResidentView(
             id=r.id,
             name=r.name,
@@ -119,7 +144,7 @@ class PeopleService:
             building_code=building.code,
             building=building.name,
             unit=r.unit,
-            grid_code=grid.code,
+            grid_code=grid_code,
             birth_year=r.birth_year,
             is_minor=r.is_minor,
             care_tags=list(r.care_tags),
@@ -240,7 +265,7 @@ class PeopleService:
         ).all()
         return ResidentPage(
             total=int(total or 0),
-            items=[await self._view(r) for r in residents],
+            items=await self._views(residents),
             limit=limit,
             offset=offset,
         )
@@ -605,26 +630,64 @@ class PeopleService:
         return await self._volunteer_view(me, user)
 
     async def _volunteer_view(self, target: User, viewer: CurrentUser) -> VolunteerView:
-        profile = await self.session.get(VolunteerProfile, target.id)
-        party = await self.session.get(PartyMember, target.id)
-        hours = await self.session.scalar(
-            select(func.coalesce(func.sum(VolunteerHours.hours), 0)).where(
-                VolunteerHours.user_id == target.id
+        return (await self._volunteer_views([target], viewer))[0]
+
+    async def _volunteer_views(
+        self, targets: Sequence[User], viewer: CurrentUser
+    ) -> list[VolunteerView]:
+        """Views of volunteers: profiles, party memberships, hours and the rank rule each
+        in one query, however many."""
+        ids = [t.id for t in targets]
+        profiles = {
+            p.user_id: p
+            for p in (
+                await self.session.scalars(
+                    select(VolunteerProfile).where(VolunteerProfile.user_id.in_(ids))
+                )
+            ).all()
+        }
+        party = dict(
+            (
+                await self.session.execute(
+                    select(PartyMember.user_id, PartyMember.kind).where(
+                        PartyMember.user_id.in_(ids)
+                    )
+                )
+            ).all()
+        )
+        hours = dict(
+            (
+                await self.session.execute(
+                    select(VolunteerHours.user_id, func.sum(VolunteerHours.hours))
+                    .where(VolunteerHours.user_id.in_(ids))
+                    .group_by(VolunteerHours.user_id)
+                )
+            ).all()
+        )
+        # The same rank rule the changes enforce, so the PWA offers only what will work.
+        manageable = await AccountService(self.session, self.locale).may_change_many(
+            viewer, targets
+        )
+        views = []
+        for target in targets:
+            profile = profiles.get(target.id)
+            kind = party.get(target.id)
+            views.append(
+                VolunteerView(
+                    user_id=target.id,
+                    name=target.name,
+                    phone_masked=mask_phone(target.phone),
+                    trades=list(profile.trades) if profile else [],
+                    availability=[
+                        msgspec.convert(a, Availability)
+                        for a in (profile.availability if profile else [])
+                    ],
+                    party_member=PartyMemberKind(kind).value if kind else None,
+                    hours=float(hours.get(target.id) or 0),
+                    manageable=manageable[target.id],
+                )
             )
-        )
-        return VolunteerView(
-            user_id=target.id,
-            name=target.name,
-            phone_masked=mask_phone(target.phone),
-            trades=list(profile.trades) if profile else [],
-            availability=[
-                msgspec.convert(a, Availability) for a in (profile.availability if profile else [])
-            ],
-            party_member=party.kind.value if party else None,
-            hours=float(hours or 0),
-            # The same rank rule the changes enforce, so the PWA offers only what will work.
-            manageable=await AccountService(self.session, self.locale).may_change(viewer, target),
-        )
+        return views
 
     async def list_volunteers(
         self, user: CurrentUser, *, trade: str | None = None
@@ -644,7 +707,7 @@ class PeopleService:
         users = (
             await self.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))
         ).all()
-        views = [await self._volunteer_view(u, user) for u in users]
+        views = await self._volunteer_views(users, user)
         return [v for v in views if trade is None or trade in v.trades]
 
     async def set_party_member(
@@ -727,47 +790,42 @@ class PeopleService:
         community: str | None = None,
     ) -> list[PartyMemberView]:
         """在职党员 who reported here, retired members and activists of the communities I manage."""
+        # The reported community and the party organisation come in the same statement.
+        reported = aliased(Community)
         query = (
-            select(PartyMember, User)
+            select(
+                PartyMember,
+                User,
+                reported.code,
+                reported.name,
+                reported.name_i18n,
+                PartyOrg.name.label("org"),
+            )
             .join(User, User.id == PartyMember.user_id)
+            .outerjoin(reported, reported.id == PartyMember.reported_community_id)
+            .outerjoin(PartyOrg, PartyOrg.id == PartyMember.party_org_id)
             .where(self._party_members_in(user))
         )
         if kind is not None:
             query = query.where(PartyMember.kind == kind)
         if community:
-            query = query.join(Community, Community.id == PartyMember.reported_community_id).where(
-                Community.code == community
-            )
+            query = query.where(reported.code == community)
         rows = (await self.session.execute(query.order_by(User.name, User.id))).all()
-        out = []
-        for member, person in rows:
-            reported = (
-                await self.session.get(Community, member.reported_community_id)
-                if member.reported_community_id
-                else None
+        return [
+            PartyMemberView(
+                user_id=person.id,
+                name=person.name,
+                phone_masked=mask_phone(person.phone),
+                kind=member.kind,
+                reported_community_code=code,
+                reported_community=localised_name(name, name_i18n, self.locale)
+                if code is not None
+                else None,
+                reported_at=member.reported_at,
+                party_org=org,
             )
-            org = (
-                await self.session.get(PartyOrg, member.party_org_id)
-                if member.party_org_id
-                else None
-            )
-            out.append(
-                PartyMemberView(
-                    user_id=person.id,
-                    name=person.name,
-                    phone_masked=mask_phone(person.phone),
-                    kind=member.kind,
-                    reported_community_code=reported.code if reported else None,
-                    reported_community=localised_name(
-                        reported.name, reported.name_i18n, self.locale
-                    )
-                    if reported
-                    else None,
-                    reported_at=member.reported_at,
-                    party_org=org.name if org else None,
-                )
-            )
-        return out
+            for member, person, code, name, name_i18n, org in rows
+        ]
 
     # --- service groups ----------------------------------------------------------------
 
@@ -778,36 +836,62 @@ class PeopleService:
         query = select(model).where(user.scope.clause(model)).order_by(model.id)
         return (await self.session.scalars(query)).all()
 
-    async def _members(self, table: Any, key: Any, owner_id: int) -> list[MemberView]:
+    async def _members(
+        self, table: Any, key: Any, owner_ids: Sequence[int]
+    ) -> dict[int, list[MemberView]]:
+        """The members of each of these groups (or organisations), in one query."""
         trade = ServiceGroupMember.trade if table is ServiceGroupMember else null()
         rows = await self.session.execute(
-            select(User.id, User.name, User.phone, trade)
+            select(key, User.id, User.name, User.phone, trade)
             .join(table, table.user_id == User.id)
-            .where(key == owner_id)
+            .where(key.in_(owner_ids))
             .order_by(User.name, User.id)
         )
-        return [
-            MemberView(user_id=uid, name=name, phone_masked=mask_phone(phone), trade=trade)
-            for uid, name, phone, trade in rows.all()
-        ]
+        out: dict[int, list[MemberView]] = {owner: [] for owner in owner_ids}
+        for owner, uid, name, phone, trade_ in rows.all():
+            out[owner].append(
+                MemberView(user_id=uid, name=name, phone_masked=mask_phone(phone), trade=trade_)
+            )
+        return out
+
+    async def _names(self, user_ids: set[int | None]) -> dict[int, str]:
+        wanted = {i for i in user_ids if i is not None}
+        if not wanted:
+            return {}
+        rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+        return dict(rows.all())
 
     async def _group_view(self, g: ServiceGroup) -> ServiceGroupView:
-        grid = await self.session.get(Grid, g.grid_id)
-        leader = await self.session.get(User, g.leader_user_id) if g.leader_user_id else None
-        people = await self._members(ServiceGroupMember, ServiceGroupMember.group_id, g.id)
-        assert grid is not None
-        return ServiceGroupView(
-            id=g.id,
-            name=g.name,
-            grid_code=grid.code,
-            leader=leader.name if leader else None,
-            members=[p.name for p in people],
-            people=people,
-            leader_user_id=g.leader_user_id,
+        return (await self._group_views([g]))[0]
+
+    async def _group_views(self, groups: Sequence[ServiceGroup]) -> list[ServiceGroupView]:
+        """Views of service groups: grids, leaders and members in one query each."""
+        grids = dict(
+            (
+                await self.session.execute(
+                    select(Grid.id, Grid.code).where(Grid.id.in_({g.grid_id for g in groups}))
+                )
+            ).all()
         )
+        leaders = await self._names({g.leader_user_id for g in groups})
+        members = await self._members(
+            ServiceGroupMember, ServiceGroupMember.group_id, [g.id for g in groups]
+        )
+        return [
+            ServiceGroupView(
+                id=g.id,
+                name=g.name,
+                grid_code=grids[g.grid_id],
+                leader=leaders.get(g.leader_user_id) if g.leader_user_id else None,
+                members=[p.name for p in members[g.id]],
+                people=members[g.id],
+                leader_user_id=g.leader_user_id,
+            )
+            for g in groups
+        ]
 
     async def service_groups(self, user: CurrentUser) -> list[ServiceGroupView]:
-        return [await self._group_view(g) for g in await self._in_scope(user, ServiceGroup)]
+        return await self._group_views(await self._in_scope(user, ServiceGroup))
 
     async def _group_in_scope(self, user: CurrentUser, group_id: int) -> ServiceGroup:
         group = await self.session.get(ServiceGroup, group_id)
@@ -863,20 +947,40 @@ class PeopleService:
     # --- volunteer organisations --------------------------------------------------------
 
     async def _org_view(self, org: VolunteerOrg) -> VolunteerOrgView:
-        community = await self.session.get(Community, org.community_id)
-        leader = await self.session.get(User, org.leader_user_id) if org.leader_user_id else None
-        people = await self._members(VolunteerOrgMember, VolunteerOrgMember.org_id, org.id)
-        assert community is not None
-        return VolunteerOrgView(
-            id=org.id,
-            name=org.name,
-            community_code=community.code,
-            leader=leader.name if leader else None,
-            members=[p.name for p in people],
-            people=people,
-            leader_user_id=org.leader_user_id,
-            community=localised_name(community.name, community.name_i18n, self.locale),
+        return (await self._org_views([org]))[0]
+
+    async def _org_views(self, orgs: Sequence[VolunteerOrg]) -> list[VolunteerOrgView]:
+        """Views of organisations: communities, leaders and members in one query each."""
+        communities = {
+            row.id: row
+            for row in (
+                await self.session.execute(
+                    select(Community.id, Community.code, Community.name, Community.name_i18n).where(
+                        Community.id.in_({o.community_id for o in orgs})
+                    )
+                )
+            ).all()
+        }
+        leaders = await self._names({o.leader_user_id for o in orgs})
+        members = await self._members(
+            VolunteerOrgMember, VolunteerOrgMember.org_id, [o.id for o in orgs]
         )
+        views = []
+        for org in orgs:
+            community = communities[org.community_id]
+            views.append(
+                VolunteerOrgView(
+                    id=org.id,
+                    name=org.name,
+                    community_code=community.code,
+                    leader=leaders.get(org.leader_user_id) if org.leader_user_id else None,
+                    members=[p.name for p in members[org.id]],
+                    people=members[org.id],
+                    leader_user_id=org.leader_user_id,
+                    community=localised_name(community.name, community.name_i18n, self.locale),
+                )
+            )
+        return views
 
     async def create_org(
         self, user: CurrentUser, data: VolunteerOrgIn, client_ip: str | None = None
@@ -915,7 +1019,7 @@ class PeopleService:
 
     async def list_orgs(self, user: CurrentUser) -> list[VolunteerOrgView]:
         orgs = await self._in_scope(user, VolunteerOrg)
-        return [await self._org_view(o) for o in orgs]
+        return await self._org_views(orgs)
 
     async def _org_in_scope(self, user: CurrentUser, org_id: int) -> VolunteerOrg:
         org = await self.session.get(VolunteerOrg, org_id)

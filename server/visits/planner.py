@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import enum
 import math
+import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -549,7 +550,10 @@ def _solve_all(problems: list[_Problem], workers: int) -> list[_Solved]:
         return [_solve(p) for p in problems]
     # the largest first, so the last one to finish is small
     order = sorted(range(len(problems)), key=lambda i: -len(problems[i].visits))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # "forkserver", not "fork": the web server that plans has threads (database drivers,
+    # the event loop's executor), and a forked child may inherit a lock one of them held.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         solved = dict(zip(order, pool.map(_solve, [problems[i] for i in order]), strict=True))
     return [solved[i] for i in range(len(problems))]
 

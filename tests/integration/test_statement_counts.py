@@ -1,0 +1,510 @@
+"""Every list answers in a fixed number of SQL statements, whatever its length.
+
+Each list is read at two sizes (rows made here, spread over many buildings, grids and
+people so that the session's identity map cannot hide a query per row), counting the
+statements SQLAlchemy sends (``before_cursor_execute`` on the app's engine; the
+driver's BEGIN/COMMIT and the pool's ping are not among them). A count that grows with
+the size is a query per row. Both engines, on databases of their own: the rows made
+here would change what other tests count.
+
+The wish lists of people (the moderation queue, my wishes) still make a few queries
+per wish; they are marked xfail(strict) until the workflow core computes what each
+viewer may do for a whole page at once. There is no list of the notification outbox
+in the API (``/me/notifications`` is one person's preferences).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+from geoalchemy2 import WKTElement
+from litestar import Litestar
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import Role, RoleAssignment, User
+from server.audit.models import AuditEntry
+from server.businesses.models import CaringBusiness
+from server.db.base import utcnow
+from server.grids.models import Building, Community, Grid, GridKind, Storefront
+from server.people.models import (
+    PartyMember,
+    PartyMemberKind,
+    Resident,
+    ServiceGroup,
+    ServiceGroupMember,
+    VolunteerHours,
+    VolunteerOrg,
+    VolunteerOrgMember,
+    VolunteerProfile,
+)
+from server.wishes.models import ClaimantKind, Wish, WishCategory
+from server.wishes.states import State
+from tests.conftest import (
+    DENGYUE_ADMIN,
+    DENGYUE_RESIDENT,
+    DENGYUE_VOLUNTEER,
+    SUBDISTRICT_ADMIN,
+    Backend,
+    Tokens,
+    open_backend,
+    open_client,
+)
+
+DENGYUE = "410902001001"
+DBNAME = "linli_statements"
+WISH_LISTS = "wish lists become fixed-count with the workflow core"
+
+
+async def _fresh_postgis(url: str) -> str:
+    plain = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(plain)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {DBNAME}")
+        await conn.execute(f"CREATE DATABASE {DBNAME}")
+    finally:
+        await conn.close()
+    fresh = plain.rsplit("/", 1)[0] + f"/{DBNAME}"
+    conn = await asyncpg.connect(fresh)
+    try:
+        await conn.execute("CREATE EXTENSION postgis")
+    finally:
+        await conn.close()
+    return fresh.replace("postgresql://", "postgresql+asyncpg://")
+
+
+@pytest.fixture(scope="module", params=["spatialite", "postgis"])
+async def counted(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    async with open_backend(request, tmp_path_factory, "var-statements", _fresh_postgis) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+async def counted_app(counted: Backend) -> Litestar:
+    from server.app import create_app
+
+    return create_app(counted.settings)
+
+
+# --- making rows ---------------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    sub_district_id: int
+    community_id: int
+    grid_id: int
+    building_id: int
+    location: Any
+
+
+class Maker:
+    """Tops each kind of row up to a number; rows spread round-robin over ``places``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+        self.community: Community
+        self.places: list[Place] = []
+        self.made: dict[str, int] = {}
+
+    async def start(self) -> None:
+        community = await self.s.scalar(select(Community).where(Community.code == DENGYUE))
+        assert community is not None
+        self.community = community
+        rows = (
+            await self.s.execute(
+                select(Building.id, Building.grid_id, Building.sub_district_id, Building.location)
+                .where(Building.community_id == community.id)
+                .order_by(Building.id)
+            )
+        ).all()
+        self.places = [Place(r[2], community.id, r[1], r[0], r[3]) for r in rows]
+        assert self.places
+
+    def place(self, i: int) -> Place:
+        return self.places[i % len(self.places)]
+
+    def todo(self, kind: str, n: int) -> range:
+        done = self.made.get(kind, 0)
+        self.made[kind] = max(done, n)
+        return range(done, n)
+
+    async def grids(self, n: int) -> None:
+        """Extra grids of 登月社区 (tiny squares), each with a building, so lists of grids
+        and of per-grid things (service groups) can be long."""
+        c = self.community
+        for i in self.todo("grid", n):
+            x, y = 120.0 + (i % 50) * 0.001, 30.0 + (i // 50) * 0.001
+            square = f"MULTIPOLYGON((({x} {y},{x + 0.0009} {y},{x + 0.0009} {y + 0.0009},{x} {y + 0.0009},{x} {y})))"
+            grid = Grid(
+                code=f"{DENGYUE}S{i:04d}",
+                name=f"计数网格{i}",
+                kind=GridKind.building_block,
+                sub_district_id=c.sub_district_id,
+                community_id=c.id,
+                boundary=WKTElement(square, srid=4326),
+            )
+            self.s.add(grid)
+            await self.s.flush()
+            point = WKTElement(f"POINT({x + 0.0004} {y + 0.0004})", srid=4326)
+            building = Building(
+                code=f"{DENGYUE}S{i:04d}B",
+                name=f"计数楼{i}",
+                sub_district_id=c.sub_district_id,
+                community_id=c.id,
+                grid_id=grid.id,
+                location=point,
+            )
+            self.s.add(building)
+            await self.s.flush()
+            self.places.append(Place(c.sub_district_id, c.id, grid.id, building.id, point))
+
+    async def residents(self, n: int) -> list[int]:
+        for i in self.todo("resident", n):
+            p = self.place(i)
+            self.s.add(
+                Resident(
+                    name=f"居民{i}",
+                    phone=f"136{i:08d}",
+                    building_id=p.building_id,
+                    unit=f"{i % 6 + 1}单元",
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                )
+            )
+        await self.s.flush()
+        return list(
+            (
+                await self.s.scalars(
+                    select(Resident.id).where(Resident.phone.like("136%")).order_by(Resident.id)
+                )
+            ).all()
+        )
+
+    async def volunteers(self, n: int) -> list[int]:
+        """Volunteers of 登月社区 living round the grids; each a party member with hours."""
+        c = self.community
+        for i in self.todo("volunteer", n):
+            p = self.place(i)
+            user = User(
+                phone=f"137{i:08d}",
+                name=f"志愿者{i}",
+                password_hash="!",
+                home_building_id=p.building_id,
+            )
+            self.s.add(user)
+            await self.s.flush()
+            self.s.add_all(
+                [
+                    RoleAssignment(
+                        user_id=user.id,
+                        role=Role.volunteer,
+                        scope_code=DENGYUE,
+                        sub_district_id=c.sub_district_id,
+                        community_id=c.id,
+                    ),
+                    VolunteerProfile(
+                        user_id=user.id,
+                        trades=["haircut"],
+                        availability=[{"weekday": i % 7, "start": "18:00", "end": "20:00"}],
+                        community_id=c.id,
+                    ),
+                    PartyMember(
+                        user_id=user.id,
+                        kind=PartyMemberKind.in_service,
+                        reported_community_id=c.id,
+                        reported_at=utcnow(),
+                    ),
+                    VolunteerHours(
+                        user_id=user.id,
+                        hours=Decimal("1.5"),
+                        source_type="wish",
+                        source_id=i + 1,
+                        sub_district_id=c.sub_district_id,
+                        community_id=c.id,
+                        grid_id=p.grid_id,
+                    ),
+                ]
+            )
+        await self.s.flush()
+        return list(
+            (
+                await self.s.scalars(
+                    select(User.id).where(User.phone.like("137%")).order_by(User.id)
+                )
+            ).all()
+        )
+
+    async def service_groups(self, n: int) -> None:
+        """One group per grid (the rule): on the grids made here, each led by a volunteer,
+        with two members."""
+        people = await self.volunteers(max(n, 2))
+        await self.grids(n)
+        grids = (
+            await self.s.scalars(
+                select(Grid.id).where(Grid.code.like(f"{DENGYUE}S%")).order_by(Grid.id)
+            )
+        ).all()
+        for k in self.todo("group", n):
+            leader = people[k % len(people)]
+            group = ServiceGroup(
+                grid_id=grids[k],
+                name=f"服务组{k}",
+                leader_user_id=leader,
+                sub_district_id=self.community.sub_district_id,
+                community_id=self.community.id,
+            )
+            self.s.add(group)
+            await self.s.flush()
+            self.s.add_all(
+                [
+                    ServiceGroupMember(group_id=group.id, user_id=leader, trade="haircut"),
+                    ServiceGroupMember(group_id=group.id, user_id=people[(k + 1) % len(people)]),
+                ]
+            )
+        await self.s.flush()
+
+    async def orgs(self, n: int) -> None:
+        people = await self.volunteers(max(n, 2))
+        for i in self.todo("org", n):
+            org = VolunteerOrg(
+                name=f"志愿队{i}",
+                leader_user_id=people[i % len(people)],
+                sub_district_id=self.community.sub_district_id,
+                community_id=self.community.id,
+            )
+            self.s.add(org)
+            await self.s.flush()
+            self.s.add_all(
+                [
+                    VolunteerOrgMember(org_id=org.id, user_id=people[i % len(people)]),
+                    VolunteerOrgMember(org_id=org.id, user_id=people[(i + 1) % len(people)]),
+                ]
+            )
+        await self.s.flush()
+
+    async def businesses(self, n: int) -> None:
+        people = await self.volunteers(max(n, 1))
+        for i in self.todo("business", n):
+            p = self.place(i)
+            store = Storefront(
+                code=f"{DENGYUE}F{i:04d}",
+                name=f"爱心店{i}",
+                trade="barber",
+                sub_district_id=p.sub_district_id,
+                community_id=p.community_id,
+                grid_id=p.grid_id,
+                location=p.location,
+            )
+            self.s.add(store)
+            await self.s.flush()
+            self.s.add(
+                CaringBusiness(
+                    storefront_id=store.id,
+                    contact_user_id=people[i % len(people)],
+                    offer="每月免费理发 2 次",
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                )
+            )
+        await self.s.flush()
+
+    async def my_hours(self, n: int) -> None:
+        """Hours credited to the demo volunteer 赵丽."""
+        me = await self.s.scalar(select(User.id).where(User.phone == DENGYUE_VOLUNTEER))
+        assert me is not None
+        for i in self.todo("my-hours", n):
+            p = self.place(i)
+            self.s.add(
+                VolunteerHours(
+                    user_id=me,
+                    hours=Decimal("0.5"),
+                    source_type="wish",
+                    source_id=10_000 + i,
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                )
+            )
+        await self.s.flush()
+
+    async def audit(self, n: int) -> None:
+        for i in self.todo("audit", n):
+            p = self.place(i)
+            self.s.add(
+                AuditEntry(
+                    action="statement_count",
+                    object_type="resident",
+                    object_id=str(i),
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                    detail={"i": i},
+                )
+            )
+        await self.s.flush()
+
+    async def wishes(self, kind: str, n: int) -> None:
+        """Wishes of many residents (queue, board, thanks wall) or of the demo resident (mine)."""
+        mine = kind == "mine"
+        if mine:
+            me = await self.s.scalar(select(Resident).where(Resident.phone == DENGYUE_RESIDENT))
+            assert me is not None
+            beneficiaries = [me.id]
+        else:
+            beneficiaries = await self.residents(max(n, 20))
+        helpers = await self.volunteers(20)
+        state = {
+            "queue": State.submitted,
+            "board": State.approved,
+            "thanks": State.confirmed,
+            "mine": State.withdrawn,
+        }[kind]
+        now = utcnow()
+        for i in self.todo(f"wish-{kind}", n):
+            who = beneficiaries[i % len(beneficiaries)]
+            r = await self.s.get(Resident, who)
+            assert r is not None
+            building = await self.s.get(Building, r.building_id)
+            assert building is not None
+            done = state is State.confirmed
+            self.s.add(
+                Wish(
+                    title=f"计数心愿{kind}{i}",
+                    description="语句计数",
+                    category=WishCategory.daily_help,
+                    state=state,
+                    beneficiary_id=who,
+                    posted_by_user_id=None,
+                    building_id=building.id,
+                    location=building.location,
+                    sub_district_id=r.sub_district_id,
+                    community_id=r.community_id,
+                    grid_id=r.grid_id,
+                    expires_at=now + timedelta(days=30),
+                    claimant_user_id=helpers[i % len(helpers)] if done else None,
+                    claimant_kind=ClaimantKind.volunteer if done else None,
+                    claimed_at=now if done else None,
+                    fulfilled_at=now if done else None,
+                    confirmed_at=now if done else None,
+                    thanks=f"谢谢{i}" if done else None,
+                )
+            )
+        await self.s.flush()
+
+
+# --- the lists -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    who: str | None  # phone of the caller; None: public
+    path: Callable[[int], str]  # the URL for a page of this size
+    make: Callable[[Maker, int], Awaitable[Any]]  # at least this many rows exist after
+    sizes: tuple[int, int] = (20, 200)
+    grows_today: bool = False  # a wish list, fixed by the workflow core (xfail)
+
+
+CASES = [
+    Case("wish queue", DENGYUE_ADMIN, lambda n: "/api/v1/wishes/queue",
+         lambda m, n: m.wishes("queue", n), grows_today=True),
+    Case("my wishes", DENGYUE_RESIDENT, lambda n: "/api/v1/wishes/mine",
+         lambda m, n: m.wishes("mine", n), sizes=(20, 100), grows_today=True),
+    Case("wish board", None, lambda n: f"/api/v1/communities/{DENGYUE}/wishes?limit={n}",
+         lambda m, n: m.wishes("board", n), sizes=(20, 100)),
+    Case("thanks wall", None, lambda n: f"/api/v1/communities/{DENGYUE}/thanks",
+         lambda m, n: m.wishes("thanks", n), sizes=(20, 50)),
+    Case("residents", DENGYUE_ADMIN, lambda n: f"/api/v1/residents?limit={n}",
+         lambda m, n: m.residents(n)),
+    Case("users", DENGYUE_ADMIN, lambda n: f"/api/v1/users?limit={n}",
+         lambda m, n: m.volunteers(n)),
+    Case("volunteers", DENGYUE_ADMIN, lambda n: "/api/v1/volunteers",
+         lambda m, n: m.volunteers(n)),
+    Case("party members", DENGYUE_ADMIN, lambda n: "/api/v1/party-members",
+         lambda m, n: m.volunteers(n)),
+    Case("service groups", SUBDISTRICT_ADMIN, lambda n: "/api/v1/service-groups",
+         lambda m, n: m.service_groups(n)),
+    Case("volunteer organisations", DENGYUE_ADMIN, lambda n: "/api/v1/volunteer-orgs",
+         lambda m, n: m.orgs(n)),
+    Case("volunteer hours", DENGYUE_ADMIN, lambda n: f"/api/v1/communities/{DENGYUE}/hours",
+         lambda m, n: m.volunteers(n)),
+    Case("my hours", DENGYUE_VOLUNTEER, lambda n: "/api/v1/me/hours",
+         lambda m, n: m.my_hours(n), sizes=(20, 100)),
+    Case("caring businesses", None, lambda n: f"/api/v1/communities/{DENGYUE}/businesses",
+         lambda m, n: m.businesses(n)),
+    Case("storefronts", DENGYUE_ADMIN, lambda n: f"/api/v1/communities/{DENGYUE}/storefronts",
+         lambda m, n: m.businesses(n)),
+    Case("audit log", DENGYUE_ADMIN, lambda n: f"/api/v1/audit/?limit={n}",
+         lambda m, n: m.audit(n)),
+    Case("areas (grids)", DENGYUE_ADMIN, lambda n: "/api/v1/areas?level=grid",
+         lambda m, n: m.grids(n)),
+    Case("map", DENGYUE_ADMIN, lambda n: "/api/v1/map",
+         lambda m, n: m.grids(n)),
+]  # fmt: skip
+
+
+def _param(case: Case) -> Any:
+    marks = [pytest.mark.xfail(strict=True, reason=WISH_LISTS)] if case.grows_today else []
+    return pytest.param(case, id=case.name.replace(" ", "-"), marks=marks)
+
+
+@pytest.fixture(scope="module")
+async def counts(counted: Backend, counted_app: Litestar, tokens: Tokens) -> dict[str, list[int]]:
+    """Statements per list: every list at its first size, then every list at its second
+    (several lists show the same rows, volunteers for one)."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    made: dict[str, int] = {}
+    out: dict[str, list[int]] = {}
+    engine = counted_app.state.engine.sync_engine
+    async with open_client(counted_app, counted) as client:
+        for step in (0, 1):
+            async with counted.sessionmaker().begin() as session:
+                maker = Maker(session)
+                maker.made = made
+                await maker.start()
+                for case in CASES:
+                    await case.make(maker, case.sizes[step])
+            for case in CASES:
+                size = case.sizes[step]
+                headers = await tokens.get(client, case.who) if case.who else {}
+                path = case.path(size)
+                warm = await client.get(path, headers=headers)  # caches of the first call
+                assert warm.status_code == 200, warm.text
+                event.listen(engine, "before_cursor_execute", seen)
+                try:
+                    statements.clear()
+                    r = await client.get(path, headers=headers)
+                finally:
+                    event.remove(engine, "before_cursor_execute", seen)
+                assert r.status_code == 200, r.text
+                body = r.json()
+                items = body.get("items", body) if isinstance(body, dict) else body
+                if isinstance(items, list):
+                    assert len(items) >= size, (case.name, size, len(items))
+                out.setdefault(case.name, []).append(len(statements))
+    return out
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+async def test_a_list_takes_as_many_statements_at_any_length(
+    case: Case, counted: Backend, counts: dict[str, list[int]]
+) -> None:
+    got = counts[case.name]
+    print(f"\n[{counted.name}] {case.name}: {got[0]} statements at {case.sizes[0]} rows, "
+          f"{got[1]} at {case.sizes[1]}")  # fmt: skip
+    assert got[0] == got[1], f"{case.name}: {got} statements at sizes {case.sizes}"

@@ -1,0 +1,178 @@
+"""A slow upload holds nobody up: on SQLite the write lock is taken at the first write,
+after the body has arrived, and given back when the request's transaction ends.
+
+The app is called at the ASGI level with a ``receive`` that hands the photo over in
+pieces, with pauses between them, as a phone on a weak signal does; meanwhile another
+person posts a wish. Both engines run it (PostgreSQL has no such lock, and must not
+grow one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+
+from server.app import create_app
+from server.lib.deps import request_session
+from tests.conftest import DEMO_PASSWORD, DENGYUE_RESIDENT, YULAN_RESIDENT, Backend
+from tests.support.images import png
+
+PIECES = 6
+PAUSE = 0.5  # seconds between pieces: the upload takes about 2.5 s to arrive
+
+
+async def asgi_call(
+    app: Litestar,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    pieces: list[bytes],
+    *,
+    pause: float = 0.0,
+    on_piece: Any = None,
+) -> tuple[int, bytes]:
+    """One request straight into the app; the body arrives in ``pieces``, ``pause`` apart."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"content-length", str(sum(map(len, pieces))).encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    answered = asyncio.Event()
+    given = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal given
+        if given < len(pieces):
+            if given:
+                await asyncio.sleep(pause)
+            part = pieces[given]
+            given += 1
+            if on_piece is not None:
+                on_piece(given)
+            return {"type": "http.request", "body": part, "more_body": given < len(pieces)}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    status = 0
+    body: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                answered.set()
+
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    return status, b"".join(body)
+
+
+@pytest.fixture
+async def own_app(backend: Backend) -> AsyncIterator[Litestar]:
+    """An app of this test's own: its connections belong to this event loop (the test
+    client runs the shared app in a loop of its own)."""
+    app = create_app(backend.settings)
+    try:
+        yield app
+    finally:
+        await app.state.engine.dispose()
+
+
+async def log_in(app: Litestar, phone: str) -> dict[str, str]:
+    body = json.dumps({"phone": phone, "password": DEMO_PASSWORD}).encode()
+    status, answer = await asgi_call(
+        app, "POST", "/api/v1/auth/login", {"content-type": "application/json"}, [body]
+    )
+    assert status == 200, answer
+    return {"authorization": f"Bearer {json.loads(answer)['access_token']}"}
+
+
+def split(data: bytes, n: int) -> list[bytes]:
+    size = -(-len(data) // n)
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+async def test_a_slow_upload_does_not_hold_up_another_persons_write(
+    own_app: Litestar, backend: Backend
+) -> None:
+    app = own_app
+    uploader = await log_in(app, YULAN_RESIDENT)
+    writer = await log_in(app, DENGYUE_RESIDENT)
+    photo = split(png(), PIECES)
+    assert len(photo) == PIECES
+    start = time.monotonic()
+    events: list[tuple[str, float]] = []
+    mid_upload = asyncio.Event()
+
+    def piece_given(n: int) -> None:
+        events.append((f"upload piece {n}", time.monotonic() - start))
+        if n == 2:  # the app has read the first piece and waits for more
+            mid_upload.set()
+
+    upload = asyncio.create_task(
+        asgi_call(
+            app,
+            "POST",
+            "/api/v1/media",
+            {**uploader, "content-type": "image/png"},
+            photo,
+            pause=PAUSE,
+            on_piece=piece_given,
+        )
+    )
+    await asyncio.wait_for(mid_upload.wait(), timeout=30)
+    events.append(("write sent", time.monotonic() - start))
+    body = b'{"title":"\xe6\x83\xb3\xe8\xaf\xb7\xe4\xba\xba\xe5\xb8\xae\xe5\xbf\x99","category":"repair"}'
+    status, answer = await asyncio.wait_for(
+        asgi_call(
+            app, "POST", "/api/v1/wishes", {**writer, "content-type": "application/json"}, [body]
+        ),
+        timeout=60,
+    )
+    events.append(("write answered", time.monotonic() - start))
+    assert status == 201, answer
+    upload_status, upload_answer = await asyncio.wait_for(upload, timeout=60)
+    events.append(("upload answered", time.monotonic() - start))
+    assert upload_status == 201, upload_answer
+
+    order = [name for name, _ in sorted(events, key=lambda e: e[1])]
+    print(f"\n[{backend.name}] " + ", ".join(f"{name} {at:.2f} s" for name, at in events))
+    # The write was answered while the photo was still arriving, not queued behind it.
+    assert order.index("write answered") < order.index(f"upload piece {PIECES}"), order
+    assert order.index("write answered") > order.index("upload piece 1"), order
+
+
+async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Litestar) -> None:
+    """A refused upload, a read-only request and a successful write each leave it free."""
+    app = own_app
+    headers = await log_in(app, DENGYUE_RESIDENT)
+    image = {**headers, "content-type": "image/png"}
+    assert (await asgi_call(app, "POST", "/api/v1/media", image, [b"not an image"]))[0] == 415
+    assert (await asgi_call(app, "GET", "/api/v1/wishes/mine", headers, [b""]))[0] == 200
+    assert (await asgi_call(app, "POST", "/api/v1/media", image, [png()]))[0] == 201
+    lock = app.state.sqlite_write_lock
+    await asyncio.wait_for(lock.acquire(), timeout=5)  # free: not held by a finished request
+    lock.release()
+    scope: dict[str, Any] = {}
+    session = request_session(scope, app.state)
+    assert request_session(scope, app.state) is session  # one per request
+    await session.close()
