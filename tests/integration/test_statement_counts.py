@@ -7,10 +7,10 @@ driver's BEGIN/COMMIT and the pool's ping are not among them). A count that grow
 the size is a query per row. Both engines, on databases of their own: the rows made
 here would change what other tests count.
 
-The wish lists of people (the moderation queue, my wishes) still make a few queries
-per wish; they are marked xfail(strict) until the workflow core computes what each
-viewer may do for a whole page at once. There is no list of the notification outbox
-in the API (``/me/notifications`` is one person's preferences).
+The wish lists of people (the moderation queue, my wishes) are fixed-count because the
+workflow core loads what the rule table needs for a whole page at once. There is no
+list of the notification outbox in the API (``/me/notifications`` is one person's
+preferences).
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ from tests.conftest import (
 
 DENGYUE = "410902001001"
 DBNAME = "linli_statements"
-WISH_LISTS = "wish lists become fixed-count with the workflow core"
 
 
 async def _fresh_postgis(url: str) -> str:
@@ -413,14 +412,13 @@ class Case:
     path: Callable[[int], str]  # the URL for a page of this size
     make: Callable[[Maker, int], Awaitable[Any]]  # at least this many rows exist after
     sizes: tuple[int, int] = (20, 200)
-    grows_today: bool = False  # a wish list, fixed by the workflow core (xfail)
 
 
 CASES = [
     Case("wish queue", DENGYUE_ADMIN, lambda n: "/api/v1/wishes/queue",
-         lambda m, n: m.wishes("queue", n), grows_today=True),
+         lambda m, n: m.wishes("queue", n)),
     Case("my wishes", DENGYUE_RESIDENT, lambda n: "/api/v1/wishes/mine",
-         lambda m, n: m.wishes("mine", n), sizes=(20, 100), grows_today=True),
+         lambda m, n: m.wishes("mine", n), sizes=(20, 100)),
     Case("wish board", None, lambda n: f"/api/v1/communities/{DENGYUE}/wishes?limit={n}",
          lambda m, n: m.wishes("board", n), sizes=(20, 100)),
     Case("thanks wall", None, lambda n: f"/api/v1/communities/{DENGYUE}/thanks",
@@ -455,8 +453,7 @@ CASES = [
 
 
 def _param(case: Case) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=WISH_LISTS)] if case.grows_today else []
-    return pytest.param(case, id=case.name.replace(" ", "-"), marks=marks)
+    return pytest.param(case, id=case.name.replace(" ", "-"))
 
 
 @pytest.fixture(scope="module")
