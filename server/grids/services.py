@@ -14,6 +14,7 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
@@ -49,7 +50,9 @@ class GridService:
 
     async def community(self, code: str, scope: Scope | None = None) -> Community:
         """The community with this code; NotFound when there is none or it is outside ``scope``."""
-        community = await self.session.scalar(select(Community).where(Community.code == code))
+        community = await self.session.scalar(
+            select(Community).where(Community.code == code).options(defer(Community.boundary))
+        )
         if community is None or (scope is not None and not scope.covers(community)):
             raise NotFound(N_("No community has code {code}"), code=code)
         return community

@@ -763,22 +763,26 @@ class WishService:
             query = query.where(Wish.id < before_id)
         rows = (await self.session.execute(query.order_by(Wish.id.desc()).limit(limit))).all()
         cname = localised_name(community.name, community.name_i18n, self.locale)
+        # The grid's point, not the door: a point inside it, computed by the database
+        # (its boundary never leaves it).
+        inside = func.ST_PointOnSurface(Grid.boundary)
         grids = {
-            g.id: (
-                localised_name(g.name, g.name_i18n, self.locale),
-                to_shape(g.boundary).representative_point(),
-            )  # the grid, not the door
+            g.id: (localised_name(g.name, g.name_i18n, self.locale), g.lon, g.lat)
             for g in (
                 await self.session.execute(
-                    select(Grid.id, Grid.name, Grid.name_i18n, Grid.boundary).where(
-                        Grid.id.in_({r.grid_id for r in rows})
-                    )
+                    select(
+                        Grid.id,
+                        Grid.name,
+                        Grid.name_i18n,
+                        func.ST_X(inside).label("lon"),
+                        func.ST_Y(inside).label("lat"),
+                    ).where(Grid.id.in_({r.grid_id for r in rows}))
                 )
             ).all()
         }
         items = []
         for r in rows:
-            grid_name, where = grids[r.grid_id]
+            grid_name, lon, lat = grids[r.grid_id]
             who = "—" if r.is_minor else mask_name(r.name)
             if r.building is not None and not r.is_minor:
                 who = f"{who} · {r.building}"
@@ -792,8 +796,8 @@ class WishService:
                     beneficiary=who,
                     community=cname,
                     grid=grid_name,
-                    lon=where.x,
-                    lat=where.y,
+                    lon=lon,
+                    lat=lat,
                     created_at=r.created_at,
                     expires_at=r.expires_at,
                     photo=None if r.is_minor else r.photo,
