@@ -57,7 +57,9 @@ STALE_AFTER = timedelta(seconds=60)
 MAX_STORED_BODY = 1024 * 1024
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as a structured-field string allows
-_KEPT_HEADERS = (b"content-type", b"location", b"retry-after")
+# What a replay must say again; the body may be compressed (the app gzips answers over
+# 1 KiB), so its encoding goes with it.
+_KEPT_HEADERS = (b"content-type", b"content-encoding", b"vary", b"location", b"retry-after")
 
 
 def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:

@@ -219,3 +219,20 @@ async def test_a_route_that_takes_large_bodies_takes_them_with_a_key_too(client,
     again = await client.post("/api/v1/grid-maps", content=body, headers=headers)
     assert again.status_code == first.status_code
     assert again.headers.get("idempotent-replayed") == "true"
+
+
+async def test_a_replayed_compressed_answer_says_it_is_compressed(client, tokens) -> None:
+    # A wish view with a long description is over 1 KiB: the app gzips it. The replay must
+    # carry the same Content-Encoding, or the phone reads gzip bytes as JSON.
+    headers = {
+        **await as_(client, tokens, DENGYUE_RESIDENT),
+        "Idempotency-Key": str(uuid.uuid4()),
+        "Accept-Encoding": "gzip",
+    }
+    body = {**wish_body(f"长心愿{uuid.uuid4().hex[:6]}"), "description": "厨房的灯坏了。" * 120}
+    first = await client.post("/api/v1/wishes", json=body, headers=headers)
+    assert first.status_code == 201 and first.headers.get("content-encoding") == "gzip"
+    again = await client.post("/api/v1/wishes", json=body, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.headers.get("content-encoding") == "gzip"
+    assert again.json()["id"] == first.json()["id"]  # decodes, as the first did
