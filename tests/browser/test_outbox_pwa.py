@@ -12,7 +12,7 @@ import jwt
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SECRET_KEY
-from tests.browser.pages import log_in_ok
+from tests.browser.pages import log_in_ok, wait_for_service_worker
 from tests.browser.test_wishes_pwa import RESIDENT, SLOW, Api, fill_wish, unique
 
 
@@ -35,6 +35,7 @@ def test_after_a_shift_offline_the_queue_refreshes_the_session_and_goes_through(
     me = api.call("GET", "/api/v1/me")
     page.goto("/")
     log_in_ok(page, RESIDENT)
+    wait_for_service_worker(page)  # the app's screens are on the phone before the signal goes
     titles = [unique("帮我买菜"), unique("帮我修水龙头")]
 
     context.set_offline(True)
