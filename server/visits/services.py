@@ -66,7 +66,7 @@ from server.visits.schemas import (
     VisitView,
 )
 from server.workflow.rules import Actor
-from server.workflow.writer import Change, Notice, write_change
+from server.workflow.writer import Change, Notice, history_rows, write_change
 
 __all__ = ["VisitService", "visit_history"]
 
@@ -80,20 +80,7 @@ def _hhmm(text: str) -> time:
 
 def visit_history(visit_id: int) -> Any:
     """The history row of one change of this visit (for the transition writer)."""
-
-    def make(
-        *, actor_id: int | None, action: str, from_state: Any, to_state: Any, note: str | None
-    ) -> VisitEvent:
-        return VisitEvent(
-            visit_id=visit_id,
-            actor_user_id=actor_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-        )
-
-    return make
+    return history_rows(VisitEvent, visit_id=visit_id)
 
 
 class _Roster:

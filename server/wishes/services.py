@@ -65,7 +65,7 @@ from server.wishes.schemas import (
 )
 from server.wishes.states import Action, State
 from server.workflow.rules import Actor
-from server.workflow.writer import Change, Notice, write_change
+from server.workflow.writer import Change, Notice, history_rows, write_change
 
 __all__ = ["WishService"]
 
@@ -80,20 +80,7 @@ STALE = N_("Someone changed this wish first; reload it")
 
 def _history(wish_id: int) -> Callable[..., WishEvent]:
     """The history row of one change of this wish (for the transition writer)."""
-
-    def make(
-        *, actor_id: int | None, action: str, from_state: Any, to_state: Any, note: str | None
-    ) -> WishEvent:
-        return WishEvent(
-            wish_id=wish_id,
-            actor_user_id=actor_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-        )
-
-    return make
+    return history_rows(WishEvent, wish_id=wish_id)
 
 
 async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:

@@ -30,7 +30,7 @@ from server.lib.errors import Conflict
 from server.lib.i18n import N_
 from server.notify.outbox import Recipient, enqueue
 
-__all__ = ["Change", "Notice", "write_change"]
+__all__ = ["Change", "Notice", "history_rows", "write_change"]
 
 STALE = N_("Someone changed this first; reload it")
 
@@ -58,6 +58,26 @@ class Change:
     target: Any
     values: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+
+
+def history_rows(model: Any, **key: int) -> Callable[..., Any]:
+    """The history-row maker of one object for :func:`write_change`: rows of ``model``
+    (a domain's event table with ``actor_user_id``, ``action``, ``from_state``,
+    ``to_state`` and ``note``) naming the object by ``key`` (e.g. ``wish_id=7``)."""
+
+    def make(
+        *, actor_id: int | None, action: str, from_state: Any, to_state: Any, note: str | None
+    ) -> Any:
+        return model(
+            **key,
+            actor_user_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+
+    return make
 
 
 def _is_lock_conflict(exc: OperationalError) -> bool:

@@ -21,7 +21,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from geoalchemy2 import WKTElement
 from litestar import Litestar
@@ -56,26 +55,14 @@ from tests.conftest import (
     open_backend,
     open_client,
 )
+from tests.support.postgis import fresh_database
 
 DENGYUE = "410902001001"
 DBNAME = "linli_statements"
 
 
 async def _fresh_postgis(url: str) -> str:
-    plain = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {DBNAME}")
-        await conn.execute(f"CREATE DATABASE {DBNAME}")
-    finally:
-        await conn.close()
-    fresh = plain.rsplit("/", 1)[0] + f"/{DBNAME}"
-    conn = await asyncpg.connect(fresh)
-    try:
-        await conn.execute("CREATE EXTENSION postgis")
-    finally:
-        await conn.close()
-    return fresh.replace("postgresql://", "postgresql+asyncpg://")
+    return await fresh_database(url, DBNAME)
 
 
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])

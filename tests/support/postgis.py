@@ -139,3 +139,24 @@ if __name__ == "__main__":  # a manual check: python -m tests.support.postgis
         print(url, f"up in {time.perf_counter() - started:.1f}s")
         if os.environ.get("HOLD"):
             input("press enter to stop ")
+
+
+async def fresh_database(url: str, name: str) -> str:
+    """A new database ``name`` with PostGIS in the cluster of ``url`` (an asyncpg URL),
+    for tests that need rows of their own; its URL."""
+    import asyncpg
+
+    plain = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(plain)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    fresh = plain.rsplit("/", 1)[0] + f"/{name}"
+    conn = await asyncpg.connect(fresh)
+    try:
+        await conn.execute("CREATE EXTENSION postgis")
+    finally:
+        await conn.close()
+    return fresh.replace("postgresql://", "postgresql+asyncpg://")

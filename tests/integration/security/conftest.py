@@ -9,32 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import Backend, open_backend, open_client
+from tests.support.postgis import fresh_database
 
 DBNAME = "linli_security"
 
 
 async def _fresh_postgis(url: str) -> str:
-    """A new database with PostGIS in the session's throwaway cluster; its URL."""
-    plain = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {DBNAME}")
-        await conn.execute(f"CREATE DATABASE {DBNAME}")
-    finally:
-        await conn.close()
-    fresh = plain.rsplit("/", 1)[0] + f"/{DBNAME}"
-    conn = await asyncpg.connect(fresh)
-    try:
-        await conn.execute("CREATE EXTENSION postgis")
-    finally:
-        await conn.close()
-    return fresh.replace("postgresql://", "postgresql+asyncpg://")
+    return await fresh_database(url, DBNAME)
 
 
 @pytest.fixture(scope="session", params=["spatialite", "postgis"])
