@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import column, exists, or_, select, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +92,8 @@ class CurrentUser:
     grants: tuple[Grant, ...]
     home: ScopedRow | None = None
     scope: Scope = field(default_factory=lambda: Scope(user_id=0))
+    #: Their own record in the community's resident register (None: not a registered resident).
+    resident_id: int | None = None
 
     def has(self, *roles: Role) -> bool:
         return any(g.role in roles for g in self.grants)
@@ -137,11 +139,15 @@ async def homes_of(session: AsyncSession, users: Sequence[User]) -> dict[int, Sc
     }
 
 
+# The resident register (server.people) builds on accounts, so accounts names its table bare.
+_RESIDENTS = table("residents", column("id"), column("user_id"))
+
+
 async def load_current_user(
     session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
 ) -> CurrentUser | None:
-    """The signed-in person in one statement: the account, its home building's scope ids
-    and its role assignments (one row per assignment) and, given ``revoked_jti``, whether
+    """The signed-in person in one statement: the account, its home building's scope ids,
+    its role assignments (one row per assignment), its resident record and, given ``revoked_jti``, whether
     that access token was revoked (then None, as for a missing or inactive account)."""
     ra = RoleAssignment
     columns: list[Any] = [
@@ -159,6 +165,7 @@ async def load_current_user(
         ra.grid_id,
         ra.scope_code,
         ra.title,
+        select(_RESIDENTS.c.id).where(_RESIDENTS.c.user_id == User.id).limit(1).scalar_subquery(),
     ]
     if revoked_jti is not None:
         columns.append(exists().where(RevokedAccessToken.jti == revoked_jti))
@@ -175,7 +182,7 @@ async def load_current_user(
     if not rows:
         return None
     first = rows[0]
-    if not first[2] or (revoked_jti is not None and first[14]):
+    if not first[2] or (revoked_jti is not None and first[15]):
         return None
     grants = tuple(
         Grant(Role(r[8]), r[9], r[10], r[11], r[12], r[13]) for r in rows if r[7] is not None
@@ -188,6 +195,7 @@ async def load_current_user(
         grants=grants,
         home=home,
         scope=Scope.from_assignments(user_id, grants),
+        resident_id=first[14],
     )
 
 

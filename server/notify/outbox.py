@@ -17,7 +17,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import String, Table, case, cast, literal, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.base import utcnow
@@ -95,18 +97,26 @@ async def enqueue(
     url: str | None = None,
     topic: str | None = None,
     urgent: bool = False,
+    new_subject: bool = False,
 ) -> list[Notification]:
     """Add outbox rows for ``recipients``; ``event`` identifies the change (e.g. "wish:42:approved").
 
     Rows already written for the same event, recipient and channel are not
     written again (per-recipient deduplication). With a ``topic``, older rows on
     it to the same recipient and channel that are still waiting are marked
-    superseded. ``urgent`` messages do not wait for the end of quiet hours.
+    superseded (``new_subject``: the topic's subject was created in this
+    transaction, so there is nothing older to look for). ``urgent`` messages do not
+    wait for the end of quiet hours.
+
+    At most three statements, whatever the number of recipients: the community's
+    quiet hours (only when an SMS is among them), one INSERT of every row that is
+    new, one UPDATE of the rows they supersede. Returns the rows written (not
+    attached to the session).
     """
     template_named(template)  # KeyError for a key no domain registered
     now = utcnow()
-    sms_at = now if urgent else await _sms_at(session, now, community_id)
-    wanted: list[Notification] = []
+    clean = {k: str(v) for k, v in params.items()}
+    wanted: list[dict[str, Any]] = []
     seen: set[str] = set()
     for r in recipients:
         for channel in r.channels():
@@ -116,52 +126,65 @@ async def enqueue(
             seen.add(key)
             address_kind, sealed = _address(r.contact, channel)
             wanted.append(
-                Notification(
-                    dedupe_key=key,
-                    channel=channel,
-                    user_id=r.user_id,
-                    recipient_kind=r.kind,
-                    recipient_ref=r.ref,
-                    address_kind=address_kind,
-                    address_sealed=sealed,
-                    template=template,
-                    params={k: str(v) for k, v in params.items()},
-                    locale=r.locale,
-                    url=url,
-                    topic=topic,
-                    collapse_key=f"{topic}:{r.key()}:{channel}"[:160] if topic else None,
-                    urgent=urgent,
-                    community_id=community_id,
-                    next_attempt_at=sms_at if channel == "sms" else now,
-                )
+                {
+                    "created_at": now,
+                    "dedupe_key": key,
+                    "channel": channel,
+                    "user_id": r.user_id,
+                    "recipient_kind": r.kind,
+                    "recipient_ref": r.ref,
+                    "address_kind": address_kind,
+                    "address_sealed": sealed,
+                    "template": template,
+                    "params": clean,
+                    "locale": r.locale,
+                    "url": url,
+                    "topic": topic,
+                    "collapse_key": f"{topic}:{r.key()}:{channel}"[:160] if topic else None,
+                    "urgent": urgent,
+                    "community_id": community_id,
+                    "status": OutboxStatus.pending,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
             )
     if not wanted:
         return []
-    existing = set(
-        (
-            await session.scalars(
-                select(Notification.dedupe_key).where(
-                    Notification.dedupe_key.in_([n.dedupe_key for n in wanted])
-                )
-            )
-        ).all()
-    )
-    fresh = [n for n in wanted if n.dedupe_key not in existing]
-    if not fresh:
-        return []
-    session.add_all(fresh)
-    await session.flush()
-    for n in fresh:
-        if n.collapse_key is None:
-            continue
+    if not urgent and any(row["channel"] == "sms" for row in wanted):
+        sms_at = await _sms_at(session, now, community_id)
+        for row in wanted:
+            if row["channel"] == "sms":
+                row["next_attempt_at"] = sms_at
+    table: Table = Notification.__table__  # type: ignore[assignment]
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    ids = (
         await session.execute(
-            update(Notification)
+            insert(table)
+            .values(wanted)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id, table.c.dedupe_key)
+        )
+    ).all()
+    by_key = {key: row_id for row_id, key in ids}
+    fresh = []
+    for row in wanted:
+        if row["dedupe_key"] in by_key:
+            fresh.append(Notification(id=by_key[row["dedupe_key"]], **row))
+    newest = {n.collapse_key: n.id for n in fresh if n.collapse_key is not None}
+    if newest and not new_subject:
+        # Each older waiting row on the same key is superseded by the newest one written now.
+        by = case(newest, value=table.c.collapse_key)
+        await session.execute(
+            update(table)
             .where(
-                Notification.collapse_key == n.collapse_key,
-                Notification.status == OutboxStatus.pending,
-                Notification.id < n.id,
+                table.c.collapse_key.in_(list(newest)),
+                table.c.status == OutboxStatus.pending,
+                table.c.id < by,
             )
-            .values(status=OutboxStatus.superseded, last_error=f"superseded by #{n.id}")
-            .execution_options(synchronize_session=False)
+            .values(
+                status=OutboxStatus.superseded,
+                last_error=literal("superseded by #") + cast(by, String),
+            )
         )
     return fresh

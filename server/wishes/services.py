@@ -14,8 +14,10 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -78,6 +80,17 @@ DEFAULT_HOURS = Decimal("1.0")
 STALE = N_("Someone changed this wish first; reload it")
 
 
+@dataclass(slots=True)
+class _Known:
+    """Rows a caller of ``WishService._views`` already holds, by id (not queried again)."""
+
+    residents: dict[int, Any] | None = None
+    buildings: dict[int, Any] | None = None
+    communities: dict[int, Any] | None = None
+    grids: dict[int, Any] | None = None
+    history: dict[int, list[WishEvent]] | None = None
+
+
 def _history(wish_id: int) -> Callable[..., WishEvent]:
     """The history row of one change of this wish (for the transition writer)."""
     return history_rows(WishEvent, wish_id=wish_id)
@@ -109,16 +122,16 @@ class WishService:
 
     # --- who is asking -----------------------------------------------------------------
 
-    async def actor(self, user: CurrentUser, community_ids: Iterable[int] = ()) -> Actor:
-        """The person as the rule table sees them, with the facts it needs about these
-        communities: loaded once per request, for all of them at a time."""
+    async def actor(self, user: CurrentUser, claim_in: Iterable[int] = ()) -> Actor:
+        """The person as the rule table sees them, with the facts it needs: their resident
+        record (known since sign-in) and, for the communities in ``claim_in``, in whose
+        name they may claim there (loaded once per request, for all of them at a time)."""
         actor = self._actors.get(user.id)
         if actor is None:
-            resident_id = await self.session.scalar(
-                select(Resident.id).where(Resident.user_id == user.id)
+            actor = self._actors[user.id] = Actor(
+                user, {"resident_id": user.resident_id, "claim": {}}
             )
-            actor = self._actors[user.id] = Actor(user, {"resident_id": resident_id, "claim": {}})
-        missing = set(community_ids) - actor.facts["claim"].keys()
+        missing = set(claim_in) - actor.facts["claim"].keys()
         if missing:
             actor.facts["claim"].update(await self._claimables(user, missing))
         return actor
@@ -172,7 +185,7 @@ class WishService:
     async def _acting(self, user: CurrentUser, wish_id: int, action: str) -> tuple[Wish, Actor]:
         """The wish, if the rule table lets this person take this action on it now."""
         wish = await self._wish(wish_id)
-        actor = await self.actor(user, [wish.community_id])
+        actor = await self.actor(user, [wish.community_id] if action == Action.claim else ())
         WISH.check(actor, wish, action)
         return wish, actor
 
@@ -221,32 +234,44 @@ class WishService:
     async def _view(self, wish: Wish, user: CurrentUser) -> WishView:
         return (await self._views([wish], user))[0]
 
-    async def _views(self, wishes: Sequence[Wish], user: CurrentUser) -> list[WishView]:
+    async def _views(
+        self, wishes: Sequence[Wish], user: CurrentUser, known: _Known | None = None
+    ) -> list[WishView]:
         """Wishes as this person may see them, with what they may do to each: the same
-        eight queries for one wish or two hundred."""
+        eight queries at most for one wish or two hundred (fewer for what the caller
+        already holds, ``known``: e.g. a wish just posted and what it was placed by)."""
         if not wishes:
             return []
-        actor = await self.actor(user, {w.community_id for w in wishes})
-        residents = await _by_id(self.session, Resident, {w.beneficiary_id for w in wishes})
-        buildings = await _rows_by_id(
+        known = known or _Known()
+        # In whose name one may claim matters only where a wish can be claimed now.
+        actor = await self.actor(
+            user, {w.community_id for w in wishes if WISH.applies(w, Action.claim)}
+        )
+        residents = known.residents or await _by_id(
+            self.session, Resident, {w.beneficiary_id for w in wishes}
+        )
+        buildings = known.buildings or await _rows_by_id(
             self.session, Building, {w.building_id for w in wishes if w.building_id}, "name"
         )
-        communities = await _rows_by_id(
+        communities = known.communities or await _rows_by_id(
             self.session, Community, {w.community_id for w in wishes}, "code", "name", "name_i18n"
         )
-        grids = await _rows_by_id(
+        grids = known.grids or await _rows_by_id(
             self.session, Grid, {w.grid_id for w in wishes}, "name", "name_i18n"
         )
         claimants = await _rows_by_id(
             self.session, User, {w.claimant_user_id for w in wishes if w.claimant_user_id}, "name"
         )
         history: dict[int, list[WishEvent]] = defaultdict(list)
-        for event in await self.session.scalars(
-            select(WishEvent)
-            .where(WishEvent.wish_id.in_([w.id for w in wishes]))
-            .order_by(WishEvent.id)
-        ):
-            history[event.wish_id].append(event)
+        if known.history is not None:
+            history.update(known.history)
+        else:
+            for event in await self.session.scalars(
+                select(WishEvent)
+                .where(WishEvent.wish_id.in_([w.id for w in wishes]))
+                .order_by(WishEvent.id)
+            ):
+                history[event.wish_id].append(event)
         views = []
         for wish in wishes:
             resident = residents[wish.beneficiary_id]
@@ -335,35 +360,32 @@ class WishService:
 
     # --- posting -----------------------------------------------------------------------
     async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
+        """A wish for oneself, or (staff, with consent recorded) for a resident in their
+        scope. Six statements: the photo's uploader (with a photo), where the resident
+        lives, the wish, its history row, the office to tell, the outbox rows; the answer
+        is made from the rows in hand."""
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if on_behalf:
-            resident = await self.session.get(Resident, data.beneficiary_id)
-            if resident is None or not (await self.actor(user)).scope(STAFF_ROLES).covers(resident):
+            home = await self._home(Resident.id == data.beneficiary_id)
+            if home is None or not (await self.actor(user)).scope(STAFF_ROLES).covers(home):
                 raise NotFound(N_("No such resident"))
             if not data.consent_note:
                 raise BadRequest(N_("Record the resident's consent to post for them"))
         else:
-            resident = await self.session.scalar(
-                select(Resident).where(Resident.user_id == user.id)
-            )
-            if resident is None:
+            home = await self._home(Resident.id == user.resident_id) if user.resident_id else None
+            if home is None:
                 raise Forbidden(
                     N_("Only residents registered with their community can post wishes")
                 )
-        building = await self.session.get(Building, resident.building_id)
-        assert building is not None
         if data.lon is not None and data.lat is not None:
             chain = await GridService(self.session, self.locale).locate(data.lon, data.lat)
-            grid = await self.session.scalar(select(Grid).where(Grid.code == chain.grid.code))
-            assert grid is not None
+            place = await self._grid_place(chain.grid.code)
             point: Any = from_shape(Point(data.lon, data.lat), srid=4326)
         elif data.lon is not None or data.lat is not None:
             raise BadRequest(N_("Give both longitude and latitude, or neither"))
         else:
-            grid = await self.session.get(Grid, building.grid_id)
-            assert grid is not None
-            point = building.location
+            place, point = home, home.location
         now = utcnow()
         wish = Wish(
             title=data.title.strip(),
@@ -371,40 +393,115 @@ class WishService:
             category=data.category,
             photo=data.photo,
             state=State.submitted,
-            beneficiary_id=resident.id,
+            version=1,
+            beneficiary_id=home.resident_id,
             posted_by_user_id=user.id,
             on_behalf=on_behalf,
             consent_note=data.consent_note,
-            building_id=building.id,
+            building_id=home.building_id,
             location=point,
-            **Wish.placed_in(grid),
+            **Wish.placed_in(place),
             expires_at=now + DEFAULT_LIFETIME,
+            created_at=now,
+            updated_at=now,
         )
         self.session.add(wish)
         await self.session.flush()
-        self.session.add(
-            WishEvent(
-                wish_id=wish.id,
-                actor_user_id=user.id,
-                action="post",
-                from_state=None,
-                to_state=State.submitted,
-                note=data.consent_note if on_behalf else None,
-            )
+        event = WishEvent(
+            wish_id=wish.id,
+            at=now,
+            actor_user_id=user.id,
+            action="post",
+            from_state=None,
+            to_state=State.submitted,
+            note=data.consent_note if on_behalf else None,
         )
-        community = await self.session.get(Community, grid.community_id)
-        assert community is not None
+        self.session.add(event)
         await enqueue(
             self.session,
             event=f"wish:{wish.id}:new",
             template="wish.new",
-            params={"community": community.name, "title": wish.title},
+            params={"community": place.community_name, "title": wish.title},
             recipients=await office_of(self.session, wish.community_id),
             community_id=wish.community_id,
             url=f"/#/wishes/{wish.id}",
             topic=f"wish-{wish.id}",
+            new_subject=True,
         )
-        return await self._view(wish, user)
+        return (
+            await self._views(
+                [wish],
+                user,
+                _Known(
+                    residents={home.resident_id: home},
+                    buildings={home.building_id: SimpleNamespace(name=home.building_name)},
+                    communities={
+                        place.community_id: SimpleNamespace(
+                            code=place.community_code,
+                            name=place.community_name,
+                            name_i18n=place.community_i18n,
+                        )
+                    },
+                    grids={
+                        place.grid_id: SimpleNamespace(
+                            name=place.grid_name, name_i18n=place.grid_i18n
+                        )
+                    },
+                    history={wish.id: [event]},
+                ),
+            )
+        )[0]
+
+    async def _home(self, which: Any) -> Any:
+        """A resident with where they live, for posting: the resident (id, name, phone,
+        minor, scope), their building (id, name, point) and its grid and community (names),
+        in one query; None if there is no such resident."""
+        return (
+            await self.session.execute(
+                select(
+                    Resident.id.label("resident_id"),
+                    Resident.name,
+                    Resident.phone,
+                    Resident.is_minor,
+                    Building.id.label("building_id"),
+                    Building.name.label("building_name"),
+                    Building.location,
+                    Building.sub_district_id,
+                    Building.community_id,
+                    Building.grid_id,
+                    Grid.name.label("grid_name"),
+                    Grid.name_i18n.label("grid_i18n"),
+                    Community.code.label("community_code"),
+                    Community.name.label("community_name"),
+                    Community.name_i18n.label("community_i18n"),
+                )
+                .join(Building, Building.id == Resident.building_id)
+                .join(Grid, Grid.id == Building.grid_id)
+                .join(Community, Community.id == Grid.community_id)
+                .where(which)
+            )
+        ).first()
+
+    async def _grid_place(self, grid_code: str) -> Any:
+        """A grid's scope ids and names (not its boundary), by its code."""
+        place = (
+            await self.session.execute(
+                select(
+                    Grid.id.label("grid_id"),
+                    Grid.sub_district_id,
+                    Grid.community_id,
+                    Grid.name.label("grid_name"),
+                    Grid.name_i18n.label("grid_i18n"),
+                    Community.code.label("community_code"),
+                    Community.name.label("community_name"),
+                    Community.name_i18n.label("community_i18n"),
+                )
+                .join(Community, Community.id == Grid.community_id)
+                .where(Grid.code == grid_code)
+            )
+        ).first()
+        assert place is not None
+        return place
 
     async def _check_own_photo(self, user: CurrentUser, key: str | None) -> None:
         """Only a photo the caller uploaded is attached: a key seen elsewhere (another

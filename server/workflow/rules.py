@@ -174,6 +174,10 @@ class Workflow:
     def is_transition(self, action: str) -> bool:
         return any(str(a) == action for (_, a) in self.transitions)
 
+    def applies(self, obj: Any, action: str) -> bool:
+        """Could anyone take this action on this object in its state now?"""
+        return self._applies(obj, action)
+
     def _applies(self, obj: Any, action: str) -> bool:
         rule = self.rules[action]
         state = getattr(obj, self.state_attr)

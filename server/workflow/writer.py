@@ -47,6 +47,8 @@ class Notice:
     url: str | None = None
     topic: str | None = None
     urgent: bool = False  # sent whatever the quiet hours (a fall, no food, no heating)
+    #: The subject (``topic``) was created in this transaction: no older message on it.
+    new_subject: bool = False
 
 
 @dataclass(slots=True)
@@ -147,4 +149,5 @@ async def write_change(
                 url=notice.url,
                 topic=notice.topic,
                 urgent=notice.urgent,
+                new_subject=notice.new_subject,
             )

@@ -492,3 +492,72 @@ async def test_a_list_takes_as_many_statements_at_any_length(
     print(f"\n[{counted.name}] {case.name}: {got[0]} statements at {case.sizes[0]} rows, "
           f"{got[1]} at {case.sizes[1]}")  # fmt: skip
     assert got[0] == got[1], f"{case.name}: {got} statements at sizes {case.sizes}"
+
+
+def _counting(app: Litestar) -> tuple[list[str], Callable[[], None]]:
+    """Start counting the statements the app's engine sends; call the second to stop."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", seen)
+
+
+async def test_a_resident_posts_a_wish_in_six_statements(
+    counted: Backend, counted_app: Litestar, tokens: Tokens
+) -> None:
+    """The caller with their resident record and roles, where they live, the wish, its
+    history row, the office to tell and one INSERT of all the office's outbox rows (this
+    community's office has the staff the lists above made): the answer is built from
+    rows in hand."""
+    body = {"title": "想请人帮忙换灯泡", "category": "repair", "description": "厨房的灯坏了"}
+    async with open_client(counted_app, counted) as client:
+        headers = await tokens.get(client, DENGYUE_RESIDENT)
+        assert (await client.post("/api/v1/wishes", json=body, headers=headers)).status_code == 201
+        statements, stop = _counting(counted_app)
+        try:
+            r = await client.post("/api/v1/wishes", json=body, headers=headers)
+        finally:
+            stop()
+    assert r.status_code == 201, r.text
+    assert r.json()["history"][0]["action"] == "post" and r.json()["allowed_actions"]
+    print(f"\n[{counted.name}] POST /wishes: {len(statements)} statements {statements}")
+    assert statements == ["SELECT", "SELECT", "INSERT", "INSERT", "SELECT", "INSERT"]
+
+
+@pytest.mark.parametrize("how_many", [1, 40])
+async def test_the_outbox_takes_as_many_statements_for_any_number_of_recipients(
+    counted: Backend, counted_app: Litestar, how_many: int
+) -> None:
+    """One INSERT for every recipient's rows, one UPDATE of what they supersede, one read
+    of the community's quiet hours when SMS is among them."""
+    from server.notify.outbox import enqueue
+    from server.notify.recipients import Contact, Recipient
+
+    phones = [f"139{n:08d}" for n in range(how_many)]
+    async with counted.sessionmaker().begin() as session:
+        community_id = await session.scalar(select(Community.id).where(Community.code == DENGYUE))
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            statements.append(statement.split(None, 1)[0].upper())
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            rows = await enqueue(
+                session,
+                event=f"test:count:{how_many}:{utcnow().timestamp()}",
+                template="wish.approved",
+                params={"title": "x"},
+                recipients=[Recipient(contact=Contact(phone=p)) for p in phones],
+                community_id=community_id,
+                topic=f"count-{utcnow().timestamp()}",
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert len(rows) == how_many and all(r.id for r in rows)
+    assert statements == ["SELECT", "INSERT", "UPDATE"], statements
