@@ -110,7 +110,9 @@ def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
 
 def localised_name(name: str, i18n: Any, locale: str) -> str:
     """The area's name in ``locale`` if the map gave one; the Chinese name otherwise."""
-    if isinstance(i18n, str):  # SQLite hands raw JSON text back from text() queries
+    if locale == "zh_Hans" or not i18n:
+        return name
+    if isinstance(i18n, str):  # JSON text: SQLite's from text() queries, or read as text
         i18n = json.loads(i18n) if i18n else {}
     if locale != "zh_Hans" and isinstance(i18n, dict) and i18n.get(locale):
         return str(i18n[locale])

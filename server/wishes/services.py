@@ -10,6 +10,7 @@ other gets 409.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import defaultdict
@@ -20,9 +21,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, User
@@ -112,6 +114,73 @@ async def _rows_by_id(
         return {}
     query = select(model.id, *(getattr(model, c) for c in columns)).where(model.id.in_(ids))
     return {row.id: row for row in (await session.execute(query)).all()}
+
+
+@functools.cache
+def _board_query(paging: bool) -> Any:
+    """The public board's one statement, built once (the most read page of the app): the
+    community by its code, a page of its wishes in ``states`` with who they are for, and
+    each grid's point once (a point inside the grid computed by the database: the
+    boundary never leaves it, nor does the door). No row: no such community; one row
+    with no wish: a community with nothing on this page. The names in other languages
+    are left as JSON text where the driver allows (SQLite), read once per grid."""
+    community = (
+        select(Community.id, Community.name, Community.name_i18n)
+        .where(Community.code == bindparam("code"))
+        .cte("c")
+    )
+    page = (
+        select(
+            Wish.id,
+            Wish.title,
+            Wish.description,
+            Wish.category,
+            Wish.state,
+            Wish.created_at,
+            Wish.expires_at,
+            Wish.photo,
+            Wish.grid_id,
+            Resident.name.label("resident"),
+            Resident.is_minor,
+            Building.name.label("building"),
+        )
+        .join(Resident, Resident.id == Wish.beneficiary_id)
+        .outerjoin(Building, Building.id == Wish.building_id)
+        .where(
+            Wish.community_id == select(community.c.id).scalar_subquery(),
+            Wish.state.in_(bindparam("states", expanding=True)),
+            *([Wish.id < bindparam("before_id")] if paging else []),
+        )
+        .order_by(Wish.id.desc())
+        .limit(bindparam("limit"))
+        .cte("page")
+    )
+    points = (
+        select(
+            Grid.id,
+            Grid.name,
+            Grid.name_i18n,
+            func.ST_PointOnSurface(Grid.boundary, type_=Geometry).label("p"),
+        )
+        .where(Grid.id.in_(select(page.c.grid_id)))
+        .cte("gp")
+        .prefix_with("MATERIALIZED")  # each grid's point once, not once per wish
+    )
+    return (
+        select(
+            community.c.name.label("community"),
+            type_coerce(community.c.name_i18n, Text).label("community_i18n"),
+            *page.c,
+            points.c.name.label("grid"),
+            type_coerce(points.c.name_i18n, Text).label("grid_i18n"),
+            func.ST_X(points.c.p).label("lon"),
+            func.ST_Y(points.c.p).label("lat"),
+        )
+        .select_from(community)
+        .outerjoin(page, true())
+        .outerjoin(points, points.c.id == page.c.grid_id)
+        .order_by(page.c.id.desc())
+    )
 
 
 class WishService:
@@ -821,53 +890,24 @@ class WishService:
         limit: int = 50,
         before_id: int | None = None,
     ) -> list[BoardItem]:
-        """The public board of a community: beneficiaries masked, minors and exact places hidden."""
-        community = await GridService(self.session, self.locale).community(community_code)
-        # Columns, not ORM objects: the board is the most read page of the wish board.
-        query = (
-            select(
-                Wish.id,
-                Wish.title,
-                Wish.description,
-                Wish.category,
-                Wish.state,
-                Wish.created_at,
-                Wish.expires_at,
-                Wish.photo,
-                Wish.grid_id,
-                Resident.name,
-                Resident.is_minor,
-                Building.name.label("building"),
-            )
-            .join(Resident, Resident.id == Wish.beneficiary_id)
-            .outerjoin(Building, Building.id == Wish.building_id)
-            .where(Wish.community_id == community.id, Wish.state.in_(states))
-        )
+        """The public board of a community: beneficiaries masked, minors and exact places
+        hidden, in one statement (:func:`_board_query`)."""
+        params: dict[str, Any] = {"code": community_code, "states": list(states), "limit": limit}
         if before_id:
-            query = query.where(Wish.id < before_id)
-        rows = (await self.session.execute(query.order_by(Wish.id.desc()).limit(limit))).all()
-        cname = localised_name(community.name, community.name_i18n, self.locale)
-        # The grid's point, not the door: a point inside it, computed by the database
-        # (its boundary never leaves it).
-        inside = func.ST_PointOnSurface(Grid.boundary)
-        grids = {
-            g.id: (localised_name(g.name, g.name_i18n, self.locale), g.lon, g.lat)
-            for g in (
-                await self.session.execute(
-                    select(
-                        Grid.id,
-                        Grid.name,
-                        Grid.name_i18n,
-                        func.ST_X(inside).label("lon"),
-                        func.ST_Y(inside).label("lat"),
-                    ).where(Grid.id.in_({r.grid_id for r in rows}))
-                )
-            ).all()
-        }
+            params["before_id"] = before_id
+        rows = (await self.session.execute(_board_query(bool(before_id)), params)).all()
+        if not rows:
+            raise NotFound(N_("No community has code {code}"), code=community_code)
+        cname = localised_name(rows[0].community, rows[0].community_i18n, self.locale)
+        grid_names: dict[int, str] = {}
         items = []
         for r in rows:
-            grid_name, lon, lat = grids[r.grid_id]
-            who = "—" if r.is_minor else mask_name(r.name)
+            if r.id is None:  # the community, with no wish on this page
+                continue
+            grid = grid_names.get(r.grid_id)
+            if grid is None:  # each grid's names read once a page
+                grid = grid_names[r.grid_id] = localised_name(r.grid, r.grid_i18n, self.locale)
+            who = "—" if r.is_minor else mask_name(r.resident)
             if r.building is not None and not r.is_minor:
                 who = f"{who} · {r.building}"
             items.append(
@@ -879,9 +919,9 @@ class WishService:
                     state=r.state,
                     beneficiary=who,
                     community=cname,
-                    grid=grid_name,
-                    lon=lon,
-                    lat=lat,
+                    grid=grid,
+                    lon=r.lon,
+                    lat=r.lat,
                     created_at=r.created_at,
                     expires_at=r.expires_at,
                     photo=None if r.is_minor else r.photo,
