@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import column, exists, or_, select, table, update
+from sqlalchemy import bindparam, column, exists, or_, select, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,12 +144,12 @@ async def homes_of(session: AsyncSession, users: Sequence[User]) -> dict[int, Sc
 _RESIDENTS = table("residents", column("id"), column("user_id"))
 
 
-async def load_current_user(
-    session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
-) -> CurrentUser | None:
-    """The signed-in person in one statement: the account, its home building's scope ids,
-    its role assignments (one row per assignment), its resident record and, given ``revoked_jti``, whether
-    that access token was revoked (then None, as for a missing or inactive account)."""
+@functools.cache
+def _current_user_query(with_revocation: bool) -> Any:
+    """The one statement of :func:`load_current_user`, built once (it runs on every
+    signed-in request): the account, its home building's scope ids, its role
+    assignments (one row per assignment), its resident record and, with
+    ``with_revocation``, whether the token ``:jti`` was revoked."""
     ra = RoleAssignment
     columns: list[Any] = [
         User.name,
@@ -167,18 +168,27 @@ async def load_current_user(
         ra.title,
         select(_RESIDENTS.c.id).where(_RESIDENTS.c.user_id == User.id).limit(1).scalar_subquery(),
     ]
+    if with_revocation:
+        columns.append(exists().where(RevokedAccessToken.jti == bindparam("jti")))
+    return (
+        select(*columns)
+        .select_from(User)
+        .outerjoin(Building, Building.id == User.home_building_id)
+        .outerjoin(ra, ra.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
+        .order_by(ra.id)
+    )
+
+
+async def load_current_user(
+    session: AsyncSession, user_id: int, *, revoked_jti: str | None = None
+) -> CurrentUser | None:
+    """The signed-in person in one statement (:func:`_current_user_query`); None for a
+    missing or inactive account, or when the access token ``revoked_jti`` was revoked."""
+    params: dict[str, Any] = {"user_id": user_id}
     if revoked_jti is not None:
-        columns.append(exists().where(RevokedAccessToken.jti == revoked_jti))
-    rows = (
-        await session.execute(
-            select(*columns)
-            .select_from(User)
-            .outerjoin(Building, Building.id == User.home_building_id)
-            .outerjoin(ra, ra.user_id == User.id)
-            .where(User.id == user_id)
-            .order_by(ra.id)
-        )
-    ).all()
+        params["jti"] = revoked_jti
+    rows = (await session.execute(_current_user_query(revoked_jti is not None), params)).all()
     if not rows:
         return None
     first = rows[0]

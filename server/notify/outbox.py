@@ -12,6 +12,7 @@ out yet: after a night of quiet hours a resident hears what is true now, not
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -86,6 +87,21 @@ def _address(contact: Contact | None, channel: str) -> tuple[str | None, bytes |
     return None, None
 
 
+_TABLE: Table = Notification.__table__  # type: ignore[assignment]
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Every new row in one statement, built once: rows whose dedupe key is taken are
+    skipped (written before for this event, recipient and channel)."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_TABLE.c.id, _TABLE.c.dedupe_key)
+    )
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -155,23 +171,14 @@ async def enqueue(
         for row in wanted:
             if row["channel"] == "sms":
                 row["next_attempt_at"] = sms_at
-    table: Table = Notification.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    ids = (
-        await session.execute(
-            insert(table)
-            .values(wanted)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(table.c.id, table.c.dedupe_key)
-        )
-    ).all()
+    ids = (await session.execute(_insert(session.get_bind().dialect.name), wanted)).all()
     by_key = {key: row_id for row_id, key in ids}
     fresh = []
     for row in wanted:
         if row["dedupe_key"] in by_key:
             fresh.append(Notification(id=by_key[row["dedupe_key"]], **row))
     newest = {n.collapse_key: n.id for n in fresh if n.collapse_key is not None}
+    table = _TABLE
     if newest and not new_subject:
         # Each older waiting row on the same key is superseded by the newest one written now.
         by = case(newest, value=table.c.collapse_key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role, RoleAssignment, User
@@ -56,21 +56,24 @@ class Recipient(notify_recipients.Recipient):
         )
 
 
+_OFFICE = (
+    select(User.id, User.locale)
+    .join(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(
+        RoleAssignment.role.in_([Role.community_staff, Role.community_admin]),
+        RoleAssignment.community_id == bindparam("community_id"),
+        User.is_active.is_(True),
+    )
+    .distinct()
+)
+
+
 async def office_of(
     session: AsyncSession, community_id: int, via: NotifyVia = NotifyVia.push
 ) -> list[Recipient]:
     """A community's office (its staff and admins) as recipients: who hears of a new wish
     to review, an urgent finding on a visit, visits missed."""
-    rows = await session.execute(
-        select(User.id, User.locale)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(
-            RoleAssignment.role.in_([Role.community_staff, Role.community_admin]),
-            RoleAssignment.community_id == community_id,
-            User.is_active.is_(True),
-        )
-        .distinct()
-    )
+    rows = await session.execute(_OFFICE, {"community_id": community_id})
     return [Recipient(user_id=uid, via=via, locale=loc) for uid, loc in rows.all()]
 
 

@@ -117,6 +117,36 @@ async def _rows_by_id(
 
 
 @functools.cache
+def _home_query() -> Any:
+    """A resident (``:rid``) with where they live, for posting, built once: the resident
+    (id, name, phone, minor, scope), their building (id, name, point) and its grid and
+    community (names); no row if there is no such resident."""
+    return (
+        select(
+            Resident.id.label("resident_id"),
+            Resident.name,
+            Resident.phone,
+            Resident.is_minor,
+            Building.id.label("building_id"),
+            Building.name.label("building_name"),
+            Building.location,
+            Building.sub_district_id,
+            Building.community_id,
+            Building.grid_id,
+            Grid.name.label("grid_name"),
+            Grid.name_i18n.label("grid_i18n"),
+            Community.code.label("community_code"),
+            Community.name.label("community_name"),
+            Community.name_i18n.label("community_i18n"),
+        )
+        .join(Building, Building.id == Resident.building_id)
+        .join(Grid, Grid.id == Building.grid_id)
+        .join(Community, Community.id == Grid.community_id)
+        .where(Resident.id == bindparam("rid"))
+    )
+
+
+@functools.cache
 def _board_query(paging: bool) -> Any:
     """The public board's one statement, built once (the most read page of the app): the
     community by its code, a page of its wishes in ``states`` with who they are for, and
@@ -430,19 +460,19 @@ class WishService:
     # --- posting -----------------------------------------------------------------------
     async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
         """A wish for oneself, or (staff, with consent recorded) for a resident in their
-        scope. Six statements: the photo's uploader (with a photo), where the resident
-        lives, the wish, its history row, the office to tell, the outbox rows; the answer
-        is made from the rows in hand."""
+        scope. Five statements after the caller's own: the photo's uploader (with a
+        photo), where the resident lives, the wish, its history row, the office to tell,
+        the outbox rows; the answer is made from the rows in hand."""
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
-        if on_behalf:
-            home = await self._home(Resident.id == data.beneficiary_id)
+        if data.beneficiary_id is not None:
+            home = await self._home(data.beneficiary_id)
             if home is None or not (await self.actor(user)).scope(STAFF_ROLES).covers(home):
                 raise NotFound(N_("No such resident"))
             if not data.consent_note:
                 raise BadRequest(N_("Record the resident's consent to post for them"))
         else:
-            home = await self._home(Resident.id == user.resident_id) if user.resident_id else None
+            home = await self._home(user.resident_id) if user.resident_id else None
             if home is None:
                 raise Forbidden(
                     N_("Only residents registered with their community can post wishes")
@@ -521,35 +551,9 @@ class WishService:
             )
         )[0]
 
-    async def _home(self, which: Any) -> Any:
-        """A resident with where they live, for posting: the resident (id, name, phone,
-        minor, scope), their building (id, name, point) and its grid and community (names),
-        in one query; None if there is no such resident."""
-        return (
-            await self.session.execute(
-                select(
-                    Resident.id.label("resident_id"),
-                    Resident.name,
-                    Resident.phone,
-                    Resident.is_minor,
-                    Building.id.label("building_id"),
-                    Building.name.label("building_name"),
-                    Building.location,
-                    Building.sub_district_id,
-                    Building.community_id,
-                    Building.grid_id,
-                    Grid.name.label("grid_name"),
-                    Grid.name_i18n.label("grid_i18n"),
-                    Community.code.label("community_code"),
-                    Community.name.label("community_name"),
-                    Community.name_i18n.label("community_i18n"),
-                )
-                .join(Building, Building.id == Resident.building_id)
-                .join(Grid, Grid.id == Building.grid_id)
-                .join(Community, Community.id == Grid.community_id)
-                .where(which)
-            )
-        ).first()
+    async def _home(self, resident_id: int) -> Any:
+        """A resident with where they live, for posting (:func:`_home_query`)."""
+        return (await self.session.execute(_home_query(), {"rid": resident_id})).first()
 
     async def _grid_place(self, grid_code: str) -> Any:
         """A grid's scope ids and names (not its boundary), by its code."""
