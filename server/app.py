@@ -37,7 +37,7 @@ from server.auth.security import PUBLIC, make_jwt_auth
 from server.auth.services import TokenIssuer
 from server.businesses.controllers import BusinessController
 from server.config import Settings, get_settings
-from server.db.engine import make_engine, make_sessionmaker
+from server.db.engine import make_engine, make_read_only_sessionmaker, make_sessionmaker
 from server.db.writelock import write_lock_for
 from server.domains import register_domains
 from server.grids.controllers import GridController
@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "engine": engine,
             "sessionmaker": sessionmaker,
+            "read_only_sessionmaker": make_read_only_sessionmaker(engine),
             "locator": locator,
             "sqlite_write_lock": write_lock,
             "token_issuer": TokenIssuer(

@@ -19,10 +19,14 @@ from server.accounts.services import CurrentUser, load_current_user
 from server.config import Settings
 from server.lib.deps import end_request_session, request_session
 
-__all__ = ["PUBLIC", "make_jwt_auth"]
+__all__ = ["PUBLIC", "PUBLIC_READ", "make_jwt_auth"]
 
 # Handlers with this opt are reachable without a token.
 PUBLIC = {"exclude_from_auth": True}
+# ... and only read: their session is a read-only one outside any transaction (no BEGIN
+# and COMMIT around a one-statement read; a write through it raises, see
+# server.db.engine.ReadOnlySession). For public pages that only show what is there.
+PUBLIC_READ = {"exclude_from_auth": True, "read_only": True}
 
 
 async def _retrieve_user(

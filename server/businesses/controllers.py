@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, put
 from litestar.params import JSONBody, PathParameter
 
 from server.accounts.services import CurrentUser
-from server.auth.security import PUBLIC
+from server.auth.security import PUBLIC_READ
 from server.businesses.schemas import BusinessUpdate, BusinessView
 from server.businesses.services import BusinessService
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
@@ -27,7 +27,7 @@ class BusinessController(Controller):
 
     @get(
         "/communities/{code:str}/businesses",
-        opt=PUBLIC,
+        opt=PUBLIC_READ,
         security=NO_AUTH,
         summary="The caring businesses 爱心商户 of a community",
         responses=error_responses(404),

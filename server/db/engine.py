@@ -26,11 +26,15 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
 __all__ = [
+    "ReadOnlySession",
+    "ReadOnlyViolation",
     "SpatialiteUnavailable",
     "make_engine",
+    "make_read_only_sessionmaker",
     "make_sessionmaker",
     "spatialite_path",
     "stdlib_can_load_extensions",
@@ -209,3 +213,36 @@ def _ping_when_idle(sync_engine: Engine, after: float) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class ReadOnlySession(Session):
+    """A session that only reads, outside any transaction (autocommit): no BEGIN and no
+    COMMIT round trip around a one-statement read. A write through it is a bug and
+    raises :class:`ReadOnlyViolation` before it reaches the database."""
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A write was attempted through a :class:`ReadOnlySession`."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    raise ReadOnlyViolation("a read-only session cannot write")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_write(state: ORMExecuteState) -> None:
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
+        raise ReadOnlyViolation("a read-only session cannot write")
+
+
+def make_read_only_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions of :class:`ReadOnlySession` on the same pool, in autocommit mode (each
+    statement its own snapshot, as each statement of a READ COMMITTED transaction is)."""
+    # SQLite (the driver's legacy transaction control) opens no transaction for reads.
+    bind = (
+        engine
+        if engine.dialect.name == "sqlite"
+        else engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
+    return async_sessionmaker(bind, expire_on_commit=False, sync_session_class=ReadOnlySession)

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from server.accounts.models import Role
 from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
-from server.auth.security import PUBLIC
+from server.auth.security import PUBLIC, PUBLIC_READ
 from server.grids.importer import GridMapInvalid, export_grid_map, import_grid_map
 from server.grids.schemas import (
     AreaSummary,
@@ -50,7 +50,7 @@ class GridController(Controller):
 
     @get(
         "/buildings/{code:str}/grid",
-        opt=PUBLIC,
+        opt=PUBLIC_READ,
         security=NO_AUTH,
         summary="The grid chain of a building",
         responses=error_responses(404),

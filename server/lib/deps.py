@@ -2,7 +2,8 @@
 
 A request has one database session: the authentication middleware opens it to
 look up the caller (``request_session``), and the handler's ``db_session`` is the
-same one. The session dependency owns the request's one transaction: committed
+same one (on a route marked read-only, a read-only session with no transaction:
+see ``PUBLIC_READ``). The session dependency owns the request's one transaction: committed
 after the handler has made its response (before it is sent; a failed commit is
 still an error response), rolled back when anything raised. Services never commit.
 On SQLite the session takes the server's write lock only at its first write
@@ -20,6 +21,7 @@ from litestar.di import NamedDependency
 from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.engine import ReadOnlySession
 from server.db.writelock import release_write_lock, session_options
 from server.lib.i18n import negotiate
 
@@ -47,13 +49,27 @@ __all__ = [
 _SESSION = "linli.db_session"
 
 
+def _reads_only(scope: Scope) -> bool:
+    """A GET of a route marked read-only (``PUBLIC_READ``)."""
+    handler = scope.get("route_handler")
+    return (
+        handler is not None
+        and bool(handler.opt.get("read_only"))
+        and scope.get("method") in ("GET", "HEAD")
+    )
+
+
 def request_session(scope: Scope, state: State) -> AsyncSession:
     """The request's session, opened by whichever needs it first (the caller's look-up or
-    the handler); ``end_request_session`` closes it."""
+    the handler); ``end_request_session`` closes it. Read-only routes get a read-only
+    session with no transaction around it."""
     kept = cast(dict[str, Any], scope)
     session: AsyncSession | None = kept.get(_SESSION)
     if session is None:
-        session = state.sessionmaker(**session_options(state.sqlite_write_lock))
+        if _reads_only(scope):
+            session = state.read_only_sessionmaker()
+        else:
+            session = state.sessionmaker(**session_options(state.sqlite_write_lock))
         kept[_SESSION] = session
     return session
 
@@ -72,6 +88,12 @@ async def provide_db_session(
     state: State, request: Request[Any, Any, Any]
 ) -> AsyncGenerator[AsyncSession, None]:
     session = request_session(request.scope, state)
+    if isinstance(session.sync_session, ReadOnlySession):  # nothing to commit
+        try:
+            yield session
+        finally:
+            await end_request_session(request.scope)
+        return
     try:
         yield session
         await session.commit()

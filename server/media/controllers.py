@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import PathParameter
 
 from server.accounts.services import CurrentUser
-from server.auth.security import PUBLIC
+from server.auth.security import PUBLIC_READ
 from server.lib.deps import NO_AUTH, DbSession
 from server.lib.errors import error_responses
 from server.media.services import MAX_BYTES, MediaService
@@ -41,7 +41,7 @@ class MediaController(Controller):
 
     @get(
         "/public/{key:str}",
-        opt=PUBLIC,
+        opt=PUBLIC_READ,
         security=NO_AUTH,
         summary="A photo shown on a public wish board or thanks wall",
         responses=error_responses(404),

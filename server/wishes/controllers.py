@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
-from server.auth.security import PUBLIC
+from server.auth.security import PUBLIC_READ
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.wishes.schemas import (
@@ -238,7 +238,7 @@ class WishController(Controller):
 
     @get(
         "/communities/{code:str}/wishes",
-        opt=PUBLIC,
+        opt=PUBLIC_READ,
         security=NO_AUTH,
         summary="The public wish board of a community (beneficiaries masked)",
         responses=error_responses(404),
@@ -266,7 +266,7 @@ class WishController(Controller):
 
     @get(
         "/communities/{code:str}/thanks",
-        opt=PUBLIC,
+        opt=PUBLIC_READ,
         security=NO_AUTH,
         summary="The thanks wall: confirmed wishes with a thank-you",
         responses=error_responses(404),

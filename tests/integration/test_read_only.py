@@ -1,0 +1,52 @@
+"""Public pages that only read run in a read-only session outside any transaction.
+
+On PostgreSQL a one-statement read then costs one round trip, not three (BEGIN, the
+read, COMMIT); on SQLite the driver opens no transaction for reads anyway. A write
+through such a session is a bug, refused before it reaches the database.
+"""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+from sqlalchemy import select, update
+
+from server.db.engine import ReadOnlyViolation, make_read_only_sessionmaker
+from server.grids.models import Community
+from server.people.models import Resident
+from tests.conftest import Backend
+
+
+async def test_a_read_only_session_reads_outside_a_transaction_and_refuses_writes(
+    backend: Backend,
+) -> None:
+    async with make_read_only_sessionmaker(backend.engine)() as session:
+        code = await session.scalar(select(Community.code).order_by(Community.id).limit(1))
+        assert code is not None
+        raw = (await session.connection()).sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        if backend.name == "postgis":
+            assert not raw.is_in_transaction()  # asyncpg: no BEGIN was sent
+        else:
+            assert not raw.in_transaction  # sqlite3: no transaction open
+        with pytest.raises(ReadOnlyViolation):
+            await session.execute(update(Community).values(name=Community.name))
+        resident = await session.scalar(select(Resident).limit(1))
+        assert resident is not None
+        resident.unit = "9-9-909"
+        with pytest.raises(ReadOnlyViolation):
+            await session.flush()
+    async with backend.sessionmaker()() as session:
+        again = await session.scalar(select(Resident).where(Resident.id == resident.id))
+        assert again is not None and again.unit != "9-9-909"
+
+
+def test_only_anonymous_reads_are_marked_read_only(app: Litestar) -> None:
+    """The mark is honoured for GET and HEAD only, and given to public routes only."""
+    marked = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if handler.opt.get("read_only"):
+                marked.append(route.path)
+                assert set(handler.http_methods) <= {"GET", "HEAD"}, route.path
+                assert handler.opt.get("exclude_from_auth"), route.path
+    assert "/api/v1/communities/{code:str}/wishes" in marked, marked
