@@ -24,7 +24,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Text, bindparam, func, or_, select, true, type_coerce
+from sqlalchemy import Text, bindparam, cast, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, User
@@ -153,7 +153,7 @@ def _board_query(paging: bool) -> Any:
     each grid's point once (a point inside the grid computed by the database: the
     boundary never leaves it, nor does the door). No row: no such community; one row
     with no wish: a community with nothing on this page. The names in other languages
-    are left as JSON text where the driver allows (SQLite), read once per grid."""
+    come as JSON text (not decoded by the driver for every row), read once per grid."""
     community = (
         select(Community.id, Community.name, Community.name_i18n)
         .where(Community.code == bindparam("code"))
@@ -199,10 +199,10 @@ def _board_query(paging: bool) -> Any:
     return (
         select(
             community.c.name.label("community"),
-            type_coerce(community.c.name_i18n, Text).label("community_i18n"),
+            cast(community.c.name_i18n, Text).label("community_i18n"),
             *page.c,
             points.c.name.label("grid"),
-            type_coerce(points.c.name_i18n, Text).label("grid_i18n"),
+            cast(points.c.name_i18n, Text).label("grid_i18n"),
             func.ST_X(points.c.p).label("lon"),
             func.ST_Y(points.c.p).label("lat"),
         )
