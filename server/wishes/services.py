@@ -24,7 +24,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Text, bindparam, cast, func, or_, select, true
+from sqlalchemy import Table, Text, bindparam, cast, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, User
@@ -114,6 +114,14 @@ async def _rows_by_id(
         return {}
     query = select(model.id, *(getattr(model, c) for c in columns)).where(model.id.in_(ids))
     return {row.id: row for row in (await session.execute(query)).all()}
+
+
+# Core INSERTs of a new wish and its history row: plain statements (the rows are new, the
+# ORM's unit of work has nothing to track), the ORM objects made from the same values.
+_WISHES: Table = Wish.__table__  # type: ignore[assignment]
+_INSERT_WISH = insert(_WISHES).returning(_WISHES.c.id)
+_WISH_EVENTS: Table = WishEvent.__table__  # type: ignore[assignment]
+_INSERT_EVENT = insert(_WISH_EVENTS)
 
 
 @functools.cache
@@ -486,28 +494,28 @@ class WishService:
         else:
             place, point = home, home.location
         now = utcnow()
-        wish = Wish(
-            title=data.title.strip(),
-            description=data.description.strip(),
-            category=data.category,
-            photo=data.photo,
-            state=State.submitted,
-            version=1,
-            beneficiary_id=home.resident_id,
-            posted_by_user_id=user.id,
-            on_behalf=on_behalf,
-            consent_note=data.consent_note,
-            building_id=home.building_id,
-            location=point,
+        values: dict[str, Any] = {
+            "title": data.title.strip(),
+            "description": data.description.strip(),
+            "category": data.category,
+            "photo": data.photo,
+            "state": State.submitted,
+            "version": 1,
+            "beneficiary_id": home.resident_id,
+            "posted_by_user_id": user.id,
+            "on_behalf": on_behalf,
+            "consent_note": data.consent_note,
+            "building_id": home.building_id,
+            "location": point,
             **Wish.placed_in(place),
-            expires_at=now + DEFAULT_LIFETIME,
-            created_at=now,
-            updated_at=now,
-        )
-        self.session.add(wish)
-        await self.session.flush()
+            "expires_at": now + DEFAULT_LIFETIME,
+            "created_at": now,
+            "updated_at": now,
+        }
+        wish_id = (await self.session.execute(_INSERT_WISH, values)).scalar_one()
+        wish = Wish(id=wish_id, **values)
         event = WishEvent(
-            wish_id=wish.id,
+            wish_id=wish_id,
             at=now,
             actor_user_id=user.id,
             action="post",
@@ -515,7 +523,21 @@ class WishService:
             to_state=State.submitted,
             note=data.consent_note if on_behalf else None,
         )
-        self.session.add(event)
+        await self.session.execute(
+            _INSERT_EVENT,
+            {
+                c: getattr(event, c)
+                for c in (
+                    "wish_id",
+                    "at",
+                    "actor_user_id",
+                    "action",
+                    "from_state",
+                    "to_state",
+                    "note",
+                )
+            },
+        )
         await enqueue(
             self.session,
             event=f"wish:{wish.id}:new",
