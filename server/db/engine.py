@@ -93,15 +93,79 @@ def _loadable_sqlite_module() -> types.ModuleType:
     return module
 
 
+class _OneTripCursor:
+    """An aiosqlite cursor that runs a statement, fetches its rows and closes in one trip
+    to the connection's thread (aiosqlite's own cursor takes four: open, execute, fetch,
+    close, each a hand-over between threads that costs more than the statement)."""
+
+    arraysize = 1
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> _OneTripCursor:
+        return self
+
+    async def _run(self, method: str, sql: str, parameters: Any) -> None:
+        connection = self._connection
+
+        def run() -> tuple[Any, list[Any], int, int | None]:
+            cursor = connection._conn.cursor()
+            try:
+                getattr(cursor, method)(sql, parameters)
+                rows = cursor.fetchall() if cursor.description else []
+                return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+            finally:
+                cursor.close()
+
+        found: tuple[Any, list[Any], int, int | None] = await connection._execute(run)  # type: ignore[no-untyped-call]
+        self.description, self._rows, self.rowcount, self.lastrowid = found
+
+    async def execute(self, sql: str, parameters: Any = ()) -> _OneTripCursor:
+        await self._run("execute", sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        await self._run("executemany", sql, parameters)
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+class _Connection(aiosqlite.Connection):
+    """aiosqlite's connection with :class:`_OneTripCursor`, and no trip to its thread to
+    commit or roll back when no transaction is open (a read, a pool check-in)."""
+
+    def cursor(self) -> Any:
+        return _OneTripCursor(self)
+
+    async def commit(self) -> None:
+        if self._connection is not None and self._connection.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction:
+            await super().rollback()
+
+
 def _aiosqlite_facade(driver: types.ModuleType) -> types.SimpleNamespace:
     """aiosqlite's API, but opening connections with ``driver`` instead of stdlib sqlite3."""
 
     def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> aiosqlite.Connection:
-        return aiosqlite.Connection(lambda: driver.connect(database, **kwargs), iter_chunk_size)
+        return _Connection(lambda: driver.connect(database, **kwargs), iter_chunk_size)
 
     names = {name: getattr(driver, name) for name in _DBAPI_NAMES}
     return types.SimpleNamespace(
-        connect=connect, Connection=aiosqlite.Connection, __version__=aiosqlite.__version__, **names
+        connect=connect, Connection=_Connection, __version__=aiosqlite.__version__, **names
     )
 
 

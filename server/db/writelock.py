@@ -75,6 +75,14 @@ class SqliteWriteQueue:
         fd = self._descriptor()
         if fd is None:
             return True
+        try:  # free (no other process writing): taken at once, no trip to the thread
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        except BaseException:
+            self._lock.release()
+            raise
         waiting = asyncio.get_running_loop().run_in_executor(
             self._executor, fcntl.flock, fd, fcntl.LOCK_EX
         )
