@@ -26,7 +26,7 @@ from server.people.models import (
     VolunteerOrgMember,
     VolunteerProfile,
 )
-from server.visits.models import CarePair, CareSettings, Visit, VisitEvent
+from server.visits.models import CarePair, CareSettings, Visit, VisitEvent, VisitReport
 from server.wishes.models import Wish, WishEvent
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "User",
     "Visit",
     "VisitEvent",
+    "VisitReport",
     "VolunteerHours",
     "VolunteerOrg",
     "VolunteerOrgMember",

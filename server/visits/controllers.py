@@ -21,6 +21,8 @@ from server.visits.schemas import (
     PlanRequest,
     VisitMove,
     VisitRecord,
+    VisitRecordBatch,
+    VisitSyncResult,
     VisitView,
 )
 from server.visits.services import VisitService
@@ -66,6 +68,18 @@ class VisitController(Controller):
         on: Annotated[date, QueryParameter(description="The day (YYYY-MM-DD)")],
     ) -> DayView:
         return await VisitService(db_session, lang).day(request.user, on)
+
+    @post(
+        "/visits/records",
+        status_code=200,
+        summary="Sync visits recorded offline: up to 50 records, each stored once by its ref "
+        "(recorded, duplicate, kept for the office, or refused with the reason)",
+        responses=error_responses(400, 401),
+    )
+    async def sync(
+        self, request: Req, data: JSONBody[VisitRecordBatch], db_session: DbSession, lang: Locale
+    ) -> VisitSyncResult:
+        return await VisitService(db_session, lang).sync(request.user, data)
 
     @post(
         "/visits/{visit_id:int}/record",

@@ -32,6 +32,13 @@ TEMPLATES = {
         N_("{resident} needs help now: {notes}"),
         ("resident", "notes"),
     ),
+    "kept": Template(
+        N_("Visit records to review"),
+        N_(
+            "{count} visit records from phones could not be applied (reassigned or already recorded); please review them"
+        ),
+        ("count",),
+    ),
     "missed": Template(
         N_("Visits missed"),
         N_("{count} planned home visits were not made by {date}; please re-plan them"),

@@ -175,3 +175,29 @@ class VisitEvent(Base):
     to_state: Mapped[VisitState] = mapped_column(Enum(VisitState, native_enum=False, length=20))
     note: Mapped[str | None] = mapped_column(Text, default=None)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ReportOutcome(enum.StrEnum):
+    applied = "applied"  # the visit is recorded from it
+    kept = "kept"  # could not apply (reassigned, already recorded): kept for the office
+
+
+class VisitReport(InGrid, Base):
+    """A visit record as a phone sent it, once per ``ref`` (the phone's command id): the
+    record of exactly-once sync, and what the office reviews when it could not be applied
+    (the household was reassigned meanwhile, or someone else recorded the visit first)."""
+
+    __tablename__ = "visit_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    reporter_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[ReportOutcome] = mapped_column(
+        Enum(ReportOutcome, native_enum=False, length=10), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    record: Mapped[dict[str, Any]] = mapped_column(default=dict)  # as sent, for the office
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)

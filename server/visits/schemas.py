@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -152,3 +152,52 @@ class CarePairView(msgspec.Struct, frozen=True):
     resident: str
     every_days: int
     active: bool
+
+
+class VisitRecordItem(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One visit recorded on a phone, as its offline queue sends it: ``ref`` is the
+    queued command's id, so a record sent twice is stored once."""
+
+    ref: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+    visit_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    condition: Condition
+    visited_at: datetime
+    needs: Annotated[list[Need], msgspec.Meta(max_length=10)] = []
+    notes: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    urgent: bool = False
+    photo: Annotated[str, msgspec.Meta(max_length=80)] | None = None
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+
+
+class VisitRecordBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Up to 50 visit records from one phone, in the order they were made."""
+
+    records: Annotated[list[VisitRecordItem], msgspec.Meta(min_length=1, max_length=50)]
+
+
+SyncOutcome = Literal["recorded", "duplicate", "kept", "refused"]
+
+
+class VisitSyncItem(msgspec.Struct, frozen=True):
+    """What became of one record: ``recorded`` (the visit is done), ``duplicate`` (this
+    ref was received before: nothing written again; ``first`` says what became of it
+    then), ``kept`` (could not be applied: the household was reassigned or the visit
+    recorded by someone else; kept for the office to review), ``refused`` (not yours to
+    record, or the record is wrong: the reason says why). Only ``refused`` should stay in
+    the phone's queue as set aside; the others are done."""
+
+    ref: str
+    visit_id: int
+    outcome: SyncOutcome
+    reason: str | None = None
+    first: str | None = None
+    version: int | None = None
+
+
+class VisitSyncResult(msgspec.Struct, frozen=True):
+    results: list[VisitSyncItem]
+    recorded: int
+    kept: int
+    duplicate: int
+    refused: int

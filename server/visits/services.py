@@ -63,8 +63,11 @@ from server.visits.schemas import (
     UnplannedView,
     VisitMove,
     VisitRecord,
+    VisitRecordBatch,
+    VisitSyncResult,
     VisitView,
 )
+from server.visits.sync import sync_records
 from server.workflow.rules import Actor
 from server.workflow.writer import Change, Notice, history_rows, write_change
 
@@ -441,6 +444,10 @@ class VisitService:
 
     async def actor(self, user: CurrentUser) -> Actor:
         return Actor(user)
+
+    async def sync(self, user: CurrentUser, batch: VisitRecordBatch) -> VisitSyncResult:
+        """Visits recorded offline, in a batch, each once (:mod:`server.visits.sync`)."""
+        return await sync_records(self.session, user, await self.actor(user), batch, self.locale)
 
     async def day(self, user: CurrentUser, day: date) -> DayView:
         """My visits of a day, noon then evening, each in walking order."""

@@ -862,6 +862,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     ),
     "GET /api/v1/me/volunteer-profile": "the caller's own profile",
     "GET /api/v1/me/visits": "the caller's own visits of a day (test_visits.py)",
+    "POST /api/v1/visits/records": "a batch of the caller's own records: each refused inside "
+    "the 200 answer, every account of another community tried (test_visit_sync.py)",
     "GET /api/v1/me/notifications": "the caller's own settings",
     "PUT /api/v1/me/notifications": "the caller's own settings",
     "POST /api/v1/push/subscriptions": "the caller's own devices",
