@@ -59,6 +59,18 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
     cards = page.get_by_test_id("visit")
     expect(cards).to_have_count(len(planned))  # in walking order, noon first
 
+    # What the page sends for visits, to check they travel in batches, each once.
+    batches: list[dict[str, Any]] = []
+    singles: list[str] = []
+
+    def seen(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/api/v1/visits/records"):
+            batches.append(request.post_data_json)
+        elif request.method == "POST" and request.url.endswith("/record"):
+            singles.append(request.url)
+
+    page.on("request", seen)
+
     # No signal from here on: the households of the day are on the phone.
     context.set_offline(True)
     expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
@@ -79,6 +91,8 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
         expect(card.get_by_test_id("visit-waiting")).to_be_visible()
     queued = len(recorded) + 1  # and the one wish
     expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", str(queued))
+    # The sync state is on the day's screen too.
+    expect(page.get_by_test_id("visits-syncing")).to_contain_text(str(len(recorded)))
 
     # The phone's browser is closed and opened again, still with no signal.
     page.reload()
@@ -99,7 +113,16 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
     ]
     assert [w["beneficiary"] for w in wishes] == [recorded[0]["resident"]], wishes
     assert wishes[0]["on_behalf"] is True
-    # A replay of a visit already stored is refused, not stored twice.
+    # The visits went in batches (the wish between them splits the queue in two), each
+    # record once.
+    sent = [r for b in batches for r in b["records"]]
+    assert sorted(r["visit_id"] for r in sent) == sorted(v["id"] for v in recorded), batches
+    assert len(batches) <= 2 and not singles, (batches, singles)
+    # The same queued records replayed (a lost answer, the service worker and the page
+    # both replaying) are stored once: the server answers "duplicate".
+    replay = worker.call("POST", "/api/v1/visits/records", {"records": sent})
+    assert [r["outcome"] for r in replay["results"]] == ["duplicate"] * len(sent), replay
+    # A plain single record of a visit already stored is refused, not stored twice.
     again = recorded[0]
     try:
         worker.call("POST", f"/api/v1/visits/{again['id']}/record", {"condition": "good"})

@@ -92,9 +92,11 @@ export function flush() {
  *
  * @param {{kind: string, method?: string, path: string, body?: object,
  *          blobs?: Object<string, Blob>, expect?: {path: string, state: string, version: number},
- *          label: string}} command
+ *          batch?: {path: string, item: object}, label: string}} command
+ *   With `batch`, the command travels with its neighbours of the same batch path
+ *   (one request for up to 50), `item` being what it says in the batch.
  */
-export async function submit({ kind, method = 'POST', path, body, blobs = null, expect = null, label }) {
+export async function submit({ kind, method = 'POST', path, body, blobs = null, expect = null, batch = null, label }) {
   const id = store.newId();
   const command = {
     id,
@@ -105,6 +107,7 @@ export async function submit({ kind, method = 'POST', path, body, blobs = null, 
     body,
     blobs,
     expect,
+    batch,
     label,
     created_at: new Date().toISOString(),
     state: 'pending',

@@ -6,7 +6,12 @@
 // `id` is made on the device and sent as the Idempotency-Key header, so a
 // command replayed after a lost answer gets the first answer, not a second run.
 //
-// Replay: in creation order, one command at a time. A network error, a 5xx
+// Commands of a kind the server takes in batches carry `batch: {path, item}`
+// (visit records: POST /api/v1/visits/records): consecutive ones go together,
+// up to BATCH_MAX in one request, each item with its command id as `ref`, which
+// the server stores once; its answer says per item what became of it.
+//
+// Replay: in creation order, one command (or batch) at a time. A network error, a 5xx
 // (or 401/408/429, which say nothing about the command) keeps the command and
 // stops the round, so later commands never overtake it. Any other 4xx sets
 // the command aside (state 'failed') where the user sees why and discards it.
@@ -123,6 +128,37 @@ async function deliver(command, send) {
   }
 }
 
+export const BATCH_MAX = 50;
+
+/**
+ * Sends a batch of consecutive commands with the same `batch.path`: their photos
+ * first, then one request. Resolves a Map id → outcome like replay()'s; rejects
+ * as `send` does when the request as a whole got no answer about its items.
+ */
+async function deliverBatch(commands, send) {
+  const items = [];
+  for (const command of commands) {
+    const item = { ...command.batch.item, ref: command.id };
+    for (const [field, blob] of Object.entries(command.blobs || {})) {
+      if (blob) item[field] = (await send('POST', '/api/v1/media', blob)).key;
+    }
+    items.push(item);
+  }
+  const answer = await send('POST', commands[0].batch.path, { records: items });
+  const byRef = new Map((answer.results || []).map((r) => [r.ref, r]));
+  const outcomes = new Map();
+  for (const command of commands) {
+    const result = byRef.get(command.id);
+    if (!result) throw { status: 0, detail: 'no answer for this record' };
+    if (result.outcome === 'refused') {
+      outcomes.set(command.id, { status: 'failed', error: { status: 409, detail: result.reason } });
+    } else {
+      outcomes.set(command.id, { status: 'sent', result });
+    }
+  }
+  return outcomes;
+}
+
 /**
  * Replays the user's pending commands in order. Resolves a Map id →
  * {status: 'sent', result} | {status: 'queued', error} | {status: 'failed', error}
@@ -132,9 +168,38 @@ export function replay(userId, send) {
   return withLock(async () => {
     const outcomes = new Map();
     const commands = (await listCommands(userId)).filter((c) => c.state === 'pending');
-    for (const { id } of commands) {
+    for (let i = 0; i < commands.length; i += 1) {
+      const { id } = commands[i];
       const command = await getCommand(id); // discarded or sent by another replay meanwhile?
       if (!command || command.state !== 'pending') continue;
+      if (command.batch) {
+        const group = [command];
+        while (group.length < BATCH_MAX && i + 1 < commands.length) {
+          const next = await getCommand(commands[i + 1].id);
+          if (!next || next.state !== 'pending') { i += 1; continue; }
+          if (!next.batch || next.batch.path !== command.batch.path) break;
+          group.push(next);
+          i += 1;
+        }
+        try {
+          const results = await deliverBatch(group, send);
+          for (const member of group) {
+            const outcome = results.get(member.id);
+            if (outcome.status === 'sent') await deleteCommand(member.id);
+            else await putCommand({ ...member, state: 'failed', attempts: member.attempts + 1, error: outcome.error });
+            outcomes.set(member.id, outcome);
+          }
+        } catch (err) {
+          const error = { status: err.status || 0, detail: err.detail || String(err.message || err) };
+          const retry = isRetryable(error.status);
+          for (const member of group) {
+            await putCommand({ ...member, ...(retry ? {} : { state: 'failed' }), attempts: member.attempts + 1, error });
+            outcomes.set(member.id, { status: retry ? 'queued' : 'failed', error });
+          }
+          if (retry) break;
+        }
+        continue;
+      }
       try {
         const result = await deliver(command, send);
         await deleteCommand(id);

@@ -31,17 +31,20 @@ function RecordForm({ visit, user, onDone }) {
     setBusy(true);
     setError(null);
     try {
+      const record = {
+        condition,
+        needs: needs.map((n) => t(`visit.need.${n}`)),
+        notes: notes.trim(),
+        urgent,
+        visited_at: new Date().toISOString(),
+      };
+      // Synced with the shift's other visits in one request when the signal returns;
+      // the server stores each once (its ref is this command's id).
       const outcome = await submit({
         kind: 'visit.record',
         path: `/api/v1/visits/${visit.id}/record`,
-        body: {
-          condition,
-          needs: needs.map((n) => t(`visit.need.${n}`)),
-          notes: notes.trim(),
-          urgent,
-          visited_at: new Date().toISOString(),
-          expected_version: visit.version,
-        },
+        body: { ...record, expected_version: visit.version },
+        batch: { path: '/api/v1/visits/records', item: { ...record, visit_id: visit.id } },
         label: { action: 'record', title: visit.resident, visit_id: visit.id },
       });
       // Each need found becomes a micro-wish for this resident, in the same tap (the
@@ -200,9 +203,14 @@ export default function Day({ user, outbox }) {
   }, [outbox.sent]);
   const waitingFor = new Set(outbox.pending.filter((c) => c.kind === 'visit.record').map((c) => c.label.visit_id));
   const list = (visits.data && visits.data.visits) || [];
+  // Records the office keeps to review (the household was reassigned meanwhile, or the
+  // visit recorded by someone else first): said here, since the visit leaves this list.
+  const [kept, setKept] = useState(0);
   const onDone = (outcome) => {
+    if (outcome.status === 'sent' && outcome.result && outcome.result.outcome === 'kept') setKept((n) => n + 1);
     if (outcome.status === 'sent') visits.reload();
   };
+  const syncing = outbox.pending.filter((c) => c.kind === 'visit.record').length;
   return (
     <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="visits-day" data-state={visits.state}>
       <PageHead title={t('visit.day.title')} />
@@ -210,6 +218,16 @@ export default function Day({ user, outbox }) {
         <span class="field__label">{t('visit.day.date')}</span>
         <input type="date" data-testid="visits-date" value={day} onChange={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />
       </label>
+      {syncing > 0 && (
+        <p class="alert alert--info" role="status" data-testid="visits-syncing">
+          {t('visit.sync.waiting', { count: syncing })}
+        </p>
+      )}
+      {kept > 0 && (
+        <p class="alert alert--info" role="status" data-testid="visits-kept">
+          {t('visit.sync.kept', { count: kept })}
+        </p>
+      )}
       {visits.state === 'loading' && <Loading />}
       {visits.state === 'error' && <LoadError error={visits.error} onRetry={visits.reload} />}
       {visits.state === 'ready' && list.length === 0 && (
