@@ -15,13 +15,14 @@ RUN_DEBS  := libsqlite3-mod-spatialite
 TEST_DEBS := $(RUN_DEBS) postgresql-15-postgis-3 chromium fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test serve migrate demo lint typecheck bench bench-visits pwa system-deps system-deps-test i18n clean
+.PHONY: help run test serve migrate demo lint typecheck bench bench-visits bench-sync pwa system-deps system-deps-test i18n clean
 
 help:
 	@echo "make run    install, migrate, load the demo city, serve API + PWA on http://127.0.0.1:8000"
 	@echo "make test   run every test (SpatiaLite, PostGIS, headless Chromium, schemathesis)"
 	@echo "make bench  benchmarks on a large generated city (prints figures)"
 	@echo "make bench-visits  the weekly visit planner on a 5,000-household community"
+	@echo "make bench-sync    phones syncing visit records in batches of 50 (PostGIS)"
 	@echo "make lint   ruff + mypy"
 
 define install_debs
@@ -75,6 +76,9 @@ bench: system-deps-test $(STAMP)
 
 bench-visits: $(STAMP)
 	$(PY) -m tests.bench.visits_plan $(BENCH_ARGS)
+
+bench-sync: system-deps-test $(STAMP)
+	$(PY) -m tests.bench.visits_sync $(BENCH_ARGS)
 
 # Re-extract server messages and merge them into the three catalogs.
 i18n: $(STAMP)
