@@ -23,7 +23,7 @@ from server.grids.sql import LOCATE_POSTGIS, LOCATE_SPATIALITE
 __all__ = ["GridLocator", "LocateRow", "make_locator"]
 
 LocateRow = dict[str, Any]
-"""g_code, g_name, g_i18n, c_code, …, s_i18n (i18n as dicts)."""
+"""g_code, g_name, g_i18n, c_code, …, s_i18n (i18n as JSON text or dicts)."""
 
 _COLUMNS = (
     "g_code",
@@ -45,11 +45,9 @@ class GridLocator(Protocol):
 
 
 def _row(values: Any) -> LocateRow:
-    row = dict(zip(_COLUMNS, values, strict=True))
-    for key in ("g_i18n", "c_i18n", "s_i18n"):
-        if isinstance(row[key], str):
-            row[key] = json.loads(row[key]) if row[key] else {}
-    return row
+    # The names in other languages stay JSON text: ``localised_name`` reads them only
+    # for a reader who asked for another language than zh_Hans.
+    return dict(zip(_COLUMNS, values, strict=True))
 
 
 class SpatialiteLocator:
