@@ -15,7 +15,7 @@ from server.audit.models import AuditEntry
 from server.grids.models import Building, Community, Grid
 from server.lib.crypto import seal
 from server.people.models import Resident
-from server.visits.models import Condition, Visit, VisitState
+from server.visits.models import Condition, Visit, VisitState, VisitWindow
 from server.wishes.models import Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
@@ -41,8 +41,8 @@ PHONE, ID_NUMBER = "13912340000", "11010519491231002X"
 async def make_resident(backend: Backend, grid_index: int = 0) -> dict[str, Any]:
     """A resident of 登月社区 (in its first or second grid) with a history:
 
-    visits: recorded 10 days ago (poor, by the grid worker), missed 3 days ago, planned
-    in 4 days; a wish posted for her 6 days ago, approved 5 days ago, claimed 2 days ago.
+    visits: recorded 10 days ago (poor, by the grid worker), missed 3 days ago, due in 4
+    days (could not be planned); a wish posted for her 6 days ago, approved 5 days ago, claimed 2 days ago.
     """
     n = next(_seq)
     now = datetime.now(UTC)
@@ -75,12 +75,18 @@ async def make_resident(backend: Backend, grid_index: int = 0) -> dict[str, Any]
         await s.flush()
 
         def visit(days: int, state: VisitState, **kw: Any) -> Visit:
+            # Placed as the plan would; the coming one could not be planned, so that no
+            # row of this test lands in the grid worker's coming days (test_visits.py's).
+            placed = state is not VisitState.unplanned
             v = Visit(
                 resident_id=r.id,
                 due_by=today + timedelta(days=days),
                 state=state,
-                person_user_id=worker.id,
-                visit_date=today + timedelta(days=days),
+                person_user_id=worker.id if placed else None,
+                visit_date=today + timedelta(days=days) if placed else None,
+                window=VisitWindow.noon if placed else None,
+                position=1 if placed else None,
+                unplanned_reason=None if placed else "over_capacity",
                 **Visit.placed_in(r),
                 **kw,
             )
@@ -98,7 +104,7 @@ async def make_resident(backend: Backend, grid_index: int = 0) -> dict[str, Any]
             urgent=True,
         )
         missed = visit(-3, VisitState.missed)
-        planned = visit(4, VisitState.planned)
+        planned = visit(4, VisitState.unplanned)
         wish = Wish(
             title=f"时间线心愿{n}",
             category=WishCategory.repair,
