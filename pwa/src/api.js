@@ -232,6 +232,10 @@ export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURICo
 /** My trades and weekly availability (404 when I am not a volunteer). */
 export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-profile');
 export const getWishStats = (code, days) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wish-stats?days=${days}`);
+/** 走访覆盖率: the on-time share of due visits per week, in total, per care tag and per grid. */
+export const getVisitCoverage = (code, weeks) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/visit-coverage?weeks=${weeks}`);
+/** A resident's visits and wishes, newest first (the server writes each opening to the audit log). */
+export const getResidentTimeline = (id) => api('GET', `/api/v1/residents/${id}/timeline`);
 export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });
 /** A board photo anyone may see: a plain URL the browser (and the service worker) caches. */
 export const publicPhotoUrl = (key) => `/api/v1/media/public/${key}`;

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, seesBoard, seesStats, setsQuietHours } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -74,6 +74,16 @@ export const ROUTES = [
     show: seesStats,
     card: () => ['home-stats', 'home.stats', 'home.stats_hint', '▤'],
   },
+  {
+    view: 'visit-coverage',
+    path: 'visit-coverage',
+    load: () => import('./views/visits/Coverage.jsx'),
+    title: 'visit.coverage.title',
+    show: seesCoverage,
+    card: () => ['home-visit-coverage', 'visit.coverage.title', 'visit.coverage.hint', '◔'],
+  },
+  // Reached from the resident list; each opening is written to the audit log.
+  { view: 'resident-timeline', path: 'residents/:id/timeline', load: () => import('./views/people/Timeline.jsx'), title: 'timeline.title', show: isStaff },
   {
     view: 'businesses',
     path: 'businesses',

@@ -32,6 +32,7 @@ from server.people.schemas import (
     ServiceGroupMemberIn,
     ServiceGroupView,
     TermView,
+    TimelineView,
     VocabularyView,
     VolunteerOrgIn,
     VolunteerOrgView,
@@ -39,6 +40,7 @@ from server.people.schemas import (
     VolunteerView,
 )
 from server.people.services import PeopleService
+from server.people.timeline import TimelineService
 from server.people.vocabulary import vocabulary
 
 __all__ = ["PeopleController"]
@@ -141,6 +143,26 @@ class PeopleController(Controller):
         self, request: Req, resident_id: Id, db_session: DbSession, lang: Locale
     ) -> ResidentView:
         return await PeopleService(db_session, lang).get_resident(request.user, resident_id)
+
+    @get(
+        "/residents/{resident_id:int}/timeline",
+        summary=(
+            "A resident's visits and the wishes posted for them, newest first (the office and"
+            " the grid worker of their grid; every opening is written to the audit log)"
+        ),
+        responses=error_responses(400, 401, 404),
+    )
+    async def timeline(
+        self,
+        request: Req,
+        resident_id: Id,
+        db_session: DbSession,
+        lang: Locale,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
+    ) -> TimelineView:
+        return await TimelineService(db_session, lang).timeline(
+            request.user, resident_id, limit, client_ip(request)
+        )
 
     @patch(
         "/residents/{resident_id:int}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -29,6 +29,8 @@ __all__ = [
     "ServiceGroupMemberIn",
     "ServiceGroupView",
     "TermView",
+    "TimelineEntry",
+    "TimelineView",
     "VocabularyView",
     "VolunteerOrgIn",
     "VolunteerOrgView",
@@ -249,3 +251,39 @@ class NotifyPreferences(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     """How a resident hears back about their wishes: push, SMS or both."""
 
     via: NotifyVia
+
+
+class TimelineEntry(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One thing that happened to a resident: a visit, or a change of a wish posted for them.
+
+    ``on`` is the local date (Asia/Shanghai): the visit's day (visited, else planned, else
+    due by), or the day of the wish's change; ``at`` the moment where one is known."""
+
+    kind: Literal["visit", "wish"]
+    on: date
+    at: datetime | None = None
+    who: str | None = None  # the visitor; a wish's actor, masked
+    # A visit.
+    visit_id: int | None = None
+    visit_state: str | None = None
+    due_by: date | None = None
+    condition: str | None = None
+    needs: list[str] = []
+    notes: str | None = None
+    urgent: bool = False
+    # A wish's change.
+    wish_id: int | None = None
+    title: str | None = None
+    action: str | None = None
+    wish_state: str | None = None
+
+
+class TimelineView(msgspec.Struct, frozen=True):
+    """A resident's visits and wishes, newest first. No phone, no ID number (PIPL)."""
+
+    resident_id: int
+    name: str
+    grid_code: str
+    care_tags: list[str]
+    items: list[TimelineEntry]
+    more: bool  # older entries were left out (``limit``)

@@ -11,11 +11,13 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from server.accounts.services import CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
+from server.visits.coverage import CoverageService
 from server.visits.schemas import (
     CarePairIn,
     CarePairView,
     CareSettingsUpdate,
     CareSettingsView,
+    CoverageView,
     DayView,
     PlanReport,
     PlanRequest,
@@ -184,3 +186,25 @@ class VisitController(Controller):
         self, request: Req, code: Code, db_session: DbSession, lang: Locale
     ) -> list[CarePairView]:
         return await VisitService(db_session, lang).pairs(request.user, code)
+
+    @get(
+        "/communities/{code:str}/visit-coverage",
+        summary="走访覆盖率: the share of due visits done on time, by week, care tag and grid",
+        description=(
+            "Per ISO week (Asia/Shanghai): share = on_time / due, where due counts the"
+            " visits with due_by in the week that were not cancelled (in the current week"
+            " only those due before today), and on_time those done with the local date of"
+            " visited_at on or before due_by. A resident with several care tags counts"
+            " under each tag; by grid each visit counts once."
+        ),
+        responses=error_responses(400, 401, 404),
+    )
+    async def coverage(
+        self,
+        request: Req,
+        code: Code,
+        db_session: DbSession,
+        lang: Locale,
+        weeks: Annotated[int, QueryParameter(ge=1, le=53)] = 8,
+    ) -> CoverageView:
+        return await CoverageService(db_session, lang).coverage(request.user, code, weeks)

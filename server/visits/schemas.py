@@ -10,6 +10,10 @@ import msgspec
 from server.visits.models import Condition, VisitState, VisitWindow
 
 __all__ = [
+    "CoverageRow",
+    "CoverageSeries",
+    "CoverageView",
+    "CoverageWeek",
     "DayView",
     "PersonLoad",
     "PlanReport",
@@ -201,3 +205,42 @@ class VisitSyncResult(msgspec.Struct, frozen=True):
     kept: int
     duplicate: int
     refused: int
+
+
+class CoverageWeek(msgspec.Struct, frozen=True):
+    """One ISO week of a coverage row: ``share = on_time / due`` (None: nothing due).
+
+    ``due`` = on_time + late + missed + open; ``pending`` (due today or later, not yet
+    done) is in neither figure."""
+
+    week_start: date  # the Monday
+    due: int
+    on_time: int
+    late: int
+    missed: int
+    open: int
+    pending: int
+    share: float | None
+
+
+class CoverageSeries(msgspec.Struct, frozen=True):
+    key: str  # the care tag code
+    weeks: list[CoverageWeek]
+
+
+class CoverageRow(msgspec.Struct, frozen=True):
+    key: str  # the grid code
+    name: str
+    weeks: list[CoverageWeek]
+
+
+class CoverageView(msgspec.Struct, frozen=True):
+    """走访覆盖率: see :mod:`server.visits.coverage` for what counts."""
+
+    community: str
+    community_code: str
+    today: date
+    weeks: list[date]
+    total: list[CoverageWeek]
+    by_tag: list[CoverageSeries]
+    by_grid: list[CoverageRow]

@@ -32,6 +32,7 @@ from server.audit.models import AuditEntry
 from server.businesses.models import CaringBusiness
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid, GridKind, Storefront
+from server.notify.outbox import LOCAL_TZ
 from server.people.models import (
     PartyMember,
     PartyMemberKind,
@@ -43,7 +44,8 @@ from server.people.models import (
     VolunteerOrgMember,
     VolunteerProfile,
 )
-from server.wishes.models import ClaimantKind, Wish, WishCategory
+from server.visits.models import Condition, Visit, VisitState
+from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
     DENGYUE_ADMIN,
@@ -59,6 +61,8 @@ from tests.support.postgis import fresh_database
 
 DENGYUE = "410902001001"
 DBNAME = "linli_statements"
+# The resident whose timeline is read (made by ``Maker.timeline``).
+TIMELINE: dict[str, int] = {}
 
 
 async def _fresh_postgis(url: str) -> str:
@@ -388,6 +392,85 @@ class Maker:
             )
         await self.s.flush()
 
+    async def visits(self, n: int) -> None:
+        """Visits of many residents over the last eight weeks, in every state (coverage)."""
+        residents = await self.residents(max(n, 20))
+        today = utcnow().astimezone(LOCAL_TZ).date()
+        states = list(VisitState)
+        for i in self.todo("visit", n):
+            r = await self.s.get(Resident, residents[i % len(residents)])
+            assert r is not None
+            state = states[i % len(states)]
+            self.s.add(
+                Visit(
+                    resident_id=r.id,
+                    source=f"count:{i}",
+                    due_by=today - timedelta(days=i % 56),
+                    state=state,
+                    visited_at=utcnow() if state is VisitState.done else None,
+                    **Visit.placed_in(r),
+                )
+            )
+        await self.s.flush()
+
+    async def timeline(self, n: int) -> None:
+        """One resident with ``n`` recorded visits and a wish with ``n`` changes."""
+        if "resident" not in TIMELINE:
+            p = self.place(0)
+            r = Resident(
+                name="时间线计数",
+                building_id=p.building_id,
+                sub_district_id=p.sub_district_id,
+                community_id=p.community_id,
+                grid_id=p.grid_id,
+            )
+            self.s.add(r)
+            await self.s.flush()
+            wish = Wish(
+                title="计数时间线心愿",
+                category=WishCategory.daily_help,
+                state=State.approved,
+                beneficiary_id=r.id,
+                building_id=p.building_id,
+                location=p.location,
+                sub_district_id=p.sub_district_id,
+                community_id=p.community_id,
+                grid_id=p.grid_id,
+                expires_at=utcnow() + timedelta(days=30),
+            )
+            self.s.add(wish)
+            await self.s.flush()
+            TIMELINE.update(resident=r.id, wish=wish.id)
+        helpers = await self.volunteers(20)
+        today = utcnow().astimezone(LOCAL_TZ).date()
+        for i in self.todo("timeline", n):
+            p = self.place(0)
+            self.s.add_all(
+                [
+                    Visit(
+                        resident_id=TIMELINE["resident"],
+                        due_by=today - timedelta(days=i),
+                        state=VisitState.done,
+                        visited_at=utcnow() - timedelta(days=i),
+                        person_user_id=helpers[i % len(helpers)],
+                        recorded_by=helpers[(i + 1) % len(helpers)],
+                        condition=Condition.good,
+                        sub_district_id=p.sub_district_id,
+                        community_id=p.community_id,
+                        grid_id=p.grid_id,
+                    ),
+                    WishEvent(
+                        wish_id=TIMELINE["wish"],
+                        at=utcnow() - timedelta(days=i, hours=1),
+                        actor_user_id=helpers[i % len(helpers)],
+                        action="edit",
+                        from_state=State.approved,
+                        to_state=State.approved,
+                    ),
+                ]
+            )
+        await self.s.flush()
+
 
 # --- the lists -------------------------------------------------------------------------
 
@@ -436,6 +519,12 @@ CASES = [
          lambda m, n: m.grids(n)),
     Case("map", DENGYUE_ADMIN, lambda n: "/api/v1/map",
          lambda m, n: m.grids(n)),
+    Case("visit coverage", SUBDISTRICT_ADMIN,
+         lambda n: f"/api/v1/communities/{DENGYUE}/visit-coverage?weeks=8",
+         lambda m, n: m.visits(n)),
+    Case("resident timeline", DENGYUE_ADMIN,
+         lambda n: f"/api/v1/residents/{TIMELINE['resident']}/timeline?limit=500",
+         lambda m, n: m.timeline(n), sizes=(20, 100)),
 ]  # fmt: skip
 
 
@@ -454,6 +543,7 @@ async def counts(counted: Backend, counted_app: Litestar, tokens: Tokens) -> dic
 
     made: dict[str, int] = {}
     out: dict[str, list[int]] = {}
+    TIMELINE.clear()  # this engine's database has its own timeline resident
     engine = counted_app.state.engine.sync_engine
     async with open_client(counted_app, counted) as client:
         for step in (0, 1):

@@ -660,6 +660,16 @@ OPS: dict[str, Op] = {
     "POST /api/v1/visits/{visit_id}/cancel": Op(
         "POST", "/api/v1/visits/{id}/cancel", OFFICE, _visit, hidden=ALL - STAFF
     ),
+    "GET /api/v1/communities/{code}/visit-coverage": Op(
+        "GET", "/api/v1/communities/{code}/visit-coverage", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "GET /api/v1/residents/{resident_id}/timeline": Op(
+        "GET",
+        "/api/v1/residents/{id}/timeline",
+        STAFF,  # the office, and the grid worker of her grid (the first grid)
+        _resident,
+        hidden=ALL - STAFF,
+    ),
     "POST /api/v1/care-pairs": Op(
         "POST",
         "/api/v1/care-pairs",

@@ -261,6 +261,9 @@ function ResidentItem({ resident, fresh }) {
         {resident.birth_year ? ` · ${t('people.born', { year: resident.birth_year })}` : ''}
       </p>
       <Chips items={resident.care_tags} name={tagName} testid="resident-care-chip" />
+      <a class="btn btn--ghost btn--small" href={`#/residents/${resident.id}/timeline`} data-testid="resident-timeline-link">
+        {t('timeline.open')}
+      </a>
       <div class="person__row">
         <span>{t('people.phone')}</span>
         {shown.phone ? (
