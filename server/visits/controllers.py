@@ -22,6 +22,7 @@ from server.visits.schemas import (
     VisitMove,
     VisitRecord,
     VisitView,
+    WeekPlan,
 )
 from server.visits.services import VisitService
 
@@ -170,3 +171,22 @@ class VisitController(Controller):
         self, request: Req, code: Code, db_session: DbSession, lang: Locale
     ) -> list[CarePairView]:
         return await VisitService(db_session, lang).pairs(request.user, code)
+
+    @get(
+        "/communities/{code:str}/visit-plan",
+        summary="A community's week of visits for the office: per person, day and window, "
+        "load against capacity, what could not be planned and why",
+        responses=error_responses(400, 401, 404),
+    )
+    async def week(
+        self,
+        request: Req,
+        code: Code,
+        db_session: DbSession,
+        lang: Locale,
+        week_start: Annotated[
+            date | None,
+            QueryParameter(description="The Monday of the week (YYYY-MM-DD; default this week)"),
+        ] = None,
+    ) -> WeekPlan:
+        return await VisitService(db_session, lang).week(request.user, code, week_start)
