@@ -27,6 +27,8 @@ export const setsQuietHours = (user) => can(user, 'notify.quiet_hours');
 export const isPartyMember = (user) => Boolean(user && user.party_member);
 /** Who makes staggered-hour visits: staff, and party members paired with households. */
 export const makesVisits = (user) => can(user, 'visit.day') || isPartyMember(user);
+/** The community office, who plans the week's visits and keeps the care roster. */
+export const plansVisits = (user) => can(user, 'visit.plan');
 
 /**
  * The communities whose boards this user looks at: [{code, name}], the first

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, seesBoard, seesStats, setsQuietHours } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, seesBoard, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -25,6 +25,14 @@ export const ROUTES = [
     title: 'visit.day.title',
     show: makesVisits,
     card: () => ['home-visits', 'visit.day.title', 'visit.day.hint', '☀'],
+  },
+  {
+    view: 'visit-plan',
+    path: 'visits/plan',
+    load: () => import('./views/visits/Plan.jsx'),
+    title: 'visit.plan.title',
+    show: plansVisits,
+    card: () => ['home-visit-plan', 'visit.plan.title', 'visit.plan.hint', '▥'],
   },
   {
     view: 'wish-new',

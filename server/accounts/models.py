@@ -85,6 +85,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "businesses.manage": frozenset(OFFICE_ROLES),
     "notify.quiet_hours": ADMIN_ROLES,
     "visit.day": STAFF_ROLES,
+    "visit.plan": frozenset(OFFICE_ROLES),
 }
 
 

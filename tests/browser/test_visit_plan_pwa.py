@@ -1,0 +1,96 @@
+"""The community office's week of visits 走访计划: at a desk the admin of 登月社区 generates
+the week's plan, sees it as a table person × day with the load of each window, moves one
+visit by hand to the window clerk's evening and sees it kept there after re-generating;
+on a phone the same week reads as a list by day, then person."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages import log_in_ok
+from tests.browser.test_wishes_pwa import Api
+
+OFFICE = "13800000003"  # 王秀英, 登月社区 admin
+CLERK = "13800000004"  # 刘芳, 登月社区 window clerk (community staff)
+DENGYUE = "410902001001"
+BUILDING = "410902001001001B001"  # 登月小区1号楼, in the first grid
+
+
+def moved_chip(page: Page, visit_id: int, clerk: int, day: str, where: str) -> Any:
+    """The visit's chip in the clerk's evening of that day, in the table or the list."""
+    if where == "table":
+        return page.locator(
+            f'[data-testid="plan-row"][data-person="{clerk}"] td[data-date="{day}"] '
+            f'[data-testid="plan-slot"][data-window="evening"] '
+            f'[data-testid="plan-visit"][data-id="{visit_id}"]'
+        )
+    return page.locator(
+        f'[data-testid="plan-day"][data-date="{day}"] '
+        f'[data-testid="plan-day-person"][data-person="{clerk}"] '
+        f'[data-testid="plan-slot"][data-window="evening"] '
+        f'[data-testid="plan-visit"][data-id="{visit_id}"]'
+    )
+
+
+def test_the_office_plans_the_week_and_moves_a_visit_by_hand(page: Page, live_server: str) -> None:
+    office = Api(live_server, OFFICE)
+    office.call(
+        "POST",
+        "/api/v1/residents",
+        {"name": "计划老人", "building_code": BUILDING, "care_tags": ["elderly_alone"]},
+    )
+    clerk = int(Api(live_server, CLERK).call("GET", "/api/v1/me")["id"])
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/")
+    log_in_ok(page, OFFICE)
+    page.get_by_test_id("home-visit-plan").click()
+    expect(page.get_by_test_id("visit-plan")).to_be_visible()
+
+    page.get_by_test_id("plan-generate").click()
+    said = page.get_by_test_id("plan-said")
+    expect(said).to_contain_text(re.compile(r"已生成计划：应走访 \d+ 户次"))
+    table = page.get_by_test_id("plan-table")
+    expect(table).to_be_visible()
+    expect(page.get_by_test_id("plan-list")).to_be_hidden()
+    expect(page.get_by_test_id("plan-total-planned")).not_to_have_attribute("data-value", "0")
+    # Every window shows its load against the capacity.
+    expect(table.get_by_test_id("plan-slot-load").first).to_contain_text(re.compile(r"\d+/\d+"))
+
+    # Move the first visit of the grid worker's row to the clerk's evening, by hand.
+    chip = table.locator('[data-testid="plan-visit"]').first
+    visit_id = int(chip.get_attribute("data-id") or 0)
+    assert visit_id
+    chip.get_by_test_id("plan-visit-move").click()
+    form = page.get_by_test_id("plan-move-form")
+    expect(form).to_be_visible()
+    form.get_by_test_id("plan-move-person").select_option(str(clerk))
+    day = form.get_by_test_id("plan-move-date").input_value()
+    assert day >= date.today().isoformat()
+    form.get_by_test_id("plan-move-window-evening").check()
+    form.get_by_test_id("plan-move-save").click()
+    expect(form).to_be_hidden()
+    expect(said).to_contain_text("刘芳")
+    kept = moved_chip(page, visit_id, clerk, day, "table")
+    expect(kept).to_be_visible()
+    expect(kept).to_have_attribute("data-fixed", "true")
+    expect(kept.get_by_test_id("plan-visit-fixed")).to_be_visible()
+
+    # Re-generating keeps it where the office put it.
+    page.get_by_test_id("plan-generate").click()
+    expect(said).to_contain_text("已生成计划")
+    expect(kept).to_be_visible()
+    expect(kept).to_have_attribute("data-fixed", "true")
+
+    # On a phone: a list by day, then person, the moved visit in the clerk's evening.
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(table).to_be_hidden()
+    expect(page.get_by_test_id("plan-list")).to_be_visible()
+    monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+    expect(page.get_by_test_id("plan-day").first).to_have_attribute("data-date", monday.isoformat())
+    expect(moved_chip(page, visit_id, clerk, day, "list")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
