@@ -35,6 +35,14 @@ export const ROUTES = [
     card: () => ['home-visit-plan', 'visit.plan.title', 'visit.plan.hint', '▥'],
   },
   {
+    view: 'care-roster',
+    path: 'visits/roster',
+    load: () => import('./views/visits/Roster.jsx'),
+    title: 'visit.roster.title',
+    show: plansVisits,
+    card: () => ['home-care-roster', 'visit.roster.title', 'visit.roster.hint', '☰'],
+  },
+  {
     view: 'wish-new',
     path: 'wishes/new',
     load: () => import('./views/wishes/NewWish.jsx'),

@@ -94,3 +94,62 @@ def test_the_office_plans_the_week_and_moves_a_visit_by_hand(page: Page, live_se
     expect(page.get_by_test_id("plan-day").first).to_have_attribute("data-date", monday.isoformat())
     expect(moved_chip(page, visit_id, clerk, day, "list")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_office_keeps_the_care_roster_and_pairs_a_party_member(
+    page: Page, live_server: str
+) -> None:
+    office = Api(live_server, OFFICE)
+    before = office.call("GET", f"/api/v1/communities/{DENGYUE}/care-settings")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/")
+    log_in_ok(page, OFFICE)
+    page.get_by_test_id("home-care-roster").click()
+    form = page.get_by_test_id("roster-settings")
+    capacity = form.get_by_test_id("roster-capacity")
+    expect(capacity).to_have_value(str(before["capacity_per_window"]))
+    try:
+        capacity.fill("5")
+        form.locator('[data-testid="roster-frequency"][data-tag="elderly_alone"]').fill("5")
+        form.locator('[data-testid="roster-office-day"][data-day="2"]').check()
+        form.get_by_test_id("roster-save").click()
+        expect(form.get_by_test_id("roster-saved")).to_be_visible()
+        after = office.call("GET", f"/api/v1/communities/{DENGYUE}/care-settings")
+        assert after["capacity_per_window"] == 5 and after["frequencies"]["elderly_alone"] == 5
+        assert 2 in after["office_days"]
+        # A window that ends before it starts: refused with the server's reason.
+        form.get_by_test_id("roster-window-noon-end").fill("11:00")
+        form.get_by_test_id("roster-save").click()
+        expect(form.get_by_test_id("roster-error")).to_contain_text("结束")
+    finally:
+        office.call(
+            "PUT",
+            f"/api/v1/communities/{DENGYUE}/care-settings",
+            {
+                k: before[k]
+                for k in ("frequencies", "windows", "capacity_per_window", "office_days")
+            },
+        )
+
+    pairs = page.get_by_test_id("pairs")
+    new = pairs.get_by_test_id("pair-new")
+    new.get_by_test_id("pair-save").click()
+    expect(new.get_by_test_id("pair-missing")).to_be_visible()  # says what is missing
+    member = new.get_by_test_id("pair-member")
+    member.select_option(member.locator("option", has_text="郑建军").get_attribute("value"))
+    new.get_by_test_id("wish-for-search").fill("周")
+    new.get_by_test_id("wish-for-result").filter(has_text="周大爷").first.click()
+    new.get_by_test_id("pair-every").fill("10")
+    new.get_by_test_id("pair-save").click()
+    expect(pairs.get_by_test_id("pairs-said")).to_contain_text("郑建军")
+    pair = pairs.get_by_test_id("pair").filter(has_text="周大爷")
+    expect(pair).to_contain_text("10")
+    listed = office.call("GET", f"/api/v1/communities/{DENGYUE}/care-pairs")
+    assert any(p["resident"] == "周大爷" and p["every_days"] == 10 for p in listed)
+
+    pair.get_by_test_id("pair-end").click()
+    pair.get_by_test_id("pair-end-confirm").click()
+    expect(pair).to_have_count(0)
+    listed = office.call("GET", f"/api/v1/communities/{DENGYUE}/care-pairs")
+    assert not any(p["resident"] == "周大爷" for p in listed)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

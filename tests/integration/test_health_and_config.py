@@ -81,4 +81,5 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "notify.quiet_hours",
         "visit.day",
         "visit.plan",
+        "visit.settings",
     }
