@@ -61,10 +61,11 @@ def test_the_office_plans_the_week_and_moves_a_visit_by_hand(page: Page, live_se
     # Every window shows its load against the capacity.
     expect(table.get_by_test_id("plan-slot-load").first).to_contain_text(re.compile(r"\d+/\d+"))
 
-    # Move the first visit of the grid worker's row to the clerk's evening, by hand.
-    chip = table.locator('[data-testid="plan-visit"]').first
+    # Move the first visit the office may move to the clerk's evening, by hand.
+    chip = table.locator('[data-testid="plan-visit"]:has([data-testid="plan-visit-move"])').first
     visit_id = int(chip.get_attribute("data-id") or 0)
     assert visit_id
+    chip = table.locator(f'[data-testid="plan-visit"][data-id="{visit_id}"]')
     chip.get_by_test_id("plan-visit-move").click()
     form = page.get_by_test_id("plan-move-form")
     expect(form).to_be_visible()

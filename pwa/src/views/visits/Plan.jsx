@@ -31,9 +31,9 @@ function dayLabel(day, options = { weekday: 'short', month: 'numeric', day: 'num
   return new Intl.DateTimeFormat(DATE_LOCALES[getLocale()], { ...options, timeZone: 'UTC' }).format(new Date(`${day}T12:00:00Z`));
 }
 
-/** Who may take this visit: staff, a grid worker of its grid, or the paired member. */
+/** Who may take this visit (as the server checks a move): staff, a grid worker of its grid, or the paired member. */
 function mayTake(person, visit) {
-  if (visit.pair_member_id) return person.user_id === visit.pair_member_id || person.kind === 'community_staff';
+  if (visit.pair_member_id && person.user_id === visit.pair_member_id) return true;
   if (person.kind === 'community_staff') return true;
   return person.kind === 'grid_worker' && person.grid_ids.includes(visit.grid_id);
 }
@@ -67,7 +67,7 @@ function MoveForm({ visit, plan, where, onMoved, onClose }) {
         body: { person_user_id: Number(person), visit_date: day, window, expected_version: visit.version },
       });
       const name = (plan.people.find((p) => String(p.user_id) === person) || {}).name || '';
-      onMoved(t('visit.plan.moved', { resident: visit.resident, person: name, day: dayLabel(day), window: t(`visit.window.${window}`) }));
+      await onMoved(t('visit.plan.moved', { resident: visit.resident, person: name, day: dayLabel(day), window: t(`visit.window.${window}`) }));
     } catch (err) {
       setError(err);
     } finally {
@@ -293,7 +293,10 @@ export default function Plan({ user }) {
   const choice = useCommunityChoice(user);
   const { communities, chosen } = choice;
   const [week, setWeek] = useState(() => mondayOf(localDay()));
-  const plan = useCommunityLoad(choice, (code) => api('GET', `${planUrl(code)}?week_start=${week}`), [week]);
+  const weekOf = (code) => api('GET', `${planUrl(code)}?week_start=${week}`);
+  const plan = useCommunityLoad(choice, weekOf, [week]);
+  // The week as it is now, before saying what was done (never a fresh message over a stale table).
+  const refresh = async () => plan.setData(await weekOf(chosen));
   const [moving, setMoving] = useState(null); // {visit, where}
   const [busy, setBusy] = useState(false);
   const [said, setSaid] = useState('');
@@ -306,6 +309,7 @@ export default function Plan({ user }) {
     setMoving(null);
     try {
       const report = await api('POST', planUrl(chosen), { body: { week_start: week } });
+      await refresh().catch(() => plan.reload());
       setSaid(
         t('visit.plan.generated', {
           due: report.due,
@@ -314,7 +318,6 @@ export default function Plan({ user }) {
           unplanned: report.unplanned.length,
         }),
       );
-      plan.reload();
     } catch (err) {
       setError(err);
     } finally {
@@ -373,10 +376,10 @@ export default function Plan({ user }) {
               where={moving.where}
               plan={data}
               onClose={() => setMoving(null)}
-              onMoved={(message) => {
+              onMoved={async (message) => {
+                await refresh().catch(() => plan.reload());
                 setMoving(null);
                 setSaid(message);
-                plan.reload();
               }}
             />
           )}
