@@ -154,3 +154,70 @@ def test_the_office_keeps_the_care_roster_and_pairs_a_party_member(
     listed = office.call("GET", f"/api/v1/communities/{DENGYUE}/care-pairs")
     assert not any(p["resident"] == "周大爷" for p in listed)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_window_over_capacity_is_marked(page: Page, live_server: str) -> None:
+    """Two visits placed by hand in the clerk's evening when a window takes one."""
+    office = Api(live_server, OFFICE)
+    clerk = int(Api(live_server, CLERK).call("GET", "/api/v1/me")["id"])
+    settings = f"/api/v1/communities/{DENGYUE}/care-settings"
+    before = office.call("GET", settings)
+    for i in range(2):
+        office.call(
+            "POST",
+            "/api/v1/residents",
+            {"name": f"满额老人{i}", "building_code": BUILDING, "care_tags": ["elderly_alone"]},
+        )
+    monday = date.today() - timedelta(days=date.today().weekday())
+    office.call(
+        "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
+    )
+    week = office.call(
+        "GET", f"/api/v1/communities/{DENGYUE}/visit-plan?week_start={monday.isoformat()}"
+    )
+    day = date.today().isoformat()
+    movable = [
+        v
+        for p in week["people"]
+        for d in p["days"]
+        for w in d["windows"]
+        for v in w["visits"]
+        if "move" in v["allowed_actions"]
+        and (p["user_id"], d["date"], w["window"]) != (clerk, day, "evening")
+    ]
+    assert len(movable) >= 2, week
+    try:
+        office.call("PUT", settings, {**_rules(before), "capacity_per_window": 1})
+        for v in movable[:2]:
+            office.call(
+                "POST",
+                f"/api/v1/visits/{v['id']}/move",
+                {"person_user_id": clerk, "visit_date": day, "window": "evening"},
+            )
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto("/")
+        log_in_ok(page, OFFICE)
+        page.get_by_test_id("home-visit-plan").click()
+        slot = page.locator(
+            f'[data-testid="plan-row"][data-person="{clerk}"] td[data-date="{day}"] '
+            '[data-testid="plan-slot"][data-window="evening"]'
+        )
+        expect(slot).to_have_attribute("data-over", "true")
+        expect(slot).to_contain_text("超出上限")
+        # At least the two moved here (an earlier test may have put one here too).
+        expect(slot.get_by_test_id("plan-slot-load")).to_contain_text(re.compile(r"^[2-9]/1"))
+        page.set_viewport_size({"width": 360, "height": 740})
+        in_list = page.locator(
+            f'[data-testid="plan-day"][data-date="{day}"] '
+            f'[data-testid="plan-day-person"][data-person="{clerk}"] '
+            '[data-testid="plan-slot"][data-window="evening"]'
+        )
+        expect(in_list).to_contain_text("超出上限")
+    finally:
+        office.call("PUT", settings, _rules(before))
+
+
+def _rules(settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: settings[k] for k in ("frequencies", "windows", "capacity_per_window", "office_days")
+    }
