@@ -30,6 +30,9 @@ export const makesVisits = (user) => can(user, 'visit.day') || isPartyMember(use
 /** The community office and sub-district leaders: how many due visits were made on time. */
 export const seesCoverage = (user) => can(user, 'visit.coverage');
 
+/** The community office, who plans the week's visits and keeps the care roster. */
+export const plansVisits = (user) => can(user, 'visit.plan');
+
 /**
  * The communities whose boards this user looks at: [{code, name}], the first
  * the default. From community- or grid-level roles (a grid code starts with

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -25,6 +25,22 @@ export const ROUTES = [
     title: 'visit.day.title',
     show: makesVisits,
     card: () => ['home-visits', 'visit.day.title', 'visit.day.hint', '☀'],
+  },
+  {
+    view: 'visit-plan',
+    path: 'visits/plan',
+    load: () => import('./views/visits/Plan.jsx'),
+    title: 'visit.plan.title',
+    show: plansVisits,
+    card: () => ['home-visit-plan', 'visit.plan.title', 'visit.plan.hint', '▥'],
+  },
+  {
+    view: 'care-roster',
+    path: 'visits/roster',
+    load: () => import('./views/visits/Roster.jsx'),
+    title: 'visit.roster.title',
+    show: plansVisits,
+    card: () => ['home-care-roster', 'visit.roster.title', 'visit.roster.hint', '☰'],
   },
   {
     view: 'wish-new',

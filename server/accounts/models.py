@@ -86,6 +86,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "notify.quiet_hours": ADMIN_ROLES,
     "visit.day": STAFF_ROLES,
     "visit.coverage": frozenset(OFFICE_ROLES),
+    "visit.plan": frozenset(OFFICE_ROLES),
+    "visit.settings": ADMIN_ROLES,
 }
 
 

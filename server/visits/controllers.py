@@ -26,6 +26,7 @@ from server.visits.schemas import (
     VisitRecordBatch,
     VisitSyncResult,
     VisitView,
+    WeekPlan,
 )
 from server.visits.services import VisitService
 
@@ -208,3 +209,22 @@ class VisitController(Controller):
         weeks: Annotated[int, QueryParameter(ge=1, le=53)] = 8,
     ) -> CoverageView:
         return await CoverageService(db_session, lang).coverage(request.user, code, weeks)
+
+    @get(
+        "/communities/{code:str}/visit-plan",
+        summary="A community's week of visits for the office: per person, day and window, "
+        "load against capacity, what could not be planned and why",
+        responses=error_responses(400, 401, 404),
+    )
+    async def week(
+        self,
+        request: Req,
+        code: Code,
+        db_session: DbSession,
+        lang: Locale,
+        week_start: Annotated[
+            date | None,
+            QueryParameter(description="The Monday of the week (YYYY-MM-DD; default this week)"),
+        ] = None,
+    ) -> WeekPlan:
+        return await VisitService(db_session, lang).week(request.user, code, week_start)

@@ -21,6 +21,13 @@ __all__ = [
     "UnplannedView",
     "VisitRecord",
     "VisitView",
+    "WeekDay",
+    "WeekPerson",
+    "WeekPlan",
+    "WeekTotals",
+    "WeekUnplanned",
+    "WeekVisit",
+    "WeekWindow",
 ]
 
 Need = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -244,3 +251,85 @@ class CoverageView(msgspec.Struct, frozen=True):
     total: list[CoverageWeek]
     by_tag: list[CoverageSeries]
     by_grid: list[CoverageRow]
+
+
+# --- the office's week (GET /communities/{code}/visit-plan) ------------------------------
+
+
+class WeekVisit(msgspec.Struct, frozen=True):
+    """One visit in a person's window, in walking order."""
+
+    id: int
+    version: int
+    state: VisitState
+    resident: str  # masked
+    building: str | None
+    grid_id: int
+    # The party member of the pair whose visit this is (only they, or the office, make it).
+    pair_member_id: int | None
+    due_by: date
+    position: int | None
+    arrive_at: str | None
+    walk_m: int | None
+    fixed: bool  # placed by hand: a re-plan keeps it there
+    allowed_actions: list[str]
+
+
+class WeekWindow(msgspec.Struct, frozen=True):
+    window: VisitWindow
+    visits: list[WeekVisit]
+    # Visits that take the person's time (planned, done, missed) against the capacity.
+    load: int
+    over_capacity: bool
+
+
+class WeekDay(msgspec.Struct, frozen=True):
+    date: date
+    windows: list[WeekWindow]  # noon, then evening
+
+
+class WeekPerson(msgspec.Struct, frozen=True):
+    """Someone who may visit (a grid worker, community staff) or has visits this week."""
+
+    user_id: int
+    name: str
+    kind: str  # "grid_worker", "community_staff" or "party_member"
+    grid_ids: list[int]  # the grids a grid worker serves (staff: every grid)
+    visits: int
+    days: list[WeekDay]  # the seven days, Monday first
+
+
+class WeekUnplanned(msgspec.Struct, frozen=True):
+    id: int
+    version: int
+    resident: str  # masked
+    building: str | None
+    grid_id: int
+    grid: str
+    pair_member_id: int | None
+    due_by: date
+    reason: str  # code, e.g. "over_capacity" ("" before any plan said why)
+    message: str  # in the reader's language
+    allowed_actions: list[str]
+
+
+class WeekTotals(msgspec.Struct, frozen=True):
+    due: int  # every visit of the week that is not cancelled
+    planned: int
+    done: int
+    missed: int
+    unplanned: int
+
+
+class WeekPlan(msgspec.Struct, frozen=True):
+    """A community's week of visits as the office reads it."""
+
+    community: str
+    code: str
+    week_start: date
+    capacity_per_window: int
+    windows: dict[str, list[str]]
+    office_days: list[int]
+    people: list[WeekPerson]
+    unplanned: list[WeekUnplanned]
+    totals: WeekTotals

@@ -24,7 +24,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import ADMIN_ROLES, OFFICE_ROLES, Role, RoleAssignment, User
@@ -66,6 +66,13 @@ from server.visits.schemas import (
     VisitRecordBatch,
     VisitSyncResult,
     VisitView,
+    WeekDay,
+    WeekPerson,
+    WeekPlan,
+    WeekTotals,
+    WeekUnplanned,
+    WeekVisit,
+    WeekWindow,
 )
 from server.visits.sync import sync_records
 from server.workflow.rules import Actor
@@ -74,6 +81,24 @@ from server.workflow.writer import Change, Notice, history_rows, write_change
 __all__ = ["VisitService", "visit_history"]
 
 STALE = N_("Someone changed this visit first; reload it")
+
+# The office's week: why a visit is unplanned, from the stored reason code (the planner's
+# own sentences where the week can name what they name; the fixed slot is not kept).
+R = planner.Reason
+WEEK_REASONS: dict[str, str] = {
+    R.NO_ONE_SERVES_GRID: planner._MESSAGES[R.NO_ONE_SERVES_GRID],
+    R.NO_AVAILABLE_WINDOW: planner._MESSAGES[R.NO_AVAILABLE_WINDOW],
+    R.OVER_CAPACITY: planner._MESSAGES[R.OVER_CAPACITY],
+    R.PAIRED_MEMBER_UNAVAILABLE: planner._MESSAGES[R.PAIRED_MEMBER_UNAVAILABLE],
+    R.TOO_LONG_FOR_WINDOW: planner._MESSAGES[R.TOO_LONG_FOR_WINDOW],
+    R.FIXED_SLOT_UNAVAILABLE: N_(
+        "The office placed it by hand with someone who is not available then; move it again"
+    ),
+    R.FIXED_SLOT_FULL: N_(
+        "The office placed it by hand in a window that is already full; move it again"
+    ),
+}
+NOT_YET_PLANNED = N_("Not planned yet: generate the week's plan")
 
 
 def _hhmm(text: str) -> time:
@@ -811,3 +836,195 @@ class VisitService:
             )
             for p in pairs
         ]
+
+    # --- the office's week ------------------------------------------------------------------
+
+    async def week(self, user: CurrentUser, code: str, week_start: date | None) -> WeekPlan:
+        """A community's week as the office reads it: per person, day and window in walking
+        order with the load against the capacity, the visits left unplanned with the reason
+        in the reader's language, and the totals. Five statements whatever the week's size."""
+        if week_start is None:
+            today = utcnow().astimezone(LOCAL_TZ).date()
+            week_start = today - timedelta(days=today.weekday())
+        elif week_start.weekday() != 0:
+            raise BadRequest(N_("A week starts on a Monday"))
+        community = await self._office_community(user, code)
+        roster = _Roster(await self.session.get(CareSettings, community.id))
+        week = [week_start + timedelta(days=i) for i in range(7)]
+        rows = (
+            await self.session.execute(
+                select(
+                    Visit,
+                    Resident.name.label("resident"),
+                    Building.name.label("building"),
+                    CarePair.member_user_id.label("member"),
+                )
+                .join(Resident, Resident.id == Visit.resident_id)
+                .outerjoin(Building, Building.id == Resident.building_id)
+                .outerjoin(CarePair, CarePair.id == Visit.pair_id)
+                .where(
+                    Visit.community_id == community.id,
+                    Visit.state != VisitState.cancelled,
+                    or_(
+                        Visit.due_by.between(week[0], week[-1]),
+                        Visit.visit_date.between(week[0], week[-1]),
+                    ),
+                )
+                .order_by(Visit.position, Visit.id)
+            )
+        ).all()
+        grids = {
+            g.id: localised_name(g.name, g.name_i18n, self.locale)
+            for g in (
+                await self.session.execute(
+                    select(Grid.id, Grid.name, Grid.name_i18n)
+                    .where(Grid.community_id == community.id)
+                    .order_by(Grid.code)
+                )
+            ).all()
+        }
+        # Who may visit: the community's grid workers and staff; the visitors the week names
+        # besides them (paired party members) are read with them, in the same statement.
+        named = {r.Visit.person_user_id for r in rows if r.Visit.person_user_id is not None}
+        named |= {r.member for r in rows if r.member is not None}
+        people = (
+            await self.session.execute(
+                select(User.id, User.name, RoleAssignment.role, RoleAssignment.grid_id)
+                .outerjoin(
+                    RoleAssignment,
+                    (RoleAssignment.user_id == User.id)
+                    & (RoleAssignment.community_id == community.id)
+                    & RoleAssignment.role.in_([Role.grid_worker, Role.community_staff]),
+                )
+                .where(
+                    or_(
+                        User.id.in_(named),
+                        (RoleAssignment.id.is_not(None)) & User.is_active.is_(True),
+                    )
+                )
+                .order_by(User.id)
+            )
+        ).all()
+        kind: dict[int, str] = {}
+        serves: dict[int, set[int]] = defaultdict(set)
+        names: dict[int, str] = {}
+        for uid, name, role, grid_id in people:
+            names[uid] = name
+            if role is not None and Role(role) is Role.community_staff:
+                kind[uid] = Role.community_staff.value
+                serves[uid] |= set(grids)
+            elif role is not None and Role(role) is Role.grid_worker and grid_id is not None:
+                kind.setdefault(uid, Role.grid_worker.value)
+                serves[uid].add(grid_id)
+            else:
+                kind.setdefault(uid, "party_member")
+
+        actor = await self.actor(user)
+        busy = (VisitState.planned, VisitState.done, VisitState.missed)
+        slots: dict[tuple[int, date, VisitWindow], list[WeekVisit]] = defaultdict(list)
+        counted: dict[tuple[int, date, VisitWindow], int] = defaultdict(int)
+        unplanned: list[WeekUnplanned] = []
+        totals: dict[VisitState, int] = defaultdict(int)
+        for r in rows:
+            v: Visit = r.Visit
+            totals[v.state] += 1
+            actions = VISIT.allowed(actor, v)
+            if v.person_user_id is not None and v.visit_date in week and v.window is not None:
+                key = (v.person_user_id, v.visit_date, v.window)
+                slots[key].append(
+                    WeekVisit(
+                        id=v.id,
+                        version=v.version,
+                        state=v.state,
+                        resident=mask_name(r.resident),
+                        building=r.building,
+                        grid_id=v.grid_id,
+                        pair_member_id=r.member,
+                        due_by=v.due_by,
+                        position=v.position,
+                        arrive_at=v.arrive_at,
+                        walk_m=v.walk_m,
+                        fixed=v.fixed,
+                        allowed_actions=actions,
+                    )
+                )
+                counted[key] += v.state in busy
+            elif v.state is VisitState.unplanned:
+                unplanned.append(
+                    WeekUnplanned(
+                        id=v.id,
+                        version=v.version,
+                        resident=mask_name(r.resident),
+                        building=r.building,
+                        grid_id=v.grid_id,
+                        grid=grids.get(v.grid_id, ""),
+                        pair_member_id=r.member,
+                        due_by=v.due_by,
+                        reason=v.unplanned_reason or "",
+                        message=self._unplanned_message(
+                            v.unplanned_reason,
+                            grid=grids.get(v.grid_id, ""),
+                            person=names.get(r.member, "") if r.member else "",
+                        ),
+                        allowed_actions=actions,
+                    )
+                )
+        order = {Role.grid_worker.value: 0, Role.community_staff.value: 1, "party_member": 2}
+        visitors = sorted(
+            set(kind) | {p for p, _, _ in slots},
+            key=lambda uid: (order.get(kind.get(uid, ""), 3), names.get(uid, ""), uid),
+        )
+        capacity = roster.capacity
+        return WeekPlan(
+            community=localised_name(community.name, community.name_i18n, self.locale),
+            code=community.code,
+            week_start=week_start,
+            capacity_per_window=capacity,
+            windows={
+                w.name: [w.start.strftime("%H:%M"), w.end.strftime("%H:%M")] for w in roster.windows
+            },
+            office_days=sorted(roster.office_days),
+            people=[
+                WeekPerson(
+                    user_id=uid,
+                    name=names.get(uid, ""),
+                    kind=kind.get(uid, "party_member"),
+                    grid_ids=sorted(serves.get(uid, ())),
+                    visits=sum(len(slots.get((uid, d, w), ())) for d in week for w in VisitWindow),
+                    days=[
+                        WeekDay(
+                            date=d,
+                            windows=[
+                                WeekWindow(
+                                    window=w,
+                                    visits=slots.get((uid, d, w), []),
+                                    load=counted.get((uid, d, w), 0),
+                                    over_capacity=counted.get((uid, d, w), 0) > capacity,
+                                )
+                                for w in VisitWindow
+                            ],
+                        )
+                        for d in week
+                    ],
+                )
+                for uid in visitors
+            ],
+            unplanned=sorted(unplanned, key=lambda u: (u.due_by, u.grid, u.id)),
+            totals=WeekTotals(
+                due=len(rows),
+                planned=totals[VisitState.planned],
+                done=totals[VisitState.done],
+                missed=totals[VisitState.missed],
+                unplanned=totals[VisitState.unplanned],
+            ),
+        )
+
+    def _unplanned_message(self, reason: str | None, *, grid: str, person: str) -> str:
+        """Why a visit is unplanned, from the reason code the plan stored (the slot a fixed
+        visit was given is not kept once it could not be placed there)."""
+        if not reason:
+            return translate(NOT_YET_PLANNED, self.locale)
+        source = WEEK_REASONS.get(reason)
+        if source is None:
+            return reason
+        return translate(source, self.locale, grid=grid, person=person or "?")

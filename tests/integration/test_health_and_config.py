@@ -81,4 +81,6 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "notify.quiet_hours",
         "visit.day",
         "visit.coverage",
+        "visit.plan",
+        "visit.settings",
     }

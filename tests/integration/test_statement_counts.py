@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +44,7 @@ from server.people.models import (
     VolunteerOrgMember,
     VolunteerProfile,
 )
-from server.visits.models import Condition, Visit, VisitState
+from server.visits.models import Condition, Visit, VisitState, VisitWindow
 from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
@@ -63,6 +63,11 @@ DENGYUE = "410902001001"
 DBNAME = "linli_statements"
 # The resident whose timeline is read (made by ``Maker.timeline``).
 TIMELINE: dict[str, int] = {}
+
+
+def _this_monday() -> date:
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return today - timedelta(days=today.weekday())
 
 
 async def _fresh_postgis(url: str) -> str:
@@ -179,6 +184,35 @@ class Maker:
                 )
             ).all()
         )
+
+    async def visits(self, n: int) -> None:
+        """This week's visits of the residents made here, spread over the volunteers made
+        here as visitors (any user may be named), days and windows; every fourth unplanned."""
+        residents = await self.residents(n)
+        people = await self.volunteers(max(n // 5, 2))
+        monday = _this_monday()
+        for i in self.todo("visit", n):
+            p = self.place(i)
+            planned = i % 4 != 3
+            self.s.add(
+                Visit(
+                    resident_id=residents[i],
+                    source="care",
+                    due_by=monday + timedelta(days=6),
+                    state=VisitState.planned if planned else VisitState.unplanned,
+                    person_user_id=people[i % len(people)] if planned else None,
+                    visit_date=monday + timedelta(days=i % 7) if planned else None,
+                    window=(VisitWindow.noon if i % 2 else VisitWindow.evening)
+                    if planned
+                    else None,
+                    position=i if planned else None,
+                    unplanned_reason=None if planned else "over_capacity",
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                )
+            )
+        await self.s.flush()
 
     async def volunteers(self, n: int) -> list[int]:
         """Volunteers of 登月社区 living round the grids; each a party member with hours."""
@@ -392,12 +426,12 @@ class Maker:
             )
         await self.s.flush()
 
-    async def visits(self, n: int) -> None:
+    async def visits_over_weeks(self, n: int) -> None:
         """Visits of many residents over the last eight weeks, in every state (coverage)."""
         residents = await self.residents(max(n, 20))
         today = utcnow().astimezone(LOCAL_TZ).date()
         states = list(VisitState)
-        for i in self.todo("visit", n):
+        for i in self.todo("visit_weeks", n):
             r = await self.s.get(Resident, residents[i % len(residents)])
             assert r is not None
             state = states[i % len(states)]
@@ -521,10 +555,13 @@ CASES = [
          lambda m, n: m.grids(n)),
     Case("visit coverage", SUBDISTRICT_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/visit-coverage?weeks=8",
-         lambda m, n: m.visits(n)),
+         lambda m, n: m.visits_over_weeks(n)),
     Case("resident timeline", DENGYUE_ADMIN,
          lambda n: f"/api/v1/residents/{TIMELINE['resident']}/timeline?limit=500",
          lambda m, n: m.timeline(n), sizes=(20, 100)),
+    Case("week's visit plan", DENGYUE_ADMIN,
+         lambda n: f"/api/v1/communities/{DENGYUE}/visit-plan?week_start={_this_monday()}",
+         lambda m, n: m.visits(n)),
 ]  # fmt: skip
 
 

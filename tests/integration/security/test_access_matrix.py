@@ -250,6 +250,11 @@ async def _visit(w: World) -> dict[str, Any]:
     return await w.visit()
 
 
+async def _week_with_visit(w: World) -> dict[str, Any]:
+    """登月社区's week with a fresh resident's visit in it (a name refusals must not leak)."""
+    return {**await w.visit(), "code": DENGYUE}
+
+
 async def _resident(w: World) -> dict[str, Any]:
     return {"id": (await w.resident())["id"], "member": await _party_member(w)}
 
@@ -635,6 +640,14 @@ OPS: dict[str, Op] = {
         OFFICE,
         _nothing,
         json=lambda p: {"week_start": _monday().isoformat()},
+        hidden=ALL - OFFICE,
+    ),
+    "GET /api/v1/communities/{code}/visit-plan": Op(
+        "GET",
+        "/api/v1/communities/{code}/visit-plan",
+        OFFICE,
+        _week_with_visit,
+        query={"week_start": _monday().isoformat()},
         hidden=ALL - OFFICE,
     ),
     "POST /api/v1/visits/{visit_id}/record": Op(

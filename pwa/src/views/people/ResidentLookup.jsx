@@ -8,7 +8,7 @@ import { findResidents } from './peopleApi.js';
 
 const describe = (r) => [r.building, r.unit, r.phone_masked].filter(Boolean).join(' · ');
 
-export function ResidentLookup({ value, onChange }) {
+export function ResidentLookup({ value, onChange, label = '' }) {
   const [text, setText] = useState('');
   const q = useSettled(text.trim(), 300);
   const found = useLoad(() => (q ? findResidents({ q, limit: 8 }) : Promise.resolve(null)), [q]);
@@ -16,7 +16,7 @@ export function ResidentLookup({ value, onChange }) {
   if (value) {
     return (
       <div class="field">
-        <span class="field__label">{t('wish.for.resident')}</span>
+        <span class="field__label">{label || t('wish.for.resident')}</span>
         <div class="picked" data-testid="wish-for-picked" data-id={value.id}>
           <span>
             <strong>{value.name}</strong>
@@ -33,7 +33,7 @@ export function ResidentLookup({ value, onChange }) {
   return (
     <div class="field">
       <label class="field__label" for="wish-for-search">
-        {t('wish.for.resident')}
+        {label || t('wish.for.resident')}
       </label>
       <input
         id="wish-for-search"
