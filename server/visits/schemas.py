@@ -64,6 +64,10 @@ class PlanReport(msgspec.Struct, frozen=True):
     walking_m: int
     baseline_m: int
     load: list[PersonLoad]
+    # Due this week but left as they are: their day passed unvisited (the office moves or
+    # records them), or cancelled. due = planned + done + unplanned + missed + cancelled.
+    missed: int = 0
+    cancelled: int = 0
 
 
 class VisitView(msgspec.Struct, frozen=True):

@@ -372,10 +372,12 @@ class VisitService:
         placed = {p.visit: p for p in plan.planned}
         not_placed = {u.visit: u for u in plan.unplanned}
         rows: dict[str, Visit] = {}
+        left: dict[VisitState, int] = defaultdict(int)  # done, missed, cancelled: as they are
         for visit, where in due:
             key = (where["resident_id"], where["due_by"], where["source"])
             row = existing.get(key)
             if row is not None and row.state not in (VisitState.planned, VisitState.unplanned):
+                left[row.state] += 1
                 continue
             if row is None:
                 row = Visit(state=VisitState.unplanned, **where)
@@ -454,8 +456,10 @@ class VisitService:
             community=localised_name(community.name, community.name_i18n, self.locale),
             week_start=week_start,
             due=len(due),
-            planned=len(placed),
-            done=len(plan.done),
+            planned=sum(1 for row in rows.values() if row.state is VisitState.planned),
+            done=left[VisitState.done],
+            missed=left[VisitState.missed],
+            cancelled=left[VisitState.cancelled],
             unplanned=unplanned,
             walking_m=sum(r.walking_m for r in plan.routes),
             baseline_m=sum(r.baseline_m for r in plan.routes),

@@ -62,7 +62,14 @@ async def test_the_office_plans_the_week_and_the_grid_worker_records_a_visit(
     report = r.json()
     # The demo residents with care tags: every due visit is planned or explained.
     assert report["due"] >= 3
-    assert report["planned"] + report["done"] + len(report["unplanned"]) == report["due"]
+    assert (
+        report["planned"]
+        + report["done"]
+        + len(report["unplanned"])
+        + report["missed"]
+        + report["cancelled"]
+        == report["due"]
+    )
     assert report["walking_m"] <= report["baseline_m"] or report["baseline_m"] == 0
     worker_id = await user_id(backend, DENGYUE_GRID_WORKER)
     assert any(p["user_id"] == worker_id and p["visits"] >= 1 for p in report["load"]), report
@@ -265,7 +272,14 @@ async def test_the_roster_rules_are_a_community_setting(client, tokens) -> None:
     assert (await client.get(url, headers=admin)).json()["windows"]["noon"] == ["11:30", "13:30"]
     # Planning follows the rules: nobody is out on visits on the office's duty day.
     report = (await plan(client, tokens)).json()
-    assert report["planned"] + report["done"] + len(report["unplanned"]) == report["due"]
+    assert (
+        report["planned"]
+        + report["done"]
+        + len(report["unplanned"])
+        + report["missed"]
+        + report["cancelled"]
+        == report["due"]
+    )
     # Back to the defaults for the other tests.
     body = {
         **body,
