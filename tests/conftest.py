@@ -32,7 +32,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.demo import load_demo
 from server.domains import register_domains
-from tests.support.postgis import PostgisUnavailable, throwaway_postgis
+from tests.support.postgis import PostgisUnavailable, fresh_database, throwaway_postgis
 
 # What create_app() registers at start, for tests that queue or send without an app.
 register_domains()
@@ -115,6 +115,21 @@ async def open_backend(
         yield b
     finally:
         await b.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def own_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> AsyncIterator[Backend]:
+    """A database of a test module's own (``request.param``: the engine): a SpatiaLite
+    file, or database ``linli_<name>`` in the session's PostGIS cluster; migrated and
+    loaded with the demo city. For tests whose rows would change what others see."""
+
+    async def fresh(url: str) -> str:
+        return await fresh_database(url, f"linli_{name}")
+
+    async with open_backend(request, tmp_path_factory, f"var-{name}", fresh) as b:
+        yield b
 
 
 @contextlib.asynccontextmanager

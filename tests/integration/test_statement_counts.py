@@ -54,13 +54,11 @@ from tests.conftest import (
     SUBDISTRICT_ADMIN,
     Backend,
     Tokens,
-    open_backend,
     open_client,
+    own_backend,
 )
-from tests.support.postgis import fresh_database
 
 DENGYUE = "410902001001"
-DBNAME = "linli_statements"
 # The resident whose timeline is read (made by ``Maker.timeline``).
 TIMELINE: dict[str, int] = {}
 
@@ -70,15 +68,11 @@ def _this_monday() -> date:
     return today - timedelta(days=today.weekday())
 
 
-async def _fresh_postgis(url: str) -> str:
-    return await fresh_database(url, DBNAME)
-
-
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
 async def counted(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
-    async with open_backend(request, tmp_path_factory, "var-statements", _fresh_postgis) as b:
+    async with own_backend(request, tmp_path_factory, "statements") as b:
         yield b
 
 

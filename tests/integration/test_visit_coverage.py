@@ -30,24 +30,19 @@ from tests.conftest import (
     YULAN_ADMIN,
     Backend,
     Tokens,
-    open_backend,
     open_client,
+    own_backend,
 )
-from tests.support.postgis import fresh_database
 
 DENGYUE = "410902001001"
 YULAN_NAME = "玉兰花园社区"
-
-
-async def _fresh_postgis(url: str) -> str:
-    return await fresh_database(url, "linli_coverage")
 
 
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
 async def own(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
-    async with open_backend(request, tmp_path_factory, "var-coverage", _fresh_postgis) as b:
+    async with own_backend(request, tmp_path_factory, "coverage") as b:
         yield b
 
 

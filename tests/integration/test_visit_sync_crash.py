@@ -30,9 +30,8 @@ from server.db.base import utcnow
 from server.notify.models import Notification
 from server.people.models import Resident
 from server.visits.models import Visit, VisitEvent, VisitReport, VisitState, VisitWindow
-from tests.conftest import DEMO_PASSWORD, DENGYUE_GRID_WORKER, Backend, open_backend
+from tests.conftest import DEMO_PASSWORD, DENGYUE_GRID_WORKER, Backend, own_backend
 from tests.support.live import ROOT, free_port
-from tests.support.postgis import fresh_database
 
 BATCHES = 5_000
 PER_BATCH = 50
@@ -41,15 +40,11 @@ CLIENTS = 8
 SECRET = "crash-sync-secret-0123456789abcdef0123456789"
 
 
-async def _fresh_postgis(url: str) -> str:
-    return await fresh_database(url, "linli_sync_crash")
-
-
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
 async def crashed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
-    async with open_backend(request, tmp_path_factory, "var-sync-crash", _fresh_postgis) as b:
+    async with own_backend(request, tmp_path_factory, "sync_crash") as b:
         yield b
 
 

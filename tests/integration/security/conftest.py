@@ -13,21 +13,14 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import Backend, open_backend, open_client
-from tests.support.postgis import fresh_database
-
-DBNAME = "linli_security"
-
-
-async def _fresh_postgis(url: str) -> str:
-    return await fresh_database(url, DBNAME)
+from tests.conftest import Backend, open_client, own_backend
 
 
 @pytest.fixture(scope="session", params=["spatialite", "postgis"])
 async def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Backend]:
-    async with open_backend(request, tmp_path_factory, "var-security", _fresh_postgis) as b:
+    async with own_backend(request, tmp_path_factory, "security") as b:
         yield b
 
 
