@@ -74,7 +74,7 @@ from server.visits.schemas import (
     WeekVisit,
     WeekWindow,
 )
-from server.visits.sync import sync_records
+from server.visits.sync import record_problem, sync_records, urgent_notice
 from server.workflow.rules import Actor
 from server.workflow.writer import Change, Notice, history_rows, write_change
 
@@ -584,13 +584,10 @@ class VisitService:
         if visit is None:
             raise NotFound(N_("No such visit"))
         VISIT.check(await self.actor(user), visit, "record")
-        if (data.lon is None) != (data.lat is None):
-            raise BadRequest(N_("Give both longitude and latitude, or neither"))
         visited_at = data.visited_at or utcnow()
-        if visited_at.tzinfo is None:
-            raise BadRequest(N_("Give the time of the visit with its time zone"))
-        if visited_at > utcnow() + timedelta(minutes=10):
-            raise BadRequest(N_("The time of the visit is in the future"))
+        problem = record_problem(visited_at, data.lon, data.lat, utcnow())
+        if problem is not None:
+            raise BadRequest(problem)
         values = {
             "condition": data.condition,
             "needs": list(data.needs),
@@ -610,17 +607,8 @@ class VisitService:
         async def notices(v: Visit) -> list[Notice]:
             if not v.urgent:
                 return []
-            return [
-                Notice(
-                    event=f"visit:{v.id}:urgent",
-                    template="visit.urgent",
-                    params={"resident": mask_name(await self._resident_name(v)), "notes": v.notes},
-                    recipients=await office_of(self.session, v.community_id, NotifyVia.both),
-                    community_id=v.community_id,
-                    url=f"/#/visits/{v.id}",
-                    urgent=True,
-                )
-            ]
+            office = await office_of(self.session, v.community_id, NotifyVia.both)
+            return [urgent_notice(v, await self._resident_name(v), v.notes, office)]
 
         await write_change(
             self.session,

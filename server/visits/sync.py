@@ -25,7 +25,7 @@ retries), the records kept to review (one per batch).
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -47,8 +47,9 @@ from server.visits.models import ReportOutcome, Visit, VisitEvent, VisitReport, 
 from server.visits.rules import VISIT
 from server.visits.schemas import VisitRecordBatch, VisitRecordItem, VisitSyncItem, VisitSyncResult
 from server.workflow.rules import Actor
+from server.workflow.writer import Notice, send
 
-__all__ = ["sync_records"]
+__all__ = ["record_problem", "sync_records", "urgent_notice"]
 
 _VISITS: Table = Visit.__table__  # type: ignore[assignment]
 _EVENTS: Table = VisitEvent.__table__  # type: ignore[assignment]
@@ -132,14 +133,32 @@ def _serves(user: CurrentUser, visit: Any) -> bool:
     )
 
 
-def _bad_time(item: VisitRecordItem, now: Any) -> str | None:
-    if item.visited_at.tzinfo is None:
-        return N_("Give the time of the visit with its time zone")
-    if item.visited_at > now + timedelta(minutes=10):
-        return N_("The time of the visit is in the future")
-    if (item.lon is None) != (item.lat is None):
+def record_problem(
+    visited_at: datetime, lon: float | None, lat: float | None, now: datetime
+) -> str | None:
+    """What is wrong with a visit record as sent (a message id), or None: one check for a
+    record sent alone and for one in a batch."""
+    if (lon is None) != (lat is None):
         return N_("Give both longitude and latitude, or neither")
+    if visited_at.tzinfo is None:
+        return N_("Give the time of the visit with its time zone")
+    if visited_at > now + timedelta(minutes=10):
+        return N_("The time of the visit is in the future")
     return None
+
+
+def urgent_notice(visit: Any, resident_name: str, notes: str, office: Any) -> Notice:
+    """An urgent finding on a visit, to the community office at once (push and SMS,
+    whatever the quiet hours), once per visit."""
+    return Notice(
+        event=f"visit:{visit.id}:urgent",
+        template="visit.urgent",
+        params={"resident": mask_name(resident_name), "notes": notes},
+        recipients=office,
+        community_id=visit.community_id,
+        url=f"/#/visits/{visit.id}",
+        urgent=True,
+    )
 
 
 async def sync_records(
@@ -188,7 +207,7 @@ async def sync_records(
         if visit is None or not (VISIT.sees(actor, visit) or _serves(user, visit)):
             decided[item.ref] = ("refused", N_("No such visit"))
             continue
-        bad = _bad_time(item, now)
+        bad = record_problem(item.visited_at, item.lon, item.lat, now)
         if bad is None and item.photo and item.photo not in own_photos:
             bad = N_("Attach a photo you uploaded yourself")
         if bad is not None:
@@ -350,15 +369,10 @@ async def _notify(
         )
         for item in urgent:
             visit = visits[item.visit_id]
-            await enqueue(
+            office_here = await office(visit.community_id, NotifyVia.both)
+            await send(
                 session,
-                event=f"visit:{visit.id}:urgent",
-                template="visit.urgent",
-                params={"resident": mask_name(names[visit.resident_id]), "notes": item.notes},
-                recipients=await office(visit.community_id, NotifyVia.both),
-                community_id=visit.community_id,
-                url=f"/#/visits/{visit.id}",
-                urgent=True,
+                urgent_notice(visit, names[visit.resident_id], item.notes.strip(), office_here),
             )
     kept: dict[int, list[int]] = {}
     for item in fresh:

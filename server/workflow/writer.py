@@ -30,7 +30,7 @@ from server.lib.errors import Conflict
 from server.lib.i18n import N_
 from server.notify.outbox import Recipient, enqueue
 
-__all__ = ["Change", "Notice", "history_rows", "write_change"]
+__all__ = ["Change", "Notice", "history_rows", "send", "write_change"]
 
 STALE = N_("Someone changed this first; reload it")
 
@@ -139,15 +139,20 @@ async def write_change(
     await session.refresh(obj)
     if notices is not None:
         for notice in await notices(obj):
-            await enqueue(
-                session,
-                event=notice.event,
-                template=notice.template,
-                params=notice.params,
-                recipients=list(notice.recipients),
-                community_id=notice.community_id,
-                url=notice.url,
-                topic=notice.topic,
-                urgent=notice.urgent,
-                new_subject=notice.new_subject,
-            )
+            await send(session, notice)
+
+
+async def send(session: AsyncSession, notice: Notice) -> None:
+    """Write one notice into the outbox, in the caller's transaction."""
+    await enqueue(
+        session,
+        event=notice.event,
+        template=notice.template,
+        params=notice.params,
+        recipients=list(notice.recipients),
+        community_id=notice.community_id,
+        url=notice.url,
+        topic=notice.topic,
+        urgent=notice.urgent,
+        new_subject=notice.new_subject,
+    )
