@@ -193,7 +193,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from server.serving import serve
 
     settings = get_settings()
     if not settings.pwa_dir.is_dir():
@@ -203,7 +203,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     console.print(
         f"Linli on http://{args.host}:{args.port}  (database: {settings.database_url.split('://')[0]})"
     )
-    uvicorn.run(
+    serve(
         "server.asgi:app",
         host=args.host,
         port=args.port,
