@@ -26,13 +26,14 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
 from server.db.base import utcnow
 from server.db.engine import make_engine, make_sessionmaker
 from server.people.models import Resident
-from server.visits.models import Visit, VisitState, VisitWindow
+from server.visits.models import ReportOutcome, Visit, VisitReport, VisitState, VisitWindow
 from tests.conftest import DEMO_PASSWORD, DENGYUE_GRID_WORKER
 from tests.support.live import live_server
 from tests.support.postgis import throwaway_postgis
@@ -65,8 +66,12 @@ def _database(engine: str, var_dir: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
 
 
-async def _make_visits(url: str, how_many: int) -> int:
-    """Planned visits of the demo grid worker, ids contiguous; the first id."""
+async def _make_visits(url: str, how_many: int, history: int = 0) -> int:
+    """Planned visits of the demo grid worker, ids contiguous; the first id.
+
+    ``history``: as many visits recorded before, each with the report its phone sent,
+    so the tables the sync reads are the size they are in a city that has used Linli
+    for a while (a sync against empty tables plans its lookups for empty tables)."""
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine).begin() as session:
@@ -100,6 +105,7 @@ async def _make_visits(url: str, how_many: int) -> int:
             ]
             for start in range(0, how_many, 5_000):
                 await session.execute(insert(Visit.__table__), rows[start : start + 5_000])  # type: ignore[arg-type]
+            await _history(session, residents, worker, history)
             first = await session.scalar(
                 select(func.min(Visit.id)).where(Visit.source.like("bench%"))
             )
@@ -109,6 +115,57 @@ async def _make_visits(url: str, how_many: int) -> int:
             return int(first)
     finally:
         await engine.dispose()
+
+
+async def _history(session: Any, residents: Any, worker: int | None, how_many: int) -> None:
+    """Visits of earlier years, recorded, with their phones' reports."""
+    now = utcnow()
+    for start in range(0, how_many, 5_000):
+        rows = [
+            {
+                "resident_id": residents[i % len(residents)].id,
+                "source": f"hist{i // len(residents)}",
+                "due_by": date(2019, 1, 1) + timedelta(days=i % 7),
+                "state": VisitState.done,
+                "version": 2,
+                "person_user_id": worker,
+                "visit_date": date(2019, 1, 1),
+                "window": VisitWindow.noon,
+                "position": 0,
+                "fixed": False,
+                "needs": [],
+                "notes": "",
+                "urgent": False,
+                "condition": "good",
+                "recorded_by": worker,
+                "visited_at": now,
+                "created_at": now,
+                "updated_at": now,
+                **Visit.placed_in(residents[i % len(residents)]),
+            }
+            for i in range(start, min(start + 5_000, how_many))
+        ]
+        ids = (
+            await session.scalars(
+                insert(Visit.__table__).returning(Visit.__table__.c.id),  # type: ignore[arg-type]
+                rows,
+            )
+        ).all()
+        await session.execute(
+            insert(VisitReport.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "ref": f"hist-{visit_id}",
+                    "visit_id": visit_id,
+                    "reporter_user_id": worker,
+                    "received_at": now,
+                    "outcome": ReportOutcome.applied,
+                    "record": {"condition": "good"},
+                    **Visit.placed_in(residents[0]),
+                }
+                for visit_id in ids
+            ],
+        )
 
 
 async def _done(url: str) -> int:
@@ -138,6 +195,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", default="postgis", choices=["postgis", "spatialite"])
     parser.add_argument("--visits", type=int, default=150_000)
+    parser.add_argument(
+        "--history", type=int, default=150_000, help="visits recorded before, with reports"
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
@@ -152,7 +212,7 @@ def main() -> None:
             var_dir, database_url=url, workers=2, extra_env={"LINLI_DISPATCHER": "off"}
         ) as base,
     ):
-        first = asyncio.run(_make_visits(url, args.visits))
+        first = asyncio.run(_make_visits(url, args.visits, args.history))
         login = urllib.request.Request(
             base + "/api/v1/auth/login",
             data=json.dumps({"phone": DENGYUE_GRID_WORKER, "password": DEMO_PASSWORD}).encode(),
