@@ -18,10 +18,18 @@ from server.people.models import Resident
 from server.visits.models import Visit, VisitEvent, VisitReport, VisitState, VisitWindow
 from tests.conftest import (
     DENGYUE_ADMIN,
+    DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
+    DENGYUE_PARTY_MEMBER,
+    DENGYUE_RESIDENT,
     DENGYUE_VOLUNTEER,
+    SUBDISTRICT_ADMIN,
+    SYSTEM_ADMIN,
     YULAN_ADMIN,
+    YULAN_CLERK,
     YULAN_GRID_WORKER,
+    YULAN_RESIDENT,
+    YULAN_VOLUNTEER,
     Backend,
 )
 from tests.integration.test_scope import user_id
@@ -219,6 +227,60 @@ async def test_other_communities_and_people_who_do_not_serve_are_refused_and_lea
             select(func.count()).select_from(VisitReport).where(VisitReport.visit_id == visit)
         )
     assert stored == 0
+
+
+# Every demo account (the access matrix's thirteen) sends a record of a visit planned for
+# 登月社区's grid worker: the visitor and staff above the grid record it; everyone else is
+# refused with the words a visit that does not exist gets, and nothing is stored.
+SYNC_ACCESS = {
+    SYSTEM_ADMIN: "recorded",
+    SUBDISTRICT_ADMIN: "recorded",
+    DENGYUE_ADMIN: "recorded",
+    DENGYUE_CLERK: "recorded",
+    DENGYUE_GRID_WORKER: "recorded",
+    DENGYUE_VOLUNTEER: "refused",
+    DENGYUE_PARTY_MEMBER: "refused",
+    DENGYUE_RESIDENT: "refused",
+    YULAN_ADMIN: "refused",
+    YULAN_CLERK: "refused",
+    YULAN_GRID_WORKER: "refused",
+    YULAN_VOLUNTEER: "refused",
+    YULAN_RESIDENT: "refused",
+}
+
+
+async def test_every_account_syncing_a_record_gets_what_the_rule_table_says(
+    client, tokens, backend: Backend
+) -> None:
+    ids = await _visits(backend, len(SYNC_ACCESS), DENGYUE_GRID_WORKER)
+    r = await _sync(client, tokens, YULAN_GRID_WORKER, [_record(2**31 - 1)])
+    no_such_visit = r.json()["results"][0]["reason"]
+    for (phone, expected), visit in zip(SYNC_ACCESS.items(), ids, strict=True):
+        r = await _sync(client, tokens, phone, [_record(visit)])
+        assert r.status_code == 200, (phone, r.text)
+        [item] = r.json()["results"]
+        assert item["outcome"] == expected, (phone, item)
+        async with backend.sessionmaker()() as session:
+            v = await session.get(Visit, visit)
+            stored = await session.scalar(
+                select(func.count()).select_from(VisitReport).where(VisitReport.visit_id == visit)
+            )
+        assert v is not None
+        if expected == "refused":
+            assert item == {
+                "ref": item["ref"],
+                "visit_id": visit,
+                "outcome": "refused",
+                "reason": no_such_visit,
+                "first": None,
+                "version": None,
+            }, phone
+            assert (v.state, v.version, stored) == (VisitState.planned, 1, 0), phone
+        else:
+            assert (v.state, v.version, stored) == (VisitState.done, 2, 1), phone
+            assert v.recorded_by == await user_id(backend, phone)
+            # The visit stays the visitor's: the plan named them, whoever typed it in.
+            assert v.person_user_id == await user_id(backend, DENGYUE_GRID_WORKER)
 
 
 async def test_a_wrong_record_is_refused_with_its_reason_and_the_rest_of_the_batch_goes_in(

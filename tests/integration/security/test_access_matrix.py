@@ -885,8 +885,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     ),
     "GET /api/v1/me/volunteer-profile": "the caller's own profile",
     "GET /api/v1/me/visits": "the caller's own visits of a day (test_visits.py)",
-    "POST /api/v1/visits/records": "a batch of the caller's own records: each refused inside "
-    "the 200 answer, every account of another community tried (test_visit_sync.py)",
+    "POST /api/v1/visits/records": "a batch of records, each answered inside the 200 answer: "
+    "all 13 accounts tried in test_visit_sync.py (SYNC_ACCESS)",
     "GET /api/v1/me/notifications": "the caller's own settings",
     "PUT /api/v1/me/notifications": "the caller's own settings",
     "POST /api/v1/push/subscriptions": "the caller's own devices",
