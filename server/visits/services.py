@@ -3,9 +3,10 @@
 - **Due** (the care roster): a resident with care tags is visited every N days, N from
   the community's frequencies (the most frequent of their tags; other tags monthly);
   a party member's pair 结对帮扶 is its own due visit, made by that member. A visit is
-  due by the last visit's date plus N (this week's Monday if never visited or overdue)
-  and may happen on any day of the week up to then (overdue: any day), except the
-  office's duty days.
+  due by the last visit's date plus N and may happen on any day of the week up to then,
+  except the office's duty days. A household never visited, or overdue, is due this
+  week: by its last day, any day of it (so a first visit made on the Wednesday the plan
+  chose counts as on time in the coverage, not late).
 - **Plan**: the planning core (:mod:`server.visits.planner`, OR-Tools routing) assigns
   each due visit to a grid worker of its grid, community staff, or the paired member, in
   their windows, within capacity, in a short walk; the plan is written as visit rows
@@ -167,7 +168,7 @@ class VisitService:
         roster: _Roster,
         week_start: date,
         open_days: Sequence[date],
-    ) -> tuple[list[tuple[planner.DueVisit, dict[str, Any]]], dict[tuple[int, date, str], Visit]]:
+    ) -> tuple[list[tuple[planner.DueVisit, dict[str, Any]]], dict[tuple[int, str], Visit]]:
         week_end = week_start + timedelta(days=6)
         residents = (
             await self.session.execute(
@@ -213,29 +214,35 @@ class VisitService:
                 wanted.append(
                     (pair.resident_id, f"pair:{pair.id}", pair.every_days, str(pair.member_user_id))
                 )
+        # At most one visit per household and source in a week (a visit every N >= 7
+        # days): the week's row, whatever due date an earlier planning gave it.
         existing = {
-            (v.resident_id, v.due_by, v.source): v
+            (v.resident_id, v.source): v
             for v in (
                 await self.session.scalars(
-                    select(Visit).where(
+                    select(Visit)
+                    .where(
                         Visit.community_id == community.id,
                         Visit.due_by >= week_start,
                         Visit.due_by <= week_end,
                     )
+                    .order_by(Visit.id)
                 )
             ).all()
         }
         due: list[tuple[planner.DueVisit, dict[str, Any]]] = []
         for resident_id, source, every, member in wanted:
             previous = last.get((source, resident_id))
-            due_by = max(previous + timedelta(days=every), week_start) if previous else week_start
+            next_due = previous + timedelta(days=every) if previous else None
+            # Never visited, or overdue: due this week, any day of it.
+            due_by = next_due if next_due is not None and next_due >= week_start else week_end
             if due_by > week_end:
                 continue
             r = by_resident[resident_id]
-            row = existing.get((resident_id, due_by, source))
+            row = existing.get((resident_id, source))
             if row is not None and row.state in (VisitState.cancelled,):
                 continue
-            days = [d for d in open_days if d <= due_by] if due_by > week_start else list(open_days)
+            days = [d for d in open_days if d <= due_by]
             point = to_shape(r.location)
             fixed = None
             if (
@@ -363,7 +370,7 @@ class VisitService:
         community: Community,
         week_start: date,
         due: Sequence[tuple[planner.DueVisit, dict[str, Any]]],
-        existing: dict[tuple[int, date, str], Visit],
+        existing: dict[tuple[int, str], Visit],
         plan: planner.Plan,
         names: dict[int, str],
     ) -> PlanReport:
@@ -374,14 +381,14 @@ class VisitService:
         rows: dict[str, Visit] = {}
         left: dict[VisitState, int] = defaultdict(int)  # done, missed, cancelled: as they are
         for visit, where in due:
-            key = (where["resident_id"], where["due_by"], where["source"])
-            row = existing.get(key)
+            row = existing.get((where["resident_id"], where["source"]))
             if row is not None and row.state not in (VisitState.planned, VisitState.unplanned):
                 left[row.state] += 1
                 continue
             if row is None:
                 row = Visit(state=VisitState.unplanned, **where)
                 self.session.add(row)
+            row.due_by = where["due_by"]
             before = (row.state, row.person_user_id, row.visit_date, row.window, row.position)
             p = placed.get(visit.id)
             if p is not None:

@@ -155,8 +155,10 @@ async def test_an_unplanned_visit_says_why_in_the_readers_language(
 async def test_a_visit_moved_by_hand_shows_fixed_where_it_was_put(
     client, tokens, backend: Backend
 ) -> None:
-    assert (await plan(client, tokens)).status_code == 200
-    body = (await week(client, tokens)).json()
+    # Next week: every visit in it is still to be made, whatever other tests recorded today.
+    monday = (this_monday() + timedelta(weeks=1)).isoformat()
+    assert (await plan(client, tokens, week=this_monday() + timedelta(weeks=1))).status_code == 200
+    body = (await week(client, tokens, week_start=monday)).json()
     clerk = await user_id(backend, DENGYUE_CLERK)
     visit_id, (_, day, _, view) = next(
         (k, p) for k, p in placed(body).items() if p[3]["state"] == "planned"
@@ -167,12 +169,12 @@ async def test_a_visit_moved_by_hand_shows_fixed_where_it_was_put(
         headers=await as_(client, tokens, DENGYUE_ADMIN),
     )
     assert r.status_code == 200, r.text
-    after = placed((await week(client, tokens)).json())
+    after = placed((await week(client, tokens, week_start=monday)).json())
     assert after[visit_id][:3] == (clerk, day, "evening") and after[visit_id][3]["fixed"]
     assert after[visit_id][3]["version"] > view["version"]
     # A re-plan keeps it there.
-    assert (await plan(client, tokens)).status_code == 200
-    again = placed((await week(client, tokens)).json())
+    assert (await plan(client, tokens, week=this_monday() + timedelta(weeks=1))).status_code == 200
+    again = placed((await week(client, tokens, week_start=monday)).json())
     assert again[visit_id][:3] == (clerk, day, "evening") and again[visit_id][3]["fixed"]
 
 

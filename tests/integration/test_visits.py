@@ -328,3 +328,43 @@ async def test_a_party_member_paired_with_a_household_visits_it(
     assert r.status_code == 200 and r.json()["state"] == "done"
     ended = await client.post(f"/api/v1/care-pairs/{pair_id}/end", headers=admin)
     assert ended.status_code == 200 and ended.json()["active"] is False
+
+
+async def test_a_household_new_or_overdue_is_due_by_the_end_of_the_week(
+    client, tokens, backend: Backend
+) -> None:
+    """A household never visited (or overdue) may be visited any day of the week, so it is
+    due by the week's last day: visited on the day the plan chose, it counts as on time.
+    A visit an earlier planning wrote for the week is the one re-planned, not doubled."""
+    from server.visits.coverage import outcome
+
+    week = this_monday() + timedelta(weeks=52)  # a week nobody else plans
+    sunday = week + timedelta(days=6)
+
+    async def the_weeks_visits() -> list[Visit]:
+        async with backend.sessionmaker()() as session:
+            return list(
+                (
+                    await session.scalars(select(Visit).where(Visit.due_by.between(week, sunday)))
+                ).all()
+            )
+
+    r = await plan(client, tokens, week=week)
+    assert r.status_code == 200, r.text
+    rows = await the_weeks_visits()
+    assert rows, "the plan wrote the week's visits"
+    # A year ahead, every household's last visit is more than its interval before.
+    assert {v.due_by for v in rows} == {sunday}
+    for v in rows:
+        if v.visit_date is not None:
+            assert week <= v.visit_date <= sunday
+            assert outcome(VisitState.done, v.due_by, v.visit_date, v.visit_date) == "on_time"
+
+    # A row of an earlier planning, due on the Monday, is the one planned again.
+    legacy = rows[0]
+    async with backend.sessionmaker().begin() as session:
+        await session.execute(update(Visit).where(Visit.id == legacy.id).values(due_by=week))
+    assert (await plan(client, tokens, week=week)).status_code == 200
+    again = await the_weeks_visits()
+    assert sorted(v.id for v in again) == sorted(v.id for v in rows)
+    assert {v.due_by for v in again} == {sunday}
