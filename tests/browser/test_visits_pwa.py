@@ -139,10 +139,10 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
 SHOTS = os.environ.get("LINLI_SHOTS_DIR")
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
 
 
 def a_day_with_both_windows(office: Api, worker: Api) -> tuple[str, list[dict[str, Any]]]:
@@ -211,7 +211,7 @@ def test_the_day_on_the_map_with_no_signal(page: Page, context: Any, live_server
     waits = page.get_by_test_id("visits-waits")
     expect(waits.get_by_test_id("task-open_in_my_grids")).to_be_visible()
     expect(waits.locator('a[href="#/board"]')).to_be_visible()
-    shoot(page, "phone-list")
+    shoot(page, "phone-list", full_page=True)
 
     # The map: a numbered marker per household, a line per window, the grid under them.
     page.get_by_test_id("visits-view-map").click()
@@ -223,6 +223,7 @@ def test_the_day_on_the_map_with_no_signal(page: Page, context: Any, live_server
         marker = page.locator(f'[data-testid="walk-marker"][data-id="{visit["id"]}"]')
         expect(marker).to_have_text(str(visit["position"]))
         expect(marker).to_have_attribute("data-window", visit["window"])
+        expect(marker).to_have_attribute("data-state", "planned")
     for window in ("noon", "evening"):
         expect(page.locator(f"path.walkline--{window}")).to_have_count(1)
         expect(page.get_by_test_id(f"walk-legend-{window}")).to_contain_text("步行约")
@@ -247,19 +248,28 @@ def test_the_day_on_the_map_with_no_signal(page: Page, context: Any, live_server
     expect(card.get_by_test_id("visit-form")).to_be_visible()
     expect(card).to_be_in_viewport()
 
-    # No signal, the page reloaded: the day and its map come from the phone.
-    page.get_by_test_id("visits-view-map").click()
+    # No signal: the visit is recorded on the phone, and its marker says so.
     context.set_offline(True)
+    card.locator('[data-testid="visit-condition"][data-value="good"]').click()
+    card.get_by_test_id("visit-save").click()
+    expect(card.get_by_test_id("visit-waiting")).to_be_visible()
+    page.get_by_test_id("visits-view-map").click()
+    saved = f'[data-testid="walk-marker"][data-id="{first["id"]}"]'
+    expect(page.locator(saved)).to_have_attribute("data-state", "saved")
+    shoot(page, "phone-map-saved")
+
+    # The page reloaded, still with no signal: the day and its map come from the phone.
     page.reload()
     page.get_by_test_id("visits-date").fill(day)
     expect(page.get_by_test_id("walk-map")).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id("walk-marker")).to_have_count(len(visits))
-    expect(page.locator("path.walkline--noon")).to_have_count(1)
+    expect(page.locator(saved)).to_have_attribute("data-state", "saved")
+    for window in ("noon", "evening"):
+        expect(page.locator(f"path.walkline--{window}")).to_have_count(1)
     expect(page.get_by_test_id("load-error")).to_have_count(0)
     expect(page.get_by_test_id("visits-waits")).to_be_visible()  # the last counts known
     shoot(page, "phone-map-offline")
 
-    context.set_offline(False)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_test_id("visits-view-map").click()
     expect(page.get_by_test_id("walk-marker")).to_have_count(len(visits))

@@ -340,7 +340,7 @@ function WalkMap({ user, list, waitingFor, onOpen }) {
 }
 
 /** The windows' colours and walks, and how a done household looks: above the map, never over it. */
-function WalkLegend({ windows }) {
+function WalkLegend({ windows, saved }) {
   return (
     <ul class="walklegend" data-testid="walk-legend" aria-label={t('legend.title')}>
       {windows.map(({ window, summary }) => (
@@ -361,6 +361,14 @@ function WalkLegend({ windows }) {
         </span>
         <span>{t('visit.state.done')}</span>
       </li>
+      {saved && (
+        <li class="walklegend__row">
+          <span class="walkpin walkpin--noon walkpin--saved walkpin--sample" aria-hidden="true">
+            1
+          </span>
+          <span>{t('visit.state.saved')}</span>
+        </li>
+      )}
     </ul>
   );
 }
@@ -456,7 +464,7 @@ export default function Day({ user, outbox }) {
       )}
       {view === 'map' && windows.length > 0 && (
         <div class="stack walkview" ref={mapView}>
-          <WalkLegend windows={windows} />
+          <WalkLegend windows={windows} saved={list.some((v) => waitingFor.has(v.id))} />
           <WalkMap user={user} list={list} waitingFor={waitingFor} onOpen={openCard} />
           <p class="muted">{t('visit.map.hint')}</p>
         </div>
