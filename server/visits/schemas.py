@@ -28,6 +28,7 @@ __all__ = [
     "WeekUnplanned",
     "WeekVisit",
     "WeekWindow",
+    "WindowWalk",
 ]
 
 Need = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -99,9 +100,20 @@ class VisitView(msgspec.Struct, frozen=True):
     allowed_actions: list[str] = []
 
 
+class WindowWalk(msgspec.Struct, frozen=True):
+    """One window of the day: how many visits, and the walk from the first household to
+    the last in walking order (metres, the planner's estimate)."""
+
+    window: VisitWindow
+    visits: int
+    walk_m: int
+
+
 class DayView(msgspec.Struct, frozen=True):
     date: date
     visits: list[VisitView]
+    # Noon, then evening; only the windows that have visits.
+    walks: list[WindowWalk] = []
 
 
 class VisitRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, time, timedelta
 from typing import Any
 
+import msgspec
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +75,7 @@ from server.visits.schemas import (
     WeekUnplanned,
     WeekVisit,
     WeekWindow,
+    WindowWalk,
 )
 from server.visits.sync import record_problem, sync_records, urgent_notice
 from server.workflow.rules import Actor
@@ -105,6 +107,33 @@ NOT_YET_PLANNED = N_("Not planned yet: generate the week's plan")
 def _hhmm(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
+
+
+def _walked(views: list[VisitView]) -> list[VisitView]:
+    """Each visit with the walk from the previous household of its window (the planner's
+    estimate, :func:`server.visits.planner.walking_metres`); the first has none."""
+    out = []
+    before: VisitView | None = None
+    for v in views:
+        if v.walk_m is None and before is not None and before.window == v.window:
+            metres = round(planner.walking_metres((before.lon, before.lat), (v.lon, v.lat)))
+            v = msgspec.structs.replace(v, walk_m=metres)
+        out.append(v)
+        before = v
+    return out
+
+
+def _walks(views: list[VisitView]) -> list[WindowWalk]:
+    """Per window (noon, then evening): its visits and the walk from first to last."""
+    return [
+        WindowWalk(
+            window=window,
+            visits=len(here),
+            walk_m=sum(v.walk_m or 0 for v in here[1:]),
+        )
+        for window in (VisitWindow.noon, VisitWindow.evening)
+        if (here := [v for v in views if v.window == window])
+    ]
 
 
 def visit_history(visit_id: int) -> Any:
@@ -502,7 +531,8 @@ class VisitService:
         ordered = sorted(
             visits, key=lambda v: (windows[v.window] if v.window else 2, v.position or 0)
         )
-        return DayView(date=day, visits=await self._views(user, ordered))
+        views = _walked(await self._views(user, ordered))
+        return DayView(date=day, visits=views, walks=_walks(views))
 
     async def _views(self, user: CurrentUser, visits: Sequence[Visit]) -> list[VisitView]:
         """Visits with their residents and what the last visit found (fixed queries)."""

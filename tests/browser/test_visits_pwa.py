@@ -4,8 +4,11 @@ returns each visit is stored exactly once."""
 
 from __future__ import annotations
 
+import os
 import random
+import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -130,3 +133,149 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
         raise AssertionError("recorded twice")
     except AssertionError as refused:
         assert "409" in str(refused)
+
+
+# Set to a folder to keep screenshots of the day (list and map, phone and desk).
+SHOTS = os.environ.get("LINLI_SHOTS_DIR")
+
+
+def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
+
+
+def a_day_with_both_windows(office: Api, worker: Api) -> tuple[str, list[dict[str, Any]]]:
+    """Next week (every window still ahead): households in several buildings of the
+    worker's grid, planned, then gathered by hand into one day, 3+ at noon and 3+ in
+    the evening, and planned again so each window has its walking order."""
+    buildings = [b["code"] for b in office.call("GET", f"/api/v1/buildings?q={BUILDING[:16]}")]
+    assert len(buildings) >= 2, buildings
+    for n in range(8):
+        office.call(
+            "POST",
+            "/api/v1/residents",
+            {
+                "name": f"地图老人{random.randrange(10**6)}",
+                "building_code": buildings[n % min(4, len(buildings))],
+                "care_tags": ["elderly_alone"],
+            },
+        )
+    monday = date.today() - timedelta(days=date.today().weekday()) + timedelta(days=7)
+    week = {"week_start": monday.isoformat()}
+    office.call("POST", f"/api/v1/communities/{DENGYUE}/visit-plan", week)
+    me = int(worker.call("GET", "/api/v1/me")["id"])
+    days = {
+        d.isoformat(): worker.call("GET", f"/api/v1/me/visits?on={d}")["visits"]
+        for d in (monday + timedelta(days=i) for i in range(7))
+    }
+    day = max(days, key=lambda d: len(days[d]))
+    count = {w: len([v for v in days[day] if v["window"] == w]) for w in ("noon", "evening")}
+    others = [v for d, vs in days.items() if d != day for v in vs if v["state"] == "planned"]
+    for visit in others:
+        window = min(count, key=lambda w: count[w])
+        if count[window] >= 4:
+            break
+        office.call(
+            "POST",
+            f"/api/v1/visits/{visit['id']}/move",
+            {"person_user_id": me, "visit_date": day, "window": window},
+        )
+        count[window] += 1
+    assert min(count.values()) >= 3, count
+    office.call("POST", f"/api/v1/communities/{DENGYUE}/visit-plan", week)
+    return day, worker.call("GET", f"/api/v1/me/visits?on={day}")["visits"]
+
+
+def test_the_day_on_the_map_with_no_signal(page: Page, context: Any, live_server: str) -> None:
+    office, worker = Api(live_server, OFFICE), Api(live_server, GRID_WORKER)
+    day, visits = a_day_with_both_windows(office, worker)
+    by_window = {w: [v for v in visits if v["window"] == w] for w in ("noon", "evening")}
+    assert all(len(here) >= 2 for here in by_window.values()), by_window
+
+    page.goto("/")
+    log_in_ok(page, GRID_WORKER)
+    wait_for_service_worker(page)
+    if page.get_by_test_id("offline-ready").is_visible():
+        page.get_by_test_id("offline-ready").get_by_role("button").click()
+    page.get_by_test_id("home-visits").click()
+    page.get_by_test_id("visits-date").fill(day)
+    expect(page.get_by_test_id("visit")).to_have_count(len(visits))
+    # Each window says how far it walks (the server's total, in metres).
+    walks = worker.call("GET", f"/api/v1/me/visits?on={day}")["walks"]
+    for walk in walks:
+        expect(page.get_by_test_id(f"visits-walk-{walk['window']}")).to_have_text(
+            f"{walk['visits']} 户 · 步行约 {walk['walk_m']} 米"
+        )
+    # What else waits in the grid: the home screen's counts, linking to the board.
+    waits = page.get_by_test_id("visits-waits")
+    expect(waits.get_by_test_id("task-open_in_my_grids")).to_be_visible()
+    expect(waits.locator('a[href="#/board"]')).to_be_visible()
+    shoot(page, "phone-list", full_page=True)
+
+    # The map: a numbered marker per household, a line per window, the grid under them.
+    page.get_by_test_id("visits-view-map").click()
+    the_map = page.get_by_test_id("walk-map")
+    expect(the_map).to_have_attribute("data-state", "ready")
+    markers = page.get_by_test_id("walk-marker")
+    expect(markers).to_have_count(len(visits))
+    for visit in visits:
+        marker = page.locator(f'[data-testid="walk-marker"][data-id="{visit["id"]}"]')
+        expect(marker).to_have_text(str(visit["position"]))
+        expect(marker).to_have_attribute("data-window", visit["window"])
+        expect(marker).to_have_attribute("data-state", "planned")
+    for window in ("noon", "evening"):
+        expect(page.locator(f"path.walkline--{window}")).to_have_count(1)
+        expect(page.get_by_test_id(f"walk-legend-{window}")).to_contain_text("步行约")
+    # The legend and the map fill the phone's screen once switched to.
+    box = the_map.bounding_box()
+    assert box and box["width"] >= 330 and box["height"] >= 400, box
+    assert box["y"] + box["height"] <= 740, box
+    shoot(page, "phone-map")
+
+    # Tapping a marker says who lives there; from there, to their card to record the visit.
+    first = by_window["evening"][0]
+    page.locator(f'[data-testid="walk-marker"][data-id="{first["id"]}"]').click()
+    popup = page.get_by_test_id("walk-popup")
+    expect(popup).to_contain_text(first["resident"])
+    expect(popup).to_contain_text("待走访")
+    if first["arrive_at"]:
+        expect(popup).to_contain_text(first["arrive_at"])
+    page.wait_for_timeout(400)  # the popup fades in
+    shoot(page, "phone-map-popup")
+    popup.get_by_test_id("walk-open").click()
+    card = page.locator(f'[data-testid="visit"][data-id="{first["id"]}"]')
+    expect(card.get_by_test_id("visit-form")).to_be_visible()
+    expect(card).to_be_in_viewport()
+
+    # No signal: the visit is recorded on the phone, and its marker says so.
+    context.set_offline(True)
+    card.locator('[data-testid="visit-condition"][data-value="good"]').click()
+    card.get_by_test_id("visit-save").click()
+    expect(card.get_by_test_id("visit-waiting")).to_be_visible()
+    page.get_by_test_id("visits-view-map").click()
+    saved = f'[data-testid="walk-marker"][data-id="{first["id"]}"]'
+    expect(page.locator(saved)).to_have_attribute("data-state", "saved")
+    shoot(page, "phone-map-saved")
+
+    # The page reloaded, still with no signal: the day and its map come from the phone.
+    page.reload()
+    page.get_by_test_id("visits-date").fill(day)
+    expect(page.get_by_test_id("walk-map")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("walk-marker")).to_have_count(len(visits))
+    expect(page.locator(saved)).to_have_attribute("data-state", "saved")
+    for window in ("noon", "evening"):
+        expect(page.locator(f"path.walkline--{window}")).to_have_count(1)
+    expect(page.get_by_test_id("load-error")).to_have_count(0)
+    expect(page.get_by_test_id("visits-waits")).to_be_visible()  # the last counts known
+    shoot(page, "phone-map-offline")
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_test_id("visits-view-map").click()
+    expect(page.get_by_test_id("walk-marker")).to_have_count(len(visits))
+    shoot(page, "desk-map")
+    page.get_by_test_id("visits-view-list").click()
+    expect(page.get_by_test_id("visit")).to_have_count(len(visits))
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "desk-list")
+    assert re.search(r"\d", page.get_by_test_id("visits-walk-noon").inner_text())

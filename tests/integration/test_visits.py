@@ -5,16 +5,19 @@ office at once, and missed visits are flagged."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select, update
 
 from server.db.base import utcnow
+from server.grids.models import Building
 from server.housekeeping import run_chores
 from server.notify.models import Notification
 from server.notify.outbox import LOCAL_TZ
 from server.people.models import Resident
-from server.visits.models import Visit, VisitEvent, VisitState
+from server.visits.models import Visit, VisitEvent, VisitState, VisitWindow
+from server.visits.planner import walking_metres
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
@@ -368,3 +371,73 @@ async def test_a_household_new_or_overdue_is_due_by_the_end_of_the_week(
     again = await the_weeks_visits()
     assert sorted(v.id for v in again) == sorted(v.id for v in rows)
     assert {v.due_by for v in again} == {sunday}
+
+
+async def test_the_day_says_how_far_each_window_walks(client, tokens, backend: Backend) -> None:
+    """Each visit carries the walk from the previous household of its window and each
+    window its total, by the planner's estimate (haversine × detour)."""
+    async with backend.sessionmaker()() as session:
+        buildings = (
+            await session.scalars(
+                select(Building.code)
+                .where(Building.code.startswith(f"{DENGYUE}001B"))  # the worker's grid
+                .order_by(Building.code)
+                .limit(3)
+            )
+        ).all()
+    assert len(buildings) == 3, buildings
+    office = await as_(client, tokens, DENGYUE_ADMIN)
+    for n, code in enumerate(buildings):
+        r = await client.post(
+            "/api/v1/residents",
+            json={"name": f"步行老人{n}", "building_code": code, "care_tags": ["elderly_alone"]},
+            headers=office,
+        )
+        assert r.status_code in (200, 201), r.text
+    assert (await plan(client, tokens)).status_code == 200
+    worker_id = await user_id(backend, DENGYUE_GRID_WORKER)
+    day = this_monday() + timedelta(days=6)  # one window holding the three, in this order
+    async with backend.sessionmaker().begin() as session:
+        ids = (
+            await session.scalars(
+                select(Visit.id)
+                .join(Resident, Resident.id == Visit.resident_id)
+                .where(Resident.name.startswith("步行老人"), Visit.state == VisitState.planned)
+                .order_by(Resident.name)
+            )
+        ).all()
+        assert len(ids) >= 3, ids
+        for position, visit_id in enumerate(ids[:3], 1):
+            await session.execute(
+                update(Visit)
+                .where(Visit.id == visit_id)
+                .values(
+                    person_user_id=worker_id,
+                    visit_date=day,
+                    window=VisitWindow.noon,
+                    position=50 + position,
+                    arrive_at=None,
+                )
+            )
+    r = await client.get(
+        "/api/v1/me/visits",
+        params={"on": day.isoformat()},
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    visits = answer["visits"]
+    walks = answer["walks"]
+    assert [w["window"] for w in walks] == [
+        w for w in ("noon", "evening") if any(v["window"] == w for v in visits)
+    ]
+    for walk in walks:
+        here = [v for v in visits if v["window"] == walk["window"]]
+        assert walk["visits"] == len(here)
+        assert here[0]["walk_m"] is None  # the walk starts at the first household
+        for before, v in pairwise(here):
+            expected = walking_metres((before["lon"], before["lat"]), (v["lon"], v["lat"]))
+            assert v["walk_m"] == round(expected), (before, v)
+        assert walk["walk_m"] == sum(v["walk_m"] for v in here[1:])
+    noon = next(w for w in walks if w["window"] == "noon")
+    assert noon["visits"] >= 3 and noon["walk_m"] > 0, walks

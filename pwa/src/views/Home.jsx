@@ -30,7 +30,7 @@ const isGridWorker = (user) => (user.roles || []).some((r) => r.role === 'grid_w
  * What waits for a grid worker or the office, counted by the server in their
  * scope: [key, count, href|null] for the counts their roles act on.
  */
-function taskRows(user, tasks) {
+export function taskRows(user, tasks) {
   if (!tasks) return [];
   const rows = [];
   if (isModerator(user)) rows.push(['to_moderate', tasks.to_moderate, '#/moderate']);
@@ -39,11 +39,11 @@ function taskRows(user, tasks) {
   return rows;
 }
 
-function Tasks({ rows }) {
+export function Tasks({ rows, title = 'home.tasks', testid = 'home-tasks' }) {
   return (
-    <section class="tasks" aria-labelledby="tasks-title" data-testid="home-tasks">
+    <section class="tasks" aria-labelledby="tasks-title" data-testid={testid}>
       <h2 id="tasks-title" class="tasks__title">
-        {t('home.tasks')}
+        {t(title)}
       </h2>
       <ul class="tasks__list">
         {rows.map(([key, count, href]) => {

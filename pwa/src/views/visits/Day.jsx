@@ -1,14 +1,35 @@
 // 今日走访: the visitor's staggered-hour visits of a day, noon then evening, each in
-// walking order, with what the last visit found. Recording goes through the one
-// offline queue: with no signal the visit is kept on the phone (its id is the
-// Idempotency-Key) and sent, exactly once, when the network returns.
+// walking order, as a list or on the map, with what the last visit found and what
+// else waits in their grids. Recording goes through the one offline queue: with no
+// signal the visit is kept on the phone (its id is the Idempotency-Key) and sent,
+// exactly once, when the network returns. The map draws from what the phone keeps
+// (the day, the saved map, the config), so it opens with no signal too.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getMyVisits } from '../../api.js';
-import { t } from '../../i18n/index.js';
+import { getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
+import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
-import { can } from '../../roles.js';
+import { can, isStaff } from '../../roles.js';
 import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
+import { Tasks, taskRows } from '../Home.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
+
+const WINDOWS = ['noon', 'evening'];
+// The list or the map: the visitor's last choice, kept on the phone.
+const VIEW_KEY = 'linli.visits.view';
+function storedView() {
+  try {
+    return localStorage.getItem(VIEW_KEY) === 'map' ? 'map' : 'list';
+  } catch {
+    return 'list';
+  }
+}
+function storeView(view) {
+  try {
+    localStorage.setItem(VIEW_KEY, view);
+  } catch {
+    /* storage disabled: the choice lasts for this page */
+  }
+}
 
 const CONDITIONS = ['good', 'fair', 'poor'];
 const NEEDS = ['medical', 'meals', 'repair', 'errand', 'company'];
@@ -142,11 +163,27 @@ function RecordForm({ visit, user, onDone }) {
   );
 }
 
-function VisitCard({ visit, user, waiting, onDone }) {
+function VisitCard({ visit, user, waiting, onDone, jump }) {
   const [open, setOpen] = useState(false);
+  const card = useRef(null);
   const done = visit.state === 'done';
+  const recordable = !done && !waiting && (visit.allowed_actions || []).includes('record');
+  // Sent here from its marker on the map: shown, with the form open when it can be recorded.
+  useEffect(() => {
+    if (!jump || !card.current) return;
+    if (recordable) setOpen(true);
+    card.current.scrollIntoView({ block: 'start' });
+    card.current.focus({ preventScroll: true });
+  }, [jump]);
   return (
-    <li class={`card visit visit--${visit.state}`} data-testid="visit" data-id={visit.id} data-state={waiting ? 'waiting' : visit.state}>
+    <li
+      ref={card}
+      tabIndex={-1}
+      class={`card visit visit--${visit.state}`}
+      data-testid="visit"
+      data-id={visit.id}
+      data-state={waiting ? 'waiting' : visit.state}
+    >
       <div class="visit__head">
         <span class="visit__order" aria-hidden="true">
           {visit.position}
@@ -177,7 +214,7 @@ function VisitCard({ visit, user, waiting, onDone }) {
           {t('visit.done', { condition: t(`visit.condition.${visit.condition}`) })}
         </p>
       )}
-      {!done && !waiting && (visit.allowed_actions || []).includes('record') && (
+      {recordable && (
         <>
           {!open && (
             <button type="button" class="btn btn--block" data-testid="visit-open" onClick={() => setOpen(true)}>
@@ -191,8 +228,165 @@ function VisitCard({ visit, user, waiting, onDone }) {
   );
 }
 
+/** The state a marker shows: a record waiting in the phone's queue reads as saved. */
+const markState = (visit, waitingFor) => (waitingFor.has(visit.id) ? 'saved' : visit.state);
+
+/** "6 户 · 步行约 850 米": the server's total for the window (older saved days: the count only). */
+function walkSummary(walk, count) {
+  return walk && walk.walk_m != null ? t('visit.day.walk', { count, metres: walk.walk_m }) : t('visit.day.count', { count });
+}
+
+function popupFor(visit, onOpen) {
+  const box = document.createElement('div');
+  box.className = 'popup walkpop';
+  box.dataset.testid = 'walk-popup';
+  box.dataset.id = String(visit.id);
+  const line = (className, text) => {
+    const node = document.createElement(className === 'popup__name' ? 'strong' : 'div');
+    node.className = className;
+    node.textContent = text;
+    box.append(node);
+    return node;
+  };
+  line('popup__name', `${visit.number}. ${visit.resident}`);
+  const where = [visit.building, visit.unit].filter(Boolean).join(' ');
+  if (where) line('walkpop__where', where);
+  const when = [t(`visit.window.${visit.window}`), visit.arrive_at && t('visit.arrive', { time: visit.arrive_at })];
+  line('walkpop__when', when.filter(Boolean).join(' · '));
+  line(`walkpop__state walkpop__state--${visit.state}`, t(`visit.state.${visit.state}`));
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = `btn btn--small btn--block ${visit.state === 'planned' && visit.recordable ? 'btn--primary' : ''}`;
+  button.dataset.testid = 'walk-open';
+  button.textContent = t(visit.state === 'planned' && visit.recordable ? 'visit.map.record' : 'visit.map.card');
+  button.addEventListener('click', () => onOpen(visit.id));
+  box.append(button);
+  return box;
+}
+
+/** The grid outlines of the worker's grids, from the saved map (none when it is not on the phone). */
+function myGrids(user, geojson) {
+  const codes = new Set(
+    ((user && user.roles) || []).filter((r) => r.scope_level === 'grid' && r.scope_code).map((r) => r.scope_code),
+  );
+  if (!codes.size) return [];
+  return ((geojson && geojson.features) || []).filter(
+    (f) => f && f.geometry && f.properties && f.properties.level === 'grid' && codes.has(f.properties.code),
+  );
+}
+
+function WalkMap({ user, list, waitingFor, onOpen }) {
+  const container = useRef(null);
+  const map = useRef(null);
+  const [state, setState] = useState('loading');
+  const visits = list
+    .filter((v) => WINDOWS.includes(v.window) && Number.isFinite(v.lon) && Number.isFinite(v.lat))
+    .map((v, i, all) => ({
+      ...v,
+      // The walking position, as the list shows it (its place in the window without one).
+      number: v.position || all.filter((w) => w.window === v.window).indexOf(v) + 1,
+      state: markState(v, waitingFor),
+      recordable: (v.allowed_actions || []).includes('record'),
+    }));
+  // Drawn again when what it shows changes (a visit recorded, the language).
+  const key = `${getLocale()}|${visits.map((v) => `${v.id}:${v.state}:${v.number}`).join(',')}`;
+  useEffect(() => {
+    let live = true;
+    setState('loading');
+    Promise.all([
+      import('../../map/walkMap.js'),
+      getConfig().catch(() => null),
+      // The outline is a bonus: a phone without the saved map still gets its markers.
+      getMap().catch(() => null),
+    ]).then(
+      ([walkMap, config, geojson]) => {
+        if (!live || !container.current) return;
+        map.current = walkMap.createWalkMap(container.current, {
+          config,
+          outline: myGrids(user, geojson),
+          visits,
+          popup: (visit) =>
+            popupFor(visit, (id) => {
+              if (map.current) map.current.closePopup();
+              onOpen(id);
+            }),
+        });
+        setState('ready');
+      },
+      () => live && setState('error'),
+    );
+    return () => {
+      live = false;
+      if (map.current) map.current.destroy();
+      map.current = null;
+    };
+  }, [key]);
+  return (
+    <div class="walkmap">
+      <div class="map" ref={container} data-testid="walk-map" data-state={state} data-markers={visits.length} />
+      {state === 'loading' && (
+        <div class="map-overlay" role="status">
+          <span class="spinner spinner--dark" aria-hidden="true" />
+          {t('map.loading')}
+        </div>
+      )}
+      {state === 'error' && (
+        <div class="map-overlay map-overlay--error" role="alert">
+          {t('visit.map.failed')}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The windows' colours and walks, and how a done household looks: above the map, never over it. */
+function WalkLegend({ windows, saved }) {
+  return (
+    <ul class="walklegend" data-testid="walk-legend" aria-label={t('legend.title')}>
+      {windows.map(({ window, summary }) => (
+        <li key={window} class="walklegend__row" data-testid={`walk-legend-${window}`}>
+          <span class={`walklegend__line walklegend__line--${window}`} aria-hidden="true" />
+          <span>
+            <strong>{t(`visit.window.${window}`)}</strong> · {summary}
+          </span>
+        </li>
+      ))}
+      <li class="walklegend__row walklegend__row--pins">
+        <span class="walkpin walkpin--noon walkpin--planned walkpin--sample" aria-hidden="true">
+          1
+        </span>
+        <span>{t('visit.state.planned')}</span>
+        <span class="walkpin walkpin--noon walkpin--done walkpin--sample" aria-hidden="true">
+          1
+        </span>
+        <span>{t('visit.state.done')}</span>
+      </li>
+      {saved && (
+        <li class="walklegend__row">
+          <span class="walkpin walkpin--noon walkpin--saved walkpin--sample" aria-hidden="true">
+            1
+          </span>
+          <span>{t('visit.state.saved')}</span>
+        </li>
+      )}
+    </ul>
+  );
+}
+
+/** What else waits for the worker in their grids (wishes; the same counts as the home screen). */
+function Waiting({ user }) {
+  const staff = isStaff(user);
+  // Offline: the last counts the service worker kept, or nothing at all (never an error).
+  const tasks = useLoad(() => (staff ? getMyTasks() : Promise.resolve(null)), [staff]);
+  const rows = taskRows(user, staff ? tasks.data : null);
+  if (!rows.length) return null;
+  return <Tasks rows={rows} title="visit.day.waits" testid="visits-waits" />;
+}
+
 export default function Day({ user, outbox }) {
   const [day, setDay] = useState(localDay());
+  const [view, setView] = useState(storedView);
+  const [jump, setJump] = useState(null); // {id}: the card a map marker sent us to
   const visits = useLoad(() => getMyVisits(day), [day]);
   const sent = useRef(outbox.sent);
   useEffect(() => {
@@ -203,6 +397,11 @@ export default function Day({ user, outbox }) {
   }, [outbox.sent]);
   const waitingFor = new Set(outbox.pending.filter((c) => c.kind === 'visit.record').map((c) => c.label.visit_id));
   const list = (visits.data && visits.data.visits) || [];
+  const walks = (visits.data && visits.data.walks) || [];
+  const windows = WINDOWS.map((window) => {
+    const here = list.filter((v) => v.window === window);
+    return { window, here, summary: walkSummary(walks.find((w) => w.window === window), here.length) };
+  }).filter((w) => w.here.length > 0);
   // Records the office keeps to review (the household was reassigned meanwhile, or the
   // visit recorded by someone else first): said here, since the visit leaves this list.
   const [kept, setKept] = useState(0);
@@ -210,14 +409,42 @@ export default function Day({ user, outbox }) {
     if (outcome.status === 'sent' && outcome.result && outcome.result.outcome === 'kept') setKept((n) => n + 1);
     if (outcome.status === 'sent') visits.reload();
   };
+  const choose = (next) => {
+    setView(next);
+    storeView(next);
+  };
+  // Tapping "map": the legend and the map take the screen (the map fills what is left).
+  const mapView = useRef(null);
+  const showMap = () => {
+    choose('map');
+    requestAnimationFrame(() => mapView.current && mapView.current.scrollIntoView({ block: 'start' }));
+  };
+  const openCard = (id) => {
+    choose('list');
+    setJump({ id });
+  };
   const syncing = outbox.pending.filter((c) => c.kind === 'visit.record').length;
   return (
-    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="visits-day" data-state={visits.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="visits-day" data-state={visits.state} data-view={view}>
       <PageHead title={t('visit.day.title')} />
       <label class="field">
         <span class="field__label">{t('visit.day.date')}</span>
         <input type="date" data-testid="visits-date" value={day} onChange={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />
       </label>
+      <div class="segmented" role="group" aria-label={t('visit.day.view')}>
+        {['list', 'map'].map((v) => (
+          <button
+            key={v}
+            type="button"
+            class={`segmented__btn${view === v ? ' segmented__btn--on' : ''}`}
+            aria-pressed={view === v ? 'true' : 'false'}
+            data-testid={`visits-view-${v}`}
+            onClick={() => (v === 'map' ? showMap() : choose(v))}
+          >
+            {t(`visit.day.view_${v}`)}
+          </button>
+        ))}
+      </div>
       {syncing > 0 && (
         <p class="alert alert--info" role="status" data-testid="visits-syncing">
           {t('visit.sync.waiting', { count: syncing })}
@@ -235,20 +462,37 @@ export default function Day({ user, outbox }) {
           {t('visit.day.empty')}
         </p>
       )}
-      {['noon', 'evening'].map((window) => {
-        const here = list.filter((v) => v.window === window);
-        if (!here.length) return null;
-        return (
+      {view === 'map' && windows.length > 0 && (
+        <div class="stack walkview" ref={mapView}>
+          <WalkLegend windows={windows} saved={list.some((v) => waitingFor.has(v.id))} />
+          <WalkMap user={user} list={list} waitingFor={waitingFor} onOpen={openCard} />
+          <p class="muted">{t('visit.map.hint')}</p>
+        </div>
+      )}
+      {view === 'list' &&
+        windows.map(({ window, here, summary }) => (
           <section key={window} class="stack" aria-label={t(`visit.window.${window}`)}>
-            <h2 class="section-title">{t(`visit.window.${window}`)}</h2>
+            <h2 class="section-title visits__window">
+              {t(`visit.window.${window}`)}
+              <span class="visits__walk" data-testid={`visits-walk-${window}`}>
+                {summary}
+              </span>
+            </h2>
             <ol class="visits" data-testid={`visits-${window}`}>
               {here.map((visit) => (
-                <VisitCard key={visit.id} visit={visit} user={user} waiting={waitingFor.has(visit.id)} onDone={onDone} />
+                <VisitCard
+                  key={visit.id}
+                  visit={visit}
+                  user={user}
+                  waiting={waitingFor.has(visit.id)}
+                  onDone={onDone}
+                  jump={jump && jump.id === visit.id ? jump : null}
+                />
               ))}
             </ol>
           </section>
-        );
-      })}
+        ))}
+      <Waiting user={user} />
     </section>
   );
 }
