@@ -93,6 +93,10 @@ async def test_the_office_lists_what_was_kept_and_why(client, tokens, backend: B
     # The sub-district's leader reads the same list; reviewed ones are not in it.
     assert made["report"] in await listed(client, tokens, DENGYUE_ADMIN)
     assert made["report"] not in await listed(client, tokens, DENGYUE_CLERK, "reviewed")
+    headers = await as_(client, tokens, DENGYUE_CLERK)
+    for bad in ({"state": "closed"}, {"limit": 0}, {"offset": -1}):
+        r = await client.get(LIST, params=bad, headers=headers)
+        assert r.status_code == 400 and r.json()["detail"], (bad, r.text)
 
 
 async def test_applying_records_the_visit_as_the_reporter_made_it(
