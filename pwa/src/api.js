@@ -234,6 +234,11 @@ export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-prof
 export const getWishStats = (code, days) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/wish-stats?days=${days}`);
 /** 走访覆盖率: the on-time share of due visits per week, in total, per care tag and per grid. */
 export const getVisitCoverage = (code, weeks) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/visit-coverage?weeks=${weeks}`);
+/** 待核走访记录: a page of the visit records kept for the office (state: 'open' | 'reviewed'). */
+export const getVisitReports = (code, state, limit) =>
+  api('GET', `/api/v1/communities/${encodeURIComponent(code)}/visit-reports?state=${state}&limit=${limit}`);
+/** body: {decision: 'apply', expected_version} | {decision: 'dismiss', note} → the report as reviewed. */
+export const reviewVisitReport = (id, body) => api('POST', `/api/v1/visit-reports/${id}/review`, { body });
 /** A resident's visits and wishes, newest first (the server writes each opening to the audit log). */
 export const getResidentTimeline = (id) => api('GET', `/api/v1/residents/${id}/timeline`);
 export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob' });

@@ -33,6 +33,9 @@ export const seesCoverage = (user) => can(user, 'visit.coverage');
 /** The community office, who plans the week's visits and keeps the care roster. */
 export const plansVisits = (user) => can(user, 'visit.plan');
 
+/** The community office, who reviews the visit records phones sent that could not be applied. */
+export const reviewsVisits = (user) => can(user, 'visit.review');
+
 /**
  * The communities whose boards this user looks at: [{code, name}], the first
  * the default. From community- or grid-level roles (a grid code starts with

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
+import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -33,6 +33,14 @@ export const ROUTES = [
     title: 'visit.plan.title',
     show: plansVisits,
     card: () => ['home-visit-plan', 'visit.plan.title', 'visit.plan.hint', '▥'],
+  },
+  {
+    view: 'visit-reports',
+    path: 'visit-reports',
+    load: () => import('./views/visits/Reports.jsx'),
+    title: 'visit.reports.title',
+    show: reviewsVisits,
+    card: () => ['home-visit-reports', 'visit.reports.title', 'visit.reports.hint', '⚑'],
   },
   {
     view: 'care-roster',

@@ -87,6 +87,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "visit.day": STAFF_ROLES,
     "visit.coverage": frozenset(OFFICE_ROLES),
     "visit.plan": frozenset(OFFICE_ROLES),
+    # Review the visit records phones sent that could not be applied (kept reports).
+    "visit.review": frozenset(OFFICE_ROLES),
     "visit.settings": ADMIN_ROLES,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -12,6 +12,7 @@ from server.accounts.services import CurrentUser
 from server.lib.deps import DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 from server.visits.coverage import CoverageService
+from server.visits.reports import VisitReportService
 from server.visits.schemas import (
     CarePairIn,
     CarePairView,
@@ -24,6 +25,9 @@ from server.visits.schemas import (
     VisitMove,
     VisitRecord,
     VisitRecordBatch,
+    VisitReportPage,
+    VisitReportReview,
+    VisitReportView,
     VisitSyncResult,
     VisitView,
     WeekPlan,
@@ -36,6 +40,7 @@ Req = Request[CurrentUser, Any, Any]
 VisitId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 Code = Annotated[str, PathParameter(max_length=32)]
 PairId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+ReportId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 class VisitController(Controller):
@@ -228,3 +233,47 @@ class VisitController(Controller):
         ] = None,
     ) -> WeekPlan:
         return await VisitService(db_session, lang).week(request.user, code, week_start)
+
+    @get(
+        "/communities/{code:str}/visit-reports",
+        summary="Visit records from phones that could not be applied (household reassigned, "
+        "visit recorded by someone else first), for the community office to review",
+        responses=error_responses(400, 401, 404),
+    )
+    async def visit_reports(
+        self,
+        request: Req,
+        code: Code,
+        db_session: DbSession,
+        lang: Locale,
+        review_state: Annotated[
+            Literal["open", "reviewed"],
+            QueryParameter(
+                name="state", description="open: still to review (default); reviewed: done"
+            ),
+        ] = "open",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+    ) -> VisitReportPage:
+        return await VisitReportService(db_session, lang).page(
+            request.user, code, review_state, limit, offset
+        )
+
+    @post(
+        "/visit-reports/{report_id:int}/review",
+        status_code=200,
+        summary="Review a kept visit record once: apply (record the visit from it, as its "
+        "reporter made it) or dismiss (with a note); audited",
+        responses=error_responses(400, 401, 403, 404, 409),
+    )
+    async def review_visit_report(
+        self,
+        request: Req,
+        report_id: ReportId,
+        data: JSONBody[VisitReportReview],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> VisitReportView:
+        return await VisitReportService(db_session, lang).review(
+            request.user, report_id, data, client_ip(request)
+        )

@@ -41,8 +41,11 @@ __all__ = [
     "CarePair",
     "CareSettings",
     "Condition",
+    "ReportOutcome",
+    "ReviewDecision",
     "Visit",
     "VisitEvent",
+    "VisitReport",
     "VisitState",
     "VisitWindow",
 ]
@@ -182,6 +185,11 @@ class ReportOutcome(enum.StrEnum):
     kept = "kept"  # could not apply (reassigned, already recorded): kept for the office
 
 
+class ReviewDecision(enum.StrEnum):
+    applied = "applied"  # the office recorded the visit from the kept report
+    dismissed = "dismissed"  # not used (a duplicate of the other record …), with a note
+
+
 class VisitReport(InGrid, Base):
     """A visit record as a phone sent it, once per ``ref`` (the phone's command id): the
     record of exactly-once sync, and what the office reviews when it could not be applied
@@ -201,3 +209,8 @@ class VisitReport(InGrid, Base):
     record: Mapped[dict[str, Any]] = mapped_column(default=dict)  # as sent, for the office
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the office decided on a kept report, and why (a dismissal always says why).
+    decision: Mapped[ReviewDecision | None] = mapped_column(
+        Enum(ReviewDecision, native_enum=False, length=10), default=None
+    )
+    review_note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -18,8 +18,12 @@ __all__ = [
     "PersonLoad",
     "PlanReport",
     "PlanRequest",
+    "SentRecord",
     "UnplannedView",
     "VisitRecord",
+    "VisitReportPage",
+    "VisitReportReview",
+    "VisitReportView",
     "VisitView",
     "WeekDay",
     "WeekPerson",
@@ -349,3 +353,73 @@ class WeekPlan(msgspec.Struct, frozen=True):
     people: list[WeekPerson]
     unplanned: list[WeekUnplanned]
     totals: WeekTotals
+
+
+# --- kept visit reports the office reviews (GET /communities/{code}/visit-reports) -------
+
+
+class SentRecord(msgspec.Struct, frozen=True):
+    """What the phone sent, as it sent it."""
+
+    condition: str | None
+    visited_at: datetime | None
+    needs: list[str]
+    notes: str
+    urgent: bool
+    photo: str | None = None
+
+
+ReportState = Literal["open", "reviewed"]
+
+
+class VisitReportView(msgspec.Struct, frozen=True):
+    """A visit record a phone sent that could not be applied, for the office to review.
+
+    ``reason``: ``reassigned`` (the household went to someone else meanwhile),
+    ``already_recorded`` (someone recorded the visit first), or the visit's state then
+    (``cancelled``, ``unplanned``). ``recordable``: the visit may still be recorded from
+    this report now (planned or missed); ``visit_version`` goes back as
+    ``expected_version`` when it is."""
+
+    id: int
+    visit_id: int
+    visit_state: VisitState
+    visit_version: int
+    due_by: date
+    visit_date: date | None
+    window: VisitWindow | None
+    resident: str  # masked
+    building: str | None
+    reporter_id: int
+    reporter: str
+    visitor_id: int | None  # the visitor the plan names now
+    visitor: str | None
+    received_at: datetime
+    reason: str
+    sent: SentRecord
+    state: ReportState
+    recordable: bool
+    decision: str | None = None  # "applied" or "dismissed"
+    review_note: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+
+
+class VisitReportPage(msgspec.Struct, frozen=True):
+    """One page of a community's kept reports: ``total`` in all, ``items`` from ``offset``
+    (open ones oldest first, to be worked through; reviewed ones newest first)."""
+
+    total: int
+    items: list[VisitReportView]
+    limit: int
+    offset: int
+
+
+class VisitReportReview(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The office's decision on a kept report: ``apply`` records the visit from it (the
+    reporter made it), ``dismiss`` sets it aside with a note saying why (required).
+    ``expected_version``: the visit's version the clerk saw (``visit_version``)."""
+
+    decision: Literal["apply", "dismiss"]
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None

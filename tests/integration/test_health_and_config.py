@@ -82,5 +82,6 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "visit.day",
         "visit.coverage",
         "visit.plan",
+        "visit.review",
         "visit.settings",
     }

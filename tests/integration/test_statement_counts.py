@@ -44,7 +44,14 @@ from server.people.models import (
     VolunteerOrgMember,
     VolunteerProfile,
 )
-from server.visits.models import Condition, Visit, VisitState, VisitWindow
+from server.visits.models import (
+    Condition,
+    ReportOutcome,
+    Visit,
+    VisitReport,
+    VisitState,
+    VisitWindow,
+)
 from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
@@ -420,6 +427,42 @@ class Maker:
             )
         await self.s.flush()
 
+    async def kept_reports(self, n: int) -> None:
+        """Visit records kept for the office, one per visit made here, sent by the
+        volunteers made here (each its own reporter, the visits' visitors others)."""
+        await self.visits(n)
+        people = await self.volunteers(max(n // 5, 2))
+        visits = (
+            await self.s.execute(
+                select(Visit.id, Visit.sub_district_id, Visit.community_id, Visit.grid_id)
+                .join(Resident, Resident.id == Visit.resident_id)
+                .where(Resident.phone.like("136%"))
+                .order_by(Visit.id)
+            )
+        ).all()
+        for i in self.todo("kept_report", n):
+            v = visits[i]
+            self.s.add(
+                VisitReport(
+                    ref=f"count-kept-{i:08d}",
+                    visit_id=v.id,
+                    reporter_user_id=people[(i + 1) % len(people)],
+                    outcome=ReportOutcome.kept,
+                    reason="reassigned",
+                    record={
+                        "condition": "fair",
+                        "visited_at": utcnow().isoformat(),
+                        "needs": ["买菜"],
+                        "notes": f"记录{i}",
+                        "urgent": False,
+                    },
+                    sub_district_id=v.sub_district_id,
+                    community_id=v.community_id,
+                    grid_id=v.grid_id,
+                )
+            )
+        await self.s.flush()
+
     async def visits_over_weeks(self, n: int) -> None:
         """Visits of many residents over the last eight weeks, in every state (coverage)."""
         residents = await self.residents(max(n, 20))
@@ -556,6 +599,9 @@ CASES = [
     Case("week's visit plan", DENGYUE_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/visit-plan?week_start={_this_monday()}",
          lambda m, n: m.visits(n)),
+    Case("kept visit reports", DENGYUE_ADMIN,
+         lambda n: f"/api/v1/communities/{DENGYUE}/visit-reports?limit={n}",
+         lambda m, n: m.kept_reports(n)),
 ]  # fmt: skip
 
 

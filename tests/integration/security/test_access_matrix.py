@@ -24,8 +24,10 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from server.accounts.models import Role, User
+from server.db.base import utcnow
+from server.grids.models import Building, Community, Grid
 from server.people.models import Resident
-from server.visits.models import Visit, VisitState, VisitWindow
+from server.visits.models import Visit, VisitReport, VisitState, VisitWindow
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
@@ -175,6 +177,66 @@ class World:
             session.add(visit)
         return {"id": visit.id, "worker": worker}
 
+    async def kept_report(self) -> dict[str, Any]:
+        """A visit record kept for the office: the grid worker of the first grid recorded,
+        on a phone offline, the visit of a fresh resident of another grid of 登月社区 that
+        the plan names the admin for (the household reassigned meanwhile)."""
+        async with self.backend.sessionmaker()() as session:
+            building = await session.scalar(
+                select(Building.code)
+                .join(Grid, Grid.id == Building.grid_id)
+                .join(Community, Community.id == Grid.community_id)
+                .where(Community.code == DENGYUE)
+                .order_by(Grid.code.desc(), Building.code)
+                .limit(1)
+            )
+        name, phone = f"矩阵走访{next(_seq)}", str(next(_phones))
+        made = await self.call(
+            "dengyue_admin",
+            "POST",
+            "/api/v1/residents",
+            json={"name": name, "phone": phone, "building_code": building},
+        )
+        async with self.backend.sessionmaker()() as session, session.begin():
+            row = await session.get(Resident, made["id"])
+            admin = await session.scalar(
+                select(User.id).where(User.phone == ACCOUNTS["dengyue_admin"])
+            )
+            visit = Visit(
+                resident_id=made["id"],
+                source=f"matrix:{next(_seq)}",
+                due_by=date(2020, 1, 1),
+                state=VisitState.planned,
+                person_user_id=admin,
+                window=VisitWindow.noon,
+                **Visit.placed_in(row),
+            )
+            session.add(visit)
+        notes = f"矩阵走访所见{next(_seq)}"
+        sync = await self.call(
+            "dengyue_worker",
+            "POST",
+            "/api/v1/visits/records",
+            json={
+                "records": [
+                    {
+                        "ref": f"matrix{next(_seq):08d}",
+                        "visit_id": visit.id,
+                        "condition": "fair",
+                        "visited_at": (utcnow() - timedelta(hours=1)).isoformat(),
+                        "notes": notes,
+                    }
+                ]
+            },
+        )
+        assert sync["results"][0]["outcome"] == "kept", sync
+        async with self.backend.sessionmaker()() as session:
+            report = await session.scalar(
+                select(VisitReport.id).where(VisitReport.visit_id == visit.id)
+            )
+        self.secrets += [name, phone, notes]
+        return {"id": report, "visit": visit.id, "code": DENGYUE}
+
     async def volunteer(self) -> int:
         """A volunteer of 登月社区 (no home, no other role)."""
         uid, phone = await person(self.backend, (Role.volunteer, DENGYUE))
@@ -257,6 +319,10 @@ async def _week_with_visit(w: World) -> dict[str, Any]:
 
 async def _resident(w: World) -> dict[str, Any]:
     return {"id": (await w.resident())["id"], "member": await _party_member(w)}
+
+
+async def _kept_report(w: World) -> dict[str, Any]:
+    return await w.kept_report()
 
 
 async def _party_member(w: World) -> int:
@@ -672,6 +738,22 @@ OPS: dict[str, Op] = {
     ),
     "POST /api/v1/visits/{visit_id}/cancel": Op(
         "POST", "/api/v1/visits/{id}/cancel", OFFICE, _visit, hidden=ALL - STAFF
+    ),
+    # Kept visit records: the office reviews them; the grid worker who sent one is refused.
+    "GET /api/v1/communities/{code}/visit-reports": Op(
+        "GET",
+        "/api/v1/communities/{code}/visit-reports",
+        OFFICE,
+        _kept_report,
+        hidden=ALL - OFFICE,
+    ),
+    "POST /api/v1/visit-reports/{report_id}/review": Op(
+        "POST",
+        "/api/v1/visit-reports/{id}/review",
+        OFFICE,
+        _kept_report,
+        json=lambda p: {"decision": "apply"},
+        hidden=ALL - STAFF,
     ),
     "GET /api/v1/communities/{code}/visit-coverage": Op(
         "GET", "/api/v1/communities/{code}/visit-coverage", OFFICE, _nothing, hidden=ALL - OFFICE
