@@ -117,8 +117,8 @@ def _unnest(columns: dict[str, str]) -> str:
     return f"unnest({args}) AS u({', '.join(columns)})"
 
 
-_PG_APPLY = text(  # noqa: S608 (module constants only)
-    "UPDATE visits AS v SET state = 'done', version = v.version + 1, updated_at = :now, "
+_PG_APPLY = text(
+    "UPDATE visits AS v SET state = 'done', version = v.version + 1, updated_at = :now, "  # noqa: S608 (constants)
     "condition = u.condition, needs = CAST(u.needs AS json), notes = u.notes, "
     "urgent = u.urgent, visited_at = u.visited_at, visit_date = u.visit_date, "
     "recorded_by = u.recorded_by, person_user_id = u.person_user_id, photo = u.photo, "
@@ -135,15 +135,15 @@ _PG_REPORT = {
     "community_id": "integer[]",
     "grid_id": "integer[]",
 }
-_PG_INSERT_REPORTS = text(  # noqa: S608 (module constants only)
-    "INSERT INTO visit_reports (ref, visit_id, reporter_user_id, received_at, outcome, "
+_PG_INSERT_REPORTS = text(
+    "INSERT INTO visit_reports (ref, visit_id, reporter_user_id, received_at, outcome, "  # noqa: S608 (constants)
     "reason, record, sub_district_id, community_id, grid_id) "
     "SELECT u.ref, u.visit_id, :reporter_user_id, :received_at, u.outcome, u.reason, "
     "CAST(u.record AS json), u.sub_district_id, u.community_id, u.grid_id "
     f"FROM {_unnest(_PG_REPORT)} ON CONFLICT (ref) DO NOTHING RETURNING ref, id"
 )
-_PG_INSERT_EVENTS = text(  # noqa: S608 (module constants only)
-    "INSERT INTO visit_events (visit_id, at, actor_user_id, action, from_state, to_state, "
+_PG_INSERT_EVENTS = text(
+    "INSERT INTO visit_events (visit_id, at, actor_user_id, action, from_state, to_state, "  # noqa: S608 (constants)
     "note, detail) SELECT u.visit_id, :at, :actor_user_id, 'record', u.from_state, 'done', "
     "NULL, CAST(u.detail AS json) "
     f"FROM {_unnest({'visit_id': 'integer[]', 'from_state': 'varchar[]', 'detail': 'text[]'})}"
