@@ -22,6 +22,8 @@ from server.visits.schemas import (
     DayView,
     PlanReport,
     PlanRequest,
+    VisitHoursIn,
+    VisitHoursView,
     VisitMove,
     VisitRecord,
     VisitRecordBatch,
@@ -131,6 +133,24 @@ class VisitController(Controller):
         self, request: Req, visit_id: VisitId, db_session: DbSession, lang: Locale
     ) -> VisitView:
         return await VisitService(db_session, lang).cancel(request.user, visit_id)
+
+    @get(
+        "/me/visit-hours",
+        summary="When I can go out on visits (grid workers and community staff)",
+        responses=error_responses(401, 403),
+    )
+    async def my_hours(self, request: Req, db_session: DbSession, lang: Locale) -> VisitHoursView:
+        return await VisitService(db_session, lang).my_hours(request.user)
+
+    @put(
+        "/me/visit-hours",
+        summary="Change when I can go out on visits; the next plan of a week follows it",
+        responses=error_responses(400, 401, 403),
+    )
+    async def set_my_hours(
+        self, request: Req, data: JSONBody[VisitHoursIn], db_session: DbSession, lang: Locale
+    ) -> VisitHoursView:
+        return await VisitService(db_session, lang).set_my_hours(request.user, data)
 
     @get(
         "/communities/{code:str}/care-settings",

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.people.schemas import Availability
 from server.visits.models import Condition, VisitState, VisitWindow
 
 __all__ = [
@@ -423,3 +424,18 @@ class VisitReportReview(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     decision: Literal["apply", "dismiss"]
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
     expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class VisitHoursIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """When I can go out on visits, by weekday (none: every visiting window)."""
+
+    availability: Annotated[list[Availability], msgspec.Meta(max_length=21)] = []
+
+
+class VisitHoursView(msgspec.Struct, frozen=True):
+    """A visitor's hours for the weekly plan: the slots they gave (empty: every visiting
+    window of the week's open days), and the windows of their community for reference."""
+
+    availability: list[Availability]
+    every_window: bool
+    windows: dict[str, list[str]]

@@ -41,6 +41,7 @@ from server.lib.masking import mask_name
 from server.notify.outbox import LOCAL_TZ
 from server.people.messaging import office_of
 from server.people.models import NotifyVia, PartyMember, Resident, VolunteerProfile
+from server.people.schemas import Availability
 from server.visits import planner
 from server.visits.models import (
     DEFAULT_CAPACITY,
@@ -63,6 +64,8 @@ from server.visits.schemas import (
     PersonLoad,
     PlanReport,
     UnplannedView,
+    VisitHoursIn,
+    VisitHoursView,
     VisitMove,
     VisitRecord,
     VisitRecordBatch,
@@ -106,7 +109,26 @@ NOT_YET_PLANNED = N_("Not planned yet: generate the week's plan")
 
 def _hhmm(text: str) -> time:
     hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
+    return time.max if hours == "24" else time(int(hours), int(minutes))
+
+
+def _free(
+    slots: Sequence[dict[str, Any]],
+    open_days: Sequence[date],
+    windows: Sequence[Any],
+) -> frozenset[tuple[date, str]]:
+    """The visiting windows of the open days that overlap the weekly slots someone gave
+    (none given: every window)."""
+    every = frozenset((d, w.name) for d in open_days for w in windows)
+    if not slots:
+        return every
+    return frozenset(
+        (d, w.name)
+        for d in open_days
+        for w in windows
+        for a in slots
+        if a["weekday"] == d.weekday() and _hhmm(a["start"]) < w.end and _hhmm(a["end"]) > w.start
+    )
 
 
 def _walked(views: list[VisitView]) -> list[VisitView]:
@@ -346,39 +368,31 @@ class VisitService:
                 serves[uid] |= {str(g) for g in grids}
                 kind.setdefault(uid, planner.PersonKind.COMMUNITY_STAFF)
         members = {int(v.paired_with) for v, _ in due if v.paired_with}
-        every_window = frozenset((d, w.name) for d in open_days for w in roster.windows)
+        # The weekly hours each gave (grid workers and staff on their own day screen, party
+        # members and volunteers on their profile); none given: every window.
+        hours = {
+            p.user_id: p.availability
+            for p in (
+                await self.session.scalars(
+                    select(VolunteerProfile).where(
+                        VolunteerProfile.user_id.in_(members | set(serves))
+                    )
+                )
+            ).all()
+        }
         people = [
             planner.Person(
                 id=str(uid),
                 kind=kind[uid],
                 grids=frozenset(serves[uid]),
-                availability=every_window,
+                availability=_free(hours.get(uid) or [], open_days, roster.windows),
                 capacity=roster.capacity,
             )
             for uid in sorted(serves)
             if uid not in members
         ]
-        profiles = {
-            p.user_id: p
-            for p in (
-                await self.session.scalars(
-                    select(VolunteerProfile).where(VolunteerProfile.user_id.in_(members))
-                )
-            ).all()
-        }
         for uid in sorted(members):
-            profile = profiles.get(uid)
-            free = every_window
-            if profile is not None and profile.availability:
-                free = frozenset(
-                    (d, w.name)
-                    for d in open_days
-                    for w in roster.windows
-                    for a in profile.availability
-                    if a["weekday"] == d.weekday()
-                    and _hhmm(a["start"]) < w.end
-                    and _hhmm(a["end"]) > w.start
-                )
+            free = _free(hours.get(uid) or [], open_days, roster.windows)
             people.append(
                 planner.Person(
                     id=str(uid),
@@ -503,6 +517,47 @@ class VisitService:
                 PersonLoad(user_id=int(pid), name=names.get(int(pid), ""), visits=n)
                 for pid, n in sorted(plan.visits_per_person.items())
             ],
+        )
+
+    # --- a visitor's own hours ------------------------------------------------------------
+
+    _PLANNED_ROLES = (Role.grid_worker, Role.community_staff)
+
+    async def my_hours(self, user: CurrentUser) -> VisitHoursView:
+        """When I can go out on visits (grid workers and community staff: the people the
+        weekly plan sends out)."""
+        community_id = self._planned_community(user)
+        profile = await self.session.get(VolunteerProfile, user.id)
+        return await self._hours_view(profile.availability if profile else [], community_id)
+
+    async def set_my_hours(self, user: CurrentUser, data: VisitHoursIn) -> VisitHoursView:
+        """Change when I can go out on visits; the next planning of a week follows it (visits
+        already planned stay until the office plans again)."""
+        community_id = self._planned_community(user)
+        if any(_hhmm(a.end) <= _hhmm(a.start) for a in data.availability):
+            raise BadRequest(N_("Each available time must end after it starts"))
+        profile = await self.session.get(VolunteerProfile, user.id)
+        if profile is None:
+            profile = VolunteerProfile(user_id=user.id, community_id=community_id)
+            self.session.add(profile)
+        profile.availability = [msgspec.to_builtins(a) for a in data.availability]
+        await self.session.flush()
+        return await self._hours_view(profile.availability, community_id)
+
+    def _planned_community(self, user: CurrentUser) -> int:
+        grants = [g for g in user.grants if g.role in self._PLANNED_ROLES and g.community_id]
+        if not grants:
+            raise Forbidden(N_("Only grid workers and community staff are sent out on visits"))
+        return int(grants[0].community_id)  # type: ignore[arg-type]
+
+    async def _hours_view(self, slots: Sequence[Any], community_id: int) -> VisitHoursView:
+        roster = _Roster(await self.session.get(CareSettings, community_id))
+        return VisitHoursView(
+            availability=[msgspec.convert(a, Availability) for a in slots],
+            every_window=not slots,
+            windows={
+                w.name: [w.start.strftime("%H:%M"), w.end.strftime("%H:%M")] for w in roster.windows
+            },
         )
 
     # --- the visitor's day ----------------------------------------------------------------

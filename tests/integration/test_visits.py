@@ -24,6 +24,7 @@ from tests.conftest import (
     DENGYUE_GRID_WORKER,
     DENGYUE_PARTY_MEMBER,
     DENGYUE_RESIDENT,
+    DENGYUE_VOLUNTEER,
     YULAN_ADMIN,
     YULAN_GRID_WORKER,
     Backend,
@@ -441,3 +442,55 @@ async def test_the_day_says_how_far_each_window_walks(client, tokens, backend: B
         assert walk["walk_m"] == sum(v["walk_m"] for v in here[1:])
     noon = next(w for w in walks if w["window"] == "noon")
     assert noon["visits"] >= 3 and noon["walk_m"] > 0, walks
+
+
+async def test_a_grid_worker_gives_their_hours_and_the_next_plan_follows_them(
+    client, tokens, backend: Backend
+) -> None:
+    worker = await as_(client, tokens, DENGYUE_GRID_WORKER)
+    mine = await client.get("/api/v1/me/visit-hours", headers=worker)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["every_window"] is True and mine.json()["availability"] == []
+    assert mine.json()["windows"]["noon"] == ["12:00", "14:00"]
+    # Residents and volunteers are not sent out on visits: a reason, not a 500.
+    for phone in (DENGYUE_RESIDENT, DENGYUE_VOLUNTEER):
+        r = await client.put(
+            "/api/v1/me/visit-hours",
+            json={"availability": []},
+            headers=await as_(client, tokens, phone),
+        )
+        assert r.status_code == 403 and r.json()["detail"], (phone, r.text)
+    backwards = {"availability": [{"weekday": 0, "start": "14:00", "end": "12:00"}]}
+    r = await client.put("/api/v1/me/visit-hours", json=backwards, headers=worker)
+    assert r.status_code == 400 and r.json()["detail"]
+
+    week = this_monday() + timedelta(weeks=2)  # a week no other test plans
+    only = {
+        "availability": [
+            {"weekday": 0, "start": "12:00", "end": "14:00"},  # Monday noon
+            {"weekday": 6, "start": "20:00", "end": "24:00"},  # Sunday, late evening
+        ]
+    }
+    try:
+        r = await client.put("/api/v1/me/visit-hours", json=only, headers=worker)
+        assert r.status_code == 200, r.text
+        assert r.json()["every_window"] is False and len(r.json()["availability"]) == 2
+        assert (await plan(client, tokens, week=week)).status_code == 200
+        me = await user_id(backend, DENGYUE_GRID_WORKER)
+        async with backend.sessionmaker()() as session:
+            theirs = (
+                await session.scalars(
+                    select(Visit).where(
+                        Visit.person_user_id == me,
+                        Visit.visit_date.between(week, week + timedelta(days=6)),
+                    )
+                )
+            ).all()
+        assert theirs, "the grid worker still has visits in the hours they gave"
+        assert {(v.visit_date, str(v.window)) for v in theirs} <= {
+            (week, "noon"),
+            (week + timedelta(days=6), "evening"),
+        }
+    finally:
+        r = await client.put("/api/v1/me/visit-hours", json={"availability": []}, headers=worker)
+        assert r.status_code == 200

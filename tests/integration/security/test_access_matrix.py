@@ -967,6 +967,8 @@ NOT_IN_MATRIX: dict[str, str] = {
     ),
     "GET /api/v1/me/volunteer-profile": "the caller's own profile",
     "GET /api/v1/me/visits": "the caller's own visits of a day (test_visits.py)",
+    "GET /api/v1/me/visit-hours": "the caller's own hours (test_visits.py)",
+    "PUT /api/v1/me/visit-hours": "the caller's own hours (test_visits.py)",
     "POST /api/v1/visits/records": "a batch of records, each answered inside the 200 answer: "
     "all 13 accounts tried in test_visit_sync.py (SYNC_ACCESS)",
     "GET /api/v1/me/notifications": "the caller's own settings",
