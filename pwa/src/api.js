@@ -227,6 +227,9 @@ export const getBoard = (code) => api('GET', `/api/v1/communities/${encodeURICom
 export const getHours = () => api('GET', '/api/v1/me/hours');
 /** {to_moderate, open_in_my_grids, to_confirm}: how many wishes wait for me, in my scope. */
 export const getMyTasks = () => api('GET', '/api/v1/me/tasks');
+/** 我的走访时间: when I can go out on visits (none given: every visiting window). */
+export const getMyVisitHours = () => api('GET', '/api/v1/me/visit-hours');
+export const setMyVisitHours = (availability) => api('PUT', '/api/v1/me/visit-hours', { body: { availability } });
 export const getMyVisits = (day) => api('GET', `/api/v1/me/visits?on=${encodeURIComponent(day)}`);
 export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/thanks`, { auth: false });
 /** My trades and weekly availability (404 when I am not a volunteer). */

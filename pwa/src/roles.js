@@ -27,6 +27,8 @@ export const setsQuietHours = (user) => can(user, 'notify.quiet_hours');
 export const isPartyMember = (user) => Boolean(user && user.party_member);
 /** Who makes staggered-hour visits: staff, and party members paired with households. */
 export const makesVisits = (user) => can(user, 'visit.day') || isPartyMember(user);
+/** Grid workers and community staff, whom the weekly plan sends out: they give their hours. */
+export const givesVisitHours = (user) => can(user, 'visit.hours');
 /** The community office and sub-district leaders: how many due visits were made on time. */
 export const seesCoverage = (user) => can(user, 'visit.coverage');
 

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
+import { givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
 
 const everyone = () => true;
 
@@ -25,6 +25,14 @@ export const ROUTES = [
     title: 'visit.day.title',
     show: makesVisits,
     card: () => ['home-visits', 'visit.day.title', 'visit.day.hint', '☀'],
+  },
+  {
+    // Reached from the day screen: when I can go out on visits.
+    view: 'visit-hours',
+    path: 'visits/hours',
+    load: () => import('./views/visits/Hours.jsx'),
+    title: 'visit.hours.title',
+    show: givesVisitHours,
   },
   {
     view: 'visit-plan',

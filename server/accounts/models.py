@@ -85,6 +85,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "businesses.manage": frozenset(OFFICE_ROLES),
     "notify.quiet_hours": ADMIN_ROLES,
     "visit.day": STAFF_ROLES,
+    # Give the weekly hours one can go out on visits: the people the weekly plan sends out.
+    "visit.hours": frozenset({Role.grid_worker, Role.community_staff}),
     "visit.coverage": frozenset(OFFICE_ROLES),
     "visit.plan": frozenset(OFFICE_ROLES),
     # Review the visit records phones sent that could not be applied (kept reports).

@@ -29,7 +29,14 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import ADMIN_ROLES, OFFICE_ROLES, Role, RoleAssignment, User
+from server.accounts.models import (
+    ADMIN_ROLES,
+    CAPABILITIES,
+    OFFICE_ROLES,
+    Role,
+    RoleAssignment,
+    User,
+)
 from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.db.base import utcnow
@@ -521,8 +528,6 @@ class VisitService:
 
     # --- a visitor's own hours ------------------------------------------------------------
 
-    _PLANNED_ROLES = (Role.grid_worker, Role.community_staff)
-
     async def my_hours(self, user: CurrentUser) -> VisitHoursView:
         """When I can go out on visits (grid workers and community staff: the people the
         weekly plan sends out)."""
@@ -545,7 +550,9 @@ class VisitService:
         return await self._hours_view(profile.availability, community_id)
 
     def _planned_community(self, user: CurrentUser) -> int:
-        grants = [g for g in user.grants if g.role in self._PLANNED_ROLES and g.community_id]
+        grants = [
+            g for g in user.grants if g.role in CAPABILITIES["visit.hours"] and g.community_id
+        ]
         if not grants:
             raise Forbidden(N_("Only grid workers and community staff are sent out on visits"))
         return int(grants[0].community_id)  # type: ignore[arg-type]

@@ -279,3 +279,36 @@ def test_the_day_on_the_map_with_no_signal(page: Page, context: Any, live_server
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "desk-list")
     assert re.search(r"\d", page.get_by_test_id("visits-walk-noon").inner_text())
+
+
+def test_a_grid_worker_gives_the_hours_they_can_go_out(page: Page, live_server: str) -> None:
+    """From the day screen to 我的走访时间 at 360 px: none given says every window is
+    theirs; a noon slot from the community's windows is saved and read back; cleared
+    again for the other tests."""
+    worker = Api(live_server, GRID_WORKER)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/")
+    log_in_ok(page, GRID_WORKER)
+    page.get_by_test_id("home-visits").click()
+    page.get_by_test_id("visits-hours-link").click()
+    expect(page.get_by_test_id("visit-hours")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("visit-hours-every")).to_be_visible()
+    expect(page.get_by_test_id("visit-hours-windows")).to_contain_text("12:00–14:00")
+    try:
+        page.get_by_test_id("availability-add-noon").click()
+        page.get_by_test_id("availability-day").select_option("2")  # Wednesday
+        expect(page.get_by_test_id("visit-hours-every")).to_have_count(0)
+        page.get_by_test_id("visit-hours-save").click()
+        expect(page.get_by_test_id("visit-hours-saved")).to_be_visible()
+        assert worker.call("GET", "/api/v1/me/visit-hours")["availability"] == [
+            {"weekday": 2, "start": "12:00", "end": "14:00"}
+        ]
+        # An end before the start cannot be saved.
+        page.get_by_test_id("availability-end").fill("11:00")
+        expect(page.get_by_test_id("availability-invalid")).to_be_visible()
+        expect(page.get_by_test_id("visit-hours-save")).to_be_disabled()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        if os.environ.get("LINLI_SHOTS_DIR"):
+            page.screenshot(path=str(Path(os.environ["LINLI_SHOTS_DIR"]) / "visit-hours-360.png"))
+    finally:
+        worker.call("PUT", "/api/v1/me/visit-hours", {"availability": []})

@@ -68,6 +68,7 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
     assert (await me(DENGYUE_PARTY_MEMBER))["party_member"] is True
     assert (await me(DENGYUE_GRID_WORKER))["can"] == [
         "visit.day",
+        "visit.hours",
         "wish.board",
         "wish.post_for_resident",
     ]

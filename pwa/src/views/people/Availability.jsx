@@ -10,7 +10,7 @@ export const PRESETS = [
 
 export const slotsValid = (slots) => slots.every((s) => s.start && s.end && s.end > s.start);
 
-export function AvailabilityEditor({ value, onChange }) {
+export function AvailabilityEditor({ value, onChange, presets = PRESETS }) {
   const set = (i, patch) => onChange(value.map((slot, j) => (j === i ? { ...slot, ...patch } : slot)));
   const add = (start = '09:00', end = '11:30') => onChange([...value, { weekday: 5, start, end }]);
   return (
@@ -42,7 +42,7 @@ export function AvailabilityEditor({ value, onChange }) {
         <button type="button" class="btn btn--ghost btn--small" data-testid="availability-add" onClick={() => add()}>
           {t('people.availability_add')}
         </button>
-        {PRESETS.map(([name, start, end]) => (
+        {presets.map(([name, start, end]) => (
           <button key={name} type="button" class="btn btn--ghost btn--small" data-testid={`availability-add-${name}`} onClick={() => add(start, end)}>
             {t(`people.availability_${name}`, { start, end })}
           </button>

@@ -493,6 +493,11 @@ export default function Day({ user, outbox }) {
           </section>
         ))}
       <Waiting user={user} />
+      {can(user, 'visit.hours') && (
+        <a class="btn btn--ghost btn--block" href="#/visits/hours" data-testid="visits-hours-link">
+          {t('visit.hours.link')}
+        </a>
+      )}
     </section>
   );
 }
