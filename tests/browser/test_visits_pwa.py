@@ -14,7 +14,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import log_in_ok, wait_for_service_worker
-from tests.browser.test_wishes_pwa import SLOW, Api
+from tests.browser.test_wishes_pwa import SLOW, Api, camera_jpeg, photo_file
 
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
 GRID_WORKER = "13800000005"  # 陈志强, 登月社区 first grid
@@ -74,6 +74,11 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
 
     page.on("request", seen)
 
+    # The second visit carries a photo and, with the worker's consent, where they were.
+    photo = camera_jpeg(page, 1600, 1200)
+    context.grant_permissions(["geolocation"], origin=live_server)
+    context.set_geolocation({"latitude": 35.76123, "longitude": 115.03456})
+
     # No signal from here on: the households of the day are on the phone.
     context.set_offline(True)
     expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
@@ -90,6 +95,9 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
         card.get_by_test_id("visit-notes").fill(f"第{n + 1}户，精神不错")
         if n == 0:  # the need found becomes a micro-wish for her, in the same tap
             card.get_by_test_id("visit-as-wishes").check()
+        if n == 1:
+            card.get_by_test_id("visit-photo-input").set_input_files(photo_file(photo))
+            card.get_by_test_id("visit-where").check()
         card.get_by_test_id("visit-save").click()
         expect(card.get_by_test_id("visit-waiting")).to_be_visible()
     queued = len(recorded) + 1  # and the one wish
@@ -122,6 +130,11 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
     sent = [r for b in batches for r in b["records"]]
     assert sorted(r["visit_id"] for r in sent) == sorted(v["id"] for v in recorded), batches
     assert len(batches) <= 2 and not singles, (batches, singles)
+    # The photo went up first (a media key in the record), the place only where agreed.
+    by_visit = {r["visit_id"]: r for r in sent}
+    second = by_visit[recorded[1]["id"]]
+    assert second.get("photo") and (second["lon"], second["lat"]) == (115.03456, 35.76123)
+    assert all("lon" not in r and not r.get("photo") for r in sent if r is not second)
     # The same queued records replayed (a lost answer, the service worker and the page
     # both replaying) are stored once: the server answers "duplicate".
     replay = worker.call("POST", "/api/v1/visits/records", {"records": sent})

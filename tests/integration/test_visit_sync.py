@@ -283,6 +283,35 @@ async def test_every_account_syncing_a_record_gets_what_the_rule_table_says(
             assert v.person_user_id == await user_id(backend, DENGYUE_GRID_WORKER)
 
 
+async def test_a_record_keeps_its_photo_and_the_place_only_when_sent(
+    client, tokens, backend: Backend
+) -> None:
+    from tests.integration.test_claims_and_photos import upload
+
+    ids = await _visits(backend, 3, DENGYUE_GRID_WORKER)
+    mine = await upload(client, tokens, DENGYUE_GRID_WORKER)
+    theirs = await upload(client, tokens, DENGYUE_RESIDENT)
+    r = await _sync(
+        client,
+        tokens,
+        DENGYUE_GRID_WORKER,
+        [
+            _record(ids[0], photo=mine, lon=115.03456, lat=35.76123),
+            _record(ids[1]),
+            _record(ids[2], photo=theirs),
+        ],
+    )
+    assert r.status_code == 200, r.text
+    outcomes = [(x["outcome"], bool(x["reason"])) for x in r.json()["results"]]
+    assert outcomes == [("recorded", False), ("recorded", False), ("refused", True)]
+    async with backend.sessionmaker()() as session:
+        first, second, third = [await session.get(Visit, i) for i in ids]
+    assert first is not None and second is not None and third is not None
+    assert (first.photo, first.lon, first.lat) == (mine, 115.03456, 35.76123)
+    assert (second.photo, second.lon, second.lat) == (None, None, None)
+    assert third.state is VisitState.planned and third.photo is None
+
+
 async def test_a_wrong_record_is_refused_with_its_reason_and_the_rest_of_the_batch_goes_in(
     client, tokens, backend: Backend
 ) -> None:

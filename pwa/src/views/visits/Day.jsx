@@ -11,6 +11,7 @@ import { submit } from '../../outbox/index.js';
 import { can, isStaff } from '../../roles.js';
 import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Tasks, taskRows } from '../Home.jsx';
+import { PhotoPicker } from '../../ui/photos.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
 
 const WINDOWS = ['noon', 'evening'];
@@ -36,8 +37,24 @@ const NEEDS = ['medical', 'meals', 'repair', 'errand', 'company'];
 // The wish category a need found on a visit becomes (server/wishes/models.py WishCategory).
 const WISH_CATEGORY = { medical: 'health', meals: 'daily_help', repair: 'repair', errand: 'daily_help', company: 'companionship' };
 
+// Where the visitor is, only when they ticked the box: GPS works with no signal;
+// no fix within 8 s (indoors, permission refused) and the visit goes without it.
+function herePoint() {
+  if (!('geolocation' in navigator)) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lon: Math.round(p.coords.longitude * 1e5) / 1e5, lat: Math.round(p.coords.latitude * 1e5) / 1e5 }),
+      () => resolve(null),
+      { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 },
+    );
+  });
+}
+
 function RecordForm({ visit, user, onDone }) {
   const [condition, setCondition] = useState('');
+  const [photo, setPhoto] = useState(null);
+  const [shareWhere, setShareWhere] = useState(false);
+  const [noFix, setNoFix] = useState(false);
   const [needs, setNeeds] = useState([]);
   const [notes, setNotes] = useState('');
   const [urgent, setUrgent] = useState(false);
@@ -52,12 +69,15 @@ function RecordForm({ visit, user, onDone }) {
     setBusy(true);
     setError(null);
     try {
+      const point = shareWhere ? await herePoint() : null;
+      setNoFix(shareWhere && !point);
       const record = {
         condition,
         needs: needs.map((n) => t(`visit.need.${n}`)),
         notes: notes.trim(),
         urgent,
         visited_at: new Date().toISOString(),
+        ...(point || {}),
       };
       // Synced with the shift's other visits in one request when the signal returns;
       // the server stores each once (its ref is this command's id).
@@ -66,6 +86,8 @@ function RecordForm({ visit, user, onDone }) {
         path: `/api/v1/visits/${visit.id}/record`,
         body: { ...record, expected_version: visit.version },
         batch: { path: '/api/v1/visits/records', item: { ...record, visit_id: visit.id } },
+        // The photo is kept on the phone with the record and uploaded first when sent.
+        blobs: photo ? { photo: photo.blob } : null,
         label: { action: 'record', title: visit.resident, visit_id: visit.id },
       });
       // Each need found becomes a micro-wish for this resident, in the same tap (the
@@ -149,6 +171,19 @@ function RecordForm({ visit, user, onDone }) {
           <input type="checkbox" data-testid="visit-as-wishes" checked={asWishes} onChange={(e) => setAsWishes(e.currentTarget.checked)} />
           <span>{t('visit.as_wishes')}</span>
         </label>
+      )}
+      <div class="field">
+        <span class="field__label">{t('visit.photo')}</span>
+        <PhotoPicker value={photo} onChange={setPhoto} testid="visit-photo" />
+      </div>
+      <label class="check">
+        <input type="checkbox" data-testid="visit-where" checked={shareWhere} onChange={(e) => setShareWhere(e.currentTarget.checked)} />
+        <span>{t('visit.where')}</span>
+      </label>
+      {noFix && (
+        <p class="muted" role="status" data-testid="visit-no-fix">
+          {t('visit.where_none')}
+        </p>
       )}
       <label class="check">
         <input type="checkbox" data-testid="visit-urgent" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
