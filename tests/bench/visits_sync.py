@@ -66,6 +66,31 @@ def _database(engine: str, var_dir: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{var_dir / 'linli.sqlite3'}"
 
 
+def _row(resident: Any, source: str, i: int, worker: int | None, **values: Any) -> dict[str, Any]:
+    """A visit of the demo grid worker: planned for today at noon unless ``values`` say
+    otherwise."""
+    now = utcnow()
+    return {
+        "resident_id": resident.id,
+        "source": source,
+        "due_by": date(2020, 1, 1) + timedelta(days=i % 7),
+        "state": VisitState.planned,
+        "version": 1,
+        "person_user_id": worker,
+        "visit_date": now.date(),
+        "window": VisitWindow.noon,
+        "position": 0,
+        "fixed": False,
+        "needs": [],
+        "notes": "",
+        "urgent": False,
+        "created_at": now,
+        "updated_at": now,
+        **Visit.placed_in(resident),
+        **values,
+    }
+
+
 async def _make_visits(url: str, how_many: int, history: int = 0) -> int:
     """Planned visits of the demo grid worker, ids contiguous; the first id.
 
@@ -81,26 +106,8 @@ async def _make_visits(url: str, how_many: int, history: int = 0) -> int:
             residents = (
                 await session.scalars(select(Resident).order_by(Resident.id).limit(5))
             ).all()
-            now = utcnow()
             rows = [
-                {
-                    "resident_id": residents[i % len(residents)].id,
-                    "source": f"bench{i // len(residents)}",
-                    "due_by": date(2020, 1, 1) + timedelta(days=i % 7),
-                    "state": VisitState.planned,
-                    "version": 1,
-                    "person_user_id": worker,
-                    "visit_date": now.date(),
-                    "window": VisitWindow.noon,
-                    "position": 0,
-                    "fixed": False,
-                    "needs": [],
-                    "notes": "",
-                    "urgent": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    **Visit.placed_in(residents[i % len(residents)]),
-                }
+                _row(residents[i % len(residents)], f"bench{i // len(residents)}", i, worker)
                 for i in range(how_many)
             ]
             for start in range(0, how_many, 5_000):
@@ -122,27 +129,19 @@ async def _history(session: Any, residents: Any, worker: int | None, how_many: i
     now = utcnow()
     for start in range(0, how_many, 5_000):
         rows = [
-            {
-                "resident_id": residents[i % len(residents)].id,
-                "source": f"hist{i // len(residents)}",
-                "due_by": date(2019, 1, 1) + timedelta(days=i % 7),
-                "state": VisitState.done,
-                "version": 2,
-                "person_user_id": worker,
-                "visit_date": date(2019, 1, 1),
-                "window": VisitWindow.noon,
-                "position": 0,
-                "fixed": False,
-                "needs": [],
-                "notes": "",
-                "urgent": False,
-                "condition": "good",
-                "recorded_by": worker,
-                "visited_at": now,
-                "created_at": now,
-                "updated_at": now,
-                **Visit.placed_in(residents[i % len(residents)]),
-            }
+            _row(
+                residents[i % len(residents)],
+                f"hist{i // len(residents)}",
+                i,
+                worker,
+                due_by=date(2019, 1, 1) + timedelta(days=i % 7),
+                state=VisitState.done,
+                version=2,
+                visit_date=date(2019, 1, 1),
+                condition="good",
+                recorded_by=worker,
+                visited_at=now,
+            )
             for i in range(start, min(start + 5_000, how_many))
         ]
         ids = (
