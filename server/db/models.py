@@ -4,6 +4,7 @@ from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.businesses.models import CaringBusiness
+from server.cases.models import ServiceCategory, ServiceItem
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
@@ -53,8 +54,10 @@ __all__ = [
     "Resident",
     "RevokedAccessToken",
     "RoleAssignment",
+    "ServiceCategory",
     "ServiceGroup",
     "ServiceGroupMember",
+    "ServiceItem",
     "Storefront",
     "SubDistrict",
     "User",

@@ -411,6 +411,36 @@ SEE_RESIDENT = STAFF
 # Who may see a volunteer of 登月社区 (a role bound to the community, no home): the office.
 SEE_VOLUNTEER = OFFICE
 
+# --- the service catalogue (city-wide: every administrator writes it) ------------------------
+CATALOGUE_ADMINS = ADMINS | {"yulan_admin"}
+
+
+def _catalogue_item(code: str) -> dict[str, Any]:
+    label = {"zh_Hans": "矩阵事项", "zh_Hant": "矩陣事項", "en": "Matrix item"}
+    return {
+        "code": code,
+        "category": "sanitation",
+        "names": label,
+        "close_level": "grid",
+        "deadline_hours": 8,
+        "mode": "on_the_spot",
+    }
+
+
+async def _new_item_code(w: World) -> dict[str, Any]:
+    return {"code": f"matrix_{next(_seq)}_{id(w)}"}
+
+
+async def _catalogue_item_made(w: World) -> dict[str, Any]:
+    code = (await _new_item_code(w))["code"]
+    await w.call("dengyue_admin", "POST", "/api/v1/service-items", json=_catalogue_item(code))
+    return {"code": code}
+
+
+async def _dibao(w: World) -> dict[str, Any]:
+    return {"code": "dibao"}
+
+
 OPS: dict[str, Op] = {
     # --- wishes -----------------------------------------------------------------------
     "GET /api/v1/wishes/{wish_id}": Op(
@@ -815,6 +845,29 @@ OPS: dict[str, Op] = {
         json=lambda p: {"offer": "免费修鞋", "contact_phone": DENGYUE_VOLUNTEER},
         hidden=ALL - OFFICE,
     ),
+    # --- the service catalogue ------------------------------------------------------------
+    "GET /api/v1/service-items/{code}": Op("GET", "/api/v1/service-items/{code}", ALL, _dibao),
+    "POST /api/v1/service-items": Op(
+        "POST",
+        "/api/v1/service-items",
+        CATALOGUE_ADMINS,
+        _new_item_code,
+        json=lambda p: _catalogue_item(p["code"]),
+    ),
+    "PUT /api/v1/service-items/{code}": Op(
+        "PUT",
+        "/api/v1/service-items/{code}",
+        CATALOGUE_ADMINS,
+        _catalogue_item_made,
+        json=lambda p: {k: v for k, v in _catalogue_item(p["code"]).items() if k != "code"},
+    ),
+    "PUT /api/v1/service-categories/{code}": Op(
+        "PUT",
+        "/api/v1/service-categories/{code}",
+        CATALOGUE_ADMINS,
+        _new_item_code,
+        json=lambda p: {"names": {"zh_Hans": "矩阵类别", "zh_Hant": "矩陣類別", "en": "Matrix"}},
+    ),
     # --- grid, audit ------------------------------------------------------------------------
     "GET /api/v1/areas": Op(
         "GET",
@@ -977,6 +1030,7 @@ NOT_IN_MATRIX: dict[str, str] = {
     "POST /api/v1/media": "the caller's own upload",
     "GET /api/v1/people/vocabulary": "the city's care tags and trades, no personal data",
     "GET /api/v1/locate": "public: which grid holds a point",
+    "GET /api/v1/service-catalogue": "public: the city's service catalogue (test_cases.py)",
     "GET /api/v1/buildings/{code}/grid": "public: which grid holds a building",
     "GET /api/v1/communities/{code}/wishes": "the public board (masked; test_wishes.py)",
     "GET /api/v1/communities/{code}/thanks": "the public thanks wall (masked)",
