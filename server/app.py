@@ -36,7 +36,7 @@ from server.auth.controllers import AuthController
 from server.auth.security import PUBLIC, make_jwt_auth
 from server.auth.services import TokenIssuer
 from server.businesses.controllers import BusinessController
-from server.cases.controllers import CatalogueController
+from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_read_only_sessionmaker, make_sessionmaker
 from server.db.writelock import write_lock_for
@@ -223,7 +223,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         WishController,
         VisitController,
-        CatalogueController,
+        CaseController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

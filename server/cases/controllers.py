@@ -1,4 +1,5 @@
-"""The cases API: the service catalogue (public to read, administrators write it)."""
+"""The cases API: the service catalogue (public to read, administrators write it) and
+communities' working hours."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ from litestar.params import JSONBody, PathParameter
 from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC_READ
 from server.cases.catalogue import CatalogueService
-from server.cases.schemas import CatalogueView, CategoryIn, CategoryView, ItemIn, ItemView, NewItem
+from server.cases.hours import WorkHoursService
+from server.cases.schemas import (
+    CatalogueView,
+    CategoryIn,
+    CategoryView,
+    ItemIn,
+    ItemView,
+    NewItem,
+    WorkHoursIn,
+    WorkHoursView,
+)
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 
-__all__ = ["CatalogueController"]
+__all__ = ["CaseController"]
 
 Req = Request[CurrentUser, Any, Any]
 Code = Annotated[str, PathParameter(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
+AreaCode = Annotated[str, PathParameter(max_length=32)]
 
 
-class CatalogueController(Controller):
+class CaseController(Controller):
     path = "/api/v1"
     tags = ["cases"]
 
@@ -80,5 +92,32 @@ class CatalogueController(Controller):
         lang: Locale,
     ) -> CategoryView:
         return await CatalogueService(db_session, lang).put_category(
+            request.user, code, data, client_ip(request)
+        )
+
+    @get(
+        "/communities/{code:str}/working-hours",
+        summary="A community's working hours (deadlines run in them; holidays and 调休 apply)",
+        responses=error_responses(401, 404),
+    )
+    async def working_hours(
+        self, request: Req, code: AreaCode, db_session: DbSession, lang: Locale
+    ) -> WorkHoursView:
+        return await WorkHoursService(db_session, lang).get(request.user, code)
+
+    @put(
+        "/communities/{code:str}/working-hours",
+        summary="Change a community's working hours (administrators; audited)",
+        responses=error_responses(400, 401, 403, 404),
+    )
+    async def set_working_hours(
+        self,
+        request: Req,
+        code: AreaCode,
+        data: JSONBody[WorkHoursIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> WorkHoursView:
+        return await WorkHoursService(db_session, lang).put(
             request.user, code, data, client_ip(request)
         )

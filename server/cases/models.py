@@ -5,12 +5,19 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin
 
-__all__ = ["CloseLevel", "FieldKind", "HandlingMode", "ServiceCategory", "ServiceItem"]
+__all__ = [
+    "CloseLevel",
+    "CommunityWorkHours",
+    "FieldKind",
+    "HandlingMode",
+    "ServiceCategory",
+    "ServiceItem",
+]
 
 
 class CloseLevel(enum.StrEnum):
@@ -72,3 +79,14 @@ class ServiceItem(TimestampMixin, Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class CommunityWorkHours(TimestampMixin, Base):
+    """A community's working periods of the day (local time), where they are not the
+    default 08:30–12:00 and 14:00–17:30: ``periods`` as ``[["08:30", "12:00"], …]``."""
+
+    __tablename__ = "community_work_hours"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    periods: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -111,3 +111,21 @@ class CategoryView(msgspec.Struct, frozen=True):
 
 class CatalogueView(msgspec.Struct, frozen=True):
     categories: list[CategoryView]
+
+
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class WorkHoursIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A community's working periods of the day, e.g. ``[["08:30", "12:00"], ["14:00", "17:30"]]``."""
+
+    periods: Annotated[
+        list[Annotated[list[HHMM], msgspec.Meta(min_length=2, max_length=2)]],
+        msgspec.Meta(min_length=1, max_length=4),
+    ]
+
+
+class WorkHoursView(msgspec.Struct, frozen=True):
+    community: str
+    periods: list[list[str]]
+    default: bool  # the city's default hours (no hours of its own)

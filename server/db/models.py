@@ -4,7 +4,7 @@ from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.businesses.models import CaringBusiness
-from server.cases.models import ServiceCategory, ServiceItem
+from server.cases.models import CommunityWorkHours, ServiceCategory, ServiceItem
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
@@ -40,6 +40,7 @@ __all__ = [
     "CaringBusiness",
     "Community",
     "CommunityNotifySettings",
+    "CommunityWorkHours",
     "Grid",
     "Household",
     "KVEntry",

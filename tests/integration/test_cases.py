@@ -13,6 +13,7 @@ from tests.conftest import (
     DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
+    YULAN_CLERK,
     Backend,
 )
 
@@ -162,3 +163,39 @@ async def test_item_definitions_are_checked(client, tokens) -> None:
         )
         assert r.status_code == 400, (body, r.text)
         assert said in r.json()["detail"], r.text
+
+
+# --- 2. working time ----------------------------------------------------------------------
+
+
+async def test_working_hours_per_community(client, tokens, backend: Backend) -> None:
+    """登月社区's administrators change its hours; the clerk reads them; another
+    community's staff do not see them. Put back as they were (other tests read them)."""
+    admin = await as_(client, tokens, DENGYUE_ADMIN)
+    url = "/api/v1/communities/410902001001/working-hours"
+    r = await client.get(url, headers=await as_(client, tokens, DENGYUE_CLERK))
+    assert r.status_code == 200, r.text
+    before = r.json()
+    r = await client.put(
+        url, json={"periods": [["14:30", "18:00"], ["09:00", "12:00"]]}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "community": "410902001001",
+        "periods": [["09:00", "12:00"], ["14:30", "18:00"]],
+        "default": False,
+    }
+    r = await client.put(
+        url, json={"periods": [["09:00", "12:00"], ["11:00", "13:00"]]}, headers=admin
+    )
+    assert r.status_code == 400
+    r = await client.put(
+        url,
+        json={"periods": [["09:00", "12:00"]]},
+        headers=await as_(client, tokens, DENGYUE_CLERK),
+    )
+    assert r.status_code == 403
+    r = await client.get(url, headers=await as_(client, tokens, YULAN_CLERK))
+    assert r.status_code == 404
+    r = await client.put(url, json={"periods": before["periods"]}, headers=admin)
+    assert r.status_code == 200

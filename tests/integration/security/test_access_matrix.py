@@ -825,6 +825,17 @@ OPS: dict[str, Op] = {
         },
         hidden=ALL - OFFICE,
     ),
+    "GET /api/v1/communities/{code}/working-hours": Op(
+        "GET", "/api/v1/communities/{code}/working-hours", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/working-hours": Op(
+        "PUT",
+        "/api/v1/communities/{code}/working-hours",
+        ADMINS,
+        _nothing,
+        json=lambda p: {"periods": [["08:30", "12:00"], ["14:00", "17:30"]]},
+        hidden=ALL - OFFICE,
+    ),
     "PUT /api/v1/communities/{code}/notify-settings": Op(
         "PUT",
         "/api/v1/communities/{code}/notify-settings",

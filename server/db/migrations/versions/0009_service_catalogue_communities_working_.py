@@ -1,8 +1,8 @@
-"""service catalogue: categories and items
+"""service catalogue, communities' working hours
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-03 12:36:55.900480
+Create Date: 2026-12-03 12:40:42.748630
 """
 from typing import Sequence, Union
 
@@ -54,9 +54,20 @@ def upgrade() -> None:
     with op.batch_alter_table('service_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_items_category_id'), ['category_id'], unique=False)
 
+    op.create_table('community_work_hours',
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('periods', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', server.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_community_work_hours_community_id_communities')),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_community_work_hours_updated_by_users')),
+    sa.PrimaryKeyConstraint('community_id', name=op.f('pk_community_work_hours'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('community_work_hours')
     with op.batch_alter_table('service_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_items_category_id'))
 
