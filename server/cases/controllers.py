@@ -1,11 +1,12 @@
-"""The cases API: the service catalogue (public to read, administrators write it) and
-communities' working hours."""
+"""The cases API: the service catalogue (public to read, administrators write it),
+communities' working hours, taking cases in, their actions and lists."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, PathParameter
 
 from server.accounts.services import CurrentUser
@@ -13,6 +14,9 @@ from server.auth.security import PUBLIC_READ
 from server.cases.catalogue import CatalogueService
 from server.cases.hours import WorkHoursService
 from server.cases.schemas import (
+    CaseActionIn,
+    CaseCreate,
+    CaseView,
     CatalogueView,
     CategoryIn,
     CategoryView,
@@ -22,6 +26,7 @@ from server.cases.schemas import (
     WorkHoursIn,
     WorkHoursView,
 )
+from server.cases.services import CaseService
 from server.lib.deps import NO_AUTH, DbSession, Locale, client_ip
 from server.lib.errors import error_responses
 
@@ -30,6 +35,47 @@ __all__ = ["CaseController"]
 Req = Request[CurrentUser, Any, Any]
 Code = Annotated[str, PathParameter(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
 AreaCode = Annotated[str, PathParameter(max_length=32)]
+CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+# Every action of the rule table (server.cases.rules) is one endpoint with one body.
+ACTIONS: dict[str, str] = {
+    "accept": "Accept a received case (office; `item` and `fields` choose or change its item)",
+    "reject": "Refuse a received case with a `reason` the reporter sees (office)",
+    "dispatch": "Dispatch to a person (`assignee_id`: staff where the case is, at its level)",
+    "start": "Start work on a case dispatched to me",
+    "resolve": "Say it is done: `note` (what was done), optional after `photo` (my upload)",
+    "close": "Verify it done and close it (staff at the item's closing level or above)",
+    "rework": "Send a resolved case back for more work, with a `reason`",
+    "reopen": "Reopen a closed case the reporter was not satisfied with (3), with a `reason`",
+    "return": "Return it, not ours, with a `reason` (back to its level's queue)",
+    "transfer": "Transfer sideways to another grid or community (`grid_code`, `reason`; office)",
+    "escalate": "Escalate one level up (grid → community → sub-district → department), `reason`",
+    "callback": "Record the callback 回访: `satisfaction` 1 满意 / 2 基本满意 / 3 不满意, `note`",
+    "supervise": "A supervision note 督办 from above (`note`); no change of state",
+    "request_extension": "Ask for more time: `hours` (working hours) and `reason` (assignee)",
+    "approve_extension": "Approve the extension asked for (staff above the case's level)",
+}
+
+
+def _action_handler(action: str, summary: str) -> HTTPRouteHandler:
+    @post(
+        f"/cases/{{case_id:int}}/{action.replace('_', '-')}",
+        status_code=200,
+        summary=summary,
+        operation_id=f"case_{action}",
+        responses=error_responses(400, 401, 403, 404, 409),
+    )
+    async def handler(
+        self: Any,
+        request: Req,
+        case_id: CaseId,
+        data: JSONBody[CaseActionIn],
+        db_session: DbSession,
+        lang: Locale,
+    ) -> CaseView:
+        return await CaseService(db_session, lang).act(request.user, case_id, action, data)
+
+    return handler
 
 
 class CaseController(Controller):
@@ -121,3 +167,28 @@ class CaseController(Controller):
         return await WorkHoursService(db_session, lang).put(
             request.user, code, data, client_ip(request)
         )
+
+    @post(
+        "/cases",
+        status_code=201,
+        summary="Take in a case 民意快线 (who reports follows from `channel`; see the body)",
+        responses=error_responses(400, 401, 403, 404),
+    )
+    async def report(
+        self, request: Req, data: JSONBody[CaseCreate], db_session: DbSession, lang: Locale
+    ) -> CaseView:
+        return await CaseService(db_session, lang).report(request.user, data)
+
+    @get(
+        "/cases/{case_id:int}",
+        summary="A case with its history and what I may do with it (`allowed_actions`)",
+        responses=error_responses(400, 401, 404),
+    )
+    async def case(
+        self, request: Req, case_id: CaseId, db_session: DbSession, lang: Locale
+    ) -> CaseView:
+        return await CaseService(db_session, lang).get(request.user, case_id)
+
+
+for _name, _summary in ACTIONS.items():
+    setattr(CaseController, f"act_{_name}", _action_handler(_name, _summary))

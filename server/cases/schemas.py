@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from server.cases.models import CloseLevel, FieldKind, HandlingMode
+
+CaseChannel = Literal["resident_app", "patrol", "visit", "window", "hotline"]
 
 __all__ = [
     "CatalogueView",
@@ -129,3 +132,124 @@ class WorkHoursView(msgspec.Struct, frozen=True):
     community: str
     periods: list[list[str]]
     default: bool  # the city's default hours (no hours of its own)
+
+
+# --- cases ------------------------------------------------------------------------------
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+MediaKey = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Lon = Annotated[float, msgspec.Meta(ge=-180, le=180)]
+Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
+
+
+class CaseCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A new case. Who reports it follows from ``channel``:
+
+    - ``resident_app``: a registered resident, for themself (the default for residents);
+    - ``patrol``: a grid worker (any staff) who found it;
+    - ``visit``: staff, from a need found on visit ``visit_id`` (its resident reports);
+    - ``window``: the office, for resident ``resident_id`` with ``consent_note``;
+    - ``hotline``: staff, for a caller known only by ``contact_phone`` / ``contact_email``.
+
+    Where: the point (``lon``/``lat``) fixes the grid; without one the resident's building;
+    otherwise ``grid_code``. Staff take in nothing outside their scope.
+    """
+
+    item: Code
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    channel: CaseChannel | None = None
+    fields: dict[str, Any] = {}
+    lon: Lon | None = None
+    lat: Lat | None = None
+    grid_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    photos: Annotated[list[MediaKey], msgspec.Meta(max_length=6)] = []
+    resident_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    visit_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    contact_phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{5,20}$")] | None = None
+    contact_email: Annotated[str, msgspec.Meta(max_length=120)] | None = None
+    consent_note: Reason | None = None
+
+
+class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The body of a case action; each action reads the fields it names (see its summary).
+    ``expected_version``: the version the person saw (409 ``stale`` if it changed)."""
+
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    reason: Reason | None = None
+    note: Note | None = None
+    item: Code | None = None
+    fields: dict[str, Any] | None = None
+    assignee_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    grid_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    photo: MediaKey | None = None
+    satisfaction: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+    hours: Annotated[int, msgspec.Meta(ge=1, le=400)] | None = None
+    into_case_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+
+
+class CaseEventView(msgspec.Struct, frozen=True):
+    at: datetime
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str | None
+    actor: str | None  # staff only: who did it (name)
+
+
+class ItemRef(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    close_level: CloseLevel
+    deadline_hours: int
+
+
+class CaseView(msgspec.Struct, frozen=True):
+    id: int
+    number: str
+    state: str
+    state_name: str  # in the reader's language
+    version: int
+    channel: str
+    item: ItemRef | None
+    description: str
+    community: str  # its code
+    grid: str  # its name, in the reader's language
+    level: CloseLevel
+    due_at: datetime | None
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+    allowed_actions: list[str]
+    # The reporter: a name masked in lists (in full for staff on a case's page and for the
+    # reporter), a phone masked always and only for staff.
+    reporter: str | None = None
+    reporter_phone: str | None = None
+    on_behalf: bool = False
+    assignee_id: int | None = None
+    assignee: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    photos: list[str] = []
+    fields: dict[str, Any] = {}
+    consent_note: str | None = None
+    visit_id: int | None = None
+    reject_reason: str | None = None
+    resolution: str | None = None
+    resolution_photo: str | None = None
+    satisfaction: int | None = None
+    extension_hours: int | None = None
+    extension_reason: str | None = None
+    reworks: int = 0
+    returns: int = 0
+    escalations: int = 0
+    flagged: bool = False
+    merged_into: str | None = None  # the number of the case it was merged into
+    history: list[CaseEventView] | None = None  # on a case's own page
+
+
+class CasePage(msgspec.Struct, frozen=True):
+    items: list[CaseView]
+    total: int
+    limit: int
+    offset: int

@@ -4,7 +4,14 @@ from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.businesses.models import CaringBusiness
-from server.cases.models import CommunityWorkHours, ServiceCategory, ServiceItem
+from server.cases.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CommunityWorkHours,
+    ServiceCategory,
+    ServiceItem,
+)
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
@@ -38,6 +45,9 @@ __all__ = [
     "CarePair",
     "CareSettings",
     "CaringBusiness",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
     "Community",
     "CommunityNotifySettings",
     "CommunityWorkHours",

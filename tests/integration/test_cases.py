@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from server.accounts.models import User
 from server.audit.models import AuditEntry
+from server.cases.worktime import working_hours_between
+from server.grids.models import Community, Grid
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
+    SUBDISTRICT_ADMIN,
+    SYSTEM_ADMIN,
     YULAN_CLERK,
     Backend,
 )
@@ -199,3 +207,226 @@ async def test_working_hours_per_community(client, tokens, backend: Backend) -> 
     assert r.status_code == 404
     r = await client.put(url, json={"periods": before["periods"]}, headers=admin)
     assert r.status_code == 200
+
+
+# --- 3. cases and their life --------------------------------------------------------------
+
+DENGYUE = "410902001001"
+
+
+async def user_id(backend: Backend, phone: str) -> int:
+    async with backend.sessionmaker()() as session:
+        uid = await session.scalar(select(User.id).where(User.phone == phone))
+    assert uid is not None
+    return int(uid)
+
+
+async def grids_of(backend: Backend, community: str = DENGYUE) -> list[str]:
+    async with backend.sessionmaker()() as session:
+        codes = await session.scalars(
+            select(Grid.code)
+            .join(Community, Community.id == Grid.community_id)
+            .where(Community.code == community)
+            .order_by(Grid.code)
+        )
+        return list(codes.all())
+
+
+async def report(
+    client, tokens, phone: str = DENGYUE_RESIDENT, status: int = 201, **body: Any
+) -> dict[str, Any]:
+    body = {"item": "stair_light", "description": "三楼楼道灯不亮", "fields": {"floor": 3}, **body}
+    r = await client.post("/api/v1/cases", json=body, headers=await as_(client, tokens, phone))
+    assert r.status_code == status, r.text
+    return dict(r.json())
+
+
+async def act(
+    client, tokens, phone: str, case: dict[str, Any], action: str, status: int = 200, **body: Any
+) -> dict[str, Any]:
+    r = await client.post(
+        f"/api/v1/cases/{case['id']}/{action}",
+        json={"expected_version": case["version"], **body},
+        headers=await as_(client, tokens, phone),
+    )
+    assert r.status_code == status, (action, phone, r.text)
+    return dict(r.json())
+
+
+async def test_a_case_from_report_to_callback(client, tokens, backend: Backend) -> None:
+    case = await report(client, tokens, item="roof_leak", fields={"where": "roof", "floor": 6})
+    assert re.fullmatch(r"\d{4}-\d{6}", case["number"])
+    assert case["state"] == "received" and case["state_name"] == "待受理"
+    assert case["channel"] == "resident_app" and case["level"] == "grid"
+    assert case["item"]["code"] == "roof_leak" and case["due_at"]
+    assert case["reporter"] == "孙桂兰" and case["reporter_phone"] is None
+    assert case["allowed_actions"] == []
+    assert [e["action"] for e in case["history"]] == ["report"]
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+
+    # Out of sight for another community's staff; the grid worker sees it, masked phone.
+    r = await client.get(
+        f"/api/v1/cases/{case['id']}", headers=await as_(client, tokens, YULAN_CLERK)
+    )
+    assert r.status_code == 404
+    seen = (
+        await client.get(
+            f"/api/v1/cases/{case['id']}", headers=await as_(client, tokens, DENGYUE_GRID_WORKER)
+        )
+    ).json()
+    assert seen["reporter"] == "孙桂兰" and seen["reporter_phone"] == "138****0007"
+    assert "accept" not in seen["allowed_actions"] and "escalate" not in seen["allowed_actions"]
+
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "accept", 403)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    assert case["state"] == "accepted"
+    await act(
+        client, tokens, DENGYUE_CLERK, {**case, "version": 1}, "dispatch", 409, assignee_id=worker
+    )
+    await act(
+        client,
+        tokens,
+        DENGYUE_CLERK,
+        case,
+        "dispatch",
+        400,
+        assignee_id=await user_id(backend, YULAN_CLERK),
+    )
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    assert case["state"] == "dispatched" and case["assignee_id"] == worker
+    await act(client, tokens, DENGYUE_RESIDENT, case, "start", 403)
+    await act(client, tokens, DENGYUE_CLERK, case, "start", 403)
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "start")
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", 400)
+    case = await act(
+        client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="已联系物业修补屋面"
+    )
+    assert case["state"] == "resolved" and case["resolution"] == "已联系物业修补屋面"
+    # A roof leak is closed by the community: not the grid worker.
+    assert "close" not in case["allowed_actions"]
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "close", 403)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "rework", reason="仍在漏水")
+    assert case["state"] == "in_progress" and case["reworks"] == 1
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="更换防水层")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "close")
+    assert case["state"] == "closed"
+    # The resident rates it herself: not satisfied; the office reopens it.
+    await act(client, tokens, DENGYUE_CLERK, case, "reopen", 409, reason="x")
+    case = await act(client, tokens, DENGYUE_RESIDENT, case, "callback", satisfaction=3)
+    assert case["satisfaction"] == 3
+    await act(client, tokens, DENGYUE_RESIDENT, case, "callback", 409, satisfaction=1)
+    await act(client, tokens, DENGYUE_RESIDENT, case, "reopen", 403, reason="x")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "reopen", reason="居民不满意，重新处理")
+    assert case["state"] == "in_progress" and case["reworks"] == 2 and case["satisfaction"] is None
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="整体翻修")
+    case = await act(client, tokens, DENGYUE_ADMIN, case, "close")
+    case = await act(
+        client, tokens, DENGYUE_CLERK, case, "callback", satisfaction=1, note="电话回访"
+    )
+    detail = (
+        await client.get(
+            f"/api/v1/cases/{case['id']}", headers=await as_(client, tokens, DENGYUE_RESIDENT)
+        )
+    ).json()
+    actions = [e["action"] for e in detail["history"]]
+    assert actions == [
+        "report",
+        "accept",
+        "dispatch",
+        "start",
+        "resolve",
+        "rework",
+        "resolve",
+        "close",
+        "callback",
+        "reopen",
+        "resolve",
+        "close",
+        "callback",
+    ]
+    assert all(e["actor"] is None for e in detail["history"])  # staff names: staff only
+    # A received case may be refused, with the reason the reporter sees.
+    other = await report(client, tokens)
+    await act(client, tokens, DENGYUE_CLERK, other, "reject", 400)
+    other = await act(client, tokens, DENGYUE_CLERK, other, "reject", reason="属物业维修范围")
+    assert other["state"] == "rejected" and other["reject_reason"] == "属物业维修范围"
+
+
+async def test_escalation_path_and_supervision(client, tokens, backend: Backend) -> None:
+    case = await report(client, tokens, item="manhole", fields={"urgency": "now"})
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    # 督办 from above the grid: the office; not the grid worker.
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "supervise", 403, note="抓紧")
+    case = await act(client, tokens, DENGYUE_ADMIN, case, "supervise", note="今天下班前处理")
+    assert case["state"] == "dispatched"
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "escalate", reason="需社区协调")
+    assert (case["level"], case["state"], case["assignee_id"]) == ("community", "accepted", None)
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "escalate", 403, reason="x")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "escalate", reason="需街道协调")
+    assert case["level"] == "sub_district"
+    await act(client, tokens, DENGYUE_CLERK, case, "escalate", 403, reason="x")
+    await act(client, tokens, DENGYUE_ADMIN, case, "supervise", 403, note="x")
+    case = await act(client, tokens, SUBDISTRICT_ADMIN, case, "escalate", reason="交城管局")
+    assert case["level"] == "department" and case["escalations"] == 3
+    assert "escalate" not in case["allowed_actions"]
+    await act(client, tokens, SUBDISTRICT_ADMIN, case, "escalate", 409, reason="x")
+    case = await act(client, tokens, SYSTEM_ADMIN, case, "supervise", note="请城管局三日内回复")
+    # A department's case is followed by the sub-district, who dispatches and closes it.
+    sub = await user_id(backend, SUBDISTRICT_ADMIN)
+    await act(client, tokens, DENGYUE_CLERK, case, "dispatch", 403, assignee_id=sub)
+    case = await act(client, tokens, SUBDISTRICT_ADMIN, case, "dispatch", assignee_id=sub)
+    # An item no department handles stays with the sub-district.
+    plain = await report(client, tokens)
+    plain = await act(client, tokens, DENGYUE_CLERK, plain, "accept")
+    plain = await act(client, tokens, DENGYUE_CLERK, plain, "escalate", reason="x")
+    plain = await act(client, tokens, SUBDISTRICT_ADMIN, plain, "escalate", reason="x")
+    await act(client, tokens, SUBDISTRICT_ADMIN, plain, "escalate", 400, reason="x")
+
+
+async def test_returns_and_transfers_flag_a_case(client, tokens, backend: Backend) -> None:
+    first, second = (await grids_of(backend))[:2]
+    case = await report(client, tokens)
+    await act(client, tokens, DENGYUE_CLERK, case, "transfer", 400, reason="x", grid_code=first)
+    await act(
+        client, tokens, DENGYUE_GRID_WORKER, case, "transfer", 403, reason="x", grid_code=second
+    )
+    case = await act(
+        client, tokens, DENGYUE_CLERK, case, "transfer", reason="不在本网格", grid_code=second
+    )
+    assert case["grid"] != "" and case["state"] == "received" and case["returns"] == 1
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    # The grid worker of the first grid works elsewhere now.
+    await act(client, tokens, DENGYUE_CLERK, case, "dispatch", 400, assignee_id=worker)
+    clerk = await user_id(backend, DENGYUE_CLERK)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=clerk)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "return", reason="非本人职责")
+    assert case["state"] == "accepted" and case["returns"] == 2 and not case["flagged"]
+    case = await act(
+        client, tokens, DENGYUE_CLERK, case, "transfer", reason="回原网格", grid_code=first
+    )
+    assert case["returns"] == 3 and case["flagged"]
+
+
+async def test_extension_asked_and_approved_above(client, tokens, backend: Backend) -> None:
+    case = await report(client, tokens)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    await act(client, tokens, DENGYUE_CLERK, case, "request-extension", 403, hours=8, reason="x")
+    await act(client, tokens, DENGYUE_CLERK, case, "approve-extension", 409)  # none asked
+    case = await act(
+        client, tokens, DENGYUE_GRID_WORKER, case, "request-extension", hours=7, reason="等配件"
+    )
+    assert case["extension_hours"] == 7 and case["extension_reason"] == "等配件"
+    await act(
+        client, tokens, DENGYUE_GRID_WORKER, case, "request-extension", 409, hours=7, reason="x"
+    )
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "approve-extension", 403)
+    before = datetime.fromisoformat(case["due_at"])
+    case = await act(client, tokens, DENGYUE_CLERK, case, "approve-extension")
+    after = datetime.fromisoformat(case["due_at"])
+    assert case["extension_hours"] is None
+    assert working_hours_between(before, after) == pytest.approx(7)

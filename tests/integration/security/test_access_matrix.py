@@ -128,6 +128,68 @@ class World:
         self.secrets += ["孙桂兰", "13800000007", "1单元101", str(wish["lon"])]
         return dict(wish, photo_key=photo)
 
+    async def case(self, state: str = "received", item: str = "stair_light") -> dict[str, Any]:
+        """A case 孙桂兰 reported in her grid (the first of 登月社区), driven to ``state``."""
+        text = f"矩阵诉求{next(_seq)}"
+        case = await self.call(
+            "dengyue_resident",
+            "POST",
+            "/api/v1/cases",
+            json={"item": item, "description": text, "fields": {"floor": 2}},
+        )
+        worker = await self.user_id("dengyue_worker")
+        steps = {
+            "received": [],
+            "accepted": [("dengyue_clerk", "accept", {})],
+            "dispatched": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+            ],
+            "in_progress": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+            ],
+            "resolved": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+            ],
+            "closed": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+                ("dengyue_worker", "close", {}),
+            ],
+            "unsatisfied": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+                ("dengyue_worker", "close", {}),
+                ("dengyue_resident", "callback", {"satisfaction": 3}),
+            ],
+            "extension": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "request-extension", {"hours": 4, "reason": "等配件"}),
+            ],
+        }[state]
+        for account, action, body in steps:
+            case = await self.call(
+                account, "POST", f"/api/v1/cases/{case['id']}/{action}", json=body
+            )
+        self.secrets += ["孙桂兰", "13800000007", "0007", text]
+        return dict(case)
+
+    async def user_id(self, account: str) -> int:
+        async with self.backend.sessionmaker()() as session:
+            uid = await session.scalar(select(User.id).where(User.phone == ACCOUNTS[account]))
+        assert uid is not None
+        return int(uid)
+
     async def photo(self, account: str) -> str:
         r = await self.client.post(
             "/api/v1/media",
@@ -439,6 +501,56 @@ async def _catalogue_item_made(w: World) -> dict[str, Any]:
 
 async def _dibao(w: World) -> dict[str, Any]:
     return {"code": "dibao"}
+
+
+# --- cases -----------------------------------------------------------------------------------
+# Who sees a case 孙桂兰 reported in the first grid of 登月社区: staff in scope and herself.
+SEE_CASE = STAFF | {"dengyue_resident"}
+
+
+def case_in(state: str) -> Prepare:
+    async def make(w: World) -> dict[str, Any]:
+        case = await w.case(state)
+        return {"id": case["id"], "worker": await w.user_id("dengyue_worker")}
+
+    return make
+
+
+async def _case_grid(w: World) -> dict[str, Any]:
+    """The grid the case is transferred to: the second of 登月社区."""
+    made = await case_in("received")(w)
+    async with w.backend.sessionmaker()() as session:
+        codes = (
+            await session.scalars(
+                select(Grid.code)
+                .join(Community, Community.id == Grid.community_id)
+                .where(Community.code == DENGYUE)
+                .order_by(Grid.code)
+            )
+        ).all()
+    return {**made, "grid": codes[1]}
+
+
+async def _first_grid(w: World) -> dict[str, Any]:
+    building = await first_building(w.backend, DENGYUE)
+    async with w.backend.sessionmaker()() as session:
+        code = await session.scalar(select(Grid.code).where(Grid.id == building.grid_id))
+    w.secrets.append("矩阵新诉求")
+    return {"grid": code}
+
+
+def case_op(action: str, state: str, allowed: frozenset[str], **body: Any) -> Op:
+    return Op(
+        "POST",
+        f"/api/v1/cases/{{id}}/{action}",
+        allowed,
+        case_in(state),
+        json=lambda p: {
+            k: (p[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
+            for k, v in body.items()
+        },
+        hidden=ALL - SEE_CASE,
+    )
 
 
 OPS: dict[str, Op] = {
@@ -855,6 +967,60 @@ OPS: dict[str, Op] = {
         _storefront,
         json=lambda p: {"offer": "免费修鞋", "contact_phone": DENGYUE_VOLUNTEER},
         hidden=ALL - OFFICE,
+    ),
+    # --- cases ----------------------------------------------------------------------------
+    "GET /api/v1/cases/{case_id}": Op(
+        "GET", "/api/v1/cases/{id}", SEE_CASE, case_in("received"), hidden=ALL - SEE_CASE
+    ),
+    "POST /api/v1/cases": Op(
+        "POST",
+        "/api/v1/cases",
+        STAFF | {"dengyue_resident", "yulan_resident"},
+        _first_grid,
+        json=lambda p: {
+            "item": "garbage",
+            "description": "矩阵新诉求",
+            "grid_code": p["grid"],
+        },
+        hidden=FOREIGN_STAFF,
+    ),
+    "POST /api/v1/cases/{case_id}/accept": case_op("accept", "received", OFFICE),
+    "POST /api/v1/cases/{case_id}/reject": case_op("reject", "received", OFFICE, reason="不属实"),
+    "POST /api/v1/cases/{case_id}/dispatch": case_op(
+        "dispatch", "accepted", STAFF, assignee_id="$worker"
+    ),
+    "POST /api/v1/cases/{case_id}/start": case_op(
+        "start", "dispatched", frozenset({"dengyue_worker"})
+    ),
+    "POST /api/v1/cases/{case_id}/resolve": case_op(
+        "resolve", "in_progress", frozenset({"dengyue_worker"}), note="修好了"
+    ),
+    "POST /api/v1/cases/{case_id}/close": case_op("close", "resolved", STAFF),
+    "POST /api/v1/cases/{case_id}/rework": case_op("rework", "resolved", STAFF, reason="没修好"),
+    "POST /api/v1/cases/{case_id}/reopen": case_op(
+        "reopen", "unsatisfied", OFFICE, reason="不满意"
+    ),
+    "POST /api/v1/cases/{case_id}/return": case_op("return", "dispatched", STAFF, reason="非本人"),
+    "POST /api/v1/cases/{case_id}/transfer": Op(
+        "POST",
+        "/api/v1/cases/{id}/transfer",
+        OFFICE,
+        _case_grid,
+        json=lambda p: {"grid_code": p["grid"], "reason": "不在本网格"},
+        hidden=ALL - SEE_CASE,
+    ),
+    "POST /api/v1/cases/{case_id}/escalate": case_op("escalate", "accepted", STAFF, reason="上报"),
+    "POST /api/v1/cases/{case_id}/callback": case_op(
+        "callback", "closed", OFFICE | {"dengyue_resident"}, satisfaction=1
+    ),
+    "POST /api/v1/cases/{case_id}/supervise": case_op(
+        "supervise", "dispatched", OFFICE, note="督办"
+    ),
+    "POST /api/v1/cases/{case_id}/request-extension": case_op(
+        "request-extension", "dispatched", frozenset({"dengyue_worker"}), hours=4, reason="等配件"
+    ),
+    "POST /api/v1/cases/{case_id}/approve-extension": case_op(
+        "approve-extension", "extension", OFFICE
     ),
     # --- the service catalogue ------------------------------------------------------------
     "GET /api/v1/service-items/{code}": Op("GET", "/api/v1/service-items/{code}", ALL, _dibao),
