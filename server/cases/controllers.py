@@ -7,15 +7,17 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC_READ
 from server.cases.catalogue import CatalogueService
 from server.cases.hours import WorkHoursService
+from server.cases.models import CaseState
 from server.cases.schemas import (
     CaseActionIn,
     CaseCreate,
+    CasePage,
     CaseView,
     CatalogueView,
     CategoryIn,
@@ -36,6 +38,8 @@ Req = Request[CurrentUser, Any, Any]
 Code = Annotated[str, PathParameter(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
 AreaCode = Annotated[str, PathParameter(max_length=32)]
 CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 # Every action of the rule table (server.cases.rules) is one endpoint with one body.
 ACTIONS: dict[str, str] = {
@@ -54,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "supervise": "A supervision note 督办 from above (`note`); no change of state",
     "request_extension": "Ask for more time: `hours` (working hours) and `reason` (assignee)",
     "approve_extension": "Approve the extension asked for (staff above the case's level)",
+    "merge": "Merge a duplicate into the open case it repeats (`into_case_id`; office)",
 }
 
 
@@ -188,6 +193,84 @@ class CaseController(Controller):
         self, request: Req, case_id: CaseId, db_session: DbSession, lang: Locale
     ) -> CaseView:
         return await CaseService(db_session, lang).get(request.user, case_id)
+
+    @get(
+        "/me/cases",
+        summary="The cases I reported (or were taken in for me), newest first",
+        responses=error_responses(400, 401),
+    )
+    async def my_cases(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> CasePage:
+        return await CaseService(db_session, lang).mine(request.user, limit, offset)
+
+    @get(
+        "/me/case-inbox",
+        summary="My inbox: open cases of my grids or dispatched to me, nearest deadline first",
+        responses=error_responses(400, 401),
+    )
+    async def inbox(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> CasePage:
+        return await CaseService(db_session, lang).inbox(request.user, limit, offset)
+
+    @get(
+        "/communities/{code:str}/cases",
+        summary="A community's cases for its office, newest first (by state, item, overdue)",
+        responses=error_responses(400, 401, 404),
+    )
+    async def community_cases(
+        self,
+        request: Req,
+        code: AreaCode,
+        db_session: DbSession,
+        lang: Locale,
+        case_state: Annotated[
+            CaseState | None, QueryParameter(name="state", description="Only cases in this state")
+        ] = None,
+        item: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        overdue: Annotated[
+            bool, QueryParameter(description="Only open cases past their deadline")
+        ] = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> CasePage:
+        return await CaseService(db_session, lang).community_cases(
+            request.user,
+            code,
+            state=case_state,
+            item=item,
+            overdue=overdue,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get(
+        "/case-duplicates",
+        summary="Possible duplicates before taking a case in: open cases of the item within "
+        "150 m (staff)",
+        responses=error_responses(400, 401, 403),
+    )
+    async def duplicates(
+        self,
+        request: Req,
+        db_session: DbSession,
+        lang: Locale,
+        item: Annotated[str, QueryParameter(min_length=1, max_length=32)],
+        lon: Annotated[float, QueryParameter(ge=-180, le=180)],
+        lat: Annotated[float, QueryParameter(ge=-90, le=90)],
+    ) -> list[CaseView]:
+        return await CaseService(db_session, lang).duplicates(request.user, item, lon, lat)
 
 
 for _name, _summary in ACTIONS.items():

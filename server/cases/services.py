@@ -9,6 +9,7 @@ rows, in the request's one transaction. Deadlines run in working time
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,10 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, RoleAssignment, User
+from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
 from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
 from server.cases.catalogue import check_field_values
@@ -33,8 +34,23 @@ from server.cases.models import (
     CloseLevel,
     ServiceItem,
 )
-from server.cases.rules import CASE, Action, hold_rank, next_level, rank_roles, state_name
-from server.cases.schemas import CaseActionIn, CaseCreate, CaseEventView, CaseView, ItemRef
+from server.cases.rules import (
+    CASE,
+    OPEN_STATES,
+    Action,
+    hold_rank,
+    next_level,
+    rank_roles,
+    state_name,
+)
+from server.cases.schemas import (
+    CaseActionIn,
+    CaseCreate,
+    CaseEventView,
+    CasePage,
+    CaseView,
+    ItemRef,
+)
 from server.cases.worktime import add_working_hours
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
@@ -54,12 +70,20 @@ __all__ = ["CONTACT_CONTEXT", "CaseService", "contact_hash"]
 
 CONTACT_CONTEXT = b"case-contact"
 STALE = N_("Someone changed this case first; reload it")
+DUPLICATE_METRES = 150
 _SEEN_BY_REPORTER = {"accept", "reject", "resolve", "close", "reopen", "report", "merge"}
 
 
 def contact_hash(kind: str, address: str) -> str:
     """The keyed hash a case keeps of its bare contact's address (to find their cases)."""
     return blind_index(normal_address(kind, address), purpose=b"case-contact")
+
+
+def _metres(point: Any, lon: float, lat: float) -> float:
+    """Distance on the ground between a point and (lon, lat), close enough for 150 m."""
+    dx = math.radians(point.x - lon) * math.cos(math.radians((point.y + lat) / 2))
+    dy = math.radians(point.y - lat)
+    return 6_371_000 * math.hypot(dx, dy)
 
 
 def _history(case_id: int) -> Callable[..., CaseEvent]:
@@ -546,6 +570,131 @@ class CaseService:
             },
         )
 
+    async def _do_merge(self, user: CurrentUser, case: Case, data: CaseActionIn) -> None:
+        """A duplicate into the case it repeats (open, where the office works): the
+        duplicate's reporter hears it now and hears the outcome of the other."""
+        into_id = self._need(data.into_case_id, N_("Choose the case it repeats"))
+        into = await self.session.get(Case, into_id)
+        if into is None or not user.scope_of(OFFICE_ROLES).covers(into):
+            raise NotFound(CASE.not_found)
+        if into.id == case.id or into.state not in OPEN_STATES or into.merged_into_id:
+            raise BadRequest(N_("Merge it into another open case"))
+        await self._change(
+            user,
+            case,
+            Action.merge,
+            expected_version=data.expected_version,
+            note=into.number,
+            values={"merged_into_id": into.id},
+        )
+        self.session.add(
+            CaseEvent(
+                case_id=into.id,
+                actor_user_id=user.id,
+                action="merged_in",
+                from_state=into.state,
+                to_state=into.state,
+                note=case.number,
+            )
+        )
+        await self.session.flush()
+
+    # --- lists --------------------------------------------------------------------------
+
+    async def _page(
+        self, user: CurrentUser, where: list[Any], order: list[Any], limit: int, offset: int
+    ) -> CasePage:
+        """A page of cases: the count, the page, then what their views need (a fixed
+        number of statements whatever the page's length)."""
+        total = await self.session.scalar(select(func.count()).select_from(Case).where(*where))
+        cases = (
+            await self.session.scalars(
+                select(Case).where(*where).order_by(*order).limit(limit).offset(offset)
+            )
+        ).all()
+        actor = await self.actor(user)
+        views = await self._views(user, cases, actor=actor, detail=False) if cases else []
+        return CasePage(items=views, total=int(total or 0), limit=limit, offset=offset)
+
+    async def mine(self, user: CurrentUser, limit: int, offset: int) -> CasePage:
+        """The cases I reported (or were reported for me), newest first."""
+        mine = [Case.reporter_user_id == user.id]
+        if user.resident_id is not None:
+            mine.append(Case.resident_id == user.resident_id)
+        return await self._page(user, [or_(*mine)], [Case.id.desc()], limit, offset)
+
+    async def inbox(self, user: CurrentUser, limit: int, offset: int) -> CasePage:
+        """A grid worker's inbox: open cases of their grids or dispatched to them, the
+        nearest deadline first."""
+        grids = user.scope_of({Role.grid_worker}).grid_ids
+        mine: list[Any] = [Case.assignee_user_id == user.id]
+        if grids:
+            mine.append(Case.grid_id.in_(sorted(grids)))
+        where = [or_(*mine), Case.state.in_(sorted(OPEN_STATES))]
+        order = [Case.due_at.is_(None), Case.due_at, Case.id]
+        return await self._page(user, where, order, limit, offset)
+
+    async def community_cases(
+        self,
+        user: CurrentUser,
+        code: str,
+        *,
+        state: CaseState | None,
+        item: str | None,
+        overdue: bool,
+        limit: int,
+        offset: int,
+    ) -> CasePage:
+        """A community's cases for its office, newest first; by state, item, overdue."""
+        community = await GridService(self.session, self.locale).community(
+            code, user.scope_of(OFFICE_ROLES)
+        )
+        where: list[Any] = [Case.community_id == community.id]
+        if state is not None:
+            where.append(Case.state == state)
+        if item is not None:
+            where.append(Case.item_id.in_(select(ServiceItem.id).where(ServiceItem.code == item)))
+        if overdue:
+            where += [Case.state.in_(sorted(OPEN_STATES)), Case.due_at < utcnow()]
+        return await self._page(user, where, [Case.id.desc()], limit, offset)
+
+    async def duplicates(
+        self, user: CurrentUser, item: str, lon: float, lat: float
+    ) -> list[CaseView]:
+        """Open cases of the same item within ~150 m of a point, in the caller's scope:
+        what intake shows before a new case is made (staff)."""
+        scope = user.scope_of(STAFF_ROLES)
+        if scope.is_empty:
+            raise Forbidden(N_("Only staff look for duplicate cases"))
+        dlat = DUPLICATE_METRES / 111_320
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        x, y = func.ST_X(Case.location), func.ST_Y(Case.location)
+        rows = (
+            await self.session.scalars(
+                select(Case)
+                .join(ServiceItem, ServiceItem.id == Case.item_id)
+                .where(
+                    ServiceItem.code == item,
+                    Case.state.in_(sorted(OPEN_STATES)),
+                    Case.location.is_not(None),
+                    x.between(lon - dlon, lon + dlon),
+                    y.between(lat - dlat, lat + dlat),
+                    scope.clause(Case),
+                )
+                .order_by(Case.id.desc())
+                .limit(50)
+            )
+        ).all()
+        near = [
+            c
+            for c in rows
+            if c.location is not None
+            and _metres(to_shape(c.location), lon, lat) <= DUPLICATE_METRES
+        ]
+        if not near:
+            return []
+        return await self._views(user, near[:20], actor=await self.actor(user), detail=False)
+
     # --- reading ------------------------------------------------------------------------
 
     async def get(self, user: CurrentUser, case_id: int) -> CaseView:
@@ -659,7 +808,9 @@ class CaseService:
     def _contact_phone(self, case: Case) -> str | None:
         if case.contact_phone_sealed is None:
             return None
-        return open_sealed(case.contact_phone_sealed, context=CONTACT_CONTEXT)
+        phone = open_sealed(case.contact_phone_sealed, context=CONTACT_CONTEXT)
+        # Kept as E.164 digits; a mainland mobile reads as people write it.
+        return phone[2:] if len(phone) == 13 and phone.startswith("861") else phone
 
     async def _views(
         self, user: CurrentUser, cases: Sequence[Case], *, actor: Actor, detail: bool

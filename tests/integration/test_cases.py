@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -12,13 +12,17 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.audit.models import AuditEntry
+from server.cases.models import Case
 from server.cases.worktime import working_hours_between
-from server.grids.models import Community, Grid
+from server.grids.models import Building, Community, Grid
+from server.people.models import Resident
+from server.visits.models import Visit, VisitState, VisitWindow
 from tests.conftest import (
     DENGYUE_ADMIN,
     DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
+    DENGYUE_VOLUNTEER,
     SUBDISTRICT_ADMIN,
     SYSTEM_ADMIN,
     YULAN_CLERK,
@@ -212,6 +216,7 @@ async def test_working_hours_per_community(client, tokens, backend: Backend) -> 
 # --- 3. cases and their life --------------------------------------------------------------
 
 DENGYUE = "410902001001"
+YULAN = "410902002001"
 
 
 async def user_id(backend: Backend, phone: str) -> int:
@@ -430,3 +435,208 @@ async def test_extension_asked_and_approved_above(client, tokens, backend: Backe
     after = datetime.fromisoformat(case["due_at"])
     assert case["extension_hours"] is None
     assert working_hours_between(before, after) == pytest.approx(7)
+
+
+# --- 4. intake per channel, duplicates, merge, lists ---------------------------------------
+
+
+async def fresh_resident(client, tokens, backend: Backend) -> dict[str, Any]:
+    """A resident the office registers in the first grid of 登月社区."""
+    async with backend.sessionmaker()() as session:
+        building = await session.scalar(
+            select(Building)
+            .join(Community, Community.id == Building.community_id)
+            .where(Community.code == DENGYUE)
+            .order_by(Building.grid_id, Building.code)
+            .limit(1)
+        )
+    assert building is not None
+    phone = f"1370000{uuid.uuid4().int % 10000:04d}"
+    r = await client.post(
+        "/api/v1/residents",
+        json={"name": "诉求居民", "phone": phone, "building_code": building.code},
+        headers=await as_(client, tokens, DENGYUE_ADMIN),
+    )
+    assert r.status_code == 201, r.text
+    return {**r.json(), "phone": phone}
+
+
+async def test_intake_per_channel(client, tokens, backend: Backend) -> None:
+    own = await report(client, tokens)
+    lon, lat = own["lon"], own["lat"]
+    # Patrol: the grid worker reports what they found, where they stand.
+    patrol = await report(
+        client, tokens, DENGYUE_GRID_WORKER, lon=lon, lat=lat, item="garbage", fields={}
+    )
+    assert patrol["channel"] == "patrol" and patrol["reporter"] == "陈志强"
+    assert patrol["grid"] == own["grid"] and patrol["lon"] == pytest.approx(lon)
+    # Nothing outside one's scope: another community's grid, by code or by point.
+    yulan = (await grids_of(backend, YULAN))[0]
+    await report(
+        client, tokens, DENGYUE_GRID_WORKER, 404, grid_code=yulan, item="garbage", fields={}
+    )
+    await report(client, tokens, YULAN_CLERK, 404, lon=lon, lat=lat, item="garbage", fields={})
+    await report(client, tokens, DENGYUE_GRID_WORKER, 400, item="garbage", fields={})  # where?
+    # Window: the clerk for a resident, with her consent.
+    resident = await fresh_resident(client, tokens, backend)
+    await report(client, tokens, DENGYUE_CLERK, 400, channel="window", resident_id=resident["id"])
+    window = await report(
+        client,
+        tokens,
+        DENGYUE_CLERK,
+        channel="window",
+        resident_id=resident["id"],
+        consent_note="本人到窗口口头同意",
+    )
+    assert window["channel"] == "window" and window["on_behalf"]
+    assert window["reporter"] == "诉求居民" and window["consent_note"] == "本人到窗口口头同意"
+    assert window["reporter_phone"] == resident["phone"][:3] + "****" + resident["phone"][-4:]
+    await report(
+        client,
+        tokens,
+        YULAN_CLERK,
+        404,
+        channel="window",
+        resident_id=resident["id"],
+        consent_note="x",
+    )
+    # Visit: a need found on a visit; the visit's resident reports.
+    async with backend.sessionmaker()() as session, session.begin():
+        row = await session.get(Resident, resident["id"])
+        assert row is not None
+        visit = Visit(
+            resident_id=row.id,
+            due_by=date.today(),
+            state=VisitState.planned,
+            person_user_id=await user_id(backend, DENGYUE_GRID_WORKER),
+            window=VisitWindow.noon,
+            **Visit.placed_in(row),
+        )
+        session.add(visit)
+    from_visit = await report(
+        client,
+        tokens,
+        DENGYUE_GRID_WORKER,
+        channel="visit",
+        visit_id=visit.id,
+        item="home_care",
+        fields={"service": "meals"},
+    )
+    assert from_visit["channel"] == "visit" and from_visit["visit_id"] == visit.id
+    assert from_visit["reporter"] == "诉求居民"
+    await report(client, tokens, YULAN_CLERK, 404, channel="visit", visit_id=visit.id)
+    # Hotline: a caller known only by a number, kept sealed.
+    hotline = await report(
+        client,
+        tokens,
+        DENGYUE_CLERK,
+        channel="hotline",
+        contact_phone="13912345678",
+        grid_code=(await grids_of(backend))[0],
+    )
+    assert hotline["channel"] == "hotline" and hotline["reporter"] is None
+    assert hotline["reporter_phone"] == "139****5678"
+    async with backend.sessionmaker()() as session:
+        row = await session.get(Case, hotline["id"])
+        assert row is not None and row.contact_hash and row.contact_phone_sealed
+        assert b"12345678" not in row.contact_phone_sealed
+    await report(client, tokens, DENGYUE_CLERK, 400, channel="hotline", grid_code=yulan)
+    # Extra fields and items are checked; only registered residents report for themselves.
+    r = await client.post(
+        "/api/v1/cases",
+        json={"item": "stair_light", "description": "x", "fields": {"floor": "三楼"}},
+        headers=await as_(client, tokens, DENGYUE_RESIDENT),
+    )
+    assert r.status_code == 400 and r.json()["detail"] == "楼层须为数字"
+    await report(client, tokens, DENGYUE_RESIDENT, 400, item="no_such_item")
+    await report(client, tokens, DENGYUE_VOLUNTEER, 403)
+
+
+async def test_duplicates_and_merge(client, tokens, backend: Backend) -> None:
+    first = await report(client, tokens)
+    lon, lat = first["lon"], first["lat"]
+    near = await report(
+        client, tokens, DENGYUE_GRID_WORKER, lon=lon + 0.0005, lat=lat, fields={"floor": 3}
+    )  # ~45 m east
+    clerk = await as_(client, tokens, DENGYUE_CLERK)
+    url = "/api/v1/case-duplicates"
+    r = await client.get(url, params={"item": "stair_light", "lon": lon, "lat": lat}, headers=clerk)
+    assert r.status_code == 200, r.text
+    found = {c["id"] for c in r.json()}
+    assert {first["id"], near["id"]} <= found
+    assert all(c["reporter"] in (None, "孙**", "陈**") or "*" in c["reporter"] for c in r.json())
+    r = await client.get(
+        url, params={"item": "stair_light", "lon": lon + 0.01, "lat": lat}, headers=clerk
+    )
+    assert not {first["id"], near["id"]} & {c["id"] for c in r.json()}
+    r = await client.get(url, params={"item": "garbage", "lon": lon, "lat": lat}, headers=clerk)
+    assert not {first["id"], near["id"]} & {c["id"] for c in r.json()}
+    r = await client.get(
+        url,
+        params={"item": "stair_light", "lon": lon, "lat": lat},
+        headers=await as_(client, tokens, YULAN_CLERK),
+    )
+    assert r.status_code == 200 and not {first["id"], near["id"]} & {c["id"] for c in r.json()}
+    r = await client.get(
+        url,
+        params={"item": "stair_light", "lon": lon, "lat": lat},
+        headers=await as_(client, tokens, DENGYUE_RESIDENT),
+    )
+    assert r.status_code == 403
+    await act(client, tokens, DENGYUE_CLERK, near, "merge", 400, into_case_id=near["id"])
+    await act(client, tokens, DENGYUE_GRID_WORKER, near, "merge", 403, into_case_id=first["id"])
+    merged = await act(client, tokens, DENGYUE_CLERK, near, "merge", into_case_id=first["id"])
+    assert merged["state"] == "merged" and merged["merged_into"] == first["number"]
+    detail = (await client.get(f"/api/v1/cases/{first['id']}", headers=clerk)).json()
+    assert detail["history"][-1]["action"] == "merged_in"
+    assert detail["history"][-1]["note"] == near["number"]
+
+
+async def test_lists(client, tokens, backend: Backend) -> None:
+    mine = await report(client, tokens)
+    other = await report(client, tokens, item="roof_leak", fields={"where": "kitchen"})
+    other = await act(client, tokens, DENGYUE_CLERK, other, "accept")
+    async with backend.sessionmaker()() as session, session.begin():
+        row = await session.get(Case, other["id"])
+        assert row is not None
+        row.due_at = datetime(2020, 1, 1, tzinfo=UTC)
+    resident = await as_(client, tokens, DENGYUE_RESIDENT)
+    r = await client.get("/api/v1/me/cases", params={"limit": 200}, headers=resident)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert {mine["id"], other["id"]} <= {c["id"] for c in page["items"]}
+    assert page["items"][0]["id"] > page["items"][-1]["id"] or len(page["items"]) == 1
+    assert all(c["reporter"] == "孙桂兰" for c in page["items"] if c["id"] == mine["id"])
+    # The grid worker's inbox: open cases of the grid, the nearest deadline first.
+    r = await client.get(
+        "/api/v1/me/case-inbox",
+        params={"limit": 200},
+        headers=await as_(client, tokens, DENGYUE_GRID_WORKER),
+    )
+    inbox = r.json()["items"]
+    ids = [c["id"] for c in inbox]
+    assert other["id"] in ids and mine["id"] in ids
+    assert ids.index(other["id"]) < ids.index(mine["id"])  # overdue first
+    assert all(c["state"] not in ("closed", "rejected", "merged") for c in inbox)
+    dues = [c["due_at"] for c in inbox if c["due_at"]]
+    assert dues == sorted(dues, key=datetime.fromisoformat)
+    # The office's list: filters; names masked in lists.
+    clerk = await as_(client, tokens, DENGYUE_CLERK)
+    url = f"/api/v1/communities/{DENGYUE}/cases"
+    r = await client.get(url, params={"state": "received", "limit": 200}, headers=clerk)
+    got = r.json()
+    assert r.status_code == 200 and got["total"] >= 1
+    assert all(c["state"] == "received" for c in got["items"])
+    row = next(c for c in got["items"] if c["id"] == mine["id"])
+    assert row["reporter"] == "孙**" and row["reporter_phone"] == "138****0007"
+    assert row["history"] is None
+    r = await client.get(url, params={"overdue": "true", "limit": 200}, headers=clerk)
+    overdue = [c["id"] for c in r.json()["items"]]
+    assert other["id"] in overdue and mine["id"] not in overdue
+    assert all(c["overdue"] for c in r.json()["items"])
+    r = await client.get(url, params={"item": "roof_leak", "limit": 200}, headers=clerk)
+    assert {c["item"]["code"] for c in r.json()["items"]} == {"roof_leak"}
+    r = await client.get(url, headers=await as_(client, tokens, YULAN_CLERK))
+    assert r.status_code == 404
+    r = await client.get(url, headers=await as_(client, tokens, DENGYUE_GRID_WORKER))
+    assert r.status_code == 404

@@ -338,7 +338,7 @@ class Op:
     prepare: Prepare
     json: Callable[[dict[str, Any]], Any] | None = None
     content: Callable[[dict[str, Any]], tuple[bytes, str]] | None = None
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # formatted like ``path``
     # Refused with 404 (cannot see the object); the other refusals are 403.
     hidden: frozenset[str] = frozenset()
     # Answers other than 2xx/403/404 that are the right refusal (e.g. 422 rows refused).
@@ -537,6 +537,20 @@ async def _first_grid(w: World) -> dict[str, Any]:
         code = await session.scalar(select(Grid.code).where(Grid.id == building.grid_id))
     w.secrets.append("矩阵新诉求")
     return {"grid": code}
+
+
+async def _case_and_another(w: World) -> dict[str, Any]:
+    made = await case_in("received")(w)
+    return {**made, "into": (await w.case("accepted"))["id"]}
+
+
+async def _with_code(prepare: Prepare, w: World) -> dict[str, Any]:
+    return {**await prepare(w), "code": DENGYUE}
+
+
+async def _case_point(w: World) -> dict[str, Any]:
+    case = await w.case("received")
+    return {"lon": case["lon"], "lat": case["lat"]}
 
 
 def case_op(action: str, state: str, allowed: frozenset[str], **body: Any) -> Op:
@@ -1022,6 +1036,35 @@ OPS: dict[str, Op] = {
     "POST /api/v1/cases/{case_id}/approve-extension": case_op(
         "approve-extension", "extension", OFFICE
     ),
+    "POST /api/v1/cases/{case_id}/merge": Op(
+        "POST",
+        "/api/v1/cases/{id}/merge",
+        OFFICE,
+        _case_and_another,
+        json=lambda p: {"into_case_id": p["into"]},
+        hidden=ALL - SEE_CASE,
+    ),
+    "GET /api/v1/me/cases": Op(
+        "GET", "/api/v1/me/cases", ALL, case_in("received"), blind=ALL - {"dengyue_resident"}
+    ),
+    "GET /api/v1/me/case-inbox": Op(
+        "GET", "/api/v1/me/case-inbox", ALL, case_in("received"), blind=ALL - STAFF
+    ),
+    "GET /api/v1/communities/{code}/cases": Op(
+        "GET",
+        "/api/v1/communities/{code}/cases",
+        OFFICE,
+        lambda w: _with_code(case_in("received"), w),
+        hidden=ALL - OFFICE,
+    ),
+    "GET /api/v1/case-duplicates": Op(
+        "GET",
+        "/api/v1/case-duplicates",
+        ALL_STAFF,
+        _case_point,
+        query={"item": "stair_light", "lon": "{lon}", "lat": "{lat}"},
+        blind=FOREIGN_STAFF,
+    ),
     # --- the service catalogue ------------------------------------------------------------
     "GET /api/v1/service-items/{code}": Op("GET", "/api/v1/service-items/{code}", ALL, _dibao),
     "POST /api/v1/service-items": Op(
@@ -1262,7 +1305,7 @@ async def test_access_matrix(client, tokens, backend: Backend, app: Litestar, na
     problems: list[str] = []
 
     async def call(account: str, params: dict[str, Any]) -> Any:
-        kw: dict[str, Any] = {"params": op.query}
+        kw: dict[str, Any] = {"params": {k: v.format(**params) for k, v in op.query.items()}}
         if op.json is not None:
             kw["json"] = op.json(params)
         if op.content is not None:
