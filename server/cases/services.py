@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
@@ -51,7 +51,7 @@ from server.cases.schemas import (
     CaseView,
     ItemRef,
 )
-from server.cases.worktime import add_working_hours
+from server.cases.worktime import add_working_hours, working_hours_between
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
 from server.grids.services import GridService
@@ -60,7 +60,10 @@ from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
 from server.media.models import Media
+from server.notify.outbox import LOCAL_TZ
 from server.notify.recipients import Contact, normal_address
+from server.notify.recipients import Recipient as NotifyRecipient
+from server.people.messaging import Recipient, office_of
 from server.people.models import Resident
 from server.visits.models import Visit
 from server.workflow.rules import Actor
@@ -70,6 +73,16 @@ __all__ = ["CONTACT_CONTEXT", "CaseService", "contact_hash"]
 
 CONTACT_CONTEXT = b"case-contact"
 STALE = N_("Someone changed this case first; reload it")
+# The deadline chore: remind this many working hours before a deadline.
+REMIND_WORKING_HOURS = 2
+REMIND_LOOKAHEAD_DAYS = 7
+OVERDUE_NOTE = "overdue: escalated by the deadline watch"
+LEVEL_NAMES = {
+    CloseLevel.grid: "网格",
+    CloseLevel.community: "社区",
+    CloseLevel.sub_district: "街道",
+    CloseLevel.department: "职能部门",
+}
 DUPLICATE_METRES = 150
 _SEEN_BY_REPORTER = {"accept", "reject", "resolve", "close", "reopen", "report", "merge"}
 
@@ -293,9 +306,219 @@ class CaseService:
             raise NotFound(N_("No grid has code {code}"), code=code)
         return grid, point
 
+    # --- who hears what (templates in server.cases.messages) ----------------------------
+
+    @staticmethod
+    def _when(at: datetime | None) -> str:
+        return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+
+    async def _item_name(self, case: Case) -> str:
+        item = await self.session.get(ServiceItem, case.item_id) if case.item_id else None
+        return item.name if item is not None else ""
+
+    async def _reporters(self, cases: Sequence[Case]) -> list[NotifyRecipient]:
+        """The people who reported these cases: a resident (by how they want to hear), an
+        account, or a bare contact (by SMS, or e-mail)."""
+        found: list[NotifyRecipient] = []
+        for case in cases:
+            if case.resident_id is not None:
+                resident = await self.session.get(Resident, case.resident_id)
+                if resident is not None:
+                    found.append(
+                        Recipient(
+                            user_id=resident.user_id,
+                            resident_id=resident.id,
+                            via=resident.notify_via,
+                            locale=resident.locale,
+                        )
+                    )
+            elif case.reporter_user_id is not None:
+                user = await self.session.get(User, case.reporter_user_id)
+                if user is not None:
+                    found.append(Recipient(user_id=user.id, locale=user.locale))
+            elif case.contact_phone_sealed or case.contact_email_sealed:
+                email = (
+                    open_sealed(case.contact_email_sealed, context=CONTACT_CONTEXT)
+                    if case.contact_email_sealed
+                    else None
+                )
+                found.append(
+                    NotifyRecipient(contact=Contact(phone=self._contact_phone(case), email=email))
+                )
+        return found
+
+    def _notice(
+        self, case: Case, what: str, params: dict[str, Any], recipients: Sequence[Any], **kw: Any
+    ) -> list[Notice]:
+        if not recipients:
+            return []
+        return [
+            Notice(
+                event=f"case:{case.id}:{what}:{case.version}",
+                template=f"case.{what}",
+                params=params,
+                recipients=list(recipients),
+                community_id=case.community_id,
+                url=f"/#/cases/{case.id}",
+                topic=f"case-{case.id}",
+                **kw,
+            )
+        ]
+
     async def intake_notices(self, case: Case) -> list[Notice]:
-        """Who hears of a new case (see :mod:`server.cases.messages`)."""
+        """The community office hears of a new case."""
+        grid = await self.session.get(Grid, case.grid_id)
+        params = {
+            "number": case.number,
+            "grid": grid.name if grid else "",
+            "item": await self._item_name(case),
+        }
+        office = await office_of(self.session, case.community_id)
+        return self._notice(case, "new", params, office, new_subject=True)
+
+    async def change_notices(self, case: Case, action: str, note: str | None) -> list[Notice]:
+        """Who hears of a change: the reporter of what concerns them, staff of the rest."""
+        number = case.number
+        if action == Action.accept:
+            params = {
+                "number": number,
+                "item": await self._item_name(case),
+                "due": self._when(case.due_at),
+            }
+            return self._notice(case, "accepted", params, await self._reporters([case]))
+        if action == Action.reject:
+            return self._notice(
+                case,
+                "rejected",
+                {"number": number, "reason": note or ""},
+                await self._reporters([case]),
+            )
+        if action == Action.close:
+            # Always, and to the reporters of the duplicates merged into it.
+            merged = (
+                await self.session.scalars(select(Case).where(Case.merged_into_id == case.id))
+            ).all()
+            params = {"number": number, "resolution": (case.resolution or "")[:200]}
+            return self._notice(case, "finished", params, await self._reporters([case, *merged]))
+        if action == "callback":
+            return self._notice(case, "rated", {"number": number}, await self._reporters([case]))
+        if action == Action.merge:
+            return self._notice(
+                case,
+                "merged",
+                {"number": number, "into": note or ""},
+                await self._reporters([case]),
+            )
+        if action == Action.dispatch and case.assignee_user_id is not None:
+            params = {
+                "number": number,
+                "item": await self._item_name(case),
+                "due": self._when(case.due_at),
+            }
+            return self._notice(
+                case, "dispatched", params, [Recipient(user_id=case.assignee_user_id)]
+            )
+        office = await office_of(self.session, case.community_id)
+        if action in (Action.return_, Action.transfer):
+            if action == Action.transfer:
+                return await self.intake_notices(case)
+            return self._notice(case, "returned", {"number": number, "reason": note or ""}, office)
+        if action == Action.escalate:
+            params = {"number": number, "level": LEVEL_NAMES[case.level], "reason": note or ""}
+            return self._notice(case, "escalated", params, office)
+        if action == "supervise":
+            people = list(office)
+            if case.assignee_user_id is not None:
+                people.append(Recipient(user_id=case.assignee_user_id))
+            return self._notice(case, "supervised", {"number": number, "note": note or ""}, people)
         return []
+
+    # --- the deadline chore -------------------------------------------------------------
+
+    async def watch_deadlines(self, now: datetime) -> int:
+        """Remind the person holding a case a few working hours before its deadline (once);
+        past it, tell the office and escalate it one level up, where it gets the item's
+        working hours again. Idempotent: a case reminded or escalated is not again until
+        its new deadline comes."""
+        watched = (
+            CaseState.received,
+            CaseState.accepted,
+            CaseState.dispatched,
+            CaseState.in_progress,
+        )
+        cases = (
+            await self.session.scalars(
+                select(Case)
+                .where(
+                    Case.state.in_(watched),
+                    Case.due_at.is_not(None),
+                    Case.due_at <= now + timedelta(days=REMIND_LOOKAHEAD_DAYS),
+                )
+                .order_by(Case.due_at, Case.id)
+                .limit(500)
+            )
+        ).all()
+        periods = await periods_of(self.session, {c.community_id for c in cases})
+        touched = 0
+        for case in cases:
+            assert case.due_at is not None
+            item = await self.session.get(ServiceItem, case.item_id) if case.item_id else None
+            params = {
+                "number": case.number,
+                "item": item.name if item else "",
+                "due": self._when(case.due_at),
+            }
+            if case.due_at > now:
+                left = working_hours_between(now, case.due_at, periods[case.community_id])
+                if case.reminded_at is None and left <= REMIND_WORKING_HOURS:
+                    people: list[Any] = (
+                        [Recipient(user_id=case.assignee_user_id)]
+                        if case.assignee_user_id
+                        else await office_of(self.session, case.community_id)
+                    )
+                    await self._write_notices(self._notice(case, "due_soon", params, people))
+                    await self.session.execute(
+                        update(Case).where(Case.id == case.id).values(reminded_at=now)
+                    )
+                    touched += 1
+                continue
+            # Overdue: the office hears; the case goes one level up with fresh time.
+            office = await office_of(self.session, case.community_id)
+            await self._write_notices(self._notice(case, "overdue", params, office))
+            up = next_level(case.level)
+            can_escalate = (
+                case.state in (CaseState.accepted, CaseState.dispatched, CaseState.in_progress)
+                and up is not None
+                and (up is not CloseLevel.department or (item is not None and item.department))
+            )
+            hours = item.deadline_hours if item is not None else 8
+            due = add_working_hours(now, hours, periods[case.community_id])
+            if can_escalate:
+                assert up is not None
+                await self._change(
+                    None,
+                    case,
+                    Action.escalate,
+                    expected_version=case.version,
+                    note=OVERDUE_NOTE,
+                    values={
+                        "level": up,
+                        "escalations": case.escalations + 1,
+                        "assignee_user_id": None,
+                        "due_at": due,
+                        "reminded_at": None,
+                    },
+                )
+            else:  # nowhere higher to go: the office was told; look again after fresh time
+                await self.session.execute(
+                    update(Case).where(Case.id == case.id).values(due_at=due, reminded_at=None)
+                )
+            touched += 1
+        return touched
+
+    async def _write_notices(self, notices: Iterable[Notice]) -> None:
+        for notice in notices:
+            await send(self.session, notice)
 
     # --- changes ----------------------------------------------------------------------
 
@@ -325,10 +548,6 @@ class CaseService:
             notices=notices,
             stale=STALE,
         )
-
-    async def change_notices(self, case: Case, action: str, note: str | None) -> list[Notice]:
-        """Who hears of a change (see :mod:`server.cases.messages`)."""
-        return []
 
     async def act(
         self, user: CurrentUser, case_id: int, action: str, data: CaseActionIn

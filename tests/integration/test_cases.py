@@ -15,6 +15,9 @@ from server.audit.models import AuditEntry
 from server.cases.models import Case
 from server.cases.worktime import working_hours_between
 from server.grids.models import Building, Community, Grid
+from server.housekeeping import CHORES
+from server.notify.models import Notification
+from server.notify.outbox import LOCAL_TZ
 from server.people.models import Resident
 from server.visits.models import Visit, VisitState, VisitWindow
 from tests.conftest import (
@@ -640,3 +643,126 @@ async def test_lists(client, tokens, backend: Backend) -> None:
     assert r.status_code == 404
     r = await client.get(url, headers=await as_(client, tokens, DENGYUE_GRID_WORKER))
     assert r.status_code == 404
+
+
+# --- 5. notifications and the deadline chore ----------------------------------------------
+
+
+async def outbox(backend: Backend, prefix: str) -> list[Notification]:
+    async with backend.sessionmaker()() as session:
+        rows = await session.scalars(
+            select(Notification)
+            .where(Notification.dedupe_key.startswith(prefix))
+            .order_by(Notification.id)
+        )
+        return list(rows.all())
+
+
+async def test_who_hears_what(client, tokens, backend: Backend) -> None:
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    clerk = await user_id(backend, DENGYUE_CLERK)
+    me = await resident_row(backend, DENGYUE_RESIDENT)
+    case = await report(client, tokens)
+    cid = case["id"]
+    new = await outbox(backend, f"case:{cid}:new")
+    assert new and {n.template for n in new} == {"case.new"}
+    assert clerk in {n.user_id for n in new}  # the office hears of a new case
+    assert new[0].params["number"] == case["number"]
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    accepted = await outbox(backend, f"case:{cid}:accepted")
+    assert {(n.recipient_kind, n.recipient_ref) for n in accepted} == {("resident", me)}
+    assert accepted[0].params["due"] and accepted[0].params["item"] == "楼道灯损坏"
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    assert {n.user_id for n in await outbox(backend, f"case:{cid}:dispatched")} == {worker}
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "return", reason="不归我管")
+    returned = await outbox(backend, f"case:{cid}:returned")
+    assert clerk in {n.user_id for n in returned}
+    assert returned[0].params["reason"] == "不归我管"
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    case = await act(client, tokens, DENGYUE_ADMIN, case, "supervise", note="尽快")
+    assert worker in {n.user_id for n in await outbox(backend, f"case:{cid}:supervised")}
+    # A duplicate from a hotline caller is merged in: the caller hears now, and at the end.
+    hotline = await report(
+        client,
+        tokens,
+        DENGYUE_CLERK,
+        channel="hotline",
+        contact_phone="13987650001",
+        grid_code=(await grids_of(backend))[0],
+    )
+    await act(client, tokens, DENGYUE_CLERK, hotline, "merge", into_case_id=cid)
+    merged = await outbox(backend, f"case:{hotline['id']}:merged")
+    assert len(merged) == 1 and merged[0].channel == "sms" and merged[0].address_sealed
+    assert merged[0].params == {"number": hotline["number"], "into": case["number"]}
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "start")
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="换了灯泡")
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "close")
+    finished = await outbox(backend, f"case:{cid}:finished")
+    assert ("resident", me) in {(n.recipient_kind, n.recipient_ref) for n in finished}
+    assert any(n.address_sealed for n in finished)  # the merged caller, by SMS
+    assert finished[0].params["resolution"] == "换了灯泡"
+    case = await act(client, tokens, DENGYUE_RESIDENT, case, "callback", satisfaction=1)
+    assert await outbox(backend, f"case:{cid}:rated")
+    # A refused case: the reporter hears why.
+    other = await report(client, tokens)
+    await act(client, tokens, DENGYUE_CLERK, other, "reject", reason="重复反映")
+    rejected = await outbox(backend, f"case:{other['id']}:rejected")
+    assert rejected and rejected[0].params["reason"] == "重复反映"
+
+
+async def resident_row(backend: Backend, phone: str) -> int:
+    async with backend.sessionmaker()() as session:
+        rid = await session.scalar(select(Resident.id).where(Resident.phone == phone))
+    assert rid is not None
+    return int(rid)
+
+
+def beijing(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+
+
+async def test_the_deadline_chore_reminds_then_escalates(client, tokens, backend: Backend) -> None:
+    """With a controlled clock: a dispatched case due at 10:00 on Wednesday 4 March 2026."""
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    case = await report(client, tokens)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    cid = case["id"]
+    due = beijing("2026-03-04 10:00")
+    async with backend.sessionmaker()() as session, session.begin():
+        row = await session.get(Case, cid)
+        assert row is not None
+        row.due_at = due
+    chore = CHORES["case_deadlines"]
+
+    async def run(at: str) -> Case:
+        async with backend.sessionmaker()() as session, session.begin():
+            await chore(session, beijing(at))
+        async with backend.sessionmaker()() as session:
+            row = await session.get(Case, cid)
+            assert row is not None
+            return row
+
+    # Three working hours before (Tuesday 17:00 → Wednesday 10:00 is 1.5 h): reminded once.
+    row = await run("2026-03-03 15:30")  # 3.5 working hours left: nothing yet
+    assert row.reminded_at is None
+    row = await run("2026-03-03 17:00")
+    assert row.reminded_at is not None
+    reminders = await outbox(backend, f"case:{cid}:due_soon")
+    assert {n.user_id for n in reminders} == {worker}
+    await run("2026-03-04 08:45")
+    assert len(await outbox(backend, f"case:{cid}:due_soon")) == len(reminders)
+    # Past the deadline: the office hears, and the case goes up one level with fresh time.
+    row = await run("2026-03-04 10:30")
+    assert row.level == "community" and row.state == "accepted" and row.escalations == 1
+    assert row.assignee_user_id is None and row.reminded_at is None
+    assert row.due_at is not None and row.due_at > due
+    assert await outbox(backend, f"case:{cid}:overdue")
+    assert await outbox(backend, f"case:{cid}:escalated")
+    detail = (
+        await client.get(f"/api/v1/cases/{cid}", headers=await as_(client, tokens, DENGYUE_CLERK))
+    ).json()
+    assert detail["history"][-1]["action"] == "escalate" and detail["history"][-1]["actor"] is None
+    # Run again at the same instant: nothing more (its new deadline is a day away).
+    again = await run("2026-03-04 10:30")
+    assert again.level == "community" and again.version == row.version
