@@ -74,6 +74,27 @@ TEMPLATES = {
         N_("Case {number}: {note}"),
         ("number", "note"),
     ),
+    # Replies to SMS (server.cases.inbound).
+    "sms_received": Template(
+        N_("Case received"),
+        N_("We received your case {number}; you will have an answer by {due}"),
+        ("number", "due"),
+    ),
+    "sms_status": Template(
+        N_("Your case"),
+        N_("Case {number}: {state}; due by {due}"),
+        ("number", "state", "due"),
+    ),
+    "sms_unknown": Template(
+        N_("No such case"),
+        N_("You have no case {number}"),
+        ("number",),
+    ),
+    "sms_unplaced": Template(
+        N_("Please call your community"),
+        N_("We could not take your message as a case; please call your community office"),
+        (),
+    ),
     "due_soon": Template(
         N_("A case is due soon"),
         N_("Case {number} ({item}) is due by {due}"),
@@ -95,5 +116,8 @@ async def case_deadlines(session: AsyncSession, now: datetime) -> int:
 
 
 def register() -> None:
+    from server.cases import inbound
+
     register_templates("case", TEMPLATES)
     register_chore("case_deadlines", case_deadlines)
+    inbound.register()
