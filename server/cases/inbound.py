@@ -33,6 +33,7 @@ from server.lib.i18n import translate
 from server.lib.masking import mask_phone
 from server.notify.channels.base import InboundSms
 from server.notify.inbound import Reply, normalise, set_default_inbound
+from server.notify.outbox import LOCAL_TZ
 from server.notify.recipients import Contact, normal_address
 from server.people.models import Resident
 from server.workflow.writer import send
@@ -149,7 +150,7 @@ async def _open(
     now = message.received_at
     periods = (await periods_of(session, [grid.community_id]))[grid.community_id]
     case = Case(
-        number=await service._next_number(now.year),
+        number=await service._next_number(now.astimezone(LOCAL_TZ).year),
         item_id=None,
         channel=Channel.sms,
         description=text,

@@ -223,7 +223,7 @@ class CaseService:
         place, point = await self._place(user, staff, data, resident)
         now = utcnow()
         case = Case(
-            number=await self._next_number(now.astimezone().year),
+            number=await self._next_number(now.astimezone(LOCAL_TZ).year),
             item_id=item.id,
             description=data.description.strip(),
             location=point,
