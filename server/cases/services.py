@@ -17,7 +17,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
@@ -915,6 +915,27 @@ class CaseService:
         return await self._views(user, near[:20], actor=await self.actor(user), detail=False)
 
     # --- reading ------------------------------------------------------------------------
+
+    async def photo_visible_to(self, user: CurrentUser, key: str) -> bool:
+        """Is this a photo (or after photo) of a case the caller may see?"""
+        if not key.isalnum():  # media keys are hex digests: safe inside a LIKE pattern
+            return False
+        cases = (
+            await self.session.scalars(
+                select(Case)
+                .where(
+                    or_(
+                        Case.resolution_photo == key,
+                        cast(Case.photos, String).like(f'%"{key}"%'),
+                    )
+                )
+                .limit(20)
+            )
+        ).all()
+        if not cases:
+            return False
+        actor = await self.actor(user)
+        return any(CASE.sees(actor, c) for c in cases)
 
     async def get(self, user: CurrentUser, case_id: int) -> CaseView:
         case = await self._case(case_id)

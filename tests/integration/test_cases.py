@@ -31,6 +31,7 @@ from tests.conftest import (
     YULAN_CLERK,
     Backend,
 )
+from tests.support.images import png
 
 
 async def as_(client, tokens, phone: str) -> dict[str, str]:
@@ -766,3 +767,28 @@ async def test_the_deadline_chore_reminds_then_escalates(client, tokens, backend
     # Run again at the same instant: nothing more (its new deadline is a day away).
     again = await run("2026-03-04 10:30")
     assert again.level == "community" and again.version == row.version
+
+
+async def test_case_photos_are_seen_by_who_sees_the_case(client, tokens, backend: Backend) -> None:
+    resident = await as_(client, tokens, DENGYUE_RESIDENT)
+    r = await client.post(
+        "/api/v1/media",
+        content=png(b"\x10\x20\x30"),
+        headers={**resident, "Content-Type": "image/png"},
+    )
+    assert r.status_code == 201, r.text
+    key = r.json()["key"]
+    await report(
+        client,
+        tokens,
+        DENGYUE_GRID_WORKER,
+        400,
+        photos=[key],
+        grid_code=(await grids_of(backend))[0],
+    )
+    case = await report(client, tokens, photos=[key])
+    assert case["photos"] == [key]
+    worker = await as_(client, tokens, DENGYUE_GRID_WORKER)
+    assert (await client.get(f"/api/v1/media/{key}", headers=worker)).status_code == 200
+    yulan = await as_(client, tokens, YULAN_CLERK)
+    assert (await client.get(f"/api/v1/media/{key}", headers=yulan)).status_code == 404
