@@ -36,6 +36,8 @@ from server.auth.controllers import AuthController
 from server.auth.security import PUBLIC, make_jwt_auth
 from server.auth.services import TokenIssuer
 from server.businesses.controllers import BusinessController
+from server.cases import inbound as case_inbound
+from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_read_only_sessionmaker, make_sessionmaker
 from server.db.writelock import write_lock_for
@@ -172,6 +174,7 @@ def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     register_domains()
+    case_inbound.configure(settings.case_sms_grid)
     vocabulary.configure(
         vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
         vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),
@@ -222,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         WishController,
         VisitController,
+        CaseController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

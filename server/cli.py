@@ -226,6 +226,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     register_domains()
+    from server.cases import inbound as case_inbound
+
+    case_inbound.configure(settings.case_sms_grid)
 
     async def main() -> None:
         engine = make_engine(settings.database_url)

@@ -89,6 +89,8 @@ class Settings:
     # A deployment's own care tags and trades, ``code:name,…`` (server/people/vocabulary.py).
     extra_care_tags: str = ""
     extra_trades: str = ""
+    # The grid (code) where cases SMS'd from numbers no resident has are placed.
+    case_sms_grid: str | None = None
     pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
     tile_url: str | None = None
     tile_attribution: str | None = None
@@ -139,6 +141,7 @@ def load_settings() -> Settings:
         sms_receipt_poll_seconds=float(_env("LINLI_SMS_POLL_SECONDS", "60")),
         extra_care_tags=os.environ.get("LINLI_CARE_TAGS", ""),
         extra_trades=os.environ.get("LINLI_TRADES", ""),
+        case_sms_grid=os.environ.get("LINLI_CASE_SMS_GRID") or None,
         sms_callback_token=_callback_token(os.environ.get("LINLI_SMS_CALLBACK_TOKEN")),
     )
 

@@ -13,6 +13,7 @@ __all__ = ["register_domains"]
 
 
 def register_domains() -> None:
+    from server.cases import messages as case_messages
     from server.people import messaging as people_messaging
     from server.visits import messages as visit_messages
     from server.wishes import messages as wish_messages
@@ -20,3 +21,4 @@ def register_domains() -> None:
     people_messaging.register()
     wish_messages.register()
     visit_messages.register()
+    case_messages.register()

@@ -92,6 +92,12 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # Review the visit records phones sent that could not be applied (kept reports).
     "visit.review": frozenset(OFFICE_ROLES),
     "visit.settings": ADMIN_ROLES,
+    # Service cases 民意快线: report one's own, take in for others (and the inbox), the
+    # office's list, the catalogue and working hours.
+    "case.report": frozenset({Role.resident}),
+    "case.take_in": STAFF_ROLES,
+    "case.office": frozenset(OFFICE_ROLES),
+    "case.settings": ADMIN_ROLES,
 }
 
 

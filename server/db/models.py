@@ -4,6 +4,14 @@ from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.businesses.models import CaringBusiness
+from server.cases.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CommunityWorkHours,
+    ServiceCategory,
+    ServiceItem,
+)
 from server.db.base import Base
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
@@ -37,8 +45,12 @@ __all__ = [
     "CarePair",
     "CareSettings",
     "CaringBusiness",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
     "Community",
     "CommunityNotifySettings",
+    "CommunityWorkHours",
     "Grid",
     "Household",
     "KVEntry",
@@ -53,8 +65,10 @@ __all__ = [
     "Resident",
     "RevokedAccessToken",
     "RoleAssignment",
+    "ServiceCategory",
     "ServiceGroup",
     "ServiceGroupMember",
+    "ServiceItem",
     "Storefront",
     "SubDistrict",
     "User",

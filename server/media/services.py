@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import CurrentUser
+from server.cases.services import CaseService
 from server.lib.errors import AppError, NotFound
 from server.lib.i18n import N_
 from server.media.models import Media
@@ -56,11 +57,12 @@ class MediaService:
         return key
 
     async def load(self, user: CurrentUser, key: str) -> Media:
-        """A photo for its uploader, or for whoever may see the wish it belongs to."""
+        """A photo for its uploader, or for whoever may see the wish or case it belongs to."""
         media = await self.session.get(Media, key)
         if media is None or not (
             media.uploaded_by == user.id
             or await WishService(self.session).photo_visible_to(user, key)
+            or await CaseService(self.session).photo_visible_to(user, key)
         ):
             raise NotFound(N_("Not found"))
         return media

@@ -53,6 +53,13 @@ async def test_client_config_is_public(client) -> None:
     assert wish["transitions"]["claim"] == {"approved": "claimed"}
     assert wish["transitions"]["withdraw"] == {"submitted": "withdrawn", "approved": "withdrawn"}
     assert wish["actions"]["expire"] == "nobody"
+    case = body["workflows"]["case"]
+    assert case["transitions"]["escalate"] == {
+        "accepted": "accepted",
+        "dispatched": "accepted",
+        "in_progress": "accepted",
+    }
+    assert "callback" in case["actions"] and "supervise" in case["actions"]
 
 
 async def test_me_says_what_each_person_may_do(client, tokens) -> None:
@@ -61,12 +68,13 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         assert r.status_code == 200
         return dict(r.json())
 
-    assert (await me(DENGYUE_RESIDENT))["can"] == ["wish.post"]
+    assert (await me(DENGYUE_RESIDENT))["can"] == ["case.report", "wish.post"]
     volunteer = await me(DENGYUE_VOLUNTEER)  # (other tests may give her more to do)
     assert {"wish.board", "wish.claim"} <= set(volunteer["can"])
     assert not {"wish.moderate", "people.manage"} & set(volunteer["can"])
     assert (await me(DENGYUE_PARTY_MEMBER))["party_member"] is True
     assert (await me(DENGYUE_GRID_WORKER))["can"] == [
+        "case.take_in",
         "visit.day",
         "visit.hours",
         "wish.board",
@@ -74,6 +82,9 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
     ]
     assert set((await me(DENGYUE_ADMIN))["can"]) == {
         "businesses.manage",
+        "case.office",
+        "case.settings",
+        "case.take_in",
         "people.manage",
         "wish.board",
         "wish.moderate",

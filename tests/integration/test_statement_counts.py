@@ -30,8 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import Role, RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.businesses.models import CaringBusiness
+from server.cases.models import Case as ServiceCase
+from server.cases.models import CaseState, Channel, ServiceItem
+from server.cases.services import CONTACT_CONTEXT
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid, GridKind, Storefront
+from server.lib.crypto import seal
 from server.notify.outbox import LOCAL_TZ
 from server.people.models import (
     PartyMember,
@@ -56,6 +60,7 @@ from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
     DENGYUE_ADMIN,
+    DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
     DENGYUE_VOLUNTEER,
     SUBDISTRICT_ADMIN,
@@ -542,6 +547,48 @@ class Maker:
             )
         await self.s.flush()
 
+    async def cases(self, kind: str, n: int) -> None:
+        """Service cases of many residents (and hotline callers), dispatched to many people:
+        of the demo resident (mine), open in every grid and dispatched to the demo grid
+        worker (inbox), or the community's (office)."""
+        if kind == "mine":
+            me = await self.s.scalar(select(Resident).where(Resident.phone == DENGYUE_RESIDENT))
+            assert me is not None
+            reporters = [me.id]
+        else:
+            reporters = await self.residents(max(n, 20))
+        helpers = await self.volunteers(20)
+        worker = await self.s.scalar(select(User.id).where(User.phone == DENGYUE_GRID_WORKER))
+        items = list((await self.s.scalars(select(ServiceItem.id).order_by(ServiceItem.id))).all())
+        now = utcnow()
+        for i in self.todo(f"case-{kind}", n):
+            who = reporters[i % len(reporters)]
+            r = await self.s.get(Resident, who)
+            assert r is not None
+            p = self.place(i)
+            hotline = kind != "mine" and i % 5 == 4
+            self.s.add(
+                ServiceCase(
+                    number=f"C{kind[:2]}{i:06d}",
+                    item_id=items[i % len(items)],
+                    channel=Channel.hotline if hotline else Channel.resident_app,
+                    resident_id=None if hotline else who,
+                    contact_phone_sealed=seal(f"86139{i:08d}", context=CONTACT_CONTEXT)
+                    if hotline
+                    else None,
+                    taken_by_user_id=helpers[(i + 1) % len(helpers)] if hotline else None,
+                    description=f"计数诉求{kind}{i}",
+                    location=p.location,
+                    state=CaseState.dispatched,
+                    assignee_user_id=worker if kind == "inbox" else helpers[i % len(helpers)],
+                    due_at=now + timedelta(hours=i),
+                    sub_district_id=p.sub_district_id,
+                    community_id=p.community_id,
+                    grid_id=p.grid_id,
+                )
+            )
+        await self.s.flush()
+
 
 # --- the lists -------------------------------------------------------------------------
 
@@ -599,6 +646,13 @@ CASES = [
     Case("week's visit plan", DENGYUE_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/visit-plan?week_start={_this_monday()}",
          lambda m, n: m.visits(n)),
+    Case("my cases", DENGYUE_RESIDENT, lambda n: f"/api/v1/me/cases?limit={n}",
+         lambda m, n: m.cases("mine", n)),
+    Case("case inbox", DENGYUE_GRID_WORKER, lambda n: f"/api/v1/me/case-inbox?limit={n}",
+         lambda m, n: m.cases("inbox", n)),
+    Case("community cases", DENGYUE_ADMIN,
+         lambda n: f"/api/v1/communities/{DENGYUE}/cases?limit={n}",
+         lambda m, n: m.cases("office", n)),
     Case("kept visit reports", DENGYUE_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/visit-reports?limit={n}",
          lambda m, n: m.kept_reports(n)),

@@ -128,6 +128,68 @@ class World:
         self.secrets += ["孙桂兰", "13800000007", "1单元101", str(wish["lon"])]
         return dict(wish, photo_key=photo)
 
+    async def case(self, state: str = "received", item: str = "stair_light") -> dict[str, Any]:
+        """A case 孙桂兰 reported in her grid (the first of 登月社区), driven to ``state``."""
+        text = f"矩阵诉求{next(_seq)}"
+        case = await self.call(
+            "dengyue_resident",
+            "POST",
+            "/api/v1/cases",
+            json={"item": item, "description": text, "fields": {"floor": 2}},
+        )
+        worker = await self.user_id("dengyue_worker")
+        steps = {
+            "received": [],
+            "accepted": [("dengyue_clerk", "accept", {})],
+            "dispatched": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+            ],
+            "in_progress": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+            ],
+            "resolved": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+            ],
+            "closed": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+                ("dengyue_worker", "close", {}),
+            ],
+            "unsatisfied": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "start", {}),
+                ("dengyue_worker", "resolve", {"note": "灯已更换"}),
+                ("dengyue_worker", "close", {}),
+                ("dengyue_resident", "callback", {"satisfaction": 3}),
+            ],
+            "extension": [
+                ("dengyue_clerk", "accept", {}),
+                ("dengyue_clerk", "dispatch", {"assignee_id": worker}),
+                ("dengyue_worker", "request-extension", {"hours": 4, "reason": "等配件"}),
+            ],
+        }[state]
+        for account, action, body in steps:
+            case = await self.call(
+                account, "POST", f"/api/v1/cases/{case['id']}/{action}", json=body
+            )
+        self.secrets += ["孙桂兰", "13800000007", "0007", text]
+        return dict(case)
+
+    async def user_id(self, account: str) -> int:
+        async with self.backend.sessionmaker()() as session:
+            uid = await session.scalar(select(User.id).where(User.phone == ACCOUNTS[account]))
+        assert uid is not None
+        return int(uid)
+
     async def photo(self, account: str) -> str:
         r = await self.client.post(
             "/api/v1/media",
@@ -276,7 +338,7 @@ class Op:
     prepare: Prepare
     json: Callable[[dict[str, Any]], Any] | None = None
     content: Callable[[dict[str, Any]], tuple[bytes, str]] | None = None
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # formatted like ``path``
     # Refused with 404 (cannot see the object); the other refusals are 403.
     hidden: frozenset[str] = frozenset()
     # Answers other than 2xx/403/404 that are the right refusal (e.g. 422 rows refused).
@@ -410,6 +472,100 @@ SEE_CLAIMED = SEE_WISH | {"dengyue_volunteer"}
 SEE_RESIDENT = STAFF
 # Who may see a volunteer of 登月社区 (a role bound to the community, no home): the office.
 SEE_VOLUNTEER = OFFICE
+
+# --- the service catalogue (city-wide: every administrator writes it) ------------------------
+CATALOGUE_ADMINS = ADMINS | {"yulan_admin"}
+
+
+def _catalogue_item(code: str) -> dict[str, Any]:
+    label = {"zh_Hans": "矩阵事项", "zh_Hant": "矩陣事項", "en": "Matrix item"}
+    return {
+        "code": code,
+        "category": "sanitation",
+        "names": label,
+        "close_level": "grid",
+        "deadline_hours": 8,
+        "mode": "on_the_spot",
+    }
+
+
+async def _new_item_code(w: World) -> dict[str, Any]:
+    return {"code": f"matrix_{next(_seq)}_{id(w)}"}
+
+
+async def _catalogue_item_made(w: World) -> dict[str, Any]:
+    code = (await _new_item_code(w))["code"]
+    await w.call("dengyue_admin", "POST", "/api/v1/service-items", json=_catalogue_item(code))
+    return {"code": code}
+
+
+async def _dibao(w: World) -> dict[str, Any]:
+    return {"code": "dibao"}
+
+
+# --- cases -----------------------------------------------------------------------------------
+# Who sees a case 孙桂兰 reported in the first grid of 登月社区: staff in scope and herself.
+SEE_CASE = STAFF | {"dengyue_resident"}
+
+
+def case_in(state: str) -> Prepare:
+    async def make(w: World) -> dict[str, Any]:
+        case = await w.case(state)
+        return {"id": case["id"], "worker": await w.user_id("dengyue_worker")}
+
+    return make
+
+
+async def _case_grid(w: World) -> dict[str, Any]:
+    """The grid the case is transferred to: the second of 登月社区."""
+    made = await case_in("received")(w)
+    async with w.backend.sessionmaker()() as session:
+        codes = (
+            await session.scalars(
+                select(Grid.code)
+                .join(Community, Community.id == Grid.community_id)
+                .where(Community.code == DENGYUE)
+                .order_by(Grid.code)
+            )
+        ).all()
+    return {**made, "grid": codes[1]}
+
+
+async def _first_grid(w: World) -> dict[str, Any]:
+    building = await first_building(w.backend, DENGYUE)
+    async with w.backend.sessionmaker()() as session:
+        code = await session.scalar(select(Grid.code).where(Grid.id == building.grid_id))
+    w.secrets.append("矩阵新诉求")
+    return {"grid": code}
+
+
+async def _case_and_another(w: World) -> dict[str, Any]:
+    made = await case_in("received")(w)
+    return {**made, "into": (await w.case("accepted"))["id"]}
+
+
+async def _with_code(prepare: Prepare, w: World) -> dict[str, Any]:
+    return {**await prepare(w), "code": DENGYUE}
+
+
+async def _case_point(w: World) -> dict[str, Any]:
+    case = await w.case("received")
+    return {"lon": case["lon"], "lat": case["lat"]}
+
+
+def case_op(action: str, state: str, allowed: frozenset[str], **body: Any) -> Op:
+    return Op(
+        "POST",
+        f"/api/v1/cases/{{id}}/{action}",
+        allowed,
+        case_in(state),
+        json=lambda p: {
+            k: (p[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
+            for k, v in body.items()
+        },
+        hidden=ALL - SEE_CASE,
+    )
+
 
 OPS: dict[str, Op] = {
     # --- wishes -----------------------------------------------------------------------
@@ -795,6 +951,17 @@ OPS: dict[str, Op] = {
         },
         hidden=ALL - OFFICE,
     ),
+    "GET /api/v1/communities/{code}/working-hours": Op(
+        "GET", "/api/v1/communities/{code}/working-hours", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/working-hours": Op(
+        "PUT",
+        "/api/v1/communities/{code}/working-hours",
+        ADMINS,
+        _nothing,
+        json=lambda p: {"periods": [["08:30", "12:00"], ["14:00", "17:30"]]},
+        hidden=ALL - OFFICE,
+    ),
     "PUT /api/v1/communities/{code}/notify-settings": Op(
         "PUT",
         "/api/v1/communities/{code}/notify-settings",
@@ -814,6 +981,112 @@ OPS: dict[str, Op] = {
         _storefront,
         json=lambda p: {"offer": "免费修鞋", "contact_phone": DENGYUE_VOLUNTEER},
         hidden=ALL - OFFICE,
+    ),
+    # --- cases ----------------------------------------------------------------------------
+    "GET /api/v1/cases/{case_id}": Op(
+        "GET", "/api/v1/cases/{id}", SEE_CASE, case_in("received"), hidden=ALL - SEE_CASE
+    ),
+    "POST /api/v1/cases": Op(
+        "POST",
+        "/api/v1/cases",
+        STAFF | {"dengyue_resident", "yulan_resident"},
+        _first_grid,
+        json=lambda p: {
+            "item": "garbage",
+            "description": "矩阵新诉求",
+            "grid_code": p["grid"],
+        },
+        hidden=FOREIGN_STAFF,
+    ),
+    "POST /api/v1/cases/{case_id}/accept": case_op("accept", "received", OFFICE),
+    "POST /api/v1/cases/{case_id}/reject": case_op("reject", "received", OFFICE, reason="不属实"),
+    "POST /api/v1/cases/{case_id}/dispatch": case_op(
+        "dispatch", "accepted", STAFF, assignee_id="$worker"
+    ),
+    "POST /api/v1/cases/{case_id}/start": case_op(
+        "start", "dispatched", frozenset({"dengyue_worker"})
+    ),
+    "POST /api/v1/cases/{case_id}/resolve": case_op(
+        "resolve", "in_progress", frozenset({"dengyue_worker"}), note="修好了"
+    ),
+    "POST /api/v1/cases/{case_id}/close": case_op("close", "resolved", STAFF),
+    "POST /api/v1/cases/{case_id}/rework": case_op("rework", "resolved", STAFF, reason="没修好"),
+    "POST /api/v1/cases/{case_id}/reopen": case_op(
+        "reopen", "unsatisfied", OFFICE, reason="不满意"
+    ),
+    "POST /api/v1/cases/{case_id}/return": case_op("return", "dispatched", STAFF, reason="非本人"),
+    "POST /api/v1/cases/{case_id}/transfer": Op(
+        "POST",
+        "/api/v1/cases/{id}/transfer",
+        OFFICE,
+        _case_grid,
+        json=lambda p: {"grid_code": p["grid"], "reason": "不在本网格"},
+        hidden=ALL - SEE_CASE,
+    ),
+    "POST /api/v1/cases/{case_id}/escalate": case_op("escalate", "accepted", STAFF, reason="上报"),
+    "POST /api/v1/cases/{case_id}/callback": case_op(
+        "callback", "closed", OFFICE | {"dengyue_resident"}, satisfaction=1
+    ),
+    "POST /api/v1/cases/{case_id}/supervise": case_op(
+        "supervise", "dispatched", OFFICE, note="督办"
+    ),
+    "POST /api/v1/cases/{case_id}/request-extension": case_op(
+        "request-extension", "dispatched", frozenset({"dengyue_worker"}), hours=4, reason="等配件"
+    ),
+    "POST /api/v1/cases/{case_id}/approve-extension": case_op(
+        "approve-extension", "extension", OFFICE
+    ),
+    "POST /api/v1/cases/{case_id}/merge": Op(
+        "POST",
+        "/api/v1/cases/{id}/merge",
+        OFFICE,
+        _case_and_another,
+        json=lambda p: {"into_case_id": p["into"]},
+        hidden=ALL - SEE_CASE,
+    ),
+    "GET /api/v1/me/cases": Op(
+        "GET", "/api/v1/me/cases", ALL, case_in("received"), blind=ALL - {"dengyue_resident"}
+    ),
+    "GET /api/v1/me/case-inbox": Op(
+        "GET", "/api/v1/me/case-inbox", ALL, case_in("received"), blind=ALL - STAFF
+    ),
+    "GET /api/v1/communities/{code}/cases": Op(
+        "GET",
+        "/api/v1/communities/{code}/cases",
+        OFFICE,
+        lambda w: _with_code(case_in("received"), w),
+        hidden=ALL - OFFICE,
+    ),
+    "GET /api/v1/case-duplicates": Op(
+        "GET",
+        "/api/v1/case-duplicates",
+        ALL_STAFF,
+        _case_point,
+        query={"item": "stair_light", "lon": "{lon}", "lat": "{lat}"},
+        blind=FOREIGN_STAFF,
+    ),
+    # --- the service catalogue ------------------------------------------------------------
+    "GET /api/v1/service-items/{code}": Op("GET", "/api/v1/service-items/{code}", ALL, _dibao),
+    "POST /api/v1/service-items": Op(
+        "POST",
+        "/api/v1/service-items",
+        CATALOGUE_ADMINS,
+        _new_item_code,
+        json=lambda p: _catalogue_item(p["code"]),
+    ),
+    "PUT /api/v1/service-items/{code}": Op(
+        "PUT",
+        "/api/v1/service-items/{code}",
+        CATALOGUE_ADMINS,
+        _catalogue_item_made,
+        json=lambda p: {k: v for k, v in _catalogue_item(p["code"]).items() if k != "code"},
+    ),
+    "PUT /api/v1/service-categories/{code}": Op(
+        "PUT",
+        "/api/v1/service-categories/{code}",
+        CATALOGUE_ADMINS,
+        _new_item_code,
+        json=lambda p: {"names": {"zh_Hans": "矩阵类别", "zh_Hant": "矩陣類別", "en": "Matrix"}},
     ),
     # --- grid, audit ------------------------------------------------------------------------
     "GET /api/v1/areas": Op(
@@ -979,6 +1252,7 @@ NOT_IN_MATRIX: dict[str, str] = {
     "POST /api/v1/media": "the caller's own upload",
     "GET /api/v1/people/vocabulary": "the city's care tags and trades, no personal data",
     "GET /api/v1/locate": "public: which grid holds a point",
+    "GET /api/v1/service-catalogue": "public: the city's service catalogue (test_cases.py)",
     "GET /api/v1/buildings/{code}/grid": "public: which grid holds a building",
     "GET /api/v1/communities/{code}/wishes": "the public board (masked; test_wishes.py)",
     "GET /api/v1/communities/{code}/thanks": "the public thanks wall (masked)",
@@ -1033,7 +1307,7 @@ async def test_access_matrix(client, tokens, backend: Backend, app: Litestar, na
     problems: list[str] = []
 
     async def call(account: str, params: dict[str, Any]) -> Any:
-        kw: dict[str, Any] = {"params": op.query}
+        kw: dict[str, Any] = {"params": {k: v.format(**params) for k, v in op.query.items()}}
         if op.json is not None:
             kw["json"] = op.json(params)
         if op.content is not None:
