@@ -6,7 +6,7 @@ import { t } from '../../i18n/index.js';
 import { can } from '../../roles.js';
 import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Photo } from '../../ui/photos.jsx';
-import { getCase } from './casesApi.js';
+import { getCase, getCatalogue } from './casesApi.js';
 import { CaseActions, CaseState, Due, History } from './common.jsx';
 
 function Fact({ label, children, testid }) {
@@ -29,6 +29,8 @@ export default function CaseDetail({ id, user, outbox }) {
   const staff = can(user, 'case.take_in');
   const back = can(user, 'case.office') ? '#/cases/office' : staff ? '#/cases/inbox' : '#/cases';
   const kase = useLoad(() => getCase(id), [id]);
+  // The extra fields' names and choices in the reader's language (the catalogue is cached).
+  const catalogue = useLoad(() => getCatalogue().catch(() => null), []);
   const sent = useRef(outbox.sent);
   useEffect(() => {
     if (outbox.sent !== sent.current) {
@@ -50,7 +52,13 @@ export default function CaseDetail({ id, user, outbox }) {
     );
   }
   const c = kase.data;
-  const fieldsOf = c.item ? Object.entries(c.fields || {}) : [];
+  const itemFields =
+    (c.item && catalogue.data && catalogue.data.categories.flatMap((cat) => cat.items).find((i) => i.code === c.item.code))?.fields || [];
+  const fieldsOf = Object.entries(c.fields || {}).map(([key, value]) => {
+    const field = itemFields.find((f) => f.key === key);
+    const choice = field && field.choices.find((ch) => ch.value === value);
+    return [field ? field.label : key, choice ? choice.label : String(value)];
+  });
   return (
     <section class="page page--narrow stack casedetail" aria-labelledby="page-title" data-testid="case-detail" data-id={c.id} data-state={c.state} data-version={c.version}>
       <PageHead title={t('case.detail.title')} back={back} />
@@ -74,8 +82,8 @@ export default function CaseDetail({ id, user, outbox }) {
           <Fact label={t('case.field.created')}>{formatDate(c.created_at)}</Fact>
           <Fact label={t('case.field.assignee')} testid="case-assignee-shown">{c.assignee}</Fact>
           <Fact label={t('case.field.consent')}>{c.consent_note}</Fact>
-          {fieldsOf.map(([key, value]) => (
-            <Fact key={key} label={key}>{String(value)}</Fact>
+          {fieldsOf.map(([label, value]) => (
+            <Fact key={label} label={label}>{value}</Fact>
           ))}
           <Fact label={t('case.field.reject_reason')} testid="case-reject-reason">{c.reject_reason}</Fact>
           <Fact label={t('case.field.resolution')} testid="case-resolution">{c.resolution}</Fact>

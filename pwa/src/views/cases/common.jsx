@@ -33,6 +33,13 @@ export function Due({ kase }) {
   );
 }
 
+/** A callback's note starts with the rating (1, 2 or 3): said in words. */
+function eventNote(event) {
+  const rated = event.action === 'callback' && /^([123])(?: (.*))?$/s.exec(event.note);
+  if (!rated) return event.note;
+  return [t(`case.satisfaction.${rated[1]}`), rated[2]].filter(Boolean).join('：');
+}
+
 export function History({ events }) {
   return (
     <ol class="timeline" data-testid="case-history">
@@ -44,7 +51,7 @@ export function History({ events }) {
             <time dateTime={event.at}>{formatDate(event.at)}</time>
             {event.actor && ` · ${event.actor}`}
           </span>
-          {event.note && <span class="timeline__note">{event.note}</span>}
+          {event.note && <span class="timeline__note">{eventNote(event)}</span>}
         </li>
       ))}
     </ol>
@@ -160,7 +167,7 @@ function AssigneePicker({ value, onChange }) {
   return (
     <label class="field">
       <span class="field__label">{t('case.form.assignee')}</span>
-      <select data-testid="case-assignee" value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+      <select class="select--boxed" data-testid="case-assignee" value={value} onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">{people.state === 'loading' ? t('wish.loading') : t('case.form.choose')}</option>
         {(people.data || []).map((p) => (
           <option key={p.id} value={p.id}>
@@ -177,7 +184,7 @@ function GridPicker({ value, onChange, label = 'case.form.grid', testid = 'case-
   return (
     <label class="field">
       <span class="field__label">{t(label)}</span>
-      <select data-testid={testid} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+      <select class="select--boxed" data-testid={testid} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">{grids.state === 'loading' ? t('wish.loading') : t('case.form.choose')}</option>
         {(grids.data || []).map((g) => (
           <option key={g.code} value={g.code}>
@@ -328,6 +335,7 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
           <p>
             <strong>{t('case.conflict.title', { what: t(`outbox.kind.${command.label.action}`) })}</strong>
           </p>
+          <p>{t('case.conflict.hint')}</p>
           <p data-testid="case-conflict-reason">{t('outbox.reason', { detail: (command.error && command.error.detail) || '' })}</p>
           <button type="button" class="btn btn--ghost btn--small" data-testid="case-conflict-dismiss" onClick={() => discard(command.id).then(() => onDone({ status: 'sent', result: null }, 'discard'))}>
             {t('case.conflict.dismiss')}
@@ -360,7 +368,8 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
           </div>
         )
       )}
-      <Outcome outcome={outcome} />
+      {/* "Kept on the phone" is already said by the waiting note above. */}
+      {!(outcome && outcome.status === 'queued' && waiting.length) && <Outcome outcome={outcome} />}
     </div>
   );
 }
