@@ -17,7 +17,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
@@ -696,6 +696,26 @@ class CaseService:
         return await self._views(user, near[:20], actor=await self.actor(user), detail=False)
 
     # --- reading ------------------------------------------------------------------------
+
+    async def photo_visible_to(self, user: CurrentUser, key: str) -> bool:
+        """Is this a photo of a case the caller may see (sent with it, or its after-photo)?"""
+        cases = (
+            await self.session.scalars(
+                select(Case)
+                .where(
+                    or_(
+                        Case.resolution_photo == key,
+                        # A media key is 64 hex digits: safe inside LIKE on both engines.
+                        cast(Case.photos, String).contains(key),
+                    )
+                )
+                .limit(20)
+            )
+        ).all()
+        if not cases:
+            return False
+        actor = await self.actor(user)
+        return any(CASE.sees(actor, case) for case in cases)
 
     async def get(self, user: CurrentUser, case_id: int) -> CaseView:
         case = await self._case(case_id)

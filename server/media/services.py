@@ -56,11 +56,14 @@ class MediaService:
         return key
 
     async def load(self, user: CurrentUser, key: str) -> Media:
-        """A photo for its uploader, or for whoever may see the wish it belongs to."""
+        """A photo for its uploader, or for whoever may see the wish or case it belongs to."""
+        from server.cases.services import CaseService  # the cases domain builds on media
+
         media = await self.session.get(Media, key)
         if media is None or not (
             media.uploaded_by == user.id
             or await WishService(self.session).photo_visible_to(user, key)
+            or await CaseService(self.session).photo_visible_to(user, key)
         ):
             raise NotFound(N_("Not found"))
         return media
