@@ -5,8 +5,10 @@ dispatches, closes, and takes a case in for a walk-in resident."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,9 @@ def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
 def raise_case(resident: Api, item: str = "stair_light", **fields: Any) -> dict[str, Any]:
     text = f"楼道灯坏了 {random.randrange(10**6)}"
     return dict(
-        resident.call("POST", "/api/v1/cases", {"item": item, "description": text, "fields": fields})
+        resident.call(
+            "POST", "/api/v1/cases", {"item": item, "description": text, "fields": fields}
+        )
     )
 
 
@@ -47,6 +51,18 @@ def act(who: Api, case: dict[str, Any], action: str, **body: Any) -> dict[str, A
             {"expected_version": fresh["version"], **body},
         )
     )
+
+
+def upload(who: Api, data: bytes) -> str:
+    """A photo uploaded as `who` (a resolution's after-photo must be the worker's own)."""
+    request = urllib.request.Request(
+        f"{who.base}/api/v1/media",
+        data=data,
+        method="POST",
+        headers={"Authorization": f"Bearer {who.token}", "Content-Type": "image/jpeg"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["key"])
 
 
 def test_a_resident_raises_a_matter_on_a_phone(page: Page, live_server: str) -> None:
@@ -92,7 +108,34 @@ def test_a_resident_raises_a_matter_on_a_phone(page: Page, live_server: str) -> 
     item.get_by_test_id("case-open").click()
     expect(page.get_by_test_id("case-detail")).to_have_attribute("data-state", "received")
     expect(page.get_by_test_id("case-event")).to_have_count(1)
+    expect(page.locator('[data-testid="case-actions"] button')).to_have_count(0)
     shoot(page, "detail-resident-360", full_page=True)
+
+    # Done and closed by the office: she sees what was done, with the after-photo, and rates it.
+    office, worker = Api(live_server, OFFICE), Api(live_server, GRID_WORKER)
+    case = mine[0]
+    act(office, case, "accept")
+    act(office, case, "dispatch", assignee_id=worker.call("GET", "/api/v1/me")["id"])
+    act(worker, case, "start")
+    act(
+        worker,
+        case,
+        "resolve",
+        note="屋顶重新做了防水",
+        photo=upload(worker, camera_jpeg(page, 800, 600)),
+    )
+    act(office, case, "close")
+    page.reload()
+    expect(page.get_by_test_id("case-detail")).to_have_attribute("data-state", "closed")
+    expect(page.get_by_test_id("case-resolution")).to_have_text("屋顶重新做了防水")
+    expect(page.get_by_test_id("case-after-photo")).to_be_visible()
+    page.get_by_test_id("case-do-callback").click()
+    page.locator('[data-testid="case-satisfaction"][data-value="2"]').click()
+    page.get_by_test_id("case-submit").click()
+    expect(page.get_by_test_id("case-satisfaction-shown")).to_have_text("基本满意")
+    expect(page.get_by_test_id("case-do-callback")).to_have_count(0)
+    shoot(page, "detail-rated-360", full_page=True)
+    assert resident.call("GET", f"/api/v1/cases/{case['id']}")["satisfaction"] == 2
 
 
 def test_a_grid_worker_without_signal_acts_exactly_once(
@@ -153,7 +196,11 @@ def test_a_grid_worker_without_signal_acts_exactly_once(
     page.reload()
     expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", "7")
     expect(page.locator('[data-testid="case-item"]').first).to_be_visible()
-    expect(page.locator(f'[data-testid="case-item"][data-id="{cases[0]["id"]}"]').get_by_test_id("case-waiting")).to_have_attribute("data-count", "2")
+    expect(
+        page.locator(f'[data-testid="case-item"][data-id="{cases[0]["id"]}"]').get_by_test_id(
+            "case-waiting"
+        )
+    ).to_have_attribute("data-count", "2")
     for case in cases[:3]:
         assert worker.call("GET", f"/api/v1/cases/{case['id']}")["state"] == "dispatched"
 
@@ -184,9 +231,7 @@ def test_a_grid_worker_without_signal_acts_exactly_once(
     expect(page.get_by_test_id("outbox-failed")).to_have_count(0)
 
 
-def test_the_office_filters_dispatches_closes_and_takes_in(
-    browser: Any, live_server: str
-) -> None:
+def test_the_office_filters_dispatches_closes_and_takes_in(browser: Any, live_server: str) -> None:
     resident, office, worker = (
         Api(live_server, RESIDENT),
         Api(live_server, OFFICE),
@@ -214,7 +259,9 @@ def test_the_office_filters_dispatches_closes_and_takes_in(
         page.get_by_test_id("filter-state").select_option("accepted")
         row = page.locator(f'[data-testid="case-row"][data-id="{to_dispatch["id"]}"]')
         expect(row).to_be_visible()
-        expect(page.locator('[data-testid="case-row"]:not([data-state="accepted"])')).to_have_count(0)
+        expect(page.locator('[data-testid="case-row"]:not([data-state="accepted"])')).to_have_count(
+            0
+        )
         page.get_by_test_id("filter-item").select_option("roof_leak")
         expect(row).to_be_visible()
         shoot(page, "office-list-1280")
@@ -270,6 +317,24 @@ def test_the_office_filters_dispatches_closes_and_takes_in(
         assert full["channel"] == "window" and full["on_behalf"] is True
         assert full["consent_note"] and full["description"] == text
         assert picked
+
+        # A hotline caller: a phone number and the grid, no account.
+        page.goto("/#/cases/office")
+        page.get_by_test_id("office-intake").click()
+        page.locator('[data-testid="case-category"][data-value="sanitation"]').click()
+        page.locator('[data-testid="case-item-pick"][data-value="sewer"]').click()
+        page.locator('[data-testid="case-channel"][data-value="hotline"]').click()
+        page.get_by_test_id("case-contact-phone").fill("13912345678")
+        page.get_by_test_id("case-intake-grid").select_option(index=1)
+        page.get_by_test_id("case-description").fill("热线：小区门口下水道反味")
+        page.get_by_test_id("case-submit").click()
+        expect(page.get_by_test_id("case-sent")).to_be_visible(timeout=SLOW)
+        number = page.get_by_test_id("case-sent-number").inner_text()
+        listed = office.call("GET", f"/api/v1/communities/{DENGYUE}/cases?item=sewer")["items"]
+        called = office.call(
+            "GET", f"/api/v1/cases/{next(c for c in listed if c['number'] == number)['id']}"
+        )
+        assert called["channel"] == "hotline" and called["reporter_phone"], called
 
         # The same list on a phone: cards, not a table.
         page.set_viewport_size({"width": 360, "height": 740})

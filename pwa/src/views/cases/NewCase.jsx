@@ -282,11 +282,11 @@ export default function NewCase({ user }) {
         <div class="picked" data-testid="case-picked" data-value={item.code}>
           <strong>{item.name}</strong>
           <button type="button" class="btn btn--ghost btn--small" data-testid="case-item-change" onClick={() => { setItem(null); setValues({}); setFieldErrors({}); setError(''); }}>
-            {t('wish.for.change')}
+            {t('case.new.change_item')}
           </button>
         </div>
         {forOther && (
-          <fieldset class="field">
+          <fieldset class="field choices">
             <legend class="field__label">{t('case.intake.channel')}</legend>
             <div class="casechannels">
               {(office ? ['window', 'hotline', 'patrol'] : ['patrol', 'hotline']).map((c) => (
@@ -297,7 +297,7 @@ export default function NewCase({ user }) {
             </div>
           </fieldset>
         )}
-        {channel === 'window' && <ResidentLookup value={resident} onChange={(r) => { setResident(r); setError(''); }} />}
+        {channel === 'window' && <ResidentLookup label={t('case.intake.resident')} value={resident} onChange={(r) => { setResident(r); setError(''); }} />}
         {channel === 'hotline' && (
           <label class="field">
             <span class="field__label">{t('case.intake.phone')}</span>

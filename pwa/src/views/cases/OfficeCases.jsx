@@ -71,7 +71,7 @@ export default function OfficeCases({ user, outbox }) {
     set(value);
     setOffset(0);
   };
-  const allItems = ((catalogue.data && catalogue.data.categories) || []).flatMap((c) => c.items);
+  const categories = (catalogue.data && catalogue.data.categories) || [];
   return (
     <section class="page stack" aria-labelledby="page-title" data-testid="office-cases" data-state={page.state}>
       <PageHead title={t('case.office.title')}>
@@ -96,10 +96,14 @@ export default function OfficeCases({ user, outbox }) {
           <span class="field__label">{t('case.field.item')}</span>
           <select class="select--boxed" data-testid="filter-item" value={item} onChange={(e) => filter(setItem)(e.currentTarget.value)}>
             <option value="">{t('case.office.any')}</option>
-            {allItems.map((i) => (
-              <option key={i.code} value={i.code}>
-                {i.name}
-              </option>
+            {categories.map((cat) => (
+              <optgroup key={cat.code} label={cat.name}>
+                {cat.items.map((i) => (
+                  <option key={i.code} value={i.code}>
+                    {i.name}
+                  </option>
+                ))}
+              </optgroup>
             ))}
           </select>
         </label>
