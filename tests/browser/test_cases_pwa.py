@@ -30,6 +30,8 @@ SHOTS = os.environ.get("LINLI_SHOTS_DIR")
 def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        if not full_page:
+            page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(Path(SHOTS) / f"cases-{name}.png"), full_page=full_page)
 
 
@@ -65,9 +67,10 @@ def upload(who: Api, data: bytes) -> str:
         return str(json.loads(response.read())["key"])
 
 
-def test_a_resident_raises_a_matter_on_a_phone(page: Page, live_server: str) -> None:
+def test_a_resident_raises_a_matter_on_a_phone(page: Page, context: Any, live_server: str) -> None:
     page.goto("/")
     log_in_ok(page, RESIDENT)
+    wait_for_service_worker(page)
     page.get_by_test_id("home-case-new").click()
     expect(page.get_by_test_id("case-new")).to_have_attribute("data-step", "category")
     shoot(page, "new-category-360")
@@ -136,6 +139,28 @@ def test_a_resident_raises_a_matter_on_a_phone(page: Page, live_server: str) -> 
     expect(page.get_by_test_id("case-do-callback")).to_have_count(0)
     shoot(page, "detail-rated-360", full_page=True)
     assert resident.call("GET", f"/api/v1/cases/{case['id']}")["satisfaction"] == 2
+
+    # With no signal the matter is kept on the phone, and sent once when it comes back.
+    page.goto("/#/cases/new")
+    context.set_offline(True)
+    page.locator('[data-testid="case-category"][data-value="housing_repair"]').click()
+    page.locator('[data-testid="case-item-pick"][data-value="stair_light"]').click()
+    offline_text = f"三楼楼道灯不亮 {random.randrange(10**6)}"
+    page.get_by_test_id("case-description").fill(offline_text)
+    page.get_by_test_id("case-submit").click()
+    expect(page.get_by_test_id("case-queued")).to_be_visible()
+    shoot(page, "new-queued-360")
+    page.get_by_test_id("case-sent-back").click()
+    expect(page.get_by_test_id("case-item-pending")).to_have_count(1)
+    context.set_offline(False)
+    expect(page.get_by_test_id("case-item-pending")).to_have_count(0, timeout=SLOW)
+    expect(page.locator('[data-testid="case-item"]', has_text=offline_text)).to_have_count(1)
+    sent = [
+        c
+        for c in resident.call("GET", "/api/v1/me/cases")["items"]
+        if c["description"] == offline_text
+    ]
+    assert len(sent) == 1, sent
 
 
 def test_a_grid_worker_without_signal_acts_exactly_once(

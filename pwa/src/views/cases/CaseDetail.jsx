@@ -22,6 +22,7 @@ function Fact({ label, children, testid }) {
 /** A resident's wording of where things stand; staff read the state's name. */
 function hint(kase, staff) {
   if (staff) return '';
+  if (kase.state === 'closed' && kase.satisfaction) return t('case.hint.closed_rated');
   return t(`case.hint.${kase.state}`);
 }
 
@@ -95,6 +96,7 @@ export default function CaseDetail({ id, user, outbox }) {
           </Fact>
           <Fact label={t('case.field.merged_into')}>{c.merged_into}</Fact>
         </dl>
+        {c.resolution_photo && <p class="field__label">{t('case.field.after_photo')}</p>}
         <Photo mediaKey={c.resolution_photo} alt={t('case.field.after_photo')} testid="case-after-photo" />
       </article>
       <CaseActions kase={c} user={user} outbox={outbox} onDone={onDone} />

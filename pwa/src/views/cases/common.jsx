@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { getGrids } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { discard, submit } from '../../outbox/index.js';
+import { can } from '../../roles.js';
 import { targetOf } from '../../workflow.js';
 import { formatDate, useLoad } from '../../ui/kit.jsx';
 import { PhotoPicker } from '../../ui/photos.jsx';
@@ -322,6 +323,8 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
     const mine = user && kase.assignee_id === user.id;
     actions = last === 'case_start' && mine && state === 'in_progress' ? ['resolve'] : [];
   }
+  // The reporter rates their own case; the office records a callback 回访.
+  const label = (action) => (action === 'callback' && !can(user, 'case.take_in') ? t('case.do.rate') : t(`case.do.${action}`));
   const act = (action, body = {}, photo = null) =>
     run(action, async () => {
       const result = await caseAction(kase, action, { body, photo, state, version });
@@ -362,7 +365,7 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
                 onClick={() => (NEEDS[action] ? setOpen(action) : act(action))}
               >
                 {busy === action && <span class="spinner" aria-hidden="true" />}
-                {t(`case.do.${action}`)}
+                {label(action)}
               </button>
             ))}
           </div>
