@@ -379,7 +379,7 @@ export default function NewCase({ user }) {
             {busy ? t('wish.new.sending') : t('case.new.submit')}
           </button>
         )}
-        <p class="muted">{forOther ? t('case.intake.privacy') : t('case.new.privacy')}</p>
+        <p class="muted">{t({ resident_app: 'case.new.privacy', window: 'case.intake.privacy_window', hotline: 'case.intake.privacy', patrol: 'case.intake.privacy_patrol' }[channel])}</p>
       </form>
     </section>
   );
