@@ -12,7 +12,7 @@ const KEYS = {
 /** Name of the service worker's runtime cache for API answers (see src/sw.js). */
 export const API_CACHE = 'linli-api';
 /** Every runtime cache holding one user's answers (src/sw.js); emptied at log-out. */
-export const USER_CACHES = [API_CACHE, 'linli-api-wishes', 'linli-api-visits', 'linli-media'];
+export const USER_CACHES = [API_CACHE, 'linli-api-wishes', 'linli-api-visits', 'linli-api-cases', 'linli-media'];
 
 export class ApiError extends Error {
   /**
@@ -249,6 +249,11 @@ export const getMedia = (key) => api('GET', `/api/v1/media/${key}`, { as: 'blob'
 export const publicPhotoUrl = (key) => `/api/v1/media/public/${key}`;
 /** {kinds, service_groups, businesses}: in whose name I may claim this community's wishes. */
 export const getClaimOptions = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/claim-options`);
+
+// --- service cases 民意快线 (the rest in views/cases/casesApi.js) ---------------------------------
+/** {items, total, limit, offset}: open cases of my grids or dispatched to me, nearest deadline first. */
+export const getCaseInbox = (limit = 100, offset = 0) => api('GET', `/api/v1/me/case-inbox?limit=${limit}&offset=${offset}`);
+export const getCatalogue = () => api('GET', '/api/v1/service-catalogue');
 
 // --- caring businesses 爱心商户 ----------------------------------------------------------------
 export const getStorefronts = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/storefronts`);

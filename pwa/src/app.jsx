@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import {
+  getCaseInbox,
+  getCatalogue,
+  getConfig,
   getMap,
   getMe,
   getMyVisits,
@@ -19,7 +22,7 @@ import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
 import { cardsFor, hashOf, parseHash, ROUTES, routeOf } from './routes.js';
-import { makesVisits } from './roles.js';
+import { makesVisits, reportsCases, takesCases } from './roles.js';
 import { localDay } from './ui/kit.jsx';
 
 function navigate(hash, { replace = false } = {}) {
@@ -151,6 +154,13 @@ function saveDayForOffline(user) {
   whenControlled().then(() => getMyVisits(localDay()).catch(() => {}));
 }
 
+/** The grid worker's case inbox (and the catalogue for raising a matter), saved at sign-in. */
+function saveCasesForOffline(user) {
+  // The inbox, and the rule tables (/config) that say where a queued action leads.
+  if (takesCases(user)) whenControlled().then(() => Promise.all([getCaseInbox(), getConfig()]).catch(() => {}));
+  if (takesCases(user) || reportsCases(user)) whenControlled().then(() => getCatalogue().catch(() => {}));
+}
+
 // Where to go after signing in, when the app was opened at a screen (say by
 // a notification) while signed out.
 const AFTER_LOGIN = 'linli.after_login';
@@ -272,6 +282,7 @@ export function App() {
       (fresh) => {
         adoptUser(fresh);
         reconcileLocale(fresh);
+        saveCasesForOffline(fresh);
         saveDayForOffline(fresh); // opened in the morning, still signed in: today's households
       },
       () => {},
@@ -289,6 +300,7 @@ export function App() {
     setLoginNotice('');
     adoptUser(fresh);
     saveMapForOffline(fresh);
+    saveCasesForOffline(fresh);
     saveDayForOffline(fresh);
     reconcileLocale(fresh);
     let next = '#/home';

@@ -32,6 +32,13 @@ export const givesVisitHours = (user) => can(user, 'visit.hours');
 /** The community office and sub-district leaders: how many due visits were made on time. */
 export const seesCoverage = (user) => can(user, 'visit.coverage');
 
+/** Service cases 民意快线: a resident raises their own matters. */
+export const reportsCases = (user) => can(user, 'case.report');
+/** Staff: take a case in for someone, and work the cases of their grids (the inbox). */
+export const takesCases = (user) => can(user, 'case.take_in');
+/** The community office: its list of cases, acceptance, dispatch, closing and callbacks. */
+export const officeCases = (user) => can(user, 'case.office');
+
 /** The community office, who plans the week's visits and keeps the care roster. */
 export const plansVisits = (user) => can(user, 'visit.plan');
 

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, plansVisits, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours } from './roles.js';
+import { givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
 
 const everyone = () => true;
 
@@ -90,6 +90,45 @@ export const ROUTES = [
     show: isModerator,
     card: () => ['home-moderate', 'home.moderate', 'home.moderate_hint', '✓'],
   },
+  // Service cases 民意快线 (their screens are lazily loaded, like every domain's).
+  {
+    view: 'case-new',
+    path: 'cases/new',
+    load: () => import('./views/cases/NewCase.jsx'),
+    title: 'case.new.title',
+    show: (user) => reportsCases(user) || takesCases(user),
+    card: (user) =>
+      reportsCases(user)
+        ? ['home-case-new', 'case.new.title', 'case.new.hint', '☎']
+        : officeCases(user)
+          ? ['home-case-intake', 'case.intake.title', 'case.intake.hint', '☎']
+          : null,
+  },
+  {
+    view: 'cases',
+    path: 'cases',
+    load: () => import('./views/cases/MyCases.jsx'),
+    title: 'case.mine.title',
+    show: reportsCases,
+    card: () => ['home-my-cases', 'case.mine.title', 'case.mine.hint', '☰'],
+  },
+  {
+    view: 'case-inbox',
+    path: 'cases/inbox',
+    load: () => import('./views/cases/Inbox.jsx'),
+    title: 'case.inbox.title',
+    show: takesCases,
+    card: () => ['home-case-inbox', 'case.inbox.title', 'case.inbox.hint', '✎'],
+  },
+  {
+    view: 'office-cases',
+    path: 'cases/office',
+    load: () => import('./views/cases/OfficeCases.jsx'),
+    title: 'case.office.title',
+    show: officeCases,
+    card: () => ['home-office-cases', 'case.office.title', 'case.office.hint', '☷'],
+  },
+  { view: 'case', path: 'cases/:id', load: () => import('./views/cases/CaseDetail.jsx'), title: 'case.detail.title' },
   {
     view: 'people',
     path: 'people',
@@ -193,7 +232,7 @@ export function hashOf({ view, id }) {
 
 /** The screens this user is offered with a card: [{href, testid, title, hint, icon, view}], in table order. */
 export function cardsFor(user) {
-  return ROUTES.filter((route) => route.card && route.show && route.show(user)).map((route) => {
+  return ROUTES.filter((route) => route.card && route.show && route.show(user) && route.card(user)).map((route) => {
     const [testid, title, hint, icon] = route.card(user);
     return { view: route.view, href: hashOf(route), testid, title, hint, icon };
   });

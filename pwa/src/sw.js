@@ -69,6 +69,19 @@ registerRoute(
   'GET',
 );
 
+// Service cases: the grid worker's inbox, my cases, each case's page and the catalogue,
+// so a worker with no signal still sees what waits and acts on it (the outbox sends later).
+const CASES = [
+  /^\/api\/v1\/me\/(case-inbox|cases)$/,
+  /^\/api\/v1\/cases\/\d+$/,
+  /^\/api\/v1\/service-catalogue$/,
+];
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && CASES.some((pattern) => pattern.test(url.pathname)),
+  networkFirst('linli-api-cases', 120),
+  'GET',
+);
+
 // Photos are immutable (named by their content hash); board photos too, on their public path.
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && /^\/api\/v1\/media\/(public\/)?[0-9a-f]{64}$/.test(url.pathname),

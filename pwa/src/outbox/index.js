@@ -130,7 +130,7 @@ export async function submit({ kind, method = 'POST', path, body, blobs = null, 
   if (outcome.status === 'failed') {
     await store.deleteCommand(id);
     await publish();
-    throw new ApiError(outcome.error.status, outcome.error.detail);
+    throw new ApiError(outcome.error.status, outcome.error.detail, outcome.error.extra || null);
   }
   return { ...outcome, command };
 }

@@ -111,7 +111,11 @@ export function isRetryable(status) {
 async function deliver(command, send) {
   const body = command.body ? { ...command.body } : undefined;
   for (const [field, blob] of Object.entries(command.blobs || {})) {
-    if (blob) body[field] = (await send('POST', '/api/v1/media', blob)).key;
+    if (!blob) continue;
+    const { key } = await send('POST', '/api/v1/media', blob);
+    // A list field (a case's `photos`) gets the key added; any other is set to it.
+    if (Array.isArray(body[field])) body[field] = [...body[field], key];
+    else body[field] = key;
   }
   try {
     return await send(command.method || 'POST', command.path, body, command.id);
@@ -205,7 +209,7 @@ export function replay(userId, send) {
         await deleteCommand(id);
         outcomes.set(id, { status: 'sent', result });
       } catch (err) {
-        const error = { status: err.status || 0, detail: err.detail || String(err.message || err) };
+        const error = { status: err.status || 0, detail: err.detail || String(err.message || err), extra: err.extra || null };
         if (isRetryable(error.status)) {
           await putCommand({ ...command, attempts: command.attempts + 1, error });
           outcomes.set(id, { status: 'queued', error });

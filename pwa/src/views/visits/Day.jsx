@@ -5,10 +5,10 @@
 // exactly once, when the network returns. The map draws from what the phone keeps
 // (the day, the saved map, the config), so it opens with no signal too.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
+import { getCaseInbox, getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
-import { can, isStaff } from '../../roles.js';
+import { can, isStaff, takesCases } from '../../roles.js';
 import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Tasks, taskRows } from '../Home.jsx';
 import { PhotoPicker } from '../../ui/photos.jsx';
@@ -408,12 +408,15 @@ function WalkLegend({ windows, saved }) {
   );
 }
 
-/** What else waits for the worker in their grids (wishes; the same counts as the home screen). */
+/** What else waits for the worker in their grids (wishes and open cases; as on the home screen). */
 function Waiting({ user }) {
   const staff = isStaff(user);
+  const cases = takesCases(user);
   // Offline: the last counts the service worker kept, or nothing at all (never an error).
   const tasks = useLoad(() => (staff ? getMyTasks() : Promise.resolve(null)), [staff]);
+  const inbox = useLoad(() => (cases ? getCaseInbox() : Promise.resolve(null)), [cases]);
   const rows = taskRows(user, staff ? tasks.data : null);
+  if (inbox.data) rows.unshift(['cases_inbox', inbox.data.total, '#/cases/inbox']);
   if (!rows.length) return null;
   return <Tasks rows={rows} title="visit.day.waits" testid="visits-waits" />;
 }
