@@ -10,11 +10,15 @@ export function localDay(date = new Date()) {
 }
 
 const DATE_LOCALES = { zh_Hans: 'zh-Hans-CN', zh_Hant: 'zh-Hant-TW', en: 'en-GB' };
+// Times are the city's (Beijing time, as the server's deadlines, working hours and
+// quiet hours are), whatever zone the phone or a visitor's laptop is set to: a case
+// promised for 09:30 reads 09:30 everywhere.
+const CITY_TIME_ZONE = 'Asia/Shanghai';
 export function formatDate(iso) {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(DATE_LOCALES[getLocale()], { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  return new Intl.DateTimeFormat(DATE_LOCALES[getLocale()], { dateStyle: 'medium', timeStyle: 'short', timeZone: CITY_TIME_ZONE }).format(date);
 }
 
 export function PageHead({ title, back = '#/home', children }) {
