@@ -192,7 +192,7 @@ class CaseController(Controller):
     async def case(
         self, request: Req, case_id: CaseId, db_session: DbSession, lang: Locale
     ) -> CaseView:
-        return await CaseService(db_session, lang).get(request.user, case_id)
+        return await CaseService(db_session, lang).get(request.user, case_id, client_ip(request))
 
     @get(
         "/me/cases",

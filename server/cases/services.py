@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import OFFICE_ROLES, STAFF_ROLES, Role, RoleAssignment, User
 from server.accounts.scope import Scope
 from server.accounts.services import CurrentUser
+from server.audit.services import AuditService
 from server.cases.catalogue import check_field_values
 from server.cases.hours import periods_of
 from server.cases.models import (
@@ -937,12 +938,22 @@ class CaseService:
         actor = await self.actor(user)
         return any(CASE.sees(actor, c) for c in cases)
 
-    async def get(self, user: CurrentUser, case_id: int) -> CaseView:
+    async def get(self, user: CurrentUser, case_id: int, client_ip: str | None = None) -> CaseView:
         case = await self._case(case_id)
         actor = await self.actor(user)
         if not CASE.sees(actor, case):
             raise NotFound(CASE.not_found)
-        return (await self._views(user, [case], actor=actor, detail=True))[0]
+        view = (await self._views(user, [case], actor=actor, detail=True))[0]
+        mine = case.reporter_user_id == user.id or (
+            user.resident_id is not None and case.resident_id == user.resident_id
+        )
+        if not mine and view.reporter is not None and actor.scope(STAFF_ROLES).covers(case):
+            # The page shows staff the reporter's name in full: who read it is on record,
+            # as for a resident's timeline.
+            AuditService(self.session).record(
+                user.id, "case.view", "case", case.id, where=case, client_ip=client_ip
+            )
+        return view
 
     async def view(self, user: CurrentUser, case: Case, *, actor: Actor | None = None) -> CaseView:
         return (

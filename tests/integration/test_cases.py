@@ -795,3 +795,34 @@ async def test_case_photos_are_seen_by_who_sees_the_case(client, tokens, backend
     assert (await client.get(f"/api/v1/media/{key}", headers=worker)).status_code == 200
     yulan = await as_(client, tokens, YULAN_CLERK)
     assert (await client.get(f"/api/v1/media/{key}", headers=yulan)).status_code == 404
+
+
+async def test_staff_reading_a_reporters_name_in_full_is_on_record(
+    client, tokens, backend: Backend
+) -> None:
+    from server.audit.models import AuditEntry
+
+    case = await report(client, tokens, description="楼道灯坏了，审计")
+    path = f"/api/v1/cases/{case['id']}"
+
+    async def read_by(phone: str) -> int:
+        r = await client.get(path, headers=await as_(client, tokens, phone))
+        assert r.status_code == 200, r.text
+        async with backend.sessionmaker()() as session:
+            return len(
+                (
+                    await session.scalars(
+                        select(AuditEntry).where(
+                            AuditEntry.action == "case.view",
+                            AuditEntry.object_id == str(case["id"]),
+                            AuditEntry.actor_id == await user_id(backend, phone),
+                        )
+                    )
+                ).all()
+            )
+
+    assert await read_by(DENGYUE_RESIDENT) == 0  # the reporter reading her own case
+    assert await read_by(DENGYUE_GRID_WORKER) == 1
+    assert await read_by(DENGYUE_GRID_WORKER) == 2  # every opening
+    r = await client.get(path, headers=await as_(client, tokens, YULAN_CLERK))
+    assert r.status_code == 404
