@@ -19,6 +19,7 @@ from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.schemas import RoleGrant, UserCreate
 from server.accounts.services import AccountService
 from server.businesses.models import CaringBusiness
+from server.cases.demo_cases import load_demo_cases
 from server.cases.demo_catalogue import load_catalogue
 from server.config import ROOT, Settings
 from server.grids.importer import ImportResult, Progress, import_grid_map
@@ -149,6 +150,7 @@ async def load_demo(
         created += 1
     await _load_people(session)
     await load_catalogue(session)
+    await load_demo_cases(session)
     return result, created
 
 

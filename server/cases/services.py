@@ -554,10 +554,17 @@ class CaseService:
         self, user: CurrentUser, case_id: int, action: str, data: CaseActionIn
     ) -> CaseView:
         """One action of the table on one case, with what it needs from ``data``."""
+        case, actor = await self.perform(user, case_id, action, data)
+        return await self.view(user, case, actor=actor)
+
+    async def perform(
+        self, user: CurrentUser, case_id: int, action: str, data: CaseActionIn
+    ) -> tuple[Case, Actor]:
+        """:meth:`act` without building the view (the demo city's loading)."""
         case, actor = await self._acting(user, case_id, action)
         handler = getattr(self, f"_do_{action.rstrip('_')}")
         await handler(user, case, data)
-        return await self.view(user, case, actor=actor)
+        return case, actor
 
     @staticmethod
     def _need(value: Any, message: str) -> Any:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
+from server.cases.demo_cases import DEMO_CASES
 from tests.integration.test_grid_maps import broken_file, demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +44,12 @@ def test_cli_from_an_empty_database(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     text = second.stderr.replace("\n", "")
     assert "0 demo account(s) created" in text and "'grid': 60" in text
+    # The demo cases are there once, and no notice of theirs waits to be sent.
+    with closing(sqlite3.connect(tmp_path / "cli.sqlite3")) as db:
+        cases = db.execute("SELECT count(*), count(DISTINCT state) FROM cases").fetchone()
+        events = db.execute("SELECT count(*) FROM case_events").fetchone()[0]
+        outbox = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    assert cases == (len(DEMO_CASES), 8) and events > 4 * len(DEMO_CASES) and outbox == 0
 
     doc, _ = broken_file()
     bad = tmp_path / "bad.geojson"

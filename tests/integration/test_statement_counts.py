@@ -60,6 +60,7 @@ from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
     DENGYUE_ADMIN,
+    DENGYUE_CLERK,
     DENGYUE_GRID_WORKER,
     DENGYUE_RESIDENT,
     DENGYUE_VOLUNTEER,
@@ -782,3 +783,107 @@ async def test_the_outbox_takes_as_many_statements_for_any_number_of_recipients(
             event.remove(engine, "before_cursor_execute", seen)
     assert len(rows) == how_many and all(r.id for r in rows)
     assert statements == ["SELECT", "INSERT", "UPDATE"], statements
+
+
+async def _post_counted(
+    app: Litestar, client: Any, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[Any, list[str]]:
+    statements, stop = _counting(app)
+    try:
+        r = await client.post(path, json=body, headers=headers)
+    finally:
+        stop()
+    return r, statements
+
+
+async def test_case_intake_and_an_action_take_a_fixed_number_of_statements(
+    counted: Backend, counted_app: Litestar, tokens: Tokens
+) -> None:
+    """A resident reports a case with two extra fields and a photo; the window clerk
+    takes one in for a resident; the office accepts one. Each was posted once before
+    (caches of the first call), then counted."""
+    from tests.support.images import png
+
+    async with counted.sessionmaker()() as session:
+        zhou = await session.scalar(select(Resident.id).where(Resident.name == "周大爷"))
+    async with open_client(counted_app, counted) as client:
+        resident = await tokens.get(client, DENGYUE_RESIDENT)
+        keys = []
+        for n in range(2):
+            r = await client.post(
+                "/api/v1/media",
+                content=png(bytes([0x40 + n, 0x20, 0x30])),
+                headers={**resident, "Content-Type": "image/png"},
+            )
+            assert r.status_code == 201, r.text
+            keys.append(r.json()["key"])
+        mine = {
+            "item": "roof_leak",
+            "description": "卫生间天花板漏水",
+            "fields": {"where": "bathroom", "floor": 6},
+        }
+        first = await client.post(
+            "/api/v1/cases", json={**mine, "photos": [keys[0]]}, headers=resident
+        )
+        assert first.status_code == 201, first.text
+        r, by_resident = await _post_counted(
+            counted_app, client, "/api/v1/cases", {**mine, "photos": [keys[1]]}, resident
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["photos"] == [keys[1]] and r.json()["fields"]
+
+        clerk = await tokens.get(client, DENGYUE_CLERK)
+        window = {
+            "item": "residence_cert",
+            "description": "开具居住证明",
+            "channel": "window",
+            "resident_id": zhou,
+            "consent_note": "本人到窗口同意代为登记",
+            "fields": {"purpose": "子女入学"},
+        }
+        assert (await client.post("/api/v1/cases", json=window, headers=clerk)).status_code == 201
+        r, by_clerk = await _post_counted(counted_app, client, "/api/v1/cases", window, clerk)
+        assert r.status_code == 201, r.text
+
+        office = await tokens.get(client, DENGYUE_ADMIN)
+        warm = await client.post(
+            f"/api/v1/cases/{first.json()['id']}/accept", json={}, headers=office
+        )
+        assert warm.status_code == 200, warm.text
+        case_id = r.json()["id"]
+        r, accept = await _post_counted(
+            counted_app, client, f"/api/v1/cases/{case_id}/accept", {}, office
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "accepted"
+    for name, got in (("resident", by_resident), ("window", by_clerk), ("accept", accept)):
+        print(f"\n[{counted.name}] case {name}: {len(got)} statements {got}")
+    assert by_resident == [
+        *["SELECT"] * 7,
+        "UPDATE",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "INSERT",
+        *["SELECT"] * 6,
+    ]
+    assert by_clerk == [
+        *["SELECT"] * 6,
+        "UPDATE",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "INSERT",
+        *["SELECT"] * 6,
+    ]
+    assert accept == [
+        *["SELECT"] * 3,
+        "UPDATE",
+        "INSERT",
+        *["SELECT"] * 4,
+        "INSERT",
+        "UPDATE",
+        *["SELECT"] * 5,
+    ]

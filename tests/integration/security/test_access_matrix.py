@@ -181,7 +181,8 @@ class World:
             case = await self.call(
                 account, "POST", f"/api/v1/cases/{case['id']}/{action}", json=body
             )
-        self.secrets += ["孙桂兰", "13800000007", "0007", text]
+        # Her phone whole and masked (138****0007: "0007" alone is in case numbers too).
+        self.secrets += ["孙桂兰", "13800000007", "*0007", text]
         return dict(case)
 
     async def user_id(self, account: str) -> int:
