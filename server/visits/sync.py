@@ -80,22 +80,10 @@ _READ = (
 # statement executed for every row at once (one trip to the connection's thread).
 # The visits are locked by this transaction, so the versions read are current; the
 # UPDATE's WHERE clause says so once more.
-_CHANGED = (
-    "id",
-    "version",
-    "condition",
-    "needs",
-    "notes",
-    "urgent",
-    "visited_at",
-    "visit_date",
-    "recorded_by",
-    "person_user_id",
-    "photo",
-    "lon",
-    "lat",
-)
-_PG_ARRAY = {
+#
+# The columns a record changes (id and version say which row), with their PostgreSQL
+# array types for unnest.
+_CHANGED = {
     "id": "integer[]",
     "version": "integer[]",
     "condition": "varchar[]",
@@ -122,7 +110,7 @@ _PG_APPLY = text(
     "condition = u.condition, needs = CAST(u.needs AS json), notes = u.notes, "
     "urgent = u.urgent, visited_at = u.visited_at, visit_date = u.visit_date, "
     "recorded_by = u.recorded_by, person_user_id = u.person_user_id, photo = u.photo, "
-    f"lon = u.lon, lat = u.lat FROM {_unnest(_PG_ARRAY)} "
+    f"lon = u.lon, lat = u.lat FROM {_unnest(_CHANGED)} "
     "WHERE v.id = u.id AND v.version = u.version"
 )
 _PG_REPORT = {
@@ -157,7 +145,7 @@ _APPLY_ROW = (
         state=VisitState.done,
         version=bindparam("b_version") + 1,
         updated_at=bindparam("b_now"),
-        **{name: bindparam(f"b_{name}") for name in _CHANGED[2:]},
+        **{name: bindparam(f"b_{name}") for name in list(_CHANGED)[2:]},  # not id, version
     )
 )
 _SQLITE_INSERT_REPORTS = (
