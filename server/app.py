@@ -174,7 +174,7 @@ def _store_registry(settings: Settings, sessionmaker: Any) -> StoreRegistry:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     register_domains()
-    case_inbound.configure(settings.case_sms_grid)
+    case_inbound.configure(settings.case_sms_grid, settings.case_email_grid)
     vocabulary.configure(
         vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
         vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),

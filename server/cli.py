@@ -7,6 +7,7 @@
     linli create-user …           create a person with roles
     linli serve                   serve API + PWA
     linli worker [--once]         deliver the notification outbox
+    linli mail-in                 receive e-mailed cases over SMTP
     linli run                     migrate, load the demo city, serve (what `make run` does)
 
 The database is ``DATABASE_URL`` (default: SpatiaLite file under ``var/``).
@@ -228,7 +229,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     register_domains()
     from server.cases import inbound as case_inbound
 
-    case_inbound.configure(settings.case_sms_grid)
+    case_inbound.configure(settings.case_sms_grid, settings.case_email_grid)
 
     async def main() -> None:
         engine = make_engine(settings.database_url)
@@ -253,6 +254,46 @@ def cmd_worker(args: argparse.Namespace) -> int:
             chores_task.cancel()
         finally:
             await dispatcher.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    """Take e-mail for LINLI_MAIL_IN_ADDRESS over SMTP and hand it to the cases domain."""
+    import signal
+
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.domains import register_domains
+    from server.notify.mailin import serve_mail_in
+
+    settings = get_settings()
+    if not settings.mail_in_address:
+        console.print("[red]set LINLI_MAIL_IN_ADDRESS: the one address to take mail for[/]")
+        return 1
+    register_domains()
+    from server.cases import inbound as case_inbound
+
+    case_inbound.configure(settings.case_sms_grid, settings.case_email_grid)
+    host = args.host or settings.mail_in_host
+    port = args.port or settings.mail_in_port
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        server = await serve_mail_in(
+            make_sessionmaker(engine), address=settings.mail_in_address or "", host=host, port=port
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print(f"mail-in: SMTP on {host}:{port} (Ctrl+C to stop)")
+        try:
+            await stop.wait()
+        finally:
+            server.close()
+            await server.wait_closed()
             await engine.dispose()
 
     asyncio.run(main())
@@ -299,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument("--once", action="store_true", help="send what is due, then exit")
     worker.set_defaults(fn=cmd_worker)
+    mail_in = sub.add_parser("mail-in", help="receive e-mailed cases over SMTP (one process)")
+    mail_in.add_argument("--host", help="else LINLI_MAIL_IN_HOST (127.0.0.1)")
+    mail_in.add_argument("--port", type=int, help="else LINLI_MAIL_IN_PORT (2525)")
+    mail_in.set_defaults(fn=cmd_mail_in)
     for name, fn in (("serve", cmd_serve), ("run", cmd_run)):
         p = sub.add_parser(
             name, help="serve API + PWA" if name == "serve" else "migrate, load demo, serve"

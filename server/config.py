@@ -91,6 +91,21 @@ class Settings:
     extra_trades: str = ""
     # The grid (code) where cases SMS'd from numbers no resident has are placed.
     case_sms_grid: str | None = None
+    # Where cases e-mailed by people the register does not know are placed (default: the SMS one).
+    case_email_grid: str | None = None
+    # The SMTP relay outgoing e-mail goes through; None: no e-mail channel (e-mail rows fail
+    # at once as "no email channel configured").
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "linli@localhost"
+    # starttls (required), tls (implicit, port 465) or none (a relay on loopback only).
+    smtp_tls: str = "starttls"
+    # The receiver of `linli mail-in`: the one address it takes mail for, and where it listens.
+    mail_in_address: str | None = None
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = 2525
     pwa_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
     tile_url: str | None = None
     tile_attribution: str | None = None
@@ -142,6 +157,18 @@ def load_settings() -> Settings:
         extra_care_tags=os.environ.get("LINLI_CARE_TAGS", ""),
         extra_trades=os.environ.get("LINLI_TRADES", ""),
         case_sms_grid=os.environ.get("LINLI_CASE_SMS_GRID") or None,
+        case_email_grid=(
+            os.environ.get("LINLI_CASE_EMAIL_GRID") or os.environ.get("LINLI_CASE_SMS_GRID") or None
+        ),
+        smtp_host=os.environ.get("LINLI_SMTP_HOST") or None,
+        smtp_port=int(_env("LINLI_SMTP_PORT", "587")),
+        smtp_user=os.environ.get("LINLI_SMTP_USER") or None,
+        smtp_password=os.environ.get("LINLI_SMTP_PASSWORD") or None,
+        smtp_from=_env("LINLI_SMTP_FROM", "linli@localhost"),
+        smtp_tls=_choice("LINLI_SMTP_TLS", "starttls", ("starttls", "tls", "none")),
+        mail_in_address=_mail_in_address(os.environ.get("LINLI_MAIL_IN_ADDRESS")),
+        mail_in_host=_env("LINLI_MAIL_IN_HOST", "127.0.0.1"),
+        mail_in_port=int(_env("LINLI_MAIL_IN_PORT", "2525")),
         sms_callback_token=_callback_token(os.environ.get("LINLI_SMS_CALLBACK_TOKEN")),
     )
 
@@ -150,6 +177,21 @@ def load_settings() -> Settings:
 _SMS_SETTINGS = frozenset(
     {"LINLI_SMS_PROVIDER", "LINLI_SMS_POLL_SECONDS", "LINLI_SMS_CALLBACK_TOKEN"}
 )
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _mail_in_address(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", raw.strip()):
+        raise ValueError("LINLI_MAIL_IN_ADDRESS must be one address, e.g. cases@linli.example")
+    return raw.strip().lower()
 
 
 def _callback_token(raw: str | None) -> str | None:

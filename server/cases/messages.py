@@ -45,7 +45,7 @@ TEMPLATES = {
         ("number", "resolution"),
     ),
     "rated": Template(
-        N_("Thank you"),
+        N_("Thank you for your rating"),
         N_("Thank you for rating case {number}"),
         ("number",),
     ),
@@ -93,6 +93,12 @@ TEMPLATES = {
     "sms_unplaced": Template(
         N_("Please call your community"),
         N_("We could not take your message as a case; please call your community office"),
+        (),
+    ),
+    # The e-mail counterpart (server.cases.inbound), which is not an SMS.
+    "email_unplaced": Template(
+        N_("Please call your community"),
+        N_("We could not take your e-mail as a case; please call your community office"),
         (),
     ),
     "due_soon": Template(

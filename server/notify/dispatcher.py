@@ -40,6 +40,7 @@ from server.notify.channels.base import (
     Accepted,
     Channel,
     DeliveryReceipt,
+    EmailTarget,
     Outgoing,
     PermanentFailure,
     PushTarget,
@@ -155,11 +156,18 @@ class Dispatcher:
                 )
             ).all()
             return [PushTarget(endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth) for s in subs]
+        known = TEMPLATES.get(n.template)
+        exempt = known is not None and known.ignores_opt_out
+        if n.channel == "email":
+            address = await _email_address(session, n)
+            if not address:
+                return []
+            if not exempt and await is_opted_out(session, "email", "email", address):
+                raise _Suppressed("the address opted out of e-mail (退订)")
+            return [EmailTarget(address=address)]
         phone = (await _sms_phones(session, [n])).get(n.id)
         if not phone:
             return []
-        known = TEMPLATES.get(n.template)
-        exempt = known is not None and known.ignores_opt_out
         if not exempt and await is_opted_out(session, "sms", "phone", phone):
             raise _Suppressed("the number opted out of SMS (退订)")
         return [SmsTarget(phone=phone)]
@@ -432,6 +440,19 @@ class Dispatcher:
         return [
             SentSms(n.id, n.provider_id or "", phones.get(n.id), n.sent_at or since) for n in rows
         ]
+
+
+async def _email_address(session: AsyncSession, n: Notification) -> str | None:
+    """A row's e-mail address: a contact's (sealed on the row), else the one the domain keeps
+    for its person (accounts have none)."""
+    if n.address_kind == "email" and n.address_sealed is not None:
+        return open_sealed(n.address_sealed, context=ADDRESS_CONTEXT)
+    if n.recipient_kind is not None and n.recipient_ref is not None:
+        book = address_book(n.recipient_kind)
+        if book is not None:
+            kept = (await book(session, [n.recipient_ref])).get(n.recipient_ref)
+            return kept.email if kept is not None else None
+    return None
 
 
 async def _sms_phones(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, str]:

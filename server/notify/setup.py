@@ -73,6 +73,18 @@ async def make_dispatcher(
         private, settings.vapid_subject, require_https=settings.push_require_https
     )
     channels["sms"] = _sms(settings, dispatcher)
+    if settings.smtp_host:
+        from server.notify.channels.email import SmtpEmail
+
+        channels["email"] = SmtpEmail(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_user,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            reply_to=settings.mail_in_address,
+        )
     start = getattr(channels["sms"], "start", None)
     if start is not None:  # SMPP binds at startup, so delivery receipts flow from the first minute
         await start()

@@ -29,6 +29,7 @@ __all__ = [
     "Accepted",
     "Channel",
     "DeliveryReceipt",
+    "EmailTarget",
     "InboundSms",
     "Outgoing",
     "PermanentFailure",
@@ -54,17 +55,23 @@ class SmsTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailTarget:
+    address: str  # one address, as normal_address("email", …) spells it
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to one recipient on one channel.
 
     ``text`` is already rendered in the recipient's language (for push: the
-    notification body; for console/SMPP SMS: the whole text). Template-based
+    notification body; for console/SMPP SMS and e-mail: the whole text; ``title`` is
+    an e-mail's subject). Template-based
     SMS providers (Aliyun, Tencent) use ``template`` and ``params`` instead,
     since those services only send pre-approved templates.
     """
 
     id: int  # the outbox row id (idempotency key where a provider supports one)
-    target: PushTarget | SmsTarget
+    target: PushTarget | SmsTarget | EmailTarget
     title: str
     text: str
     template: str  # our template key, e.g. "wish.approved"
@@ -127,7 +134,7 @@ class SubscriptionGone(PermanentFailure):
 
 
 class Channel(Protocol):
-    name: str  # "push" or "sms"
+    name: str  # "push", "sms" or "email"
 
     async def send(self, message: Outgoing) -> Accepted: ...
 
