@@ -5,7 +5,9 @@ operator names (``LINLI_MAIL_IN_ADDRESS``) and refuses any other recipient (550)
 any message over :data:`MAX_MESSAGE_BYTES` (552, also when ``MAIL FROM … SIZE=``
 announces it). An accepted message is read (:mod:`server.notify.mailtext`); bounces,
 auto-replies and mailing-list mail are taken (250) and dropped, so no reply can loop.
-Every other one is handed to the handler a domain set (:func:`set_email_handler`; the
+``退订`` (``TD``, ``unsubscribe``) as the subject stops e-mail to
+the sender's address, ``订阅`` starts it again, as the same words do by SMS. Every other
+one is handed to the handler a domain set (:func:`set_email_handler`; the
 cases domain opens a case, answers ``查询``, records a rating) in one transaction, which
 also queues the handler's :class:`~server.notify.inbound.Reply` as an e-mail back to
 the sender. A failure inside is answered 451, so the sending server tries again later;
@@ -30,11 +32,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.notify.inbound import Reply
-from server.notify.mailtext import InboundEmail, read_message
-from server.notify.models import Notification
+from server.audit.services import AuditService
+from server.notify.inbound import Reply, normalise
+from server.notify.mailtext import InboundEmail, bare_subject, read_message
+from server.notify.models import Notification, OptOut
 from server.notify.outbox import Contact, Recipient, enqueue
-from server.notify.recipients import normal_address
+from server.notify.recipients import address_hash, normal_address
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -73,8 +76,38 @@ def _reply_event(message: InboundEmail, contact: Contact) -> str:
     return f"inbound:email:{hashlib.sha256(stamp.encode()).hexdigest()[:24]}:{contact.key()}"
 
 
+_OPT_OUT = frozenset({"退订", "退訂", "TD", "UNSUBSCRIBE", "取消订阅", "取消訂閱"})
+_OPT_IN = frozenset({"订阅", "訂閱", "DY", "SUBSCRIBE"})
+
+
+async def _opt(session: AsyncSession, message: InboundEmail, out: bool) -> Reply | None:
+    """退订 / 订阅 as the subject: no more e-mail to this address, or again (as by SMS)."""
+    hashed = address_hash("email", message.sender)
+    known = await session.get(OptOut, ("email", hashed))
+    if out == (known is not None):
+        return Reply("notify.email_opted_out") if out else None
+    if out:
+        session.add(OptOut(channel="email", address_hash=hashed, source="email"))
+    else:
+        await session.delete(known)
+    AuditService(session).record(
+        None,
+        "notify.opt_out" if out else "notify.opt_in",
+        "email",
+        hashed[:16],
+        channel="email",
+        via="email",
+    )
+    return Reply("notify.email_opted_out" if out else "notify.email_opted_in")
+
+
+def _command(message: InboundEmail) -> str:
+    return normalise(bare_subject(message.subject) or message.text)
+
+
 async def handle_email(session: AsyncSession, message: InboundEmail) -> bool:
-    """Run the e-mail handler and queue its reply; False if this message was handled before."""
+    """Run the e-mail handler (notify's own for 退订/订阅) and queue its reply; False if
+    this message was handled before."""
     contact = Contact(email=message.sender)
     event = _reply_event(message, contact)
     recipient = Recipient(contact=contact)
@@ -84,7 +117,11 @@ async def handle_email(session: AsyncSession, message: InboundEmail) -> bool:
         key = f"{event}:{recipient.key()}:email"
         if await session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
             return False
-    reply = await _handler[0](session, message)
+    command = _command(message)
+    if command in _OPT_OUT or command in _OPT_IN:
+        reply = await _opt(session, message, command in _OPT_OUT)
+    else:
+        reply = await _handler[0](session, message)
     if reply is not None:
         await enqueue(
             session,

@@ -62,7 +62,7 @@ def render(key: str, locale: str, params: Mapping[str, str]) -> tuple[str, str]:
     return translate(t.title, locale), translate(t.body, locale, **params)
 
 
-# Notify's own: the answers to the keyword SMS it handles itself (server.notify.inbound).
+# Notify's own: the answers to the keyword SMS and e-mail it handles itself.
 register_templates(
     "notify",
     {
@@ -75,6 +75,21 @@ register_templates(
         "opted_in": Template(
             N_("Subscribed"),
             N_("You will receive SMS from Linli again. Reply TD to unsubscribe"),
+            (),
+            ignores_opt_out=True,
+        ),
+        # The same by e-mail (server.notify.mailin).
+        "email_opted_out": Template(
+            N_("Unsubscribed"),
+            N_(
+                "You will receive no more e-mail from Linli. Send 订阅 as the subject to receive it again"
+            ),
+            (),
+            ignores_opt_out=True,
+        ),
+        "email_opted_in": Template(
+            N_("Subscribed"),
+            N_("You will receive e-mail from Linli again. Send 退订 as the subject to unsubscribe"),
             (),
             ignores_opt_out=True,
         ),

@@ -36,6 +36,7 @@ from server.notify.channels.email import SmtpEmail
 from server.notify.dispatcher import Dispatcher
 from server.notify.mailin import MAX_MESSAGE_BYTES, serve_mail_in
 from server.notify.models import Notification, OutboxStatus
+from server.notify.outbox import Contact, Recipient, enqueue
 from server.notify.setup import make_dispatcher
 from tests.conftest import (
     DENGYUE_CLERK,
@@ -375,3 +376,33 @@ async def test_the_receiver_refuses_what_is_not_for_it(own: Backend, receiver: i
     await send(receiver, mail(address(), "Undelivered", "bounce"), envelope_from="<>")
     await send(receiver, mail(address(), "Out of office", "away", Auto_Submitted="auto-replied"))
     assert len(await cases_of(own)) == before
+
+
+async def test_unsubscribe_by_email(own: Backend, relay: SmtpRelay, receiver: int) -> None:
+    sender = address()
+    await send(receiver, mail(sender, "退订", ""))
+    await dispatcher(own, relay).drain()
+    [confirmed] = relay.to(sender)
+    assert confirmed["Subject"] == "已退订" and "您已退订邻里邮件" in text_of(confirmed)
+    # Nothing more goes to the address …
+    async with own.sessionmaker().begin() as session:
+        [row] = await enqueue(
+            session,
+            event=f"test:{sender}",
+            template="case.rated",
+            params={"number": "2026-000001"},
+            recipients=[Recipient(contact=Contact(email=sender))],
+            community_id=None,
+        )
+    await dispatcher(own, relay).drain()
+    async with own.sessionmaker()() as session:
+        kept = await session.get(Notification, row.id)
+        assert kept is not None and kept.status == OutboxStatus.suppressed
+    assert len(relay.to(sender)) == 1
+    # … until it subscribes again (an "unsubscribe" link of the mail program sends 退订 too).
+    assert "mailto:cases@linli.example?subject=%E9%80%80%E8%AE%A2" in str(
+        confirmed["List-Unsubscribe"]
+    )
+    await send(receiver, mail(sender, "Re: 订阅", ""))
+    await dispatcher(own, relay).drain()
+    assert "您将重新收到邻里邮件" in text_of(relay.to(sender)[-1])

@@ -53,6 +53,8 @@ def build_message(message: Outgoing, *, sender: str, reply_to: str | None = None
     mail["To"] = message.target.address
     if reply_to:
         mail["Reply-To"] = reply_to
+        # RFC 2369: mail programs offer "unsubscribe", which sends 退订 to the receiver.
+        mail["List-Unsubscribe"] = f"<mailto:{reply_to}?subject=%E9%80%80%E8%AE%A2>"
     mail["Subject"] = message.title
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = f"<linli-outbox-{message.id}@{domain}>"
