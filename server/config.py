@@ -165,7 +165,9 @@ def load_settings() -> Settings:
         smtp_user=os.environ.get("LINLI_SMTP_USER") or None,
         smtp_password=os.environ.get("LINLI_SMTP_PASSWORD") or None,
         smtp_from=_env("LINLI_SMTP_FROM", "linli@localhost"),
-        smtp_tls=_choice("LINLI_SMTP_TLS", "starttls", ("starttls", "tls", "none")),
+        smtp_tls=_choice(
+            "LINLI_SMTP_TLS", _env("LINLI_SMTP_TLS", "starttls"), ("starttls", "tls", "none")
+        ),
         mail_in_address=_mail_in_address(os.environ.get("LINLI_MAIL_IN_ADDRESS")),
         mail_in_host=_env("LINLI_MAIL_IN_HOST", "127.0.0.1"),
         mail_in_port=int(_env("LINLI_MAIL_IN_PORT", "2525")),
@@ -179,8 +181,8 @@ _SMS_SETTINGS = frozenset(
 )
 
 
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = _env(name, default).lower()
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    value = value.lower()
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
