@@ -406,3 +406,49 @@ async def test_unsubscribe_by_email(own: Backend, relay: SmtpRelay, receiver: in
     await send(receiver, mail(sender, "Re: 订阅", ""))
     await dispatcher(own, relay).drain()
     assert "您将重新收到邻里邮件" in text_of(relay.to(sender)[-1])
+
+
+async def test_the_outbox_retries_a_deferred_email_and_gives_up_on_a_refused_one(
+    own: Backend, relay: SmtpRelay
+) -> None:
+    deferred, refused = address(), address()
+    relay.answers[deferred] = "452 4.2.2 mailbox full"
+    relay.answers[refused] = "550 5.1.1 no such mailbox"
+    async with own.sessionmaker().begin() as session:
+        rows = {
+            to: (
+                await enqueue(
+                    session,
+                    event=f"test:retry:{to}",
+                    template="case.rated",
+                    params={"number": "2026-000001"},
+                    recipients=[Recipient(contact=Contact(email=to))],
+                    community_id=None,
+                )
+            )[0].id
+            for to in (deferred, refused)
+        }
+    await dispatcher(own, relay).drain()
+    async with own.sessionmaker()() as session:
+        later = await session.get(Notification, rows[deferred])
+        gone = await session.get(Notification, rows[refused])
+    assert later is not None and later.status == OutboxStatus.pending and later.attempts == 1
+    assert later.next_attempt_at > later.created_at and "452" in (later.last_error or "")
+    assert (
+        gone is not None and gone.status == OutboxStatus.failed and "550" in (gone.last_error or "")
+    )
+    for row in (later, gone):
+        assert deferred not in (row.last_error or "") and refused not in (row.last_error or "")
+
+
+async def test_without_an_intake_grid_the_sender_is_asked_to_call(
+    own: Backend, relay: SmtpRelay, receiver: int
+) -> None:
+    inbound.configure(None, None)
+    sender = address()
+    before = len(await cases_of(own))
+    await send(receiver, mail(sender, "你好", "路灯坏了"))
+    assert len(await cases_of(own)) == before
+    await dispatcher(own, relay).drain()
+    [answer] = relay.to(sender)
+    assert "无法将您的邮件登记为诉求" in text_of(answer)
