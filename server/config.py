@@ -164,11 +164,14 @@ def load_settings() -> Settings:
         smtp_port=int(_env("LINLI_SMTP_PORT", "587")),
         smtp_user=os.environ.get("LINLI_SMTP_USER") or None,
         smtp_password=os.environ.get("LINLI_SMTP_PASSWORD") or None,
-        smtp_from=_env("LINLI_SMTP_FROM", "linli@localhost"),
+        smtp_from=_address(
+            "LINLI_SMTP_FROM", _env("LINLI_SMTP_FROM", "linli@localhost"), dotted=False
+        )
+        or "",
         smtp_tls=_choice(
             "LINLI_SMTP_TLS", _env("LINLI_SMTP_TLS", "starttls"), ("starttls", "tls", "none")
         ),
-        mail_in_address=_mail_in_address(os.environ.get("LINLI_MAIL_IN_ADDRESS")),
+        mail_in_address=_address("LINLI_MAIL_IN_ADDRESS", os.environ.get("LINLI_MAIL_IN_ADDRESS")),
         mail_in_host=_env("LINLI_MAIL_IN_HOST", "127.0.0.1"),
         mail_in_port=int(_env("LINLI_MAIL_IN_PORT", "2525")),
         sms_callback_token=_callback_token(os.environ.get("LINLI_SMS_CALLBACK_TOKEN")),
@@ -188,11 +191,13 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _mail_in_address(raw: str | None) -> str | None:
+def _address(name: str, raw: str | None, *, dotted: bool = True) -> str | None:
+    """One bare e-mail address (``dotted=False``: ``localhost`` will do as its domain)."""
     if not raw:
         return None
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", raw.strip()):
-        raise ValueError("LINLI_MAIL_IN_ADDRESS must be one address, e.g. cases@linli.example")
+    domain = r"[^@\s<>.]+(\.[^@\s<>.]+)+" if dotted else r"[^@\s<>]+"
+    if not re.fullmatch(r"[^@\s<>]+@" + domain, raw.strip()):
+        raise ValueError(f"{name} must be one address, e.g. cases@linli.example")
     return raw.strip().lower()
 
 
