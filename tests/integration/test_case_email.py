@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import random
 import smtplib
+import sys
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -25,6 +28,7 @@ from sqlalchemy import select
 from server.cases import inbound
 from server.cases.models import Case
 from server.cases.services import CaseService
+from server.grids.models import Grid
 from server.media.models import Media
 from server.notify.channels.base import (
     EmailTarget,
@@ -50,6 +54,7 @@ from tests.integration.test_cases import act, grids_of, report, user_id
 from tests.support.images import png
 from tests.support.smtp_relay import SmtpRelay, free_port
 
+ROOT = Path(__file__).resolve().parents[2]
 INTAKE = "cases@linli.example"
 SENDER = "noreply@linli.example"
 
@@ -452,3 +457,44 @@ async def test_without_an_intake_grid_the_sender_is_asked_to_call(
     await dispatcher(own, relay).drain()
     [answer] = relay.to(sender)
     assert "无法将您的邮件登记为诉求" in text_of(answer)
+
+
+async def test_linli_mail_in_runs_as_its_own_process(own: Backend) -> None:
+    """The command an operator runs: it takes mail into the database and stops on SIGTERM."""
+    port = free_port()
+    grid = (await grids_of(own))[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": own.url,
+        "LINLI_VAR_DIR": str(own.settings.var_dir),  # the same key seals the contact
+        "LINLI_MAIL_IN_ADDRESS": INTAKE,
+        "LINLI_CASE_EMAIL_GRID": grid,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server.cli",
+        "mail-in",
+        "--port",
+        str(port),
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    sender = address()
+    try:
+        assert process.stdout is not None
+        ready = (await process.stdout.readline()).decode()
+        assert f"mail-in: SMTP on 127.0.0.1:{port}" in ready
+        await send(port, mail(sender, "电梯困人", "5号楼电梯停在三楼"))
+        case = (await cases_of(own))[-1]
+        assert case.description == "电梯困人\n\n5号楼电梯停在三楼"
+        async with own.sessionmaker()() as session:
+            placed = await session.get(Grid, case.grid_id)
+        assert placed is not None and placed.code == grid
+    finally:
+        process.terminate()
+        output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    assert sender not in output and "电梯" not in output
