@@ -17,6 +17,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.openapi.datastructures import ResponseSpec
@@ -67,10 +68,16 @@ def _as_xml(request: Req) -> bool:
     return request.url.path.endswith(".xml")
 
 
-def _locale(request: Req) -> str:
-    """``locale`` of the query (zh_Hans, zh-TW, en …), else Accept-Language, else zh_Hans."""
-    asked = request.query_params.get("locale")
-    return negotiate(request.headers.get("accept-language"), normalise(asked) if asked else None)
+def _locale(request: Req, asked: str | None = None) -> str:
+    """``locale`` of a POSTed form, else of the query (zh_Hans, zh-TW, en …), else
+    Accept-Language, else zh_Hans. Kept on the request for its error answer."""
+    chosen = request.scope.get("state", {}).get("open311_locale")
+    if chosen is not None and asked is None:
+        return str(chosen)
+    asked = asked or request.query_params.get("locale")
+    chosen = negotiate(request.headers.get("accept-language"), normalise(asked) if asked else None)
+    request.scope.setdefault("state", {})["open311_locale"] = chosen
+    return chosen
 
 
 def _answer(request: Req, content: Any, xml_root: str, status: int = 200) -> Response[Any]:
@@ -83,7 +90,13 @@ def _on_error(request: Req, exc: Exception) -> Response[Any]:
     if status >= 500:
         from server.app import log  # the app's logger: the type and route only
 
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=(type(exc), exc, None),
+        )
     return _answer(request, [Error(code=status, description=description)], "errors", status)
 
 
@@ -101,7 +114,10 @@ async def _params(request: Req) -> dict[str, str]:
     params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
-        body = await request.json()
+        try:
+            body = await request.json()
+        except SerializationException:
+            raise HTTPException(status_code=400, detail="the body is not JSON") from None
         if not isinstance(body, dict):
             raise HTTPException(status_code=400, detail="the JSON body is not an object")
         for key, value in body.items():
@@ -195,7 +211,8 @@ class Open311Controller(Controller):
     )
     async def create(self, request: Req, db_session: DbSession) -> Response[list[Created]]:
         params = await _params(request)
-        created = await Open311Service(db_session, _locale(request)).create(params)
+        locale = _locale(request, params.get("locale"))
+        created = await Open311Service(db_session, locale).create(params)
         return _answer(request, created, "service_requests")
 
     @get(

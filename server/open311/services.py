@@ -21,7 +21,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.services import CurrentUser
@@ -69,8 +69,10 @@ MAX_IDS = 200
 #: Places of cases found in public space are shown rounded to 3 decimals (~100 m).
 ROUND_DECIMALS = 3
 _PUBLIC_PLACES = {Channel.open311, Channel.patrol}
-# History entries whose note the public may read (masked): what the office decided and did.
-_PUBLIC_NOTES = {"accept", "reject", "resolve", "close", "merge"}
+# The public part of a case's history: its steps and their times, never the notes people
+# wrote (a name in them cannot be told from other words), but the case a duplicate joined.
+_PUBLIC_STEPS = {"report", "accept", "reject", "resolve", "close", "reopen", "merge"}
+MAX_STEPS = 5
 _DATATYPES = {
     FieldKind.text: "string",
     FieldKind.number: "number",
@@ -94,6 +96,10 @@ def hash_key(api_key: str) -> str:
 def _stamp(at: datetime | None) -> str | None:
     """W3C date-time in the city's zone, to the second (``2026-12-03T15:40:00+08:00``)."""
     return at.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat() if at else None
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def parse_when(value: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -120,7 +126,7 @@ class _Context:
     grids: dict[int, Grid]
     communities: dict[int, Community]
     sub_districts: dict[int, SubDistrict]
-    notes: dict[int, CaseEvent]
+    notes: dict[int, list[CaseEvent]]
     open311: dict[int, Open311Request]
 
 
@@ -398,18 +404,13 @@ class Open311Service:
 
     async def _context(self, cases: Sequence[Case]) -> _Context:
         case_ids = {c.id for c in cases}
-        last = (
-            select(CaseEvent.case_id, func.max(CaseEvent.id).label("id"))
-            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action.in_(sorted(_PUBLIC_NOTES)))
-            .group_by(CaseEvent.case_id)
-            .subquery()
-        )
-        notes = {
-            e.case_id: e
-            for e in await self.session.scalars(
-                select(CaseEvent).join(last, last.c.id == CaseEvent.id)
-            )
-        }
+        notes: dict[int, list[CaseEvent]] = {c.id: [] for c in cases}
+        for event in await self.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action.in_(sorted(_PUBLIC_STEPS)))
+            .order_by(CaseEvent.case_id, CaseEvent.id)
+        ):
+            notes[event.case_id].append(event)
         open311 = {
             r.case_id: r
             for r in await self.session.scalars(
@@ -449,11 +450,15 @@ class Open311Service:
         centre = to_shape(grid.boundary).centroid
         return round(centre.y, 5), round(centre.x, 5)
 
-    def _status_notes(self, case: Case, event: CaseEvent | None) -> str:
-        text = translate(state_name(case.state), self.locale)
-        if event is not None and event.note:
-            text = f"{text}: {mask_free_text(event.note)[:300]}"
-        return text
+    def _status_notes(self, case: Case, events: Sequence[CaseEvent]) -> str:
+        """The last steps of the case and when (``已受理 2026-12-03 15:40; …``)."""
+        steps = []
+        for event in events[-MAX_STEPS:]:
+            step = f"{translate(state_name(event.to_state), self.locale)} {_when(event.at)}"
+            if event.action == "merge" and event.note:
+                step += f" → {event.note}"  # the number of the case it joined
+            steps.append(step)
+        return "; ".join(steps) or translate(state_name(case.state), self.locale)
 
     async def _views(self, cases: Sequence[Case]) -> list[ServiceRequest]:
         if not cases:
@@ -476,7 +481,7 @@ class Open311Service:
                 ServiceRequest(
                     service_request_id=case.number,
                     status="open" if case.state in OPEN_STATES else "closed",
-                    status_notes=self._status_notes(case, ctx.notes.get(case.id)),
+                    status_notes=self._status_notes(case, ctx.notes[case.id]),
                     service_name=self._name(item.name, item.name_i18n) if item else None,
                     service_code=item.code if item else None,
                     # Only what was posted to this public API is published, masked.

@@ -21,9 +21,15 @@ from sqlalchemy import select
 from server.audit.models import AuditEntry
 from server.cases.models import Case
 from server.open311.models import Open311Key
-from tests.conftest import DENGYUE_CLERK, DENGYUE_RESIDENT, SYSTEM_ADMIN, Backend
+from tests.conftest import (
+    DENGYUE_CLERK,
+    DENGYUE_GRID_WORKER,
+    DENGYUE_RESIDENT,
+    SYSTEM_ADMIN,
+    Backend,
+)
 from tests.integration.security.test_security import DENGYUE, first_building
-from tests.integration.test_cases import act, as_, outbox, report
+from tests.integration.test_cases import act, as_, outbox, report, user_id
 
 # The published schemas, copied unchanged (their README says from where).
 SCHEMAS = Path(__file__).resolve().parents[1] / "support" / "open311"
@@ -261,7 +267,21 @@ async def test_a_posted_request_is_a_case_the_office_works_and_the_public_sees(
     assert {n.channel for n in accepted} == {"sms", "email"}
     assert all(n.address_sealed for n in accepted)
     [seen] = (await client.get(f"{BASE}/requests/{number}.json")).json()
-    assert seen["status"] == "open" and seen["status_notes"]
+    assert seen["status"] == "open" and "已受理" in seen["status_notes"]
+    # Its steps are public, never the words staff wrote (a name in them).
+    view = (await client.get(f"/api/v1/cases/{view['id']}", headers=clerk)).json()
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    view = await act(client, tokens, DENGYUE_CLERK, view, "dispatch", assignee_id=worker)
+    view = await act(client, tokens, DENGYUE_GRID_WORKER, view, "start")
+    view = await act(client, tokens, DENGYUE_GRID_WORKER, view, "resolve", note="已为王小明换灯")
+    await act(client, tokens, DENGYUE_GRID_WORKER, view, "close")
+    r = await client.get(f"{BASE}/requests/{number}.json", params={"locale": "en"})
+    [seen] = r.json()
+    valid(seen, "request.json")
+    assert seen["status"] == "closed" and "王小明" not in r.text
+    assert "closed" in seen["status_notes"] and "accepted" in seen["status_notes"]
+    closed = (await client.get(f"{BASE}/requests.json", params={"status": "closed"})).json()
+    assert number in {s["service_request_id"] for s in closed}
 
 
 async def test_what_the_public_sees_of_a_residents_case(client, tokens, backend: Backend) -> None:
