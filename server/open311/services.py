@@ -286,6 +286,17 @@ class Open311Service:
         except ValueError:
             raise BadRequest(N_("The phone number or e-mail address is not valid")) from None
 
+    @staticmethod
+    def _intake_note(key: Open311Key, address: str | None, media_url: str | None) -> str:
+        """The first history entry: the key it came with, and for staff (history notes are
+        never published) the address and photo link it gave, cut to the note's length."""
+        note = f"open311:{key.prefix}"
+        if address:
+            note += f" | address_string: {address}"
+        if media_url:
+            note += f" | media_url: {media_url}"
+        return note if len(note) <= 500 else note[:499] + "…"
+
     async def create(self, params: Mapping[str, str]) -> list[Created]:
         """Take a request in as a case (see the module's docstring); its number is its id."""
         key = await self.key(params.get("api_key"))
@@ -315,7 +326,7 @@ class Open311Service:
             grid=grid,
             point=point,
             contact=contact,
-            note=f"open311:{key.prefix}",
+            note=self._intake_note(key, address, media_url),
         )
         self.session.add(
             Open311Request(

@@ -262,6 +262,11 @@ async def test_a_posted_request_is_a_case_the_office_works_and_the_public_sees(
     [view] = [c for c in page["items"] if c["number"] == number]
     assert view["channel"] == "open311"
     view = (await client.get(f"/api/v1/cases/{view['id']}", headers=clerk)).json()
+    [first] = view["history"]  # staff see the photo link it came with
+    assert (
+        first["note"].startswith("open311:o311_")
+        and "https://example.com/photo.jpg" in first["note"]
+    )
     await act(client, tokens, DENGYUE_CLERK, view, "accept")
     accepted = await outbox(backend, f"case:{case.id}:accepted")
     assert {n.channel for n in accepted} == {"sms", "email"}
