@@ -25,7 +25,8 @@ def mask_name(name: str) -> str:
 
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+")
 # A run of digits with spaces or dashes in it, as phones and ID numbers are written.
-_NUMBER = re.compile(r"(?<![\w])\+?\d[\d \-]{5,}[\dXx](?![\w])")
+# Bounded by anything but Latin letters and digits: Chinese text runs into numbers unspaced.
+_NUMBER = re.compile(r"(?<![0-9A-Za-z])\+?\d[\d \-]{5,}[\dXx](?![0-9A-Za-z])")
 _CASE_NUMBER = re.compile(r"^\d{4}-\d{6}$")
 
 
