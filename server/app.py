@@ -59,6 +59,11 @@ from server.notify.controllers import (
     SmsReportController,
 )
 from server.notify.setup import make_dispatcher
+from server.open311.controllers import (
+    Open311Controller,
+    Open311KeyController,
+    document_formats,
+)
 from server.people import vocabulary
 from server.people.controllers import PeopleController
 from server.tasks.controllers import TaskController
@@ -239,6 +244,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AccountController,
         GridController,
         AuditController,
+        Open311Controller,
+        Open311KeyController,
     ]
     if settings.pwa_dir.is_dir():
         route_handlers.append(
@@ -279,7 +286,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware.append(
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
-                exclude=["^/(?!api/).+"],
+                exclude=["^/(?!api/|open311/).+"],  # Open311 is an API too
                 store="rate_limit",
             ).middleware
         )
@@ -320,4 +327,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_in_openapi(app.openapi_schema)
+    document_formats(app.openapi_schema)
     return app

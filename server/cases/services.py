@@ -256,6 +256,61 @@ class CaseService:
         await self.session.flush()
         return await self.view(user, case)
 
+    async def report_by_contact(
+        self,
+        *,
+        channel: Channel,
+        item_code: str,
+        description: str,
+        fields: dict[str, Any],
+        grid: Grid,
+        point: Any,
+        contact: Contact | None,
+        note: str | None = None,
+    ) -> Case:
+        """Take in a case that came from outside with no account behind it (Open311): its
+        reporter a bare contact (sealed) or nobody, its place already decided by the caller.
+        The item's fields are checked as :meth:`report` checks them; the office hears of it."""
+        item = await self._item(item_code)
+        values: dict[str, Any] = {
+            "channel": channel,
+            "fields": check_field_values(item.fields, fields, self.locale),
+        }
+        if contact is not None:
+            values |= self._sealed_contact(contact)
+        now = utcnow()
+        case = Case(
+            number=await self._next_number(now.astimezone(LOCAL_TZ).year),
+            item_id=item.id,
+            description=description.strip(),
+            location=point,
+            photos=[],
+            state=CaseState.received,
+            version=1,
+            level=CloseLevel.grid,
+            due_at=await self._due(item, grid.community_id, now),
+            created_at=now,
+            updated_at=now,
+            **Case.placed_in(grid),
+            **values,
+        )
+        self.session.add(case)
+        await self.session.flush()
+        self.session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                action="report",
+                from_state=None,
+                to_state=CaseState.received,
+                note=note,
+            )
+        )
+        for notice in await self.intake_notices(case):
+            await send(self.session, notice)
+        await self.session.flush()
+        return case
+
     @staticmethod
     def _sealed_contact(contact: Contact) -> dict[str, Any]:
         kind, address = ("phone", contact.phone) if contact.phone else ("email", contact.email)

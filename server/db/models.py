@@ -23,6 +23,7 @@ from server.notify.models import (
     OptOut,
     PushSubscription,
 )
+from server.open311.models import Open311Key, Open311Request
 from server.people.models import (
     Household,
     PartyMember,
@@ -57,6 +58,8 @@ __all__ = [
     "LoginThrottle",
     "Media",
     "Notification",
+    "Open311Key",
+    "Open311Request",
     "OptOut",
     "PartyMember",
     "PartyOrg",

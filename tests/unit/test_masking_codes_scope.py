@@ -9,7 +9,7 @@ from server.accounts.models import Role
 from server.accounts.scope import Scope, ScopedRow
 from server.grids.codes import check_code
 from server.grids.models import Building, Community, Grid
-from server.lib.masking import mask_name, mask_phone
+from server.lib.masking import mask_free_text, mask_name, mask_phone
 
 SEG = (6, 3, 3, 3)
 
@@ -84,3 +84,16 @@ def test_scope_clause_maps_areas_onto_their_own_level() -> None:
     building_sql = str(scope.clause(Building).compile(dialect=postgresql.dialect()))
     assert "buildings.grid_id IN" in building_sql
     assert str(Scope(user_id=1).clause(Building).compile()) in ("false", "0 = 1")
+
+
+def test_free_text_masking() -> None:
+    masked = mask_free_text(
+        "请联系13800000007谢谢，身份证11010519491231002X号，tel: +86 138-0000-0007，"
+        "邮件 wang.xm@example.com，3号楼1201室，见 2026-000123，2026年12月3日"
+    )
+    assert "13800000007" not in masked and "138****0007" in masked
+    assert "11010519491231002X" not in masked and "1****************X" in masked
+    assert "138-0000-0007" not in masked and "0007" in masked
+    assert "wang.xm@" not in masked and "w***@example.com" in masked
+    for kept in ("3号楼1201室", "2026-000123", "2026年12月3日"):  # short figures, case numbers
+        assert kept in masked

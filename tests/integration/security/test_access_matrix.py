@@ -504,6 +504,13 @@ async def _dibao(w: World) -> dict[str, Any]:
     return {"code": "dibao"}
 
 
+# --- Open311 api_keys (city-wide: a key takes cases in anywhere, so system admins only) ---------
+async def _open311_key(w: World) -> dict[str, Any]:
+    key = await w.call("system_admin", "POST", "/api/v1/open311-keys", json={"name": "矩阵密钥"})
+    w.secrets.append(key["api_key"])
+    return {"key_id": key["id"]}
+
+
 # --- cases -----------------------------------------------------------------------------------
 # Who sees a case 孙桂兰 reported in the first grid of 登月社区: staff in scope and herself.
 SEE_CASE = STAFF | {"dengyue_resident"}
@@ -1089,6 +1096,23 @@ OPS: dict[str, Op] = {
         _new_item_code,
         json=lambda p: {"names": {"zh_Hans": "矩阵类别", "zh_Hant": "矩陣類別", "en": "Matrix"}},
     ),
+    # --- Open311 api_keys ---------------------------------------------------------------------
+    "GET /api/v1/open311-keys": Op(
+        "GET", "/api/v1/open311-keys", frozenset({"system_admin"}), _nothing
+    ),
+    "POST /api/v1/open311-keys": Op(
+        "POST",
+        "/api/v1/open311-keys",
+        frozenset({"system_admin"}),
+        _nothing,
+        json=lambda p: {"name": "矩阵新密钥"},
+    ),
+    "POST /api/v1/open311-keys/{key_id}/revoke": Op(
+        "POST",
+        "/api/v1/open311-keys/{key_id}/revoke",
+        frozenset({"system_admin"}),
+        _open311_key,
+    ),
     # --- grid, audit ------------------------------------------------------------------------
     "GET /api/v1/areas": Op(
         "GET",
@@ -1264,6 +1288,21 @@ NOT_IN_MATRIX: dict[str, str] = {
         " test_security.py::test_claim_options_of_every_account_in_a_community"
     ),
     "POST /api/v1/grid-maps": "system administrators only (guard; test_grid_maps.py)",
+    # Open311 GeoReport v2: no accounts; anyone reads the public face of cases (nothing
+    # personal: test_open311.py checks what is masked), a POST needs an api_key.
+    "GET /open311/v2/discovery.json": "public: Open311 GeoReport v2, outside the account model (test_open311.py)",
+    "GET /open311/v2/discovery.xml": "public: Open311 GeoReport v2, outside the account model (test_open311.py)",
+    "GET /open311/v2/services.json": "public: the catalogue as Open311 services",
+    "GET /open311/v2/services.xml": "public: the catalogue as Open311 services",
+    "GET /open311/v2/services/{code}": "public: an item's fields as Open311 attributes",
+    "GET /open311/v2/requests.json": "public: cases anonymised (test_open311.py)",
+    "GET /open311/v2/requests.xml": "public: cases anonymised (test_open311.py)",
+    "GET /open311/v2/requests/{number}": "public: a case anonymised (test_open311.py)",
+    "GET /open311/v2/tokens/{token}": "public: a request's id by its token",
+    "POST /open311/v2/requests.json": "api_key, not an account: valid, bad, revoked keys in"
+    " test_open311.py",
+    "POST /open311/v2/requests.xml": "api_key, not an account: valid, bad, revoked keys in"
+    " test_open311.py",
     "POST /api/v1/sms/reports/aliyun/{token}": "provider callback behind a secret token",
     "POST /api/v1/sms/reports/tencent/{token}": "provider callback behind a secret token",
     "POST /api/v1/sms/replies/aliyun/{token}": "provider callback behind a secret token",
