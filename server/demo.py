@@ -32,6 +32,8 @@ from server.people.models import (
     ServiceGroupMember,
     VolunteerProfile,
 )
+from server.visits.demo_visits import load_demo_visits
+from server.wishes.demo_wishes import load_demo_wishes
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_MAP", "DemoAccount", "load_demo"]
 
@@ -151,6 +153,8 @@ async def load_demo(
     await _load_people(session)
     await load_catalogue(session)
     await load_demo_cases(session)
+    await load_demo_visits(session)
+    await load_demo_wishes(session)
     return result, created
 
 

@@ -408,6 +408,8 @@ class Maker:
             assert r is not None
             building = await self.s.get(Building, r.building_id)
             assert building is not None
+            if mine:  # her own in every kind of state, as the demo city's are
+                state = (State.withdrawn, State.approved, State.confirmed)[i % 3]
             done = state is State.confirmed
             self.s.add(
                 Wish(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
@@ -80,6 +80,8 @@ async def made(own: Backend) -> dict[str, Any]:
         dengyue = await s.scalar(select(Community).where(Community.code == DENGYUE))
         yulan = await s.scalar(select(Community).where(Community.name == YULAN_NAME))
         assert dengyue is not None and yulan is not None
+        # Only the visits below: the demo city's weeks of visits go (this is our own DB).
+        await s.execute(delete(Visit).where(Visit.community_id == dengyue.id))
         grids = (
             await s.scalars(
                 select(Grid).where(Grid.community_id == dengyue.id).order_by(Grid.code).limit(2)
