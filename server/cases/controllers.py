@@ -59,6 +59,8 @@ ACTIONS: dict[str, str] = {
     "request_extension": "Ask for more time: `hours` (working hours) and `reason` (assignee)",
     "approve_extension": "Approve the extension asked for (staff above the case's level)",
     "merge": "Merge a duplicate into the open case it repeats (`into_case_id`; office)",
+    "reclassify": "Change the service item 改派事项 (`item`, `reason`, the new item's `fields`): "
+    "the deadline and closing level follow from it (office; received or accepted)",
 }
 
 

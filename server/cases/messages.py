@@ -54,6 +54,11 @@ TEMPLATES = {
         N_("Your case {number} repeats case {into}; you will hear when that one is finished"),
         ("number", "into"),
     ),
+    "reclassified": Template(
+        N_("Your case was reclassified"),
+        N_("Your case {number} is now handled as: {item}; it will be handled by {due}"),
+        ("number", "item", "due"),
+    ),
     "dispatched": Template(
         N_("A case for you"),
         N_("Case {number} ({item}) is yours; due by {due}"),

@@ -11,7 +11,8 @@
 
 Every change goes through :func:`server.workflow.writer.write_change`; actions that
 change no state (``callback`` 回访, ``supervise`` 督办, ``request_extension``,
-``approve_extension``) write a history row and bump the version the same way.
+``approve_extension``, ``reclassify`` 改派事项) write a history row and bump the version
+the same way.
 
 Levels: a case is handled at a level (grid → community → sub-district → department).
 Staff *hold* it when their scope covers it with a role at its level or above (the
@@ -33,6 +34,7 @@ from server.workflow.rules import Actor, Rule, Who, Workflow, register, relation
 __all__ = [
     "CASE",
     "OPEN_STATES",
+    "RECLASSIFY_STATES",
     "STATE_NAMES",
     "TRANSITIONS",
     "Action",
@@ -80,6 +82,8 @@ TRANSITIONS: dict[tuple[CaseState, Action], CaseState] = {
     (S.accepted, Action.merge): S.merged,
 }
 
+#: Where a case's service item may still be changed (``reclassify``).
+RECLASSIFY_STATES = frozenset({S.received, S.accepted})
 OPEN_STATES = frozenset({S.received, S.accepted, S.dispatched, S.in_progress, S.resolved})
 
 STATE_NAMES = {
@@ -206,6 +210,14 @@ CASE = register(
             ),
             "approve_extension": Rule(
                 ABOVE, when=lambda c: c.state in OPEN_STATES and c.extension_hours is not None
+            ),
+            # 改派事项: the resident picked the wrong item. Only before the case is with a
+            # person: the item sets the deadline, the closing level and who may hold it, so
+            # it does not change under someone working on it (the office returns it first).
+            "reclassify": Rule(
+                OFFICE,
+                refusal=N_("Only the community office changes a case's service item"),
+                when=lambda c: c.state in RECLASSIFY_STATES,
             ),
         },
     )

@@ -85,7 +85,16 @@ LEVEL_NAMES = {
     CloseLevel.department: "职能部门",
 }
 DUPLICATE_METRES = 150
-_SEEN_BY_REPORTER = {"accept", "reject", "resolve", "close", "reopen", "report", "merge"}
+_SEEN_BY_REPORTER = {
+    "accept",
+    "reject",
+    "resolve",
+    "close",
+    "reopen",
+    "report",
+    "merge",
+    "reclassify",
+}
 
 
 def contact_hash(kind: str, address: str) -> str:
@@ -421,6 +430,12 @@ class CaseService:
             )
         ]
 
+    async def _merged_into(self, case: Case) -> Sequence[Case]:
+        """The duplicates merged into this case (their reporters hear its outcome)."""
+        return (
+            await self.session.scalars(select(Case).where(Case.merged_into_id == case.id))
+        ).all()
+
     async def intake_notices(self, case: Case) -> list[Notice]:
         """The community office hears of a new case."""
         grid = await self.session.get(Grid, case.grid_id)
@@ -443,17 +458,16 @@ class CaseService:
             }
             return self._notice(case, "accepted", params, await self._reporters([case]))
         if action == Action.reject:
+            # Duplicates merged into it hear the outcome too (as they would of its close).
             return self._notice(
                 case,
                 "rejected",
                 {"number": number, "reason": note or ""},
-                await self._reporters([case]),
+                await self._reporters([case, *await self._merged_into(case)]),
             )
         if action == Action.close:
             # Always, and to the reporters of the duplicates merged into it.
-            merged = (
-                await self.session.scalars(select(Case).where(Case.merged_into_id == case.id))
-            ).all()
+            merged = await self._merged_into(case)
             params = {"number": number, "resolution": (case.resolution or "")[:200]}
             return self._notice(case, "finished", params, await self._reporters([case, *merged]))
         if action == "callback":
@@ -850,6 +864,48 @@ class CaseService:
                 "extension_reason": None,
                 "reminded_at": None,
             },
+        )
+
+    async def _do_reclassify(self, user: CurrentUser, case: Case, data: CaseActionIn) -> None:
+        """改派事项: another service item (the reporter picked the wrong one), with a reason.
+
+        The deadline is the new item's working hours counted from when the case was raised,
+        as accepting it with another item does (the reporter loses no time to the office's
+        correction); the closing level follows from the item. Values of fields both items
+        share are kept; ``fields`` gives the rest (the new item's required ones) and may
+        change or (with "") clear kept ones. The reporter hears of it when the promised
+        date moves."""
+        reason = self._need(data.reason, N_("Say why"))
+        code = self._need(data.item, N_("Choose the service item of this case"))
+        item = await self._item(code)
+        if item.id == case.item_id:
+            raise BadRequest(N_("The case has that service item already"))
+        keys = {f["key"] for f in item.fields}
+        kept = {k: v for k, v in (case.fields or {}).items() if k in keys}
+        fields = check_field_values(item.fields, kept | (data.fields or {}), self.locale)
+        due = await self._due(item, case.community_id, case.created_at)
+        values: dict[str, Any] = {
+            "item_id": item.id,
+            "fields": fields,
+            "due_at": due,
+            "reminded_at": None,
+        }
+        if case.level is CloseLevel.department and item.department is None:
+            values["level"] = CloseLevel.sub_district  # no department handles the new item
+        before = await self._item_name(case)
+        notices: list[Notice] = []
+        if due != case.due_at:
+            params = {"number": case.number, "item": item.name, "due": self._when(due)}
+            reporters = await self._reporters([case])
+            notices = self._notice(case, "reclassified", params, reporters)
+        await self._change(
+            user,
+            case,
+            "reclassify",
+            expected_version=data.expected_version,
+            note=f"{before or '—'} → {item.name}: {reason}",
+            values=values,
+            extra=notices,
         )
 
     async def _do_merge(self, user: CurrentUser, case: Case, data: CaseActionIn) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.audit.models import AuditEntry
+from server.cases.hours import periods_of
 from server.cases.models import Case
 from server.cases.worktime import working_hours_between
 from server.grids.models import Building, Community, Grid
@@ -597,6 +598,131 @@ async def test_duplicates_and_merge(client, tokens, backend: Backend) -> None:
     detail = (await client.get(f"/api/v1/cases/{first['id']}", headers=clerk)).json()
     assert detail["history"][-1]["action"] == "merged_in"
     assert detail["history"][-1]["note"] == near["number"]
+
+
+async def test_a_rejected_case_tells_the_duplicates_merged_into_it(
+    client, tokens, backend: Backend
+) -> None:
+    """Everyone who reported hears the outcome: a hotline caller whose duplicate was
+    merged into a case the office then refuses hears the reason too."""
+    first = await report(client, tokens)
+    hotline = await report(
+        client,
+        tokens,
+        DENGYUE_CLERK,
+        channel="hotline",
+        contact_phone="13987650002",
+        grid_code=(await grids_of(backend))[0],
+    )
+    await act(client, tokens, DENGYUE_CLERK, hotline, "merge", into_case_id=first["id"])
+    await act(client, tokens, DENGYUE_CLERK, first, "reject", reason="物业负责维修")
+    rejected = await outbox(backend, f"case:{first['id']}:rejected")
+    me = await resident_row(backend, DENGYUE_RESIDENT)
+    assert ("resident", me) in {(n.recipient_kind, n.recipient_ref) for n in rejected}
+    by_sms = [n for n in rejected if n.address_sealed]
+    assert len(by_sms) == 1 and by_sms[0].params["reason"] == "物业负责维修"
+
+
+async def community_periods(backend: Backend, code: str = DENGYUE) -> Any:
+    async with backend.sessionmaker()() as session:
+        community = await session.scalar(select(Community.id).where(Community.code == code))
+        return (await periods_of(session, [community]))[community]
+
+
+async def test_reclassify_changes_the_item_its_deadline_and_fields(
+    client, tokens, backend: Backend
+) -> None:
+    """改派事项: the office gives a case the item the resident meant; the deadline is the
+    new item's working hours from when it was raised, its closing level the new item's,
+    the new item's required fields are asked for, and the reporter hears the new date."""
+    case = await report(client, tokens)  # stair_light: 8 working hours, closed by the grid
+    cid, created = case["id"], datetime.fromisoformat(case["created_at"])
+    periods = await community_periods(backend)
+    assert working_hours_between(created, datetime.fromisoformat(case["due_at"]), periods) == (
+        pytest.approx(8, abs=0.01)
+    )
+    clerk = await as_(client, tokens, DENGYUE_CLERK)
+    seen = (await client.get(f"/api/v1/cases/{cid}", headers=clerk)).json()
+    assert "reclassify" in seen["allowed_actions"]
+    # Who may: the office in scope; not the grid worker, the reporter or another community.
+    body = {"item": "roof_leak", "reason": "居民选错了事项", "fields": {"where": "roof"}}
+    await act(client, tokens, DENGYUE_GRID_WORKER, case, "reclassify", 403, **body)
+    await act(client, tokens, DENGYUE_RESIDENT, case, "reclassify", 403, **body)
+    await act(client, tokens, YULAN_CLERK, case, "reclassify", 404, **body)
+    # What it needs: a reason, an item that exists and differs, its required fields.
+    await act(client, tokens, DENGYUE_CLERK, case, "reclassify", 400, item="roof_leak")
+    r = await client.post(
+        f"/api/v1/cases/{cid}/reclassify",
+        json={"item": "roof_leak", "reason": "选错了"},
+        headers=clerk,
+    )
+    assert r.status_code == 400 and "位置" in r.json()["detail"], r.text  # where is required
+    await act(client, tokens, DENGYUE_CLERK, case, "reclassify", 400, item="nope", reason="x")
+    await act(
+        client, tokens, DENGYUE_CLERK, case, "reclassify", 400, item="stair_light", reason="x"
+    )
+    # Done: the floor both items ask for is kept, the new item's choice given.
+    case = await act(client, tokens, DENGYUE_CLERK, case, "reclassify", **body)
+    assert case["state"] == "received" and case["version"] == 2
+    assert case["item"]["code"] == "roof_leak" and case["item"]["close_level"] == "community"
+    assert case["fields"] == {"where": "roof", "floor": 3}
+    due = datetime.fromisoformat(case["due_at"])
+    assert working_hours_between(created, due, periods) == pytest.approx(24, abs=0.01)
+    last = case["history"][-1]
+    assert (last["action"], last["from_state"], last["to_state"]) == (
+        "reclassify",
+        "received",
+        "received",
+    )
+    assert last["note"] == "楼道灯损坏 → 房屋漏水: 居民选错了事项" and last["actor"]
+    # The reporter hears the new item and date, and reads why on her case.
+    heard = await outbox(backend, f"case:{cid}:reclassified")
+    me = await resident_row(backend, DENGYUE_RESIDENT)
+    assert {(n.recipient_kind, n.recipient_ref) for n in heard} == {("resident", me)}
+    assert heard[0].template == "case.reclassified"
+    assert heard[0].params["item"] == "房屋漏水" and heard[0].params["due"]
+    mine = (
+        await client.get(
+            f"/api/v1/cases/{cid}", headers=await as_(client, tokens, DENGYUE_RESIDENT)
+        )
+    ).json()
+    assert mine["history"][-1]["note"] == last["note"]
+    # Verified done now by the community office, not by the grid worker.
+    worker = await user_id(backend, DENGYUE_GRID_WORKER)
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    # Once accepted it may still change; back to the light, the choice dropped.
+    case = await act(
+        client, tokens, DENGYUE_CLERK, case, "reclassify", item="stair_light", reason="还是灯"
+    )
+    assert case["fields"] == {"floor": 3} and case["state"] == "accepted"
+    assert case["item"]["close_level"] == "grid"
+    assert len(await outbox(backend, f"case:{cid}:reclassified")) == 2 * len(heard)
+    # With a person: no longer (the office returns it first).
+    case = await act(client, tokens, DENGYUE_CLERK, case, "dispatch", assignee_id=worker)
+    assert "reclassify" not in case["allowed_actions"]
+    await act(client, tokens, DENGYUE_CLERK, case, "reclassify", 409, **body)
+    # A stale version is refused.
+    stale = {**case, "version": case["version"] - 1}
+    case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "return", reason="不归我")
+    await act(client, tokens, DENGYUE_CLERK, stale, "reclassify", 409, **body)
+
+
+async def test_reclassify_brings_a_department_case_back_to_the_sub_district(
+    client, tokens, backend: Backend
+) -> None:
+    """A case escalated to a department, given an item no department handles, is held
+    by the sub-district again."""
+    case = await report(client, tokens, item="manhole", fields={"urgency": "now"})
+    case = await act(client, tokens, DENGYUE_CLERK, case, "accept")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "escalate", reason="社区协调")
+    case = await act(client, tokens, DENGYUE_CLERK, case, "escalate", reason="街道协调")
+    case = await act(client, tokens, SUBDISTRICT_ADMIN, case, "escalate", reason="交部门")
+    assert case["level"] == "department"
+    case = await act(
+        client, tokens, DENGYUE_CLERK, case, "reclassify", item="garbage", reason="是垃圾问题"
+    )
+    assert case["level"] == "sub_district" and case["fields"] == {}
+    assert case["item"]["code"] == "garbage"
 
 
 async def test_lists(client, tokens, backend: Backend) -> None:

@@ -1052,6 +1052,9 @@ OPS: dict[str, Op] = {
         json=lambda p: {"into_case_id": p["into"]},
         hidden=ALL - SEE_CASE,
     ),
+    "POST /api/v1/cases/{case_id}/reclassify": case_op(
+        "reclassify", "received", OFFICE, item="garbage", reason="选错事项"
+    ),
     "GET /api/v1/me/cases": Op(
         "GET", "/api/v1/me/cases", ALL, case_in("received"), blind=ALL - {"dengyue_resident"}
     ),
