@@ -1,13 +1,15 @@
 // One case: what was raised, where it stands and by when, its history (who, when,
 // what), the resolution with its after-photo, the rating, and what this user may
-// do now: exactly the server's `allowed_actions`, each through the outbox.
-import { useEffect, useRef } from 'preact/hooks';
+// do now: exactly the server's `allowed_actions`, each through the outbox; for the
+// office also changing the item and merging into a possible duplicate.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { can } from '../../roles.js';
 import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { Photo } from '../../ui/photos.jsx';
 import { getCase, getCatalogue } from './casesApi.js';
-import { CaseActions, CaseState, Due, History } from './common.jsx';
+import { Duplicates, Reclassify } from './CaseOfficeTools.jsx';
+import { CaseActions, CaseState, Due, History, pendingFor } from './common.jsx';
 
 function Fact({ label, children, testid }) {
   if (children == null || children === '') return null;
@@ -32,6 +34,7 @@ export default function CaseDetail({ id, user, outbox }) {
   const kase = useLoad(() => getCase(id), [id]);
   // The extra fields' names and choices in the reader's language (the catalogue is cached).
   const catalogue = useLoad(() => getCatalogue().catch(() => null), []);
+  const [reclassifying, setReclassifying] = useState(false);
   const sent = useRef(outbox.sent);
   useEffect(() => {
     if (outbox.sent !== sent.current) {
@@ -53,6 +56,8 @@ export default function CaseDetail({ id, user, outbox }) {
     );
   }
   const c = kase.data;
+  const allowed = new Set(c.allowed_actions || []);
+  const waiting = pendingFor(outbox, c.id).length > 0;
   const itemFields =
     (c.item && catalogue.data && catalogue.data.categories.flatMap((cat) => cat.items).find((i) => i.code === c.item.code))?.fields || [];
   const fieldsOf = Object.entries(c.fields || {}).map(([key, value]) => {
@@ -80,6 +85,16 @@ export default function CaseDetail({ id, user, outbox }) {
           <Fact label={t('case.field.reporter')}>{c.reporter}</Fact>
           <Fact label={t('case.field.phone')}>{c.reporter_phone}</Fact>
           <Fact label={t('case.field.grid')}>{c.grid}</Fact>
+          {staff && (
+            <Fact label={t('case.field.level')} testid="case-level">
+              {t(`case.level.${c.level}`)}
+            </Fact>
+          )}
+          {staff && c.item && (
+            <Fact label={t('case.field.close_level')} testid="case-close-level">
+              {t(`case.level.${c.item.close_level}`)}
+            </Fact>
+          )}
           <Fact label={t('case.field.created')}>{formatDate(c.created_at)}</Fact>
           <Fact label={t('case.field.assignee')} testid="case-assignee-shown">{c.assignee}</Fact>
           <Fact label={t('case.field.consent')}>{c.consent_note}</Fact>
@@ -99,7 +114,24 @@ export default function CaseDetail({ id, user, outbox }) {
         {c.resolution_photo && <p class="field__label">{t('case.field.after_photo')}</p>}
         <Photo mediaKey={c.resolution_photo} alt={t('case.field.after_photo')} testid="case-after-photo" />
       </article>
-      <CaseActions kase={c} user={user} outbox={outbox} onDone={onDone} />
+      {/* One change at a time: the office's tools wait while actions of this case do. */}
+      <CaseActions
+        kase={c}
+        user={user}
+        outbox={outbox}
+        onDone={onDone}
+        more={
+          allowed.has('reclassify') && !waiting && !reclassifying ? (
+            <button type="button" class="btn btn--ghost" data-testid="case-reclassify-open" onClick={() => setReclassifying(true)}>
+              {t('case.do.reclassify')}
+            </button>
+          ) : null
+        }
+      />
+      {reclassifying && allowed.has('reclassify') && !waiting && (
+        <Reclassify kase={c} catalogue={catalogue.data} onDone={onDone} onClose={() => setReclassifying(false)} />
+      )}
+      {allowed.has('merge') && !waiting && <Duplicates kase={c} onDone={onDone} />}
       <h2 class="section-title">{t('case.detail.history')}</h2>
       <History events={c.history || []} />
     </section>

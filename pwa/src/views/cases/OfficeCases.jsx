@@ -41,6 +41,11 @@ function Table({ cases }) {
               </td>
               <td>
                 <CaseState kase={c} />
+                {c.level !== 'grid' && (
+                  <div class="muted" data-testid="case-row-level">
+                    {t('case.at_level', { level: t(`case.level.${c.level}`) })}
+                  </div>
+                )}
               </td>
               <td>{c.grid}</td>
               <td>{c.reporter}</td>

@@ -34,8 +34,10 @@ export function Due({ kase }) {
   );
 }
 
-/** A callback's note starts with the rating (1, 2 or 3): said in words. */
+/** A callback's note starts with the rating (1, 2 or 3), an extension's with "+Nh": said in words. */
 function eventNote(event) {
+  const extension = ['request_extension', 'approve_extension'].includes(event.action) && /^\+(\d+)h(?: (.*))?$/s.exec(event.note);
+  if (extension) return t('case.extension', { hours: extension[1], reason: extension[2] || '' }).replace(/[：:]\s*$/, '');
   const rated = event.action === 'callback' && /^([123])(?: (.*))?$/s.exec(event.note);
   if (!rated) return event.note;
   return [t(`case.satisfaction.${rated[1]}`), rated[2]].filter(Boolean).join('：');
@@ -109,8 +111,9 @@ const NEEDS = {
 };
 const PRIMARY = new Set(['accept', 'dispatch', 'start', 'resolve', 'close', 'callback']);
 const DANGER = new Set(['reject']);
-// Merging names another case by its id: done from the office's own tools, not here.
-const NOT_HERE = new Set(['merge']);
+// Merging names another case, reclassifying picks an item and its fields: both are
+// the office's own tools on a case's page (CaseDetail), not buttons here.
+const NOT_HERE = new Set(['merge', 'reclassify']);
 
 function useRun(onDone) {
   const [busy, setBusy] = useState('');
@@ -309,9 +312,10 @@ function ActionForm({ action, busy, onSend, onCancel }) {
  * The actions this user may take now. With actions of this case waiting on the
  * phone, the case is locked (one change at a time), except that the person it is
  * dispatched to, having started it offline, may also say it is done: the next step
- * by the server's table, sent after the start in the same order.
+ * by the server's table, sent after the start in the same order. `more`: buttons
+ * of the page's own tools, shown in the same row.
  */
-export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
+export function CaseActions({ kase, user, outbox, onDone, compact = false, more = null }) {
   const { busy, outcome, run } = useRun(onDone);
   const [open, setOpen] = useState('');
   const waiting = pendingFor(outbox, kase.id);
@@ -353,7 +357,7 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
       {open ? (
         <ActionForm action={open} busy={busy} onSend={(body, photo) => act(open, body, photo)} onCancel={() => setOpen('')} />
       ) : (
-        actions.length > 0 && (
+        (actions.length > 0 || more) && (
           <div class={compact ? 'actions__row caseactions__row' : 'actions__row'}>
             {actions.map((action) => (
               <button
@@ -368,6 +372,7 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false }) {
                 {label(action)}
               </button>
             ))}
+            {more}
           </div>
         )
       )}
@@ -390,6 +395,11 @@ export function CaseCard({ kase, outbox, children, showReporter = false }) {
           <span data-testid="case-number">{kase.number}</span> · {kase.grid}
           {showReporter && kase.reporter && ` · ${kase.reporter}`}
         </span>
+        {showReporter && kase.level !== 'grid' && (
+          <span class="caseitem__meta" data-testid="case-item-level">
+            {t('case.at_level', { level: t(`case.level.${kase.level}`) })}
+          </span>
+        )}
         <span class="caseitem__desc">{kase.description}</span>
         <Due kase={kase} />
       </a>
