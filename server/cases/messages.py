@@ -1,8 +1,9 @@
 """What the cases domain tells people, and the chore that watches deadlines.
 
 Registered with notify and housekeeping at start (:func:`register`): the reporter
-hears when their case is accepted or refused, always when it is finished (with the
-invitation to rate it, which an SMS or e-mail reply 1/2/3 answers), and at the callback; staff
+hears when their case is accepted or refused, when another item gives it a new date,
+always when it is finished (with the invitation to rate it, which an SMS or e-mail
+reply 1/2/3 answers), and at the callback; staff
 hear of new, returned, transferred, escalated, supervised and overdue cases, and the
 assignee of what is dispatched to them.
 """
