@@ -436,6 +436,20 @@ class CaseService:
             await self.session.scalars(select(Case).where(Case.merged_into_id == case.id))
         ).all()
 
+    async def _sub_district_of(self, case: Case) -> list[Recipient]:
+        """The administrators of the case's sub-district, as recipients."""
+        rows = await self.session.execute(
+            select(User.id, User.locale)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.role == Role.subdistrict_admin,
+                RoleAssignment.sub_district_id == case.sub_district_id,
+                User.is_active.is_(True),
+            )
+            .distinct()
+        )
+        return [Recipient(user_id=uid, locale=loc) for uid, loc in rows.all()]
+
     async def intake_notices(self, case: Case) -> list[Notice]:
         """The community office hears of a new case."""
         grid = await self.session.get(Grid, case.grid_id)
@@ -495,7 +509,12 @@ class CaseService:
             return self._notice(case, "returned", {"number": number, "reason": note or ""}, office)
         if action == Action.escalate:
             params = {"number": number, "level": LEVEL_NAMES[case.level], "reason": note or ""}
-            return self._notice(case, "escalated", params, office)
+            people = list(office)
+            if hold_rank(case.level) >= hold_rank(CloseLevel.sub_district):
+                # The sub-district holds it now (and follows a department's cases).
+                known = {p.user_id for p in people}
+                people += [p for p in await self._sub_district_of(case) if p.user_id not in known]
+            return self._notice(case, "escalated", params, people)
         if action == "supervise":
             people = list(office)
             if case.assignee_user_id is not None:

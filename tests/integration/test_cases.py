@@ -374,8 +374,17 @@ async def test_escalation_path_and_supervision(client, tokens, backend: Backend)
     case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "escalate", reason="需社区协调")
     assert (case["level"], case["state"], case["assignee_id"]) == ("community", "accepted", None)
     await act(client, tokens, DENGYUE_GRID_WORKER, case, "escalate", 403, reason="x")
+    assert await user_id(backend, SUBDISTRICT_ADMIN) not in {
+        n.user_id for n in await outbox(backend, f"case:{case['id']}:escalated")
+    }
     case = await act(client, tokens, DENGYUE_CLERK, case, "escalate", reason="需街道协调")
     assert case["level"] == "sub_district"
+    # Held by the sub-district now: its administrators hear of it, with the office.
+    heard = {n.user_id for n in await outbox(backend, f"case:{case['id']}:escalated")}
+    assert {
+        await user_id(backend, SUBDISTRICT_ADMIN),
+        await user_id(backend, DENGYUE_CLERK),
+    } <= heard
     await act(client, tokens, DENGYUE_CLERK, case, "escalate", 403, reason="x")
     await act(client, tokens, DENGYUE_ADMIN, case, "supervise", 403, note="x")
     case = await act(client, tokens, SUBDISTRICT_ADMIN, case, "escalate", reason="交城管局")
