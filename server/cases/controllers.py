@@ -13,7 +13,7 @@ from server.accounts.services import CurrentUser
 from server.auth.security import PUBLIC_READ
 from server.cases.catalogue import CatalogueService
 from server.cases.hours import WorkHoursService
-from server.cases.models import CaseState
+from server.cases.models import CaseState, CloseLevel
 from server.cases.schemas import (
     CaseActionIn,
     CaseCreate,
@@ -228,7 +228,7 @@ class CaseController(Controller):
 
     @get(
         "/communities/{code:str}/cases",
-        summary="A community's cases for its office, newest first (by state, item, overdue)",
+        summary="A community's cases for its office, newest first (by state, item, level, overdue)",
         responses=error_responses(400, 401, 404),
     )
     async def community_cases(
@@ -241,6 +241,10 @@ class CaseController(Controller):
             CaseState | None, QueryParameter(name="state", description="Only cases in this state")
         ] = None,
         item: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        level: Annotated[
+            CloseLevel | None,
+            QueryParameter(description="Only cases held at this level (escalated ones above)"),
+        ] = None,
         overdue: Annotated[
             bool, QueryParameter(description="Only open cases past their deadline")
         ] = False,
@@ -252,6 +256,7 @@ class CaseController(Controller):
             code,
             state=case_state,
             item=item,
+            level=level,
             overdue=overdue,
             limit=limit,
             offset=offset,

@@ -1001,8 +1001,10 @@ class CaseService:
         overdue: bool,
         limit: int,
         offset: int,
+        level: CloseLevel | None = None,
     ) -> CasePage:
-        """A community's cases for its office, newest first; by state, item, overdue."""
+        """A community's cases for its office, newest first; by state, item, the level
+        holding them (what the sub-district holds), overdue."""
         community = await GridService(self.session, self.locale).community(
             code, user.scope_of(OFFICE_ROLES)
         )
@@ -1011,6 +1013,8 @@ class CaseService:
             where.append(Case.state == state)
         if item is not None:
             where.append(Case.item_id.in_(select(ServiceItem.id).where(ServiceItem.code == item)))
+        if level is not None:
+            where.append(Case.level == level)
         if overdue:
             where += [Case.state.in_(sorted(OPEN_STATES)), Case.due_at < utcnow()]
         return await self._page(user, where, [Case.id.desc()], limit, offset)

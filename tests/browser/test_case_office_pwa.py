@@ -190,6 +190,8 @@ def test_the_office_escalates_and_merges_a_duplicate(
     if picker.count():
         picker.select_option(DENGYUE)
     sub.get_by_test_id("filter-state").select_option("accepted")
+    sub.get_by_test_id("filter-level").select_option("sub_district")
+    expect(sub.locator('[data-testid="case-item"]:not([data-state="accepted"])')).to_have_count(0)
     if width >= 1024:
         found = sub.locator(f'[data-testid="case-row"][data-id="{up["id"]}"]')
         expect(found.get_by_test_id("case-row-level")).to_have_text("在街道办理")

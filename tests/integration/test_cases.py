@@ -385,6 +385,16 @@ async def test_escalation_path_and_supervision(client, tokens, backend: Backend)
         await user_id(backend, SUBDISTRICT_ADMIN),
         await user_id(backend, DENGYUE_CLERK),
     } <= heard
+    # ... and find it in the community's list by the level that holds it.
+    r = await client.get(
+        f"/api/v1/communities/{DENGYUE}/cases",
+        params={"level": "sub_district", "limit": 200},
+        headers=await as_(client, tokens, SUBDISTRICT_ADMIN),
+    )
+    assert r.status_code == 200, r.text
+    held = r.json()["items"]
+    assert case["id"] in {c["id"] for c in held}
+    assert {c["level"] for c in held} == {"sub_district"}
     await act(client, tokens, DENGYUE_CLERK, case, "escalate", 403, reason="x")
     await act(client, tokens, DENGYUE_ADMIN, case, "supervise", 403, note="x")
     case = await act(client, tokens, SUBDISTRICT_ADMIN, case, "escalate", reason="交城管局")

@@ -1,4 +1,5 @@
-// 案件: the community office's cases, newest first, by state, item and overdue,
+// 案件: the community office's cases, newest first, by state, item, the level
+// holding them (what has gone up to the sub-district) and overdue,
 // a page at a time: a table on a desk (≥1024 px), cards on a phone. Each opens
 // the case's page with every action the office may take; intake for a walk-in
 // resident or a hotline caller starts here.
@@ -10,6 +11,7 @@ import { getCatalogue, getCommunityCases } from './casesApi.js';
 import { CaseCard, caseHref, CaseState } from './common.jsx';
 
 const PAGE = 20;
+const LEVELS = ['grid', 'community', 'sub_district', 'department'];
 const STATES = ['received', 'accepted', 'dispatched', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'];
 
 function Table({ cases }) {
@@ -42,7 +44,7 @@ function Table({ cases }) {
               <td>
                 <CaseState kase={c} />
                 {c.level !== 'grid' && (
-                  <div class="muted" data-testid="case-row-level">
+                  <div class="muted casetable__level" data-testid="case-row-level">
                     {t('case.at_level', { level: t(`case.level.${c.level}`) })}
                   </div>
                 )}
@@ -66,10 +68,11 @@ export default function OfficeCases({ user, outbox }) {
   const choice = useCommunityChoice(user);
   const [state, setState] = useState('');
   const [item, setItem] = useState('');
+  const [level, setLevel] = useState('');
   const [overdue, setOverdue] = useState(false);
   const [offset, setOffset] = useState(0);
   const catalogue = useLoad(getCatalogue, []);
-  const page = useCommunityLoad(choice, (code) => getCommunityCases(code, { state, item, overdue, limit: PAGE, offset }), [state, item, overdue, offset]);
+  const page = useCommunityLoad(choice, (code) => getCommunityCases(code, { state, item, level, overdue, limit: PAGE, offset }), [state, item, level, overdue, offset]);
   const items = (page.data && page.data.items) || [];
   const total = (page.data && page.data.total) || 0;
   const filter = (set) => (value) => {
@@ -109,6 +112,17 @@ export default function OfficeCases({ user, outbox }) {
                   </option>
                 ))}
               </optgroup>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span class="field__label">{t('case.field.level')}</span>
+          <select class="select--boxed" data-testid="filter-level" value={level} onChange={(e) => filter(setLevel)(e.currentTarget.value)}>
+            <option value="">{t('case.office.any')}</option>
+            {LEVELS.map((l) => (
+              <option key={l} value={l}>
+                {t(`case.level.${l}`)}
+              </option>
             ))}
           </select>
         </label>

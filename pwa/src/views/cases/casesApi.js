@@ -13,9 +13,9 @@ const query = (params) => {
 export const getCase = (id) => api('GET', `/api/v1/cases/${id}`);
 /** {items, total, limit, offset}: the cases I reported, newest first. */
 export const getMyCases = (limit = 50, offset = 0) => api('GET', `/api/v1/me/cases${query({ limit, offset })}`);
-/** The office's list: filters {state, item, overdue}, paged. */
-export const getCommunityCases = (code, { state = '', item = '', overdue = false, limit = 20, offset = 0 } = {}) =>
-  api('GET', `/api/v1/communities/${encodeURIComponent(code)}/cases${query({ state, item, overdue: overdue ? 'true' : '', limit, offset })}`);
+/** The office's list: filters {state, item, level (holding it), overdue}, paged. */
+export const getCommunityCases = (code, { state = '', item = '', level = '', overdue = false, limit = 20, offset = 0 } = {}) =>
+  api('GET', `/api/v1/communities/${encodeURIComponent(code)}/cases${query({ state, item, level, overdue: overdue ? 'true' : '', limit, offset })}`);
 /** Open cases of the item within 150 m (staff only: residents get 403). */
 export const getDuplicates = (item, lon, lat) =>
   api('GET', `/api/v1/case-duplicates${query({ item, lon: lon.toFixed(6), lat: lat.toFixed(6) })}`);
