@@ -204,3 +204,60 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
     expect(card.get_by_test_id("case-open")).to_be_focused()
     shoot_part(card, "inbox-map-offline-card-360")
     context.set_offline(False)
+
+
+def test_a_case_moved_away_meanwhile_shows_its_conflict_on_the_map_too(
+    page: Page, context: Any, live_server: str
+) -> None:
+    """Two cases started with no signal; meanwhile the office transfers one to another
+    grid (it leaves the worker's inbox). Back online: the other is started once, the
+    moved one's start is set aside with the server's reason, shown above the map."""
+    resident, office, worker = (
+        Api(live_server, RESIDENT),
+        Api(live_server, OFFICE),
+        Api(live_server, GRID_WORKER),
+    )
+    worker_id = worker.call("GET", "/api/v1/me")["id"]
+    kept, moved = raise_case(resident, floor=7), raise_case(resident, floor=8)
+    for case in (kept, moved):
+        act(office, case, "accept")
+        act(office, case, "dispatch", assignee_id=worker_id)
+    grids = [a["code"] for a in office.call("GET", "/api/v1/areas?level=grid")]
+    here = office.call("GET", f"/api/v1/cases/{moved['id']}")
+    elsewhere = next(code for code in grids if code.startswith(DENGYUE) and code != BUILDING[:15])
+
+    page.goto("/")
+    log_in_ok(page, GRID_WORKER)
+    wait_for_service_worker(page)
+    page.goto("/#/cases/inbox")
+    page.get_by_test_id("inbox-view-list").click()
+    context.set_offline(True)
+    expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
+    for case in (kept, moved):
+        card = page.locator(f'[data-testid="case-item"][data-id="{case["id"]}"]')
+        card.get_by_test_id("case-do-start").click()
+        expect(card.get_by_test_id("case-waiting")).to_have_attribute("data-count", "1")
+    act(office, here, "transfer", grid_code=elsewhere, reason="不属于本网格，转第二网格处理")
+    expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", "2")
+
+    page.get_by_test_id("inbox-view-map").click()
+    context.set_offline(False)
+    expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
+    conflict = page.get_by_test_id("case-conflict")
+    expect(conflict).to_have_count(1)
+    expect(conflict.get_by_test_id("case-conflict-reason")).not_to_be_empty()
+    expect(conflict).to_contain_text(moved["number"])  # which case, though it left the list
+    expect(page.get_by_test_id("inbox-map")).to_be_visible()
+    shoot_part(conflict, "inbox-map-conflict-360")
+    # The moved case leaves the inbox; its marker with it.
+    expect(page.locator(f'[data-testid="case-marker"][data-id="{moved["id"]}"]')).to_have_count(0)
+
+    started = worker.call("GET", f"/api/v1/cases/{kept['id']}")
+    assert started["state"] == "in_progress"
+    assert [e["action"] for e in started["history"]].count("start") == 1
+    after = office.call("GET", f"/api/v1/cases/{moved['id']}")
+    assert after["state"] == "received" and "start" not in [e["action"] for e in after["history"]]
+    # Acknowledged, nothing stays set aside.
+    conflict.get_by_test_id("case-conflict-dismiss").click()
+    expect(page.get_by_test_id("case-conflict")).to_have_count(0)
+    expect(page.get_by_test_id("outbox-failed")).to_have_count(0)

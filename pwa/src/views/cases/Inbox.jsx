@@ -242,6 +242,7 @@ export default function Inbox({ user, outbox }) {
           user={user}
           outbox={{ pending: [], failed: failedFor(outbox, caseId) }}
           onDone={onDone}
+          gone={!shown.has(caseId)}
         />
       ))}
       {view === 'map' && list.state === 'ready' && cases.length > 0 && <InboxMap user={user} cases={cases} onOffline={showCard} />}
