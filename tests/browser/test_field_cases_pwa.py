@@ -6,9 +6,10 @@ too."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -31,6 +32,7 @@ def shoot_part(part: Locator, name: str) -> None:
 
 
 BUILDING = "410902001001001B001"  # 登月小区1号楼, in the first grid
+CITY = ZoneInfo("Asia/Shanghai")  # deadlines are the city's days
 
 
 def a_planned_visit(office: Api, worker: Api) -> tuple[str, dict[str, Any]]:
@@ -157,6 +159,7 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
     the_map = page.get_by_test_id("inbox-map")
     expect(the_map).to_have_attribute("data-state", "ready")
     expect(the_map).to_have_attribute("data-markers", str(len(placed)))
+    city_today = datetime.now(CITY).date()
     markers = page.get_by_test_id("case-marker")
     expect(markers).to_have_count(len(placed))
     # Coloured by deadline: what the server says is overdue is red, and the legend counts agree.
@@ -166,6 +169,8 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
         )
         assert due in ("overdue", "today", "later")
         assert (due == "overdue") is c["overdue"], (c["number"], due)
+        due_day = c["due_at"] and datetime.fromisoformat(c["due_at"]).astimezone(CITY).date()
+        assert (due == "today") is (not c["overdue"] and due_day == city_today), (c, due)
     overdue = sum(1 for c in placed if c["overdue"])
     expect(page.get_by_test_id("inbox-legend-overdue")).to_have_text(str(overdue))
     shoot_part(page.get_by_test_id("inbox-map-view"), "inbox-map-360")
