@@ -19,6 +19,7 @@ from tests.browser.test_wishes_pwa import SLOW, Api
 
 RESIDENT = "13800000007"  # 孙桂兰, lives in the first grid of 登月社区
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
+CLERK = "13800000004"  # 登月社区 window clerk
 GRID_WORKER = "13800000005"  # 陈志强, 登月社区 first grid
 DENGYUE = "410902001001"
 
@@ -214,17 +215,19 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
 def test_a_case_moved_away_meanwhile_shows_its_conflict_on_the_map_too(
     page: Page, context: Any, live_server: str
 ) -> None:
-    """Two cases started with no signal; meanwhile the office transfers one to another
-    grid (it leaves the worker's inbox). Back online: the other is started once, the
-    moved one's start is set aside with the server's reason, shown above the map."""
+    """Three cases started with no signal; meanwhile the office transfers one to another
+    grid (it leaves the worker's inbox) and gives one to a colleague (it stays in the
+    grid's inbox). Back online: the third is started once; the other two starts are set
+    aside with the server's reason, shown above the map (the one still here with its card)."""
     resident, office, worker = (
         Api(live_server, RESIDENT),
         Api(live_server, OFFICE),
         Api(live_server, GRID_WORKER),
     )
     worker_id = worker.call("GET", "/api/v1/me")["id"]
-    kept, moved = raise_case(resident, floor=7), raise_case(resident, floor=8)
-    for case in (kept, moved):
+    clerk_id = Api(live_server, CLERK).call("GET", "/api/v1/me")["id"]
+    kept, moved, given = (raise_case(resident, floor=n) for n in (7, 8, 9))
+    for case in (kept, moved, given):
         act(office, case, "accept")
         act(office, case, "dispatch", assignee_id=worker_id)
     grids = [a["code"] for a in office.call("GET", "/api/v1/areas?level=grid")]
@@ -238,22 +241,28 @@ def test_a_case_moved_away_meanwhile_shows_its_conflict_on_the_map_too(
     page.get_by_test_id("inbox-view-list").click()
     context.set_offline(True)
     expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
-    for case in (kept, moved):
+    for case in (kept, moved, given):
         card = page.locator(f'[data-testid="case-item"][data-id="{case["id"]}"]')
         card.get_by_test_id("case-do-start").click()
         expect(card.get_by_test_id("case-waiting")).to_have_attribute("data-count", "1")
     act(office, here, "transfer", grid_code=elsewhere, reason="不属于本网格，转第二网格处理")
-    expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", "2")
+    act(office, given, "dispatch", assignee_id=clerk_id)
+    expect(page.get_by_test_id("outbox-pending")).to_have_attribute("data-count", "3")
 
     page.get_by_test_id("inbox-view-map").click()
     context.set_offline(False)
     expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
-    conflict = page.get_by_test_id("case-conflict")
-    expect(conflict).to_have_count(1)
+    expect(page.get_by_test_id("case-conflict")).to_have_count(2)
+    conflict = page.locator(
+        f'[data-testid="case-actions"][data-id="{moved["id"]}"] [data-testid="case-conflict"]'
+    )
     expect(conflict.get_by_test_id("case-conflict-reason")).not_to_be_empty()
     expect(conflict).to_contain_text(moved["number"])  # which case, though it left the list
+    here_still = page.locator(f'[data-testid="case-item"][data-id="{given["id"]}"]')
+    expect(here_still.get_by_test_id("case-conflict-reason")).not_to_be_empty()
     expect(page.get_by_test_id("inbox-map")).to_be_visible()
     shoot_part(conflict, "inbox-map-conflict-360")
+    shoot_part(here_still, "inbox-map-conflict-card-360")
     # The moved case leaves the inbox; its marker with it.
     expect(page.locator(f'[data-testid="case-marker"][data-id="{moved["id"]}"]')).to_have_count(0)
 
@@ -262,7 +271,10 @@ def test_a_case_moved_away_meanwhile_shows_its_conflict_on_the_map_too(
     assert [e["action"] for e in started["history"]].count("start") == 1
     after = office.call("GET", f"/api/v1/cases/{moved['id']}")
     assert after["state"] == "received" and "start" not in [e["action"] for e in after["history"]]
+    other = office.call("GET", f"/api/v1/cases/{given['id']}")
+    assert other["assignee_id"] == clerk_id and other["state"] == "dispatched"
     # Acknowledged, nothing stays set aside.
     conflict.get_by_test_id("case-conflict-dismiss").click()
+    here_still.get_by_test_id("case-conflict-dismiss").click()
     expect(page.get_by_test_id("case-conflict")).to_have_count(0)
     expect(page.get_by_test_id("outbox-failed")).to_have_count(0)

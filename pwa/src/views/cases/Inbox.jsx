@@ -195,8 +195,8 @@ export default function Inbox({ user, outbox }) {
   };
   const cases = (list.data && list.data.items) || [];
   const shown = new Set(cases.map((c) => c.id));
-  // Refused actions of cases no longer in the inbox (dispatched to someone else meanwhile).
-  // On the map the cards are not shown: every refused action is said above it.
+  // Refused actions of cases no longer in the inbox (moved to another grid meanwhile);
+  // on the map, where the cards are not shown, of every case (with its card).
   const orphans = [
     ...new Set(
       outbox.failed.filter((c) => c.label && c.label.case_id && (view === 'map' || !shown.has(c.label.case_id))).map((c) => c.label.case_id),
@@ -235,16 +235,25 @@ export default function Inbox({ user, outbox }) {
           </button>
         ))}
       </div>
-      {orphans.map((caseId) => (
-        <CaseActions
-          key={caseId}
-          kase={{ id: caseId, state: '', version: 0, allowed_actions: [] }}
-          user={user}
-          outbox={{ pending: [], failed: failedFor(outbox, caseId) }}
-          onDone={onDone}
-          gone={!shown.has(caseId)}
-        />
-      ))}
+      {orphans.map((caseId) =>
+        shown.has(caseId) ? (
+          // On the map: the case's card above it, with the conflict and where the case stands now.
+          <ul key={caseId} class="wishlist caselist">
+            <CaseCard kase={cases.find((c) => c.id === caseId)} outbox={outbox} showReporter>
+              <CaseActions kase={cases.find((c) => c.id === caseId)} user={user} outbox={outbox} onDone={onDone} compact />
+            </CaseCard>
+          </ul>
+        ) : (
+          <CaseActions
+            key={caseId}
+            kase={{ id: caseId, state: '', version: 0, allowed_actions: [] }}
+            user={user}
+            outbox={{ pending: [], failed: failedFor(outbox, caseId) }}
+            onDone={onDone}
+            gone
+          />
+        ),
+      )}
       {view === 'map' && list.state === 'ready' && cases.length > 0 && <InboxMap user={user} cases={cases} onOffline={showCard} />}
       {view === 'list' && (
         <ul class="wishlist caselist" data-testid="case-list">
