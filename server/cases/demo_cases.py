@@ -1,5 +1,7 @@
 """Demo cases in the demo city: about 40 cases of 登月社区 and 玉兰花园社区 over the last
-eight weeks, in every state and from the channels the demo can drive.
+eight weeks, in every state and from the channels the demo can drive (and an older one
+from a need found on a visit: the visit is planned for the grid worker and recorded by
+the visit service, then the case is taken in from it).
 
 Each case is taken in and moved through its life by the real service methods as the
 demo staff and residents would (so the history, versions, counts and rule checks are
@@ -35,6 +37,9 @@ from server.notify.models import Notification as Outbox
 from server.notify.outbox import LOCAL_TZ
 from server.notify.templates import register_templates
 from server.people.models import Resident
+from server.visits.models import Condition, Visit, VisitEvent, VisitState, VisitWindow
+from server.visits.schemas import VisitRecord
+from server.visits.services import VisitService
 
 __all__ = ["DEMO_CASES", "load_demo_cases"]
 
@@ -58,7 +63,7 @@ class DemoCase:
     days_ago: float
     fields: dict[str, Any] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
-    resident: str | None = None  # window intake: the resident's name
+    resident: str | None = None  # window and visit intake: the resident's name
     contact: str | None = None  # hotline: the caller's bare number
 
 
@@ -411,6 +416,18 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         {"floor": 6},
         ((0.02, "merge", OFFICE_D, {"into": "1单元6楼楼道灯不亮。"}),),
     ),
+    # --- a need found on a visit: older than the weeks the visit-coverage figures show
+    # (they stay those of the planned weeks) and than this week's plan looks back ---
+    DemoCase(
+        D,
+        "visit",
+        "roof_leak",
+        "走访发现：需要维修。厨房水管接口渗水，墙角发霉，老人自己修不了。",
+        75,
+        {"where": "kitchen", "floor": 3},
+        _life(OFFICE_D, WORKER_D, "closed", 1, "已请物业更换水管接口"),
+        resident="周大爷",
+    ),
     # --- more closed ones so the boards have weeks to show ---
     DemoCase(
         Y,
@@ -449,6 +466,61 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         _life(OFFICE_D, WORKER_D, "closed", 2, "已劝导移走"),
     ),
 )
+
+
+async def _recorded_visit(
+    session: AsyncSession, worker: CurrentUser, resident: Resident, at: datetime
+) -> int:
+    """A visit of ``resident`` by ``worker`` at ``at``, planned as the planner writes one and
+    recorded by the visit service (a need found); returns its id."""
+    day = at.astimezone(LOCAL_TZ).date()
+    visit = Visit(
+        resident_id=resident.id,
+        source="care",
+        due_by=day,
+        state=VisitState.planned,
+        version=1,
+        person_user_id=worker.id,
+        visit_date=day,
+        window=VisitWindow.noon,
+        position=1,
+        arrive_at="12:10",
+        sub_district_id=resident.sub_district_id,
+        community_id=resident.community_id,
+        grid_id=resident.grid_id,
+        created_at=at - timedelta(days=3),
+        updated_at=at - timedelta(days=3),
+    )
+    session.add(visit)
+    await session.flush()
+    session.add(
+        VisitEvent(
+            visit_id=visit.id,
+            at=at - timedelta(days=3),
+            actor_user_id=worker.id,
+            action="plan",
+            to_state=VisitState.planned,
+            detail={"week": (day - timedelta(days=day.weekday())).isoformat()},
+        )
+    )
+    await VisitService(session).record(
+        worker,
+        visit.id,
+        VisitRecord(
+            condition=Condition.fair,
+            needs=["维修"],
+            notes="厨房水管接口渗水，墙角发霉。",
+            visited_at=at,
+            expected_version=1,
+        ),
+    )
+    await session.execute(
+        update(VisitEvent)
+        .where(VisitEvent.visit_id == visit.id, VisitEvent.action == "record")
+        .values(at=at)
+    )
+    await session.execute(update(Visit).where(Visit.id == visit.id).values(updated_at=at))
+    return visit.id
 
 
 async def load_demo_cases(session: AsyncSession) -> int:
@@ -515,7 +587,13 @@ async def load_demo_cases(session: AsyncSession) -> int:
             )
             assert case is not None
         else:
+            visit_id = None
+            if demo.channel == "visit":
+                assert resident is not None
+                worker = await person(WORKER_D if demo.community == D else WORKER_Y)
+                visit_id = await _recorded_visit(session, worker, resident, start)
             reporter = {
+                "visit": WORKER_D if demo.community == D else WORKER_Y,
                 "resident_app": SUN if demo.community == D else QIAN,
                 "patrol": WORKER_D if demo.community == D else WORKER_Y,
                 "window": WINDOW_D if demo.community == D else WINDOW_Y,
@@ -535,6 +613,7 @@ async def load_demo_cases(session: AsyncSession) -> int:
                     if demo.channel == "window"
                     else None,
                     contact_phone=demo.contact,
+                    visit_id=visit_id,
                 ),
             )
             case = await session.get(Case, view.id)

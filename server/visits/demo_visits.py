@@ -9,8 +9,7 @@ visit in eleven is left unmade, and the missed-visit chore marks those missed, s
 coverage chart is not a wall of 100%. The outbox rows the loading wrote are deleted: no
 SMS goes to demo phones.
 
-Idempotent: skipped when the community has any visit already (loaded before, or planned by
-its office since).
+Idempotent: skipped when the first demo household is there already.
 """
 
 from __future__ import annotations
@@ -74,7 +73,9 @@ async def load_demo_visits(session: AsyncSession) -> int:
     (once); returns how many visits were made."""
     community = await session.scalar(select(Community).where(Community.name == COMMUNITY))
     assert community is not None
-    if await session.scalar(select(Visit.id).where(Visit.community_id == community.id).limit(1)):
+    if await session.scalar(
+        select(Resident.id).where(Resident.name == DEMO_HOUSEHOLDS[0][0]).limit(1)
+    ):
         return 0
     register_templates("visit", VISIT_TEMPLATES)  # as the app does at start (the CLI has not)
     outbox_before = await session.scalar(select(func.max(Outbox.id))) or 0

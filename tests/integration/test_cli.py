@@ -49,7 +49,14 @@ def test_cli_from_an_empty_database(tmp_path: Path) -> None:
         cases = db.execute("SELECT count(*), count(DISTINCT state) FROM cases").fetchone()
         events = db.execute("SELECT count(*) FROM case_events").fetchone()[0]
         outbox = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        # One case came from a need found on a visit: its resident reports, the visit is done.
+        from_visit = db.execute(
+            "SELECT count(*) FROM cases JOIN visits ON visits.id = cases.visit_id"
+            " WHERE cases.channel = 'visit' AND visits.state = 'done'"
+            " AND visits.resident_id = cases.resident_id"
+        ).fetchone()[0]
     assert cases == (len(DEMO_CASES), 8) and events > 4 * len(DEMO_CASES) and outbox == 0
+    assert from_visit == 1
 
     doc, _ = broken_file()
     bad = tmp_path / "bad.geojson"

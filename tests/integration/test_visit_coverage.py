@@ -80,8 +80,12 @@ async def made(own: Backend) -> dict[str, Any]:
         dengyue = await s.scalar(select(Community).where(Community.code == DENGYUE))
         yulan = await s.scalar(select(Community).where(Community.name == YULAN_NAME))
         assert dengyue is not None and yulan is not None
-        # Only the visits below: the demo city's weeks of visits go (this is our own DB).
-        await s.execute(delete(Visit).where(Visit.community_id == dengyue.id))
+        # Only the visits below in the weeks looked at: the demo city's go (our own DB).
+        await s.execute(
+            delete(Visit).where(
+                Visit.community_id == dengyue.id, Visit.due_by >= m9 - timedelta(weeks=1)
+            )
+        )
         grids = (
             await s.scalars(
                 select(Grid).where(Grid.community_id == dengyue.id).order_by(Grid.code).limit(2)

@@ -21,6 +21,12 @@ export function formatDate(iso) {
   return new Intl.DateTimeFormat(DATE_LOCALES[getLocale()], { dateStyle: 'medium', timeStyle: 'short', timeZone: CITY_TIME_ZONE }).format(date);
 }
 
+/** The city's calendar day (YYYY-MM-DD) of a moment: what "due today" is measured against. */
+export function cityDay(at = new Date()) {
+  const date = at instanceof Date ? at : new Date(at);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}
+
 export function PageHead({ title, back = '#/home', children }) {
   return (
     <div class="pagehead">

@@ -2,17 +2,183 @@
 // nearest deadline first, overdue marked. Kept on the phone (the service worker
 // saves the last answer), and every action goes through the outbox: with no
 // signal it waits, shown as waiting; a case changed meanwhile comes back as a
-// conflict with the server's reason, never dropped in silence.
-import { useEffect, useRef } from 'preact/hooks';
-import { t } from '../../i18n/index.js';
+// conflict with the server's reason, never dropped in silence. As a list or on
+// the map: the cases with a place as markers coloured by deadline (overdue, due
+// today, later), drawn from what the phone keeps, so it opens with no signal too.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getConfig, getMap } from '../../api.js';
+import { getLocale, t } from '../../i18n/index.js';
+import { myGrids } from '../../map/outline.js';
 import { can } from '../../roles.js';
 import { targetOf } from '../../workflow.js';
-import { LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { cityDay, formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
 import { getCaseInbox } from './casesApi.js';
-import { CaseActions, CaseCard, failedFor } from './common.jsx';
+import { CaseActions, CaseCard, caseHref, failedFor } from './common.jsx';
+
+// The list or the map: the worker's last choice, kept on the phone.
+const VIEW_KEY = 'linli.inbox.view';
+function storedView() {
+  try {
+    return localStorage.getItem(VIEW_KEY) === 'map' ? 'map' : 'list';
+  } catch {
+    return 'list';
+  }
+}
+function storeView(view) {
+  try {
+    localStorage.setItem(VIEW_KEY, view);
+  } catch {
+    /* storage disabled: the choice lasts for this page */
+  }
+}
+
+const DUES = ['overdue', 'today', 'later'];
+/** How near a case's deadline is, in the city's days. */
+export function dueClass(kase, today = cityDay()) {
+  if (kase.overdue) return 'overdue';
+  return kase.due_at && cityDay(kase.due_at) <= today ? 'today' : 'later';
+}
+
+// The case's page when there is signal; with none, its card in the list (kept on the
+// phone, with its actions), since a case's page is on the phone only once opened.
+function popupFor(kase, onOffline) {
+  const box = document.createElement('div');
+  box.className = 'popup casepop';
+  box.dataset.testid = 'case-popup';
+  box.dataset.id = String(kase.id);
+  const line = (tag, className, text) => {
+    const node = document.createElement(tag);
+    node.className = className;
+    node.textContent = text;
+    box.append(node);
+  };
+  line('strong', 'popup__name', `${kase.number}. ${kase.title}`);
+  line('div', 'muted', [kase.case_number, kase.grid].filter(Boolean).join(' · '));
+  if (kase.due_at) {
+    line(
+      'div',
+      `casepop__due casepop__due--${kase.due}`,
+      kase.due === 'overdue' ? t('case.overdue', { when: formatDate(kase.due_at) }) : t('case.due', { when: formatDate(kase.due_at) }),
+    );
+  }
+  line('div', 'casepop__state', kase.state_name || t(`case.state.${kase.state}`));
+  const open = document.createElement('a');
+  open.className = 'btn btn--small btn--block btn--primary';
+  open.href = caseHref(kase.id);
+  open.dataset.testid = 'case-popup-open';
+  open.textContent = t('case.map.open');
+  open.addEventListener('click', (event) => {
+    if (navigator.onLine !== false) return;
+    event.preventDefault();
+    onOffline(kase.id);
+  });
+  box.append(open);
+  return box;
+}
+
+function InboxMap({ user, cases, onOffline }) {
+  const container = useRef(null);
+  const map = useRef(null);
+  const [state, setState] = useState('loading');
+  const today = cityDay();
+  const placed = cases
+    .map((kase, i) => ({ kase, number: i + 1 }))
+    .filter(({ kase }) => Number.isFinite(kase.lon) && Number.isFinite(kase.lat))
+    .map(({ kase, number }) => ({
+      id: kase.id,
+      lon: kase.lon,
+      lat: kase.lat,
+      number,
+      due: dueClass(kase, today),
+      due_at: kase.due_at,
+      title: kase.item ? kase.item.name : t('case.no_item'),
+      case_number: kase.number,
+      grid: kase.grid,
+      state: kase.state,
+      state_name: kase.state_name,
+    }));
+  // Drawn again when what it shows changes (a case gone or moved on, the language, a new day).
+  const key = `${getLocale()}|${today}|${placed.map((c) => `${c.id}:${c.due}:${c.number}:${c.state}`).join(',')}`;
+  useEffect(() => {
+    let live = true;
+    setState('loading');
+    Promise.all([import('../../map/caseMap.js'), getConfig().catch(() => null), getMap().catch(() => null)]).then(
+      ([caseMap, config, geojson]) => {
+        if (!live || !container.current) return;
+        map.current = caseMap.createCaseMap(container.current, { config, outline: myGrids(user, geojson), cases: placed, popup: (kase) => popupFor(kase, onOffline) });
+        setState('ready');
+      },
+      () => live && setState('error'),
+    );
+    return () => {
+      live = false;
+      if (map.current) map.current.destroy();
+      map.current = null;
+    };
+  }, [key]);
+  const unplaced = cases.length - placed.length;
+  return (
+    <div class="stack walkview" data-testid="inbox-map-view">
+      <ul class="walklegend" data-testid="inbox-legend" aria-label={t('legend.title')}>
+        <li class="walklegend__row walklegend__row--pins">
+          {DUES.map((due) => (
+            <span key={due} class="caselegend__item">
+              <span class={`casepin casepin--${due} casepin--sample`} aria-hidden="true" />
+              <span>
+                {t(`case.map.${due}`)} <span data-testid={`inbox-legend-${due}`}>{placed.filter((c) => c.due === due).length}</span>
+              </span>
+            </span>
+          ))}
+        </li>
+      </ul>
+      <div class="walkmap">
+        <div class="map" ref={container} data-testid="inbox-map" data-state={state} data-markers={placed.length} />
+        {state === 'loading' && (
+          <div class="map-overlay" role="status">
+            <span class="spinner spinner--dark" aria-hidden="true" />
+            {t('map.loading')}
+          </div>
+        )}
+        {state === 'error' && (
+          <div class="map-overlay map-overlay--error" role="alert">
+            {t('visit.map.failed')}
+          </div>
+        )}
+      </div>
+      {unplaced > 0 && (
+        <p class="muted" data-testid="inbox-unplaced">
+          {t('case.map.unplaced', { count: unplaced })}
+        </p>
+      )}
+    </div>
+  );
+}
 
 export default function Inbox({ user, outbox }) {
   const list = useLoad(() => getCaseInbox(100, 0), []);
+  const [view, setView] = useState(storedView);
+  const choose = (next) => {
+    setView(next);
+    storeView(next);
+  };
+  // Tapping "map": the legend and the map take the screen.
+  const showMap = () => {
+    choose('map');
+    requestAnimationFrame(() => {
+      const shown = document.querySelector('[data-testid="inbox-map-view"]');
+      if (shown) shown.scrollIntoView({ block: 'start' });
+    });
+  };
+  // From a marker with no signal: the case's card in the list, in view, its link focused.
+  const showCard = (id) => {
+    choose('list');
+    requestAnimationFrame(() => {
+      const link = document.querySelector(`[data-testid="case-item"][data-id="${id}"] [data-testid="case-open"]`);
+      if (!link) return;
+      link.scrollIntoView({ block: 'start' });
+      link.focus({ preventScroll: true });
+    });
+  };
   // Read the rule tables now, while there may be signal: offline they tell where a queued action leads.
   useEffect(() => {
     targetOf('case', 'dispatched', 'start').catch(() => {});
@@ -29,11 +195,16 @@ export default function Inbox({ user, outbox }) {
   };
   const cases = (list.data && list.data.items) || [];
   const shown = new Set(cases.map((c) => c.id));
-  // Refused actions of cases no longer in the inbox (dispatched to someone else meanwhile).
-  const orphans = [...new Set(outbox.failed.filter((c) => c.label && c.label.case_id && !shown.has(c.label.case_id)).map((c) => c.label.case_id))];
+  // Refused actions of cases no longer in the inbox (moved to another grid meanwhile);
+  // on the map, where the cards are not shown, of every case (with its card).
+  const orphans = [
+    ...new Set(
+      outbox.failed.filter((c) => c.label && c.label.case_id && (view === 'map' || !shown.has(c.label.case_id))).map((c) => c.label.case_id),
+    ),
+  ];
   const overdue = cases.filter((c) => c.overdue).length;
   return (
-    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="case-inbox" data-state={list.state}>
+    <section class="page page--narrow stack" aria-labelledby="page-title" data-testid="case-inbox" data-state={list.state} data-view={view}>
       <PageHead title={t('case.inbox.title')}>
         <button type="button" class="btn btn--ghost btn--small" data-testid="inbox-refresh" onClick={list.reload}>
           {t('wish.board.refresh')}
@@ -50,22 +221,49 @@ export default function Inbox({ user, outbox }) {
           {t('case.inbox.summary', { n: list.data.total, overdue })}
         </p>
       )}
-      {orphans.map((caseId) => (
-        <CaseActions
-          key={caseId}
-          kase={{ id: caseId, state: '', version: 0, allowed_actions: [] }}
-          user={user}
-          outbox={{ pending: [], failed: failedFor(outbox, caseId) }}
-          onDone={onDone}
-        />
-      ))}
-      <ul class="wishlist caselist" data-testid="case-list">
-        {cases.map((kase) => (
-          <CaseCard key={kase.id} kase={kase} outbox={outbox} showReporter>
-            <CaseActions kase={kase} user={user} outbox={outbox} onDone={onDone} compact />
-          </CaseCard>
+      <div class="segmented" role="group" aria-label={t('visit.day.view')}>
+        {['list', 'map'].map((v) => (
+          <button
+            key={v}
+            type="button"
+            class={`segmented__btn${view === v ? ' segmented__btn--on' : ''}`}
+            aria-pressed={view === v ? 'true' : 'false'}
+            data-testid={`inbox-view-${v}`}
+            onClick={() => (v === 'map' ? showMap() : choose(v))}
+          >
+            {t(`visit.day.view_${v}`)}
+          </button>
         ))}
-      </ul>
+      </div>
+      {orphans.map((caseId) =>
+        shown.has(caseId) ? (
+          // On the map: the case's card above it, with the conflict and where the case stands now.
+          <ul key={caseId} class="wishlist caselist">
+            <CaseCard kase={cases.find((c) => c.id === caseId)} outbox={outbox} showReporter>
+              <CaseActions kase={cases.find((c) => c.id === caseId)} user={user} outbox={outbox} onDone={onDone} compact />
+            </CaseCard>
+          </ul>
+        ) : (
+          <CaseActions
+            key={caseId}
+            kase={{ id: caseId, state: '', version: 0, allowed_actions: [] }}
+            user={user}
+            outbox={{ pending: [], failed: failedFor(outbox, caseId) }}
+            onDone={onDone}
+            gone
+          />
+        ),
+      )}
+      {view === 'map' && list.state === 'ready' && cases.length > 0 && <InboxMap user={user} cases={cases} onOffline={showCard} />}
+      {view === 'list' && (
+        <ul class="wishlist caselist" data-testid="case-list">
+          {cases.map((kase) => (
+            <CaseCard key={kase.id} kase={kase} outbox={outbox} showReporter>
+              <CaseActions kase={kase} user={user} outbox={outbox} onDone={onDone} compact />
+            </CaseCard>
+          ))}
+        </ul>
+      )}
       {list.state === 'loading' && <Loading />}
       {list.state === 'error' && <LoadError error={list.error} onRetry={list.reload} />}
       {list.state === 'ready' && cases.length === 0 && (

@@ -313,9 +313,10 @@ function ActionForm({ action, busy, onSend, onCancel }) {
  * phone, the case is locked (one change at a time), except that the person it is
  * dispatched to, having started it offline, may also say it is done: the next step
  * by the server's table, sent after the start in the same order. `more`: buttons
- * of the page's own tools, shown in the same row.
+ * of the page's own tools, shown in the same row. `gone`: the case is no longer the
+ * user's to see (its refused actions are all that is shown of it).
  */
-export function CaseActions({ kase, user, outbox, onDone, compact = false, more = null }) {
+export function CaseActions({ kase, user, outbox, onDone, compact = false, more = null, gone = false }) {
   const { busy, outcome, run } = useRun(onDone);
   const [open, setOpen] = useState('');
   const waiting = pendingFor(outbox, kase.id);
@@ -342,7 +343,7 @@ export function CaseActions({ kase, user, outbox, onDone, compact = false, more 
           <p>
             <strong>{t('case.conflict.title', { what: t(`outbox.kind.${command.label.action}`) })}</strong>
           </p>
-          <p>{t('case.conflict.hint')}</p>
+          <p>{gone ? t('case.conflict.hint_gone', { number: command.label.title || '' }) : t('case.conflict.hint')}</p>
           <p data-testid="case-conflict-reason">{t('outbox.reason', { detail: (command.error && command.error.detail) || '' })}</p>
           <button type="button" class="btn btn--ghost btn--small" data-testid="case-conflict-dismiss" onClick={() => discard(command.id).then(() => onDone({ status: 'sent', result: null }, 'discard'))}>
             {t('case.conflict.dismiss')}

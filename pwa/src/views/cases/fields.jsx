@@ -1,6 +1,8 @@
-// A service item's extra fields (text, number, date, choice): the inputs and how their
-// values are read, for intake (NewCase) and for changing a case's item (CaseDetail).
+// A service item's extra fields 附加信息 (text, number, date or a choice): the inputs
+// and how their values are read, for intake (the resident's form, staff intake, a need
+// found on a visit) and for changing a case's item (CaseDetail).
 import { t } from '../../i18n/index.js';
+import './cases.css';
 
 /** One extra field of the item, by its kind; `error` is the server's reason for it. */
 export function ExtraField({ field, value, onChange, error }) {

@@ -5,7 +5,7 @@
 // exactly once, when the network returns. The map draws from what the phone keeps
 // (the day, the saved map, the config), so it opens with no signal too.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getCaseInbox, getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
+import { getCaseInbox, getCatalogue, getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
 import { can, isStaff, takesCases } from '../../roles.js';
@@ -13,6 +13,8 @@ import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../.
 import { Tasks, taskRows } from '../Home.jsx';
 import { PhotoPicker } from '../../ui/photos.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
+import { myGrids } from '../../map/outline.js';
+import { catalogueItems, defaultFor, NeedCases, readNeedCases } from './NeedCases.jsx';
 
 const WINDOWS = ['noon', 'evening'];
 // The list or the map: the visitor's last choice, kept on the phone.
@@ -60,12 +62,27 @@ function RecordForm({ visit, user, onDone }) {
   const [urgent, setUrgent] = useState(false);
   const [asWishes, setAsWishes] = useState(false);
   const mayPostWishes = can(user, 'wish.post_for_resident');
+  // Or each need as a service case: staff who take cases in (the server: channel "visit").
+  const [asCases, setAsCases] = useState(false);
+  const mayRaiseCases = takesCases(user);
+  const catalogue = useLoad(() => (mayRaiseCases ? getCatalogue().catch(() => null) : Promise.resolve(null)), [mayRaiseCases]);
+  const items = catalogueItems(catalogue.data);
+  const [picks, setPicks] = useState({}); // need → {item, values}
+  const [caseErrors, setCaseErrors] = useState({});
+  const pickFor = (need) => picks[need] || defaultFor(need, items);
   const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const toggle = (need) => setNeeds((list) => (list.includes(need) ? list.filter((n) => n !== need) : [...list, need]));
   const send = async () => {
     if (!condition) return setMissing(true);
+    // The cases' questions are checked before anything is kept: the visit and its cases go together.
+    const cases = asCases && mayRaiseCases && needs.length ? readNeedCases(needs, items, Object.fromEntries(needs.map((n) => [n, pickFor(n)]))) : null;
+    if (cases && !cases.ok) {
+      setCaseErrors(cases.errors);
+      return setError({ detail: t('case.new.fix_fields') });
+    }
+    setCaseErrors({});
     setBusy(true);
     setError(null);
     try {
@@ -109,7 +126,22 @@ function RecordForm({ visit, user, onDone }) {
           }).catch(() => {});
         }
       }
-      onDone(outcome);
+      // Or each becomes a service case, its resident the reporter (channel "visit"); queued
+      // behind the visit, so the server knows the visit when the case arrives.
+      const refused = [];
+      if (cases) {
+        for (const need of needs) {
+          const { item, name, fields } = cases.bodies[need];
+          const description = [t('visit.case.description', { need: t(`visit.need.${need}`) }), notes.trim()].filter(Boolean).join('\n');
+          await submit({
+            kind: 'case.report',
+            path: '/api/v1/cases',
+            body: { item, description, channel: 'visit', visit_id: visit.id, fields, photos: [] },
+            label: { action: 'case_report', title: name, visit_id: visit.id },
+          }).catch((e) => refused.push(`${name}: ${e.detail || String(e)}`));
+        }
+      }
+      onDone(outcome, { cases: cases ? needs.length - refused.length : 0, refused });
     } catch (e) {
       setError(e);
     } finally {
@@ -168,9 +200,45 @@ function RecordForm({ visit, user, onDone }) {
       </label>
       {mayPostWishes && needs.length > 0 && (
         <label class="check">
-          <input type="checkbox" data-testid="visit-as-wishes" checked={asWishes} onChange={(e) => setAsWishes(e.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            data-testid="visit-as-wishes"
+            checked={asWishes}
+            onChange={(e) => {
+              setAsWishes(e.currentTarget.checked);
+              if (e.currentTarget.checked) setAsCases(false);
+            }}
+          />
           <span>{t('visit.as_wishes')}</span>
         </label>
+      )}
+      {mayRaiseCases && needs.length > 0 && (
+        <label class="check">
+          <input
+            type="checkbox"
+            data-testid="visit-as-cases"
+            checked={asCases}
+            onChange={(e) => {
+              setAsCases(e.currentTarget.checked);
+              if (e.currentTarget.checked) setAsWishes(false);
+            }}
+          />
+          <span>{t('visit.as_cases')}</span>
+        </label>
+      )}
+      {asCases && mayRaiseCases && needs.length > 0 && (
+        <NeedCases
+          needs={needs}
+          items={items}
+          loading={catalogue.state === 'loading'}
+          picks={Object.fromEntries(needs.map((n) => [n, pickFor(n)]))}
+          errors={caseErrors}
+          onChange={(need, pick) => {
+            setPicks((all) => ({ ...all, [need]: pick }));
+            setCaseErrors((all) => ({ ...all, [need]: undefined }));
+            setError(null);
+          }}
+        />
       )}
       <div class="field">
         <span class="field__label">{t('visit.photo')}</span>
@@ -297,17 +365,6 @@ function popupFor(visit, onOpen) {
   button.addEventListener('click', () => onOpen(visit.id));
   box.append(button);
   return box;
-}
-
-/** The grid outlines of the worker's grids, from the saved map (none when it is not on the phone). */
-function myGrids(user, geojson) {
-  const codes = new Set(
-    ((user && user.roles) || []).filter((r) => r.scope_level === 'grid' && r.scope_code).map((r) => r.scope_code),
-  );
-  if (!codes.size) return [];
-  return ((geojson && geojson.features) || []).filter(
-    (f) => f && f.geometry && f.properties && f.properties.level === 'grid' && codes.has(f.properties.code),
-  );
 }
 
 function WalkMap({ user, list, waitingFor, onOpen }) {
@@ -443,8 +500,11 @@ export default function Day({ user, outbox }) {
   // Records the office keeps to review (the household was reassigned meanwhile, or the
   // visit recorded by someone else first): said here, since the visit leaves this list.
   const [kept, setKept] = useState(0);
-  const onDone = (outcome) => {
+  // Needs reported as service cases from the visits of this screen, and what the server refused.
+  const [raised, setRaised] = useState({ cases: 0, refused: [] });
+  const onDone = (outcome, found = null) => {
     if (outcome.status === 'sent' && outcome.result && outcome.result.outcome === 'kept') setKept((n) => n + 1);
+    if (found && (found.cases || found.refused.length)) setRaised((r) => ({ cases: r.cases + found.cases, refused: [...r.refused, ...found.refused] }));
     if (outcome.status === 'sent') visits.reload();
   };
   const choose = (next) => {
@@ -492,6 +552,22 @@ export default function Day({ user, outbox }) {
         <p class="alert alert--info" role="status" data-testid="visits-kept">
           {t('visit.sync.kept', { count: kept })}
         </p>
+      )}
+      {raised.cases > 0 && (
+        <p class="alert alert--ok" role="status" data-testid="visits-cases-raised">
+          {t('visit.case.raised', { count: raised.cases })}{' '}
+          <a href="#/cases/inbox">{t('visit.case.to_inbox')}</a>
+        </p>
+      )}
+      {raised.refused.length > 0 && (
+        <div class="alert alert--error" role="alert" data-testid="visits-cases-refused">
+          <p>{t('visit.case.refused')}</p>
+          <ul>
+            {raised.refused.map((r, i) => (
+              <li key={i}>{r}</li>
+            ))}
+          </ul>
+        </div>
       )}
       {visits.state === 'loading' && <Loading />}
       {visits.state === 'error' && <LoadError error={visits.error} onRetry={visits.reload} />}
