@@ -485,9 +485,7 @@ async def _recorded_visit(
         window=VisitWindow.noon,
         position=1,
         arrive_at="12:10",
-        sub_district_id=resident.sub_district_id,
-        community_id=resident.community_id,
-        grid_id=resident.grid_id,
+        **Visit.placed_in(resident),
         created_at=at - timedelta(days=3),
         updated_at=at - timedelta(days=3),
     )
