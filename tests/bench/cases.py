@@ -20,14 +20,15 @@ Then a real ``linli serve`` (2 workers, dispatcher and chores off) and ``wrk`` (
 scripts rotating several users' tokens) measure, for ``--seconds`` each:
 
 1. ``GET /api/v1/me/case-inbox``: 64 grid workers, 32 connections;
-2. ``GET /api/v1/communities/{code}/cases``: 16 window clerks, each their own community,
+2. ``GET /api/v1/communities/{code}/cases``: 15 window clerks, each their own community,
    32 connections: the first page; with a state; overdue only; an item; a later page;
 3. ``POST /api/v1/cases`` (intake): residents for themselves and clerks at the window for
    a resident of their community, 8 connections;
 
 and last the deadline chore ``case_deadlines`` as the task runner runs it (each round in a
 transaction of its own), round after round until no case is overdue: the time and the
-statements of each round. Prints figures with the load average of the machine beside
+statements of each round. ``--explain`` first prints ``EXPLAIN ANALYZE`` of the lists'
+statements (as the services build them, written out) for one community and grid worker. Prints figures with the load average of the machine beside
 each; asserts nothing. Target (issue 10): inbox and list p99 ≤ 25 ms at 32 connections on
 2 cores.
 
@@ -601,6 +602,56 @@ def measure_http(url: str, args: argparse.Namespace, var_dir: Path) -> None:
         )
 
 
+# --- plans ----------------------------------------------------------------------------
+
+PLANS = {
+    "list: count": "SELECT count(*) FROM cases WHERE community_id = $1",
+    "list: first page": "SELECT * FROM cases WHERE community_id = $1 ORDER BY id DESC LIMIT 50",
+    "list: offset 2000": "SELECT * FROM cases WHERE community_id = $1 ORDER BY id DESC "
+    "LIMIT 50 OFFSET 2000",
+    "list: a state": "SELECT * FROM cases WHERE community_id = $1 AND state = 'in_progress' "
+    "ORDER BY id DESC LIMIT 50",
+    "list: overdue": "SELECT * FROM cases WHERE community_id = $1 AND state IN ('received', "
+    "'accepted', 'dispatched', 'in_progress', 'resolved') AND due_at < now() "
+    "ORDER BY id DESC LIMIT 50",
+    "list: an item": "SELECT * FROM cases WHERE community_id = $1 AND item_id IN "
+    "(SELECT id FROM service_items WHERE code = 'marriage_cert') ORDER BY id DESC LIMIT 50",
+    "inbox": "SELECT * FROM cases WHERE (assignee_user_id = $1 OR grid_id IN ($2)) "
+    "AND state IN ('received', 'accepted', 'dispatched', 'in_progress', 'resolved') "
+    "ORDER BY due_at IS NULL, due_at, id LIMIT 50",
+    "inbox: count": "SELECT count(*) FROM cases WHERE (assignee_user_id = $1 "
+    "OR grid_id IN ($2)) AND state IN ('received', 'accepted', 'dispatched', "
+    "'in_progress', 'resolved')",
+}
+
+
+async def explain(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(plain(url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT community_id, worker_id, grid_id FROM bench_grids WHERE k = 4690"
+        )
+        say("plans (EXPLAIN ANALYZE, second run):")
+        for name, sql in PLANS.items():
+            values = [row["worker_id"], row["grid_id"]] if "$2" in sql else [row["community_id"]]
+            for _ in range(2):
+                plan = [
+                    r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *values)
+                ]
+            took = next((p for p in plan if p.startswith("Execution Time")), "")
+            scans = {
+                m.group(0)
+                for p in plan
+                for m in [re.search(r"(Index|Seq|Bitmap)[\w ]* on \w+", p)]
+                if m
+            }
+            say(f"  {name:<18} {took:<28} {'; '.join(sorted(scans))}")
+    finally:
+        await conn.close()
+
+
 # --- the deadline chore ----------------------------------------------------------------
 
 
@@ -674,6 +725,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="of the deadline chore, at most")
     parser.add_argument("--reseed", action="store_true", help="seed again, ignore the cache")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="print the lists' plans first")
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.skip_http:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -683,6 +735,8 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="linli-bench-cases-"))
     try:
         with database(args) as url:
+            if args.explain:
+                asyncio.run(explain(url))
             if not args.skip_http:
                 measure_http(url, args, var_dir)
             asyncio.run(sweep(url, args.rounds))
