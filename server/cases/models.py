@@ -148,7 +148,8 @@ class Case(InGrid, TimestampMixin, Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # A community's list by state; a grid worker's inbox; the deadline chore.
+        # A community's list, newest first; by state; the deadline chore.
+        Index("ix_cases_community_newest", "community_id", "id"),
         Index("ix_cases_community_state", "community_id", "state", "id"),
         Index("ix_cases_open_due", "state", "due_at"),
     )

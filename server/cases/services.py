@@ -129,14 +129,30 @@ class CaseService:
     def __init__(self, session: AsyncSession, locale: str = "zh_Hans") -> None:
         self.session = session
         self.locale = locale
+        self._items: dict[int, Any] | None = None
 
     # --- facts ------------------------------------------------------------------------
 
+    async def _catalogue(self) -> dict[int, Any]:
+        """Every item's columns the rule table and the views read, by id: one statement
+        per request (the catalogue is a few dozen rows)."""
+        if self._items is None:
+            rows = await self.session.execute(
+                select(
+                    ServiceItem.id,
+                    ServiceItem.code,
+                    ServiceItem.name,
+                    ServiceItem.name_i18n,
+                    ServiceItem.close_level,
+                    ServiceItem.deadline_hours,
+                )
+            )
+            self._items = {r.id: r for r in rows.all()}
+        return self._items
+
     async def actor(self, user: CurrentUser) -> Actor:
         """The person as the rule table sees them, with every item's closing level."""
-        levels = dict(
-            (await self.session.execute(select(ServiceItem.id, ServiceItem.close_level))).all()
-        )
+        levels = {i: r.close_level for i, r in (await self._catalogue()).items()}
         return Actor(user, facts={"close_levels": levels})
 
     async def _case(self, case_id: int) -> Case:
@@ -1124,25 +1140,7 @@ class CaseService:
             for u in (c.reporter_user_id, c.assignee_user_id, c.taken_by_user_id)
             if u
         } | {e.actor_user_id for h in (history or {}).values() for e in h if e.actor_user_id}
-        items = (
-            {
-                r.id: r
-                for r in (
-                    await self.session.execute(
-                        select(
-                            ServiceItem.id,
-                            ServiceItem.code,
-                            ServiceItem.name,
-                            ServiceItem.name_i18n,
-                            ServiceItem.close_level,
-                            ServiceItem.deadline_hours,
-                        ).where(ServiceItem.id.in_(item_ids))
-                    )
-                ).all()
-            }
-            if item_ids
-            else {}
-        )
+        items = await self._catalogue() if item_ids else {}
         residents = (
             {
                 r.id: r

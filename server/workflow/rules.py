@@ -160,11 +160,20 @@ class Workflow:
     bad_state: str = N_("This is {state} and cannot be changed that way")
     state_name: Callable[[Any], Any] = str
     state_attr: str = "state"
+    _sources: dict[str, tuple[Any, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         actions = {str(action) for (_, action) in self.transitions}
         missing = actions - set(self.rules)
         assert not missing, f"{self.name}: no rule for {sorted(missing)}"
+        # The states each transition leaves from, by action: a list's every row asks of
+        # every action whether it applies, so this is read thousands of times a page.
+        sources: dict[str, list[Any]] = {}
+        for state, action in self.transitions:
+            sources.setdefault(str(action), []).append(state)
+        object.__setattr__(self, "_sources", {a: tuple(s) for a, s in sources.items()})
 
     # --- the table ----------------------------------------------------------------------
 
@@ -172,7 +181,7 @@ class Workflow:
         return self.transitions.get((state, action))
 
     def is_transition(self, action: str) -> bool:
-        return any(str(a) == action for (_, a) in self.transitions)
+        return str(action) in self._sources
 
     def applies(self, obj: Any, action: str) -> bool:
         """Could anyone take this action on this object in its state now?"""
@@ -180,11 +189,10 @@ class Workflow:
 
     def _applies(self, obj: Any, action: str) -> bool:
         rule = self.rules[action]
-        state = getattr(obj, self.state_attr)
-        if self.is_transition(action):
-            return any(s == state and str(a) == action for (s, a) in self.transitions) and (
-                rule.when is None or rule.when(obj)
-            )
+        sources = self._sources.get(str(action))
+        if sources is not None:
+            state = getattr(obj, self.state_attr)
+            return any(s == state for s in sources) and (rule.when is None or rule.when(obj))
         return rule.when is None or rule.when(obj)
 
     def may(self, actor: Actor, obj: Any, action: str) -> bool:

@@ -1,7 +1,7 @@
 """open311: API keys, and what a request brought beside its case
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 15:40:00.000000
 """
 from typing import Sequence, Union
@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import server.db.base
 
 revision: str = '0011'
-# Another branch adds 0010; whoever merges second re-chains this to follow it.
-down_revision: Union[str, None] = '0009'
+down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
