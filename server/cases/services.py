@@ -247,38 +247,16 @@ class CaseService:
         values["fields"] = check_field_values(item.fields, data.fields, self.locale)
         await self._check_own_media(user, data.photos)
         place, point = await self._place(user, staff, data, resident)
-        now = utcnow()
-        case = Case(
-            number=await self._next_number(now.astimezone(LOCAL_TZ).year),
-            item_id=item.id,
-            description=data.description.strip(),
-            location=point,
-            photos=list(data.photos),
-            state=CaseState.received,
-            version=1,
-            level=CloseLevel.grid,
-            due_at=await self._due(item, place.community_id, now),
-            created_at=now,
-            updated_at=now,
-            **Case.placed_in(place),
-            **values,
+        case = await self._open(
+            item,
+            place,
+            point,
+            data.description,
+            list(data.photos),
+            values,
+            actor_id=user.id,
+            note=data.consent_note,
         )
-        self.session.add(case)
-        await self.session.flush()
-        self.session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor_user_id=user.id,
-                action="report",
-                from_state=None,
-                to_state=CaseState.received,
-                note=data.consent_note,
-            )
-        )
-        for notice in await self.intake_notices(case):
-            await send(self.session, notice)
-        await self.session.flush()
         return await self.view(user, case)
 
     async def report_by_contact(
@@ -303,20 +281,37 @@ class CaseService:
         }
         if contact is not None:
             values |= self._sealed_contact(contact)
+        return await self._open(item, grid, point, description, [], values, note=note)
+
+    async def _open(
+        self,
+        item: ServiceItem,
+        place: Any,
+        point: Any,
+        description: str,
+        photos: list[str],
+        values: dict[str, Any],
+        *,
+        actor_id: int | None = None,
+        note: str | None = None,
+    ) -> Case:
+        """The one way a case is opened: numbered, due in the item's working time from
+        now, placed where ``place`` sits in the grid, its first history row, and the
+        notices of intake, in the caller's transaction."""
         now = utcnow()
         case = Case(
             number=await self._next_number(now.astimezone(LOCAL_TZ).year),
             item_id=item.id,
             description=description.strip(),
             location=point,
-            photos=[],
+            photos=photos,
             state=CaseState.received,
             version=1,
             level=CloseLevel.grid,
-            due_at=await self._due(item, grid.community_id, now),
+            due_at=await self._due(item, place.community_id, now),
             created_at=now,
             updated_at=now,
-            **Case.placed_in(grid),
+            **Case.placed_in(place),
             **values,
         )
         self.session.add(case)
@@ -325,6 +320,7 @@ class CaseService:
             CaseEvent(
                 case_id=case.id,
                 at=now,
+                actor_user_id=actor_id,
                 action="report",
                 from_state=None,
                 to_state=CaseState.received,

@@ -155,6 +155,29 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, testid
   );
 }
 
+/**
+ * A list/map switch remembered on this phone under `key` (local storage): returns
+ * [view, choose]. Storage disabled: the choice lasts for this page.
+ */
+export function useStoredView(key) {
+  const [view, setView] = useState(() => {
+    try {
+      return localStorage.getItem(key) === 'map' ? 'map' : 'list';
+    } catch {
+      return 'list';
+    }
+  });
+  const choose = (next) => {
+    setView(next);
+    try {
+      localStorage.setItem(key, next);
+    } catch {
+      /* storage disabled: the choice lasts for this page */
+    }
+  };
+  return [view, choose];
+}
+
 /** Waits until typing pauses before a value is used (a search on every key would flood a slow line). */
 export function useSettled(value, ms = 300) {
   const [settled, setSettled] = useState(value);

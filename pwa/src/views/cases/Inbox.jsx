@@ -11,27 +11,11 @@ import { getLocale, t } from '../../i18n/index.js';
 import { myGrids } from '../../map/outline.js';
 import { can } from '../../roles.js';
 import { targetOf } from '../../workflow.js';
-import { cityDay, formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.jsx';
+import { cityDay, formatDate, LoadError, Loading, PageHead, useLoad, useStoredView } from '../../ui/kit.jsx';
 import { getCaseInbox } from './casesApi.js';
 import { CaseActions, CaseCard, caseHref, failedFor } from './common.jsx';
 
 // The list or the map: the worker's last choice, kept on the phone.
-const VIEW_KEY = 'linli.inbox.view';
-function storedView() {
-  try {
-    return localStorage.getItem(VIEW_KEY) === 'map' ? 'map' : 'list';
-  } catch {
-    return 'list';
-  }
-}
-function storeView(view) {
-  try {
-    localStorage.setItem(VIEW_KEY, view);
-  } catch {
-    /* storage disabled: the choice lasts for this page */
-  }
-}
-
 const DUES = ['overdue', 'today', 'later'];
 /** How near a case's deadline is, in the city's days. */
 export function dueClass(kase, today = cityDay()) {
@@ -156,11 +140,7 @@ function InboxMap({ user, cases, onOffline }) {
 
 export default function Inbox({ user, outbox }) {
   const list = useLoad(() => getCaseInbox(100, 0), []);
-  const [view, setView] = useState(storedView);
-  const choose = (next) => {
-    setView(next);
-    storeView(next);
-  };
+  const [view, choose] = useStoredView('linli.inbox.view');
   // Tapping "map": the legend and the map take the screen.
   const showMap = () => {
     choose('map');

@@ -9,7 +9,7 @@ import { getCaseInbox, getCatalogue, getConfig, getMap, getMyTasks, getMyVisits 
 import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
 import { can, isStaff, takesCases } from '../../roles.js';
-import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad } from '../../ui/kit.jsx';
+import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad, useStoredView } from '../../ui/kit.jsx';
 import { Tasks, taskRows } from '../Home.jsx';
 import { PhotoPicker } from '../../ui/photos.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
@@ -18,22 +18,6 @@ import { catalogueItems, defaultFor, NeedCases, readNeedCases } from './NeedCase
 
 const WINDOWS = ['noon', 'evening'];
 // The list or the map: the visitor's last choice, kept on the phone.
-const VIEW_KEY = 'linli.visits.view';
-function storedView() {
-  try {
-    return localStorage.getItem(VIEW_KEY) === 'map' ? 'map' : 'list';
-  } catch {
-    return 'list';
-  }
-}
-function storeView(view) {
-  try {
-    localStorage.setItem(VIEW_KEY, view);
-  } catch {
-    /* storage disabled: the choice lasts for this page */
-  }
-}
-
 const CONDITIONS = ['good', 'fair', 'poor'];
 const NEEDS = ['medical', 'meals', 'repair', 'errand', 'company'];
 // The wish category a need found on a visit becomes (server/wishes/models.py WishCategory).
@@ -480,7 +464,7 @@ function Waiting({ user }) {
 
 export default function Day({ user, outbox }) {
   const [day, setDay] = useState(localDay());
-  const [view, setView] = useState(storedView);
+  const [view, choose] = useStoredView('linli.visits.view');
   const [jump, setJump] = useState(null); // {id}: the card a map marker sent us to
   const visits = useLoad(() => getMyVisits(day), [day]);
   const sent = useRef(outbox.sent);
@@ -506,10 +490,6 @@ export default function Day({ user, outbox }) {
     if (outcome.status === 'sent' && outcome.result && outcome.result.outcome === 'kept') setKept((n) => n + 1);
     if (found && (found.cases || found.refused.length)) setRaised((r) => ({ cases: r.cases + found.cases, refused: [...r.refused, ...found.refused] }));
     if (outcome.status === 'sent') visits.reload();
-  };
-  const choose = (next) => {
-    setView(next);
-    storeView(next);
   };
   // Tapping "map": the legend and the map take the screen (the map fills what is left).
   const mapView = useRef(null);
