@@ -17,6 +17,7 @@ from server.disclosure.schemas import (
     DisclosureEditView,
     EvaluationIn,
     EvaluationView,
+    PublicCommunity,
     PublicDisclosure,
 )
 from server.disclosure.services import DisclosureService, this_year
@@ -34,6 +35,17 @@ Year = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
 class DisclosureController(Controller):
     path = "/api/v1"
     tags = ["disclosure"]
+
+    @get(
+        "/public/communities",
+        opt=PUBLIC_READ,
+        security=NO_AUTH,
+        summary="The city's communities (code and names), for the public 三公开 page's picker",
+        cache_control=CacheControlHeader(public=True, max_age=3600),
+        response_headers=[ResponseHeader(name="Vary", value="Accept-Language")],
+    )
+    async def communities(self, db_session: DbSession, lang: Locale) -> list[PublicCommunity]:
+        return await DisclosureService(db_session, lang).communities()
 
     @get(
         "/public/communities/{code:str}/disclosure",

@@ -20,6 +20,7 @@ __all__ = [
     "EvaluationView",
     "Figures",
     "PublicCommitment",
+    "PublicCommunity",
     "PublicDisclosure",
     "PublicEvaluation",
     "Texts",
@@ -195,3 +196,11 @@ class PublicDisclosure(msgspec.Struct, frozen=True):
     in_progress: list[CaseExample]
     recently_done: list[CaseExample]
     evaluations: list[PublicEvaluation]
+
+
+class PublicCommunity(msgspec.Struct, frozen=True):
+    """A community with a public page, for the page's picker (names only)."""
+
+    code: str
+    name: str
+    sub_district: str

@@ -50,11 +50,12 @@ from server.disclosure.schemas import (
     EvaluationView,
     Figures,
     PublicCommitment,
+    PublicCommunity,
     PublicDisclosure,
     PublicEvaluation,
     Texts,
 )
-from server.grids.models import Community, Grid
+from server.grids.models import Community, Grid, SubDistrict
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
@@ -365,6 +366,30 @@ class DisclosureService:
         ).all()
         periods, kinds = list(Period), list(EvaluationKind)
         return sorted(rows, key=lambda e: (periods.index(e.period), kinds.index(e.kind)))
+
+    async def communities(self) -> list[PublicCommunity]:
+        """Every community of the city, by sub-district: the public page's picker."""
+        rows = (
+            await self.session.execute(
+                select(
+                    Community.code,
+                    Community.name,
+                    Community.name_i18n,
+                    SubDistrict.name,
+                    SubDistrict.name_i18n,
+                )
+                .join(SubDistrict, SubDistrict.id == Community.sub_district_id)
+                .order_by(SubDistrict.code, Community.code)
+            )
+        ).all()
+        return [
+            PublicCommunity(
+                code=code,
+                name=localised_name(name, i18n, self.locale),
+                sub_district=localised_name(sd_name, sd_i18n, self.locale),
+            )
+            for code, name, i18n, sd_name, sd_i18n in rows
+        ]
 
     async def public(self, code: str, year: int | None) -> PublicDisclosure:
         """The public page of a community for a year (this year by default)."""

@@ -414,3 +414,11 @@ async def test_the_demo_city_discloses(client) -> None:
     assert len(body["commitments"]) >= 5
     kinds = {(e["period"], e["kind"]) for e in body["evaluations"]}
     assert {("h1", "residents"), ("h1", "superior")} <= kinds
+
+
+async def test_the_picker_lists_communities_by_name(client) -> None:
+    r = await client.get("/api/v1/public/communities", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 200
+    names = {c["code"]: c["name"] for c in r.json()}
+    assert names[DENGYUE] == "登月社区" and YULAN in names
+    assert set(r.json()[0]) == {"code", "name", "sub_district"}

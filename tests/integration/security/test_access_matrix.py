@@ -1346,6 +1346,7 @@ NOT_IN_MATRIX: dict[str, str] = {
     "GET /api/v1/communities/{code}/wishes": "the public board (masked; test_wishes.py)",
     "GET /api/v1/communities/{code}/thanks": "the public thanks wall (masked)",
     "GET /api/v1/communities/{code}/businesses": "the public list of caring businesses",
+    "GET /api/v1/public/communities": "public: the city's communities, names only (picker)",
     "GET /api/v1/public/communities/{code}/disclosure": (
         "public 三公开 page, no log-in: figures and anonymised cases (test_disclosure.py checks"
         " that no personal data is in it)"
