@@ -26,10 +26,13 @@ __all__ = [
     "Texts",
 ]
 
+# Printable text: control characters (NUL above all, which PostgreSQL refuses to store)
+# are bad input, a 400, not a 500.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-Target = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-Note = Annotated[str, msgspec.Meta(max_length=300)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=PRINTABLE)]
+Target = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=PRINTABLE)]
+Note = Annotated[str, msgspec.Meta(max_length=300, pattern=PRINTABLE)]
 
 
 class Texts(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -397,6 +397,10 @@ async def test_bad_input_is_a_clear_refusal(client, tokens) -> None:
         r = await client.post(url, json=body, headers=clerk)
         assert r.status_code == 400, (body, r.text)
         assert r.json()["detail"] == "请求数据有误"
+    r = await client.post(
+        url, json={"year": 2026, "title": "a\u0000b", "target": "y"}, headers=clerk
+    )
+    assert r.status_code == 400, r.text
     r = await client.post(url, json={"year": 2026, "title": "  ", "target": "y"}, headers=clerk)
     assert r.status_code == 400 and r.json()["detail"] == "请填写承诺事项的标题和目标"
     r = await client.put(
