@@ -41,6 +41,7 @@ from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_read_only_sessionmaker, make_sessionmaker
 from server.db.writelock import write_lock_for
+from server.disclosure.controllers import DisclosureController
 from server.domains import register_domains
 from server.grids.controllers import GridController
 from server.grids.locator import make_locator
@@ -231,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         WishController,
         VisitController,
         CaseController,
+        DisclosureController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

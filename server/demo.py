@@ -22,6 +22,7 @@ from server.businesses.models import CaringBusiness
 from server.cases.demo_cases import load_demo_cases
 from server.cases.demo_catalogue import load_catalogue
 from server.config import ROOT, Settings
+from server.disclosure.demo_disclosure import load_demo_disclosure
 from server.grids.importer import ImportResult, Progress, import_grid_map
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.people.models import (
@@ -155,6 +156,7 @@ async def load_demo(
     await load_demo_cases(session)
     await load_demo_visits(session)
     await load_demo_wishes(session)
+    await load_demo_disclosure(session)
     return result, created
 
 

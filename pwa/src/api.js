@@ -231,6 +231,15 @@ export const getMyTasks = () => api('GET', '/api/v1/me/tasks');
 export const getMyVisitHours = () => api('GET', '/api/v1/me/visit-hours');
 export const setMyVisitHours = (availability) => api('PUT', '/api/v1/me/visit-hours', { body: { availability } });
 export const getMyVisits = (day) => api('GET', `/api/v1/me/visits?on=${encodeURIComponent(day)}`);
+// 三公开: the public page (no log-in) and the office's editor.
+export const getPublicCommunities = () => api('GET', '/api/v1/public/communities', { auth: false });
+export const getDisclosure = (code, year) =>
+  api('GET', `/api/v1/public/communities/${encodeURIComponent(code)}/disclosure${year ? `?year=${year}` : ''}`, { auth: false });
+export const getDisclosureEditor = (code, year) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/disclosure?year=${year}`);
+export const createCommitment = (code, body) => api('POST', `/api/v1/communities/${encodeURIComponent(code)}/commitments`, { body });
+export const updateCommitment = (id, body) => api('PATCH', `/api/v1/commitments/${id}`, { body });
+export const deleteCommitment = (id) => api('DELETE', `/api/v1/commitments/${id}`);
+export const recordEvaluation = (code, body) => api('PUT', `/api/v1/communities/${encodeURIComponent(code)}/evaluations`, { body });
 export const getThanks = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/thanks`, { auth: false });
 /** My trades and weekly availability (404 when I am not a volunteer). */
 export const getMyVolunteerProfile = () => api('GET', '/api/v1/me/volunteer-profile');

@@ -21,7 +21,7 @@ import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MapView } from './views/MapView.jsx';
 import { Outbox } from './views/Outbox.jsx';
-import { cardsFor, hashOf, parseHash, ROUTES, routeOf } from './routes.js';
+import { cardsFor, hashOf, isPublic, parseHash, ROUTES, routeOf } from './routes.js';
 import { makesVisits, reportsCases, takesCases } from './roles.js';
 import { localDay } from './ui/kit.jsx';
 
@@ -194,7 +194,8 @@ export function App() {
 
   const loggedIn = Boolean(user);
   const wanted = route.view && route.view !== 'login' ? route : { view: 'home' };
-  const shown = !loggedIn ? { view: 'login' } : wanted;
+  // Public pages (三公开) are shown to anyone; every other screen asks for a log-in first.
+  const shown = !loggedIn && !isPublic(wanted.view) ? { view: 'login' } : wanted;
   const view = shown.view;
 
   const go = (hash, options) => {
@@ -205,7 +206,7 @@ export function App() {
   // The address bar always names the screen shown (a stale #/map after
   // log-out, or an empty hash on first open, is corrected in place).
   useEffect(() => {
-    if (!loggedIn && route.view && !['login', 'home'].includes(route.view)) {
+    if (!loggedIn && route.view && !['login', 'home'].includes(route.view) && !isPublic(route.view)) {
       try {
         sessionStorage.setItem(AFTER_LOGIN, hashOf(route));
       } catch {
@@ -391,7 +392,9 @@ export function App() {
             {view === 'login' && <Login notice={loginNotice} onLoggedIn={onLoggedIn} />}
             {view === 'home' && <Home user={user} onLogout={onLogout} />}
             {view === 'map' && <MapView onBack={() => go('#/home')} />}
-            {loggedIn && routeOf(view) && routeOf(view).load && <Screen key={hashOf(shown)} view={view} id={shown.id} user={user} outbox={outbox} go={go} />}
+            {(loggedIn || isPublic(view)) && routeOf(view) && routeOf(view).load && (
+              <Screen key={hashOf(shown)} view={view} id={shown.id} code={shown.code} user={user} outbox={outbox} go={go} />
+            )}
           </main>
         </div>
       </div>

@@ -38,6 +38,8 @@ export const reportsCases = (user) => can(user, 'case.report');
 export const takesCases = (user) => can(user, 'case.take_in');
 /** The community office: its list of cases, acceptance, dispatch, closing and callbacks. */
 export const officeCases = (user) => can(user, 'case.office');
+// 三公开: the office writes its commitments and evaluations.
+export const editsDisclosure = (user) => can(user, 'disclosure.edit');
 
 /** The community office, who plans the week's visits and keeps the care roster. */
 export const plansVisits = (user) => can(user, 'visit.plan');

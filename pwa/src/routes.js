@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
+import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
 
 const everyone = () => true;
 
@@ -16,6 +16,18 @@ const everyone = () => true;
  */
 export const ROUTES = [
   { view: 'login', path: 'login', title: 'login.title', public: true },
+  // 社区三公开: a community's commitments, work in progress and results, for anyone
+  // (no log-in); ':code' is the community's code.
+  {
+    view: 'disclosure',
+    path: 'disclosure',
+    load: () => import('./views/disclosure/Public.jsx'),
+    title: 'disclosure.title',
+    public: true,
+    show: everyone,
+    card: () => ['home-disclosure', 'disclosure.title', 'disclosure.hint', '☰'],
+  },
+  { view: 'disclosure-community', path: 'disclosure/:code', load: () => import('./views/disclosure/Public.jsx'), title: 'disclosure.title', public: true, show: everyone },
   { view: 'home', path: 'home', title: 'home.title', show: everyone, nav: ['nav-home', 'home.title', 'home.title', '⌂'] },
   { view: 'map', path: 'map', title: 'map.title', show: everyone, nav: ['nav-map', 'home.open_map', 'home.open_map_hint', '▦'] },
   {
@@ -196,6 +208,14 @@ export const ROUTES = [
     card: () => ['home-notifications', 'home.notifications', 'home.notifications_hint', '✉'],
   },
   {
+    view: 'disclosure-edit',
+    path: 'disclosure-edit',
+    load: () => import('./views/disclosure/Editor.jsx'),
+    title: 'disclosure.edit.title',
+    show: editsDisclosure,
+    card: () => ['home-disclosure-edit', 'disclosure.edit.title', 'disclosure.edit.hint', '✎'],
+  },
+  {
     view: 'quiet-hours',
     path: 'quiet-hours',
     load: () => import('./views/QuietHours.jsx'),
@@ -209,26 +229,31 @@ const BY_VIEW = new Map(ROUTES.map((route) => [route.view, route]));
 // Fixed paths before those with a parameter: 'wishes/new' is not wish number "new".
 const MATCHERS = ROUTES.map((route) => ({
   route,
-  regex: new RegExp(`^#/${route.path.replace(':id', '(\\d{1,10})')}/?$`),
+  regex: new RegExp(`^#/${route.path.replace(':id', '(\\d{1,10})').replace(':code', '(\\d{1,32})')}/?$`),
   fixed: !route.path.includes(':'),
 })).sort((a, b) => Number(b.fixed) - Number(a.fixed));
 
 export const routeOf = (view) => BY_VIEW.get(view) || null;
 
-/** '#/wishes/42' → {view: 'wish', id: 42}; unknown → {view: ''}. */
+/** '#/wishes/42' → {view: 'wish', id: 42}; '#/disclosure/4109…' → {view, code}; unknown → {view: ''}. */
 export function parseHash(hash) {
   for (const { route, regex } of MATCHERS) {
     const match = regex.exec(hash || '');
-    if (match) return match[1] ? { view: route.view, id: Number(match[1]) } : { view: route.view };
+    if (!match) continue;
+    if (!match[1]) return { view: route.view };
+    return route.path.includes(':code') ? { view: route.view, code: match[1] } : { view: route.view, id: Number(match[1]) };
   }
   return { view: '' };
 }
 
 /** {view: 'wish', id: 42} → '#/wishes/42'. */
-export function hashOf({ view, id }) {
+export function hashOf({ view, id, code }) {
   const route = BY_VIEW.get(view);
-  return route ? `#/${route.path.replace(':id', String(id))}` : `#/${view}`;
+  return route ? `#/${route.path.replace(':id', String(id)).replace(':code', String(code))}` : `#/${view}`;
 }
+
+/** Is this route shown without logging in (the login screen, the public pages)? */
+export const isPublic = (view) => Boolean(routeOf(view) && routeOf(view).public);
 
 /** The screens this user is offered with a card: [{href, testid, title, hint, icon, view}], in table order. */
 export function cardsFor(user) {

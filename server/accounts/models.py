@@ -98,6 +98,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "case.take_in": STAFF_ROLES,
     "case.office": frozenset(OFFICE_ROLES),
     "case.settings": ADMIN_ROLES,
+    # 三公开: the office writes its commitments and the residents' evaluation (the level
+    # above's evaluation is checked by area in server/disclosure).
+    "disclosure.edit": frozenset(OFFICE_ROLES),
 }
 
 

@@ -13,6 +13,7 @@ from server.cases.models import (
     ServiceItem,
 )
 from server.db.base import Base
+from server.disclosure.models import Commitment, Evaluation
 from server.grids.models import Building, Community, Grid, PartyOrg, Storefront, SubDistrict
 from server.lib.kvstore import KVEntry
 from server.media.models import Media
@@ -49,9 +50,11 @@ __all__ = [
     "Case",
     "CaseCounter",
     "CaseEvent",
+    "Commitment",
     "Community",
     "CommunityNotifySettings",
     "CommunityWorkHours",
+    "Evaluation",
     "Grid",
     "Household",
     "KVEntry",

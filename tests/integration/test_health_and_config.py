@@ -85,6 +85,7 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "case.office",
         "case.settings",
         "case.take_in",
+        "disclosure.edit",
         "people.manage",
         "wish.board",
         "wish.moderate",

@@ -85,6 +85,11 @@ export function Login({ notice, onLoggedIn }) {
           {busy ? t('login.submitting') : t('login.submit')}
         </button>
       </form>
+      <p class="login__public">
+        <a class="btn btn--ghost btn--block" href="#/disclosure" data-testid="login-disclosure">
+          {t('login.disclosure')}
+        </a>
+      </p>
     </section>
   );
 }

@@ -1251,6 +1251,67 @@ OPS |= {
     ),
 }
 
+# --- the three disclosures 三公开 (server/disclosure) -----------------------------------------
+# The office of 登月社区 (and the sub-district and system above it) writes its commitments and
+# the residents' evaluation; only the level above records the superior evaluation.
+SUPERIOR = frozenset({"system_admin", "subdistrict_admin"})
+
+
+async def _commitment(w: World) -> dict[str, Any]:
+    made = await w.call(
+        "dengyue_admin",
+        "POST",
+        f"/api/v1/communities/{DENGYUE}/commitments",
+        json={"year": 2026, "title": f"矩阵承诺{next(_seq)}", "target": "完成 3 项"},
+    )
+    return {"id": made["id"]}
+
+
+def _evaluation(kind: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda p: {"year": 2026, "period": "h2", "kind": kind, "grade": "good", "score": 90}
+
+
+OPS |= {
+    "GET /api/v1/communities/{code}/disclosure": Op(
+        "GET", "/api/v1/communities/{code}/disclosure", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "POST /api/v1/communities/{code}/commitments": Op(
+        "POST",
+        "/api/v1/communities/{code}/commitments",
+        OFFICE,
+        _nothing,
+        json=lambda p: {"year": 2026, "title": "矩阵新承诺", "target": "完成 1 项"},
+        hidden=ALL - OFFICE,
+    ),
+    "PATCH /api/v1/commitments/{commitment_id}": Op(
+        "PATCH",
+        "/api/v1/commitments/{id}",
+        OFFICE,
+        _commitment,
+        json=lambda p: {"status": "in_progress", "progress_note": "已启动"},
+        hidden=ALL - OFFICE,
+    ),
+    "DELETE /api/v1/commitments/{commitment_id}": Op(
+        "DELETE", "/api/v1/commitments/{id}", OFFICE, _commitment, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/evaluations · residents'": Op(
+        "PUT",
+        "/api/v1/communities/{code}/evaluations",
+        OFFICE,
+        _nothing,
+        json=_evaluation("residents"),
+        hidden=ALL - OFFICE,
+    ),
+    "PUT /api/v1/communities/{code}/evaluations · the level above's": Op(
+        "PUT",
+        "/api/v1/communities/{code}/evaluations",
+        SUPERIOR,
+        _nothing,
+        json=_evaluation("superior"),
+        hidden=ALL - OFFICE,
+    ),
+}
+
 # Operations with no object of another scope to try, and why.
 NOT_IN_MATRIX: dict[str, str] = {
     "GET /health": "public, no data",
@@ -1285,6 +1346,11 @@ NOT_IN_MATRIX: dict[str, str] = {
     "GET /api/v1/communities/{code}/wishes": "the public board (masked; test_wishes.py)",
     "GET /api/v1/communities/{code}/thanks": "the public thanks wall (masked)",
     "GET /api/v1/communities/{code}/businesses": "the public list of caring businesses",
+    "GET /api/v1/public/communities": "public: the city's communities, names only (picker)",
+    "GET /api/v1/public/communities/{code}/disclosure": (
+        "public 三公开 page, no log-in: figures and anonymised cases (test_disclosure.py checks"
+        " that no personal data is in it)"
+    ),
     "GET /api/v1/media/public/{key}": "photos of the public board (test_claims_and_photos.py)",
     "GET /api/v1/communities/{code}/claim-options": (
         "what the caller may claim in, 200 for all; each account's answer is checked in"
