@@ -39,6 +39,9 @@ export const takesCases = (user) => can(user, 'case.take_in');
 /** The community office: its list of cases, acceptance, dispatch, closing and callbacks. */
 export const officeCases = (user) => can(user, 'case.office');
 
+/** Staff: the case figures 案件统计 of their grids, community or sub-district. */
+export const seesCaseBoard = (user) => can(user, 'case.board');
+
 /** The community office, who plans the week's visits and keeps the care roster. */
 export const plansVisits = (user) => can(user, 'visit.plan');
 

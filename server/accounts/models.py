@@ -98,6 +98,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "case.take_in": STAFF_ROLES,
     "case.office": frozenset(OFFICE_ROLES),
     "case.settings": ADMIN_ROLES,
+    # The case boards 案件统计 of one's grids, community or sub-district (the scope rule).
+    "case.board": STAFF_ROLES,
 }
 
 
