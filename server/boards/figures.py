@@ -23,9 +23,10 @@ What counts (also in ``docs/boards.md``; every figure carries its formula in the
 - **reworks** and **escalations**: totals over the received (a rework is a resolved case
   sent back or a closed one reopened; an escalation is by staff or by the deadline watch).
 
-One statement per grouping (the unit, or its children side by side) does the counting
-and averaging; the 90th percentile is in it on PostgreSQL, and on SQLite comes from one
-fetch of the closed cases' hours (one float per closed case of the unit and period).
+One statement does the counting and averaging (for a unit and its children side by
+side, a ``GROUP BY ROLLUP`` on PostgreSQL); the 90th percentile is in it on PostgreSQL,
+and on SQLite comes from one fetch of the closed cases' hours (one float per closed case
+of the unit and period).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from server.accounts.scope import Scope
 from server.cases.models import Case, CaseState
 from server.notify.outbox import LOCAL_TZ
 
-__all__ = ["Period", "Tally", "case_figures", "percentile"]
+__all__ = ["Period", "Tally", "case_figures", "percentile", "side_by_side"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,47 @@ async def case_figures(
     """The tallies of the unit ``unit_id`` at ``level`` (grid, community, sub_district),
     keyed by the unit's id, or with ``by`` (a lower level) by each child that had cases.
     Only cases in ``scope`` count (the caller checked the unit is in it)."""
+    found = await _tallies(session, scope, period, level, unit_id, by, with_total=False)
+    return {k: t for k, t in found.items() if k is not None}
+
+
+async def side_by_side(
+    session: AsyncSession, scope: Scope, period: Period, *, level: str, unit_id: int, by: str
+) -> tuple[Tally, dict[int, Tally]]:
+    """The unit's tally and its children's (``by``: the level below), in one scan: on
+    PostgreSQL one ``GROUP BY ROLLUP``; on SQLite the children's sums added up and the
+    percentile of all their hours."""
+    found = await _tallies(session, scope, period, level, unit_id, by, with_total=True)
+    total = found.pop(None, None) or Tally()
+    return total, {k: t for k, t in found.items() if k is not None}
+
+
+_ADDED = (
+    "received",
+    "closed",
+    "on_time",
+    "rejected",
+    "merged",
+    "rated",
+    "satisfied",
+    "score_sum",
+    "hours_sum",
+    "hours_count",
+    "reworks",
+    "escalations",
+)
+
+
+async def _tallies(
+    session: AsyncSession,
+    scope: Scope,
+    period: Period,
+    level: str,
+    unit_id: int,
+    by: str | None,
+    *,
+    with_total: bool,
+) -> dict[int | None, Tally]:
     key = _LEVEL_COLUMN[by or level]
     in_cohort = and_(
         _LEVEL_COLUMN[level] == unit_id,
@@ -168,8 +210,9 @@ async def case_figures(
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         columns.append(func.percentile_cont(0.9).within_group(Case.handling_hours).filter(timed))
-    rows = (await session.execute(select(*columns).where(in_cohort).group_by(key))).all()
-    tallies: dict[int, Tally] = {}
+    grouping = func.rollup(key) if with_total and postgres else key
+    rows = (await session.execute(select(*columns).where(in_cohort).group_by(grouping))).all()
+    tallies: dict[int | None, Tally] = {}
     for row in rows:
         t = Tally(
             received=int(row[1] or 0),
@@ -187,13 +230,21 @@ async def case_figures(
         )
         if postgres:
             t.p90_hours = None if row[13] is None else float(row[13])
-        tallies[int(row[0])] = t
+        # ROLLUP's grand total has no key (the key columns are never null).
+        tallies[None if row[0] is None else int(row[0])] = t
     if not postgres and tallies:
         hours: dict[int, list[float]] = defaultdict(list)
         for unit, value in (
             await session.execute(select(key, Case.handling_hours).where(in_cohort, timed))
         ).all():
             hours[int(unit)].append(float(value or 0.0))
-        for unit, t in tallies.items():
-            t.p90_hours = percentile(hours.get(unit, []), 0.9)
+        for k, t in tallies.items():
+            t.p90_hours = percentile(hours.get(k, []) if k is not None else [], 0.9)
+        if with_total:
+            total = Tally()
+            for t in list(tallies.values()):
+                for name in _ADDED:
+                    setattr(total, name, getattr(total, name) + getattr(t, name))
+            total.p90_hours = percentile([h for hs in hours.values() for h in hs], 0.9)
+            tallies[None] = total
     return tallies

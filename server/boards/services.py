@@ -16,7 +16,7 @@ from server.accounts.models import OFFICE_ROLES, User
 from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.boards.exports import Sheet, render
-from server.boards.figures import Period, Tally, case_figures
+from server.boards.figures import Period, Tally, case_figures, side_by_side
 from server.boards.schemas import BoardView, FigureView, UnitFigures
 from server.cases.models import Case, CaseState, ServiceItem
 from server.cases.rules import state_name
@@ -240,10 +240,13 @@ class BoardService:
         row = await self._unit(user, level, code)
         unit = self._named(level, row)
         scope = user.scope
-        mine = await case_figures(self.session, scope, period, level=level, unit_id=unit.id)
         children: list[UnitFigures] = []
         child = _CHILD.get(level)
-        if child is not None:
+        if child is None:
+            mine = (
+                await case_figures(self.session, scope, period, level=level, unit_id=unit.id)
+            ).get(unit.id, Tally())
+        else:
             model = _MODEL[child]
             rows = (
                 await self.session.execute(
@@ -252,7 +255,7 @@ class BoardService:
                     .order_by(model.code)
                 )
             ).all()
-            by_child = await case_figures(
+            mine, by_child = await side_by_side(
                 self.session, scope, period, level=level, unit_id=unit.id, by=child
             )
             children = [
@@ -261,7 +264,7 @@ class BoardService:
         return BoardView(
             start=period.start,
             end=period.end,
-            unit=self._figures(unit, mine.get(unit.id, Tally())),
+            unit=self._figures(unit, mine),
             children=children,
         )
 

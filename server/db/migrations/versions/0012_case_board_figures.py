@@ -71,14 +71,17 @@ def _backfill() -> None:
             " deadline_missed FROM cases WHERE state = 'closed' AND closed_at IS NOT NULL"
         )
     ).all()
+    figures = []
     for cid, community_id, created, resolved, closed, due, missed in rows:
         created, resolved, closed, due = when(created), when(resolved), when(closed), when(due)
         hours = working_hours_between(created, closed, periods.get(community_id, DEFAULT_PERIODS))
         done = resolved or closed
-        bind.execute(
-            sa.text("UPDATE cases SET handling_hours = :h, on_time = :t WHERE id = :id"),
-            {"h": round(hours, 4), "t": bool(not missed and (due is None or done <= due)), "id": cid},
+        figures.append(
+            {"h": round(hours, 4), "t": bool(not missed and (due is None or done <= due)), "id": cid}
         )
+    update = sa.text("UPDATE cases SET handling_hours = :h, on_time = :t WHERE id = :id")
+    for at in range(0, len(figures), 5000):  # executemany, in batches
+        bind.execute(update, figures[at : at + 5000])
 
 
 def downgrade() -> None:
