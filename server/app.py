@@ -35,6 +35,7 @@ from server.audit.controllers import AuditController
 from server.auth.controllers import AuthController
 from server.auth.security import PUBLIC, make_jwt_auth
 from server.auth.services import TokenIssuer
+from server.boards.controllers import BoardController
 from server.businesses.controllers import BusinessController
 from server.cases import inbound as case_inbound
 from server.cases.controllers import CaseController
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         VisitController,
         CaseController,
         DisclosureController,
+        BoardController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

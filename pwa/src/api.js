@@ -292,6 +292,15 @@ export const addServiceGroupMember = (groupId, body) => api('POST', `/api/v1/ser
 export const getGrids = () => api('GET', '/api/v1/areas?level=grid');
 /** The communities in my scope (sub-district or city leaders): [{code, name, …}]. */
 export const getCommunities = () => api('GET', '/api/v1/areas?level=community');
+const boardQuery = ({ level, code, from, to }) =>
+  new URLSearchParams({ level, code, ...(from ? { from } : {}), ...(to ? { to } : {}) }).toString();
+/** 案件统计: a unit's case figures with their formulas, its children side by side. */
+export const getCaseBoard = (q) => api('GET', `/api/v1/boards/cases?${boardQuery(q)}`);
+/** The board (`what` 'board') or the community's case list ('cases') as a CSV or XLSX Blob. */
+export const getCaseExport = (what, fmt, q) =>
+  what === 'board'
+    ? api('GET', `/api/v1/boards/cases.${fmt}?${boardQuery(q)}`, { as: 'blob' })
+    : api('GET', `/api/v1/communities/${encodeURIComponent(q.code)}/cases.${fmt}?${boardQuery(q)}`, { as: 'blob' });
 export const getCommunityHours = (code) => api('GET', `/api/v1/communities/${encodeURIComponent(code)}/hours`);
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

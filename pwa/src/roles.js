@@ -41,6 +41,9 @@ export const officeCases = (user) => can(user, 'case.office');
 // 三公开: the office writes its commitments and evaluations.
 export const editsDisclosure = (user) => can(user, 'disclosure.edit');
 
+/** Staff: the case figures 案件统计 of their grids, community or sub-district. */
+export const seesCaseBoard = (user) => can(user, 'case.board');
+
 /** The community office, who plans the week's visits and keeps the care roster. */
 export const plansVisits = (user) => can(user, 'visit.plan');
 

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
+import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCaseBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
 
 const everyone = () => true;
 
@@ -164,6 +164,14 @@ export const ROUTES = [
     title: 'visit.coverage.title',
     show: seesCoverage,
     card: () => ['home-visit-coverage', 'visit.coverage.title', 'visit.coverage.hint', '◔'],
+  },
+  {
+    view: 'case-board',
+    path: 'cases/board',
+    load: () => import('./views/cases/Board.jsx'),
+    title: 'case.board.title',
+    show: seesCaseBoard,
+    card: () => ['home-case-board', 'case.board.title', 'case.board.hint', '▧'],
   },
   // Reached from the resident list; each opening is written to the audit log.
   { view: 'resident-timeline', path: 'residents/:id/timeline', load: () => import('./views/people/Timeline.jsx'), title: 'timeline.title', show: isStaff },

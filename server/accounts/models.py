@@ -101,6 +101,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # 三公开: the office writes its commitments and the residents' evaluation (the level
     # above's evaluation is checked by area in server/disclosure).
     "disclosure.edit": frozenset(OFFICE_ROLES),
+    # The case boards 案件统计 of one's grids, community or sub-district (the scope rule).
+    "case.board": STAFF_ROLES,
 }
 
 

@@ -28,7 +28,7 @@ from server.cases.inbound import SMS_PROMISE_HOURS, sms_to_cases
 from server.cases.messages import TEMPLATES as CASE_TEMPLATES
 from server.cases.models import Case, CaseEvent, ServiceItem
 from server.cases.schemas import CaseActionIn, CaseCreate
-from server.cases.services import CaseService
+from server.cases.services import CaseService, closing_figures
 from server.cases.worktime import add_working_hours
 from server.db.base import utcnow
 from server.grids.models import Community, Grid
@@ -654,6 +654,11 @@ async def load_demo_cases(session: AsyncSession) -> int:
             case.resolved_at = stamps["resolve"]
         if case.closed_at is not None:
             case.closed_at = stamps["close"]
+            # The board's figures follow the back-dated history.
+            for key, value in closing_figures(
+                case, case.closed_at, periods[case.community_id]
+            ).items():
+                setattr(case, key, value)
         await session.flush()
     for into_id, at in merged_in:
         await session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -152,6 +153,10 @@ class Case(InGrid, TimestampMixin, Base):
         Index("ix_cases_community_newest", "community_id", "id"),
         Index("ix_cases_community_state", "community_id", "state", "id"),
         Index("ix_cases_open_due", "state", "due_at"),
+        # The boards: a unit's cases received in a period.
+        Index("ix_cases_community_created", "community_id", "created_at"),
+        Index("ix_cases_sub_district_created", "sub_district_id", "created_at"),
+        Index("ix_cases_grid_created", "grid_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -208,6 +213,14 @@ class Case(InGrid, TimestampMixin, Base):
     escalations: Mapped[int] = mapped_column(default=0)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    # Written when it closes (cleared when reopened), for the boards (server/boards/): the
+    # working hours from intake to closing in its community's calendar, and whether it was
+    # resolved by its deadline (extensions approved count) without ever running past one.
+    handling_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    on_time: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # Set by the deadline watch when the case ran past a deadline (it then gets fresh time
+    # one level up, so ``due_at`` alone no longer shows it was late).
+    deadline_missed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CaseEvent(Base):

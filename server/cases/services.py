@@ -52,7 +52,7 @@ from server.cases.schemas import (
     CaseView,
     ItemRef,
 )
-from server.cases.worktime import add_working_hours, working_hours_between
+from server.cases.worktime import Periods, add_working_hours, working_hours_between
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
 from server.grids.services import GridService
@@ -70,7 +70,7 @@ from server.visits.models import Visit
 from server.workflow.rules import Actor
 from server.workflow.writer import Change, Notice, history_rows, send, write_change
 
-__all__ = ["CONTACT_CONTEXT", "CaseService", "contact_hash"]
+__all__ = ["CONTACT_CONTEXT", "CaseService", "closing_figures", "contact_hash"]
 
 CONTACT_CONTEXT = b"case-contact"
 STALE = N_("Someone changed this case first; reload it")
@@ -95,6 +95,17 @@ _SEEN_BY_REPORTER = {
     "merge",
     "reclassify",
 }
+
+
+def closing_figures(case: Case, closed_at: datetime, periods: Periods) -> dict[str, Any]:
+    """What the boards read of a case as it closes: its handling time in working hours
+    (intake to closing, in its community's calendar) and whether it was on time (resolved
+    by the deadline in force, approved extensions included, and never past a deadline)."""
+    done = case.resolved_at or closed_at
+    return {
+        "handling_hours": round(working_hours_between(case.created_at, closed_at, periods), 4),
+        "on_time": (not case.deadline_missed and (case.due_at is None or done <= case.due_at)),
+    }
 
 
 def contact_hash(kind: str, address: str) -> str:
@@ -608,11 +619,14 @@ class CaseService:
                         "assignee_user_id": None,
                         "due_at": due,
                         "reminded_at": None,
+                        "deadline_missed": True,
                     },
                 )
             else:  # nowhere higher to go: the office was told; look again after fresh time
                 await self.session.execute(
-                    update(Case).where(Case.id == case.id).values(due_at=due, reminded_at=None)
+                    update(Case)
+                    .where(Case.id == case.id)
+                    .values(due_at=due, reminded_at=None, deadline_missed=True)
                 )
             touched += 1
         return touched
@@ -742,13 +756,15 @@ class CaseService:
         )
 
     async def _do_close(self, user: CurrentUser, case: Case, data: CaseActionIn) -> None:
+        now = utcnow()
+        periods = (await periods_of(self.session, [case.community_id]))[case.community_id]
         await self._change(
             user,
             case,
             Action.close,
             expected_version=data.expected_version,
             note=data.note,
-            values={"closed_at": utcnow()},
+            values={"closed_at": now, **closing_figures(case, now, periods)},
         )
 
     async def _do_rework(self, user: CurrentUser, case: Case, data: CaseActionIn) -> None:
@@ -770,7 +786,13 @@ class CaseService:
             Action.reopen,
             expected_version=data.expected_version,
             note=reason,
-            values={"reworks": case.reworks + 1, "satisfaction": None, "closed_at": None},
+            values={
+                "reworks": case.reworks + 1,
+                "satisfaction": None,
+                "closed_at": None,
+                "handling_hours": None,
+                "on_time": None,
+            },
         )
 
     def _returned(self, case: Case) -> dict[str, Any]:

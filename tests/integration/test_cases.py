@@ -320,6 +320,11 @@ async def test_a_case_from_report_to_callback(client, tokens, backend: Backend) 
     case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="更换防水层")
     case = await act(client, tokens, DENGYUE_CLERK, case, "close")
     assert case["state"] == "closed"
+    # The boards' figures are written as it closes (server/boards/), cleared on reopening.
+    async with backend.sessionmaker()() as session:
+        row = await session.get(Case, case["id"])
+        assert row is not None and row.handling_hours is not None and row.handling_hours >= 0
+        assert row.on_time is True and row.deadline_missed is False
     # The resident rates it herself: not satisfied; the office reopens it.
     await act(client, tokens, DENGYUE_CLERK, case, "reopen", 409, reason="x")
     case = await act(client, tokens, DENGYUE_RESIDENT, case, "callback", satisfaction=3)
@@ -328,6 +333,9 @@ async def test_a_case_from_report_to_callback(client, tokens, backend: Backend) 
     await act(client, tokens, DENGYUE_RESIDENT, case, "reopen", 403, reason="x")
     case = await act(client, tokens, DENGYUE_CLERK, case, "reopen", reason="居民不满意，重新处理")
     assert case["state"] == "in_progress" and case["reworks"] == 2 and case["satisfaction"] is None
+    async with backend.sessionmaker()() as session:
+        row = await session.get(Case, case["id"])
+        assert row is not None and row.handling_hours is None and row.on_time is None
     case = await act(client, tokens, DENGYUE_GRID_WORKER, case, "resolve", note="整体翻修")
     case = await act(client, tokens, DENGYUE_ADMIN, case, "close")
     case = await act(
@@ -906,6 +914,7 @@ async def test_the_deadline_chore_reminds_then_escalates(client, tokens, backend
     assert row.level == "community" and row.state == "accepted" and row.escalations == 1
     assert row.assignee_user_id is None and row.reminded_at is None
     assert row.due_at is not None and row.due_at > due
+    assert row.deadline_missed  # late for the boards, whatever its fresh deadline
     assert await outbox(backend, f"case:{cid}:overdue")
     assert await outbox(backend, f"case:{cid}:escalated")
     detail = (

@@ -74,6 +74,7 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
     assert not {"wish.moderate", "people.manage"} & set(volunteer["can"])
     assert (await me(DENGYUE_PARTY_MEMBER))["party_member"] is True
     assert (await me(DENGYUE_GRID_WORKER))["can"] == [
+        "case.board",
         "case.take_in",
         "visit.day",
         "visit.hours",
@@ -82,6 +83,7 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
     ]
     assert set((await me(DENGYUE_ADMIN))["can"]) == {
         "businesses.manage",
+        "case.board",
         "case.office",
         "case.settings",
         "case.take_in",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from server.accounts.models import Role, User
 from server.db.base import utcnow
-from server.grids.models import Building, Community, Grid
+from server.grids.models import Building, Community, Grid, SubDistrict
 from server.people.models import Resident
 from server.visits.models import Visit, VisitReport, VisitState, VisitWindow
 from tests.conftest import (
@@ -556,6 +556,29 @@ async def _with_code(prepare: Prepare, w: World) -> dict[str, Any]:
     return {**await prepare(w), "code": DENGYUE}
 
 
+async def _first_grid(w: World) -> dict[str, Any]:
+    return {"code": await _grid_code(w)}
+
+
+async def _grid_code(w: World) -> str:
+    building = await first_building(w.backend, DENGYUE)
+    async with w.backend.sessionmaker()() as s:
+        code = await s.scalar(select(Grid.code).where(Grid.id == building.grid_id))
+    assert code is not None
+    return code
+
+
+async def _sub_district(w: World) -> dict[str, Any]:
+    async with w.backend.sessionmaker()() as s:
+        code = await s.scalar(
+            select(SubDistrict.code)
+            .join(Community, Community.sub_district_id == SubDistrict.id)
+            .where(Community.code == DENGYUE)
+        )
+    assert code is not None
+    return {"code": code}
+
+
 async def _case_point(w: World) -> dict[str, Any]:
     case = await w.case("received")
     return {"lon": case["lon"], "lat": case["lat"]}
@@ -1068,6 +1091,44 @@ OPS: dict[str, Op] = {
         lambda w: _with_code(case_in("received"), w),
         hidden=ALL - OFFICE,
     ),
+    # --- boards 案件统计: staff whose scope covers the unit; others learn nothing ------------
+    **{
+        f"GET /api/v1/boards/cases{ext}": Op(
+            "GET",
+            f"/api/v1/boards/cases{ext}",
+            OFFICE,
+            _nothing,
+            query={"level": "community", "code": "{code}"},
+            hidden=ALL - OFFICE,
+        )
+        for ext in ("", ".csv", ".xlsx")
+    },
+    "GET /api/v1/boards/cases · grid": Op(
+        "GET",
+        "/api/v1/boards/cases",
+        STAFF,  # the grid worker of the first grid too
+        _first_grid,
+        query={"level": "grid", "code": "{code}"},
+        hidden=ALL - STAFF,
+    ),
+    "GET /api/v1/boards/cases · sub-district": Op(
+        "GET",
+        "/api/v1/boards/cases",
+        frozenset({"system_admin", "subdistrict_admin"}),
+        _sub_district,
+        query={"level": "sub_district", "code": "{code}"},
+        hidden=ALL - {"system_admin", "subdistrict_admin"},
+    ),
+    **{
+        f"GET /api/v1/communities/{{code}}/cases{ext}": Op(
+            "GET",
+            f"/api/v1/communities/{{code}}/cases{ext}",
+            OFFICE,
+            lambda w: _with_code(case_in("received"), w),
+            hidden=ALL - OFFICE,
+        )
+        for ext in (".csv", ".xlsx")
+    },
     "GET /api/v1/case-duplicates": Op(
         "GET",
         "/api/v1/case-duplicates",
