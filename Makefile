@@ -15,7 +15,7 @@ RUN_DEBS  := libsqlite3-mod-spatialite
 TEST_DEBS := $(RUN_DEBS) postgresql-15-postgis-3 chromium fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test serve migrate demo lint typecheck bench bench-visits bench-sync bench-cases pwa system-deps system-deps-test i18n clean
+.PHONY: help run test serve migrate demo lint typecheck bench bench-visits bench-sync bench-cases bench-boards pwa system-deps system-deps-test i18n clean
 
 help:
 	@echo "make run    install, migrate, load the demo city, serve API + PWA on http://127.0.0.1:8000"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-visits  the weekly visit planner on a 5,000-household community"
 	@echo "make bench-sync    phones syncing visit records in batches of 50 (PostGIS)"
 	@echo "make bench-cases   1,000,000 service cases: inbox, office list, intake, deadline chore (PostGIS)"
+	@echo "make bench-boards  a sub-district's year board over 1,000,000 cases (PostGIS)"
 	@echo "make lint   ruff + mypy"
 
 define install_debs
@@ -84,6 +85,9 @@ bench-sync: system-deps-test $(STAMP)
 bench-cases: system-deps-test $(STAMP)
 	@command -v wrk >/dev/null || { echo "installing wrk"; $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m tests.bench.cases $(BENCH_ARGS)
+
+bench-boards: system-deps-test $(STAMP)
+	$(PY) -m tests.bench.boards $(BENCH_ARGS)
 
 # Re-extract server messages and merge them into the three catalogs.
 i18n: $(STAMP)
