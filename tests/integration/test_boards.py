@@ -1,7 +1,8 @@
 """Case boards 案件统计 on both engines, against figures worked out by hand.
 
 The cases live in a sub-district, two communities and three grids of this module's own
-(far from the demo city), inserted directly with fixed past dates, so no other test's
+(far from the demo city), in a database of its own (a new sub-district would change what
+the map and scope tests count), inserted directly with fixed past dates, so no other test's
 cases count and no clock is needed. Also the article's counts (2,421 received, 2,312
 closed → 95.50%), the exports read back, and their audit entries.
 """
@@ -12,6 +13,7 @@ import asyncio
 import csv
 import io
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import openpyxl
 import pytest
 from geoalchemy2 import WKTElement
+from litestar import Litestar
 from sqlalchemy import insert, select
 
 from server.audit.models import AuditEntry
@@ -29,11 +32,34 @@ from server.cases.services import closing_figures
 from server.cases.worktime import DEFAULT_PERIODS
 from server.grids.models import Community, Grid, SubDistrict
 from server.notify.outbox import LOCAL_TZ
-from tests.conftest import DENGYUE_ADMIN, SUBDISTRICT_ADMIN, SYSTEM_ADMIN, YULAN_CLERK, Backend
+from tests.conftest import (
+    DENGYUE_ADMIN,
+    SUBDISTRICT_ADMIN,
+    SYSTEM_ADMIN,
+    YULAN_CLERK,
+    Backend,
+    own_backend,
+)
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 MAY = {"from": "2026-05-01", "to": "2026-05-31"}
 SQUARE = "MULTIPOLYGON(((100 10, 100.01 10, 100.01 10.01, 100 10.01, 100 10)))"
+
+
+@pytest.fixture(scope="module", params=["spatialite", "postgis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    """This module's own database (the demo city), in place of the shared one."""
+    async with own_backend(request, tmp_path_factory, "boards") as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+async def app(backend: Backend) -> Litestar:
+    from server.app import create_app
+
+    return create_app(backend.settings)
 
 
 def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -358,7 +384,7 @@ def test_closing_figures_count_working_hours_and_missed_deadlines() -> None:
 
 
 async def test_migration_backfills_the_closed_cases(tmp_path) -> None:
-    """0012 on a database that already has closed cases (the demo city's, on SQLite):
+    """0013 on a database that already has closed cases (the demo city's, on SQLite):
     the figures it computes are the ones closing writes."""
     from alembic import command
 
@@ -380,7 +406,7 @@ async def test_migration_backfills_the_closed_cases(tmp_path) -> None:
             written = sorted((await s.execute(query)).all())
         assert written and all(h is not None for _, h, _ in written)
         await engine.dispose()
-        await asyncio.to_thread(command.downgrade, alembic_config(url), "0011")
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0012")
         await asyncio.to_thread(upgrade, url)
         async with make_sessionmaker(engine)() as s:
             backfilled = sorted((await s.execute(query)).all())
