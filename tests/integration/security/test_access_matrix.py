@@ -556,7 +556,7 @@ async def _with_code(prepare: Prepare, w: World) -> dict[str, Any]:
     return {**await prepare(w), "code": DENGYUE}
 
 
-async def _first_grid(w: World) -> dict[str, Any]:
+async def _first_grid_code(w: World) -> dict[str, Any]:
     return {"code": await _grid_code(w)}
 
 
@@ -1107,7 +1107,7 @@ OPS: dict[str, Op] = {
         "GET",
         "/api/v1/boards/cases",
         STAFF,  # the grid worker of the first grid too
-        _first_grid,
+        _first_grid_code,
         query={"level": "grid", "code": "{code}"},
         hidden=ALL - STAFF,
     ),
