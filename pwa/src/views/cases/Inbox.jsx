@@ -6,9 +6,8 @@
 // the map: the cases with a place as markers coloured by deadline (overdue, due
 // today, later), drawn from what the phone keeps, so it opens with no signal too.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getConfig, getMap } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
-import { myGrids } from '../../map/outline.js';
+import { FieldMapFrame, useFieldMap } from '../../map/FieldMap.jsx';
 import { can } from '../../roles.js';
 import { targetOf } from '../../workflow.js';
 import { cityDay, formatDate, LoadError, Loading, PageHead, useLoad, useStoredView } from '../../ui/kit.jsx';
@@ -61,9 +60,6 @@ function popupFor(kase, onOffline) {
 }
 
 function InboxMap({ user, cases, onOffline }) {
-  const container = useRef(null);
-  const map = useRef(null);
-  const [state, setState] = useState('loading');
   const today = cityDay();
   const placed = cases
     .map((kase, i) => ({ kase, number: i + 1 }))
@@ -83,23 +79,13 @@ function InboxMap({ user, cases, onOffline }) {
     }));
   // Drawn again when what it shows changes (a case gone or moved on, the language, a new day).
   const key = `${getLocale()}|${today}|${placed.map((c) => `${c.id}:${c.due}:${c.number}:${c.state}`).join(',')}`;
-  useEffect(() => {
-    let live = true;
-    setState('loading');
-    Promise.all([import('../../map/caseMap.js'), getConfig().catch(() => null), getMap().catch(() => null)]).then(
-      ([caseMap, config, geojson]) => {
-        if (!live || !container.current) return;
-        map.current = caseMap.createCaseMap(container.current, { config, outline: myGrids(user, geojson), cases: placed, popup: (kase) => popupFor(kase, onOffline) });
-        setState('ready');
-      },
-      () => live && setState('error'),
-    );
-    return () => {
-      live = false;
-      if (map.current) map.current.destroy();
-      map.current = null;
-    };
-  }, [key]);
+  const [container, , state] = useFieldMap(
+    user,
+    key,
+    () => import('../../map/caseMap.js'),
+    (caseMap, element, { config, outline }) =>
+      caseMap.createCaseMap(element, { config, outline, cases: placed, popup: (kase) => popupFor(kase, onOffline) }),
+  );
   const unplaced = cases.length - placed.length;
   return (
     <div class="stack walkview" data-testid="inbox-map-view">
@@ -115,20 +101,7 @@ function InboxMap({ user, cases, onOffline }) {
           ))}
         </li>
       </ul>
-      <div class="walkmap">
-        <div class="map" ref={container} data-testid="inbox-map" data-state={state} data-markers={placed.length} />
-        {state === 'loading' && (
-          <div class="map-overlay" role="status">
-            <span class="spinner spinner--dark" aria-hidden="true" />
-            {t('map.loading')}
-          </div>
-        )}
-        {state === 'error' && (
-          <div class="map-overlay map-overlay--error" role="alert">
-            {t('visit.map.failed')}
-          </div>
-        )}
-      </div>
+      <FieldMapFrame container={container} state={state} testid="inbox-map" markers={placed.length} />
       {unplaced > 0 && (
         <p class="muted" data-testid="inbox-unplaced">
           {t('case.map.unplaced', { count: unplaced })}

@@ -5,7 +5,7 @@
 // exactly once, when the network returns. The map draws from what the phone keeps
 // (the day, the saved map, the config), so it opens with no signal too.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getCaseInbox, getCatalogue, getConfig, getMap, getMyTasks, getMyVisits } from '../../api.js';
+import { getCaseInbox, getCatalogue, getMyTasks, getMyVisits } from '../../api.js';
 import { getLocale, t } from '../../i18n/index.js';
 import { submit } from '../../outbox/index.js';
 import { can, isStaff, takesCases } from '../../roles.js';
@@ -13,7 +13,7 @@ import { ErrorNote, LoadError, Loading, localDay, PageHead, useLoad, useStoredVi
 import { Tasks, taskRows } from '../Home.jsx';
 import { PhotoPicker } from '../../ui/photos.jsx';
 import { Chips, tagName } from '../people/shared.jsx';
-import { myGrids } from '../../map/outline.js';
+import { FieldMapFrame, useFieldMap } from '../../map/FieldMap.jsx';
 import { catalogueItems, defaultFor, NeedCases, readNeedCases } from './NeedCases.jsx';
 
 const WINDOWS = ['noon', 'evening'];
@@ -352,9 +352,6 @@ function popupFor(visit, onOpen) {
 }
 
 function WalkMap({ user, list, waitingFor, onOpen }) {
-  const container = useRef(null);
-  const map = useRef(null);
-  const [state, setState] = useState('loading');
   const visits = list
     .filter((v) => WINDOWS.includes(v.window) && Number.isFinite(v.lon) && Number.isFinite(v.lat))
     .map((v, i, all) => ({
@@ -366,53 +363,23 @@ function WalkMap({ user, list, waitingFor, onOpen }) {
     }));
   // Drawn again when what it shows changes (a visit recorded, the language).
   const key = `${getLocale()}|${visits.map((v) => `${v.id}:${v.state}:${v.number}`).join(',')}`;
-  useEffect(() => {
-    let live = true;
-    setState('loading');
-    Promise.all([
-      import('../../map/walkMap.js'),
-      getConfig().catch(() => null),
-      // The outline is a bonus: a phone without the saved map still gets its markers.
-      getMap().catch(() => null),
-    ]).then(
-      ([walkMap, config, geojson]) => {
-        if (!live || !container.current) return;
-        map.current = walkMap.createWalkMap(container.current, {
-          config,
-          outline: myGrids(user, geojson),
-          visits,
-          popup: (visit) =>
-            popupFor(visit, (id) => {
-              if (map.current) map.current.closePopup();
-              onOpen(id);
-            }),
-        });
-        setState('ready');
-      },
-      () => live && setState('error'),
-    );
-    return () => {
-      live = false;
-      if (map.current) map.current.destroy();
-      map.current = null;
-    };
-  }, [key]);
-  return (
-    <div class="walkmap">
-      <div class="map" ref={container} data-testid="walk-map" data-state={state} data-markers={visits.length} />
-      {state === 'loading' && (
-        <div class="map-overlay" role="status">
-          <span class="spinner spinner--dark" aria-hidden="true" />
-          {t('map.loading')}
-        </div>
-      )}
-      {state === 'error' && (
-        <div class="map-overlay map-overlay--error" role="alert">
-          {t('visit.map.failed')}
-        </div>
-      )}
-    </div>
+  const [container, map, state] = useFieldMap(
+    user,
+    key,
+    () => import('../../map/walkMap.js'),
+    (walkMap, element, { config, outline }) =>
+      walkMap.createWalkMap(element, {
+        config,
+        outline,
+        visits,
+        popup: (visit) =>
+          popupFor(visit, (id) => {
+            if (map.current) map.current.closePopup();
+            onOpen(id);
+          }),
+      }),
   );
+  return <FieldMapFrame container={container} state={state} testid="walk-map" markers={visits.length} />;
 }
 
 /** The windows' colours and walks, and how a done household looks: above the map, never over it. */
