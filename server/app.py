@@ -28,6 +28,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.registry import StoreRegistry
+from sqlalchemy.exc import DBAPIError
 
 from server import __version__
 from server.accounts.controllers import AccountController
@@ -133,6 +134,24 @@ def _on_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Respo
     if "deserializ" in str(exc):
         return _error(
             request, 400, translate(N_("The request is nested too deeply"), _locale(request))
+        )
+    return _on_server_error(request, exc)
+
+
+# PostgreSQL refuses to store some characters in text (NUL above all: SQLSTATE 22021,
+# 22P05); a body carrying one is bad input wherever it came in, so it is a 400 for every
+# domain, not a check in each schema. (SQLite stores them.)
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _on_database_error(
+    request: Request[Any, Any, Any], exc: DBAPIError
+) -> Response[dict[str, Any]]:
+    if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        return _error(
+            request,
+            400,
+            translate(N_("The text contains a character that cannot be stored"), _locale(request)),
         )
     return _on_server_error(request, exc)
 
@@ -319,6 +338,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MethodNotAllowedException: _on_http_error,
             ValidationException: _on_http_error,
             RecursionError: _on_recursion,
+            DBAPIError: _on_database_error,
             Exception: _on_server_error,
         },
         openapi_config=openapi,

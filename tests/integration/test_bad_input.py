@@ -117,3 +117,33 @@ async def test_rate_limit_counters_live_in_the_shared_store(backend: Backend) ->
         assert any("rate_limit" in k for k in keys), keys
         await session.execute(delete(KVEntry))
         await session.commit()
+
+
+async def test_a_nul_character_in_text_is_bad_input_for_every_domain(
+    client, tokens, backend: Backend
+) -> None:
+    """PostgreSQL cannot store NUL in text: a wish or a case carrying one is a 400 with the
+    reason there, and nothing of it is stored (SQLite stores the text as sent)."""
+    from sqlalchemy import func, select
+
+    from server.cases.models import Case
+    from server.wishes.models import Wish
+    from tests.conftest import DENGYUE_RESIDENT
+
+    headers = await tokens.get(client, DENGYUE_RESIDENT)
+    bodies = (
+        ("/api/v1/wishes", {"title": "换灯\u0000泡", "category": "repair"}, Wish),
+        ("/api/v1/cases", {"item": "garbage", "description": "满了\u0000没人收"}, Case),
+    )
+    for path, body, model in bodies:
+        async with backend.sessionmaker()() as s:
+            before = await s.scalar(select(func.count()).select_from(model))
+        r = await client.post(path, json=body, headers={**headers, "Accept-Language": "zh-CN"})
+        async with backend.sessionmaker()() as s:
+            after = await s.scalar(select(func.count()).select_from(model))
+        if backend.name == "postgis":
+            assert r.status_code == 400, (path, r.status_code, r.text)
+            assert r.json()["detail"] == "文字中含有无法保存的字符"
+            assert after == before
+        else:
+            assert r.status_code == 201, (path, r.status_code, r.text)
