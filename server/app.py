@@ -71,6 +71,7 @@ from server.people import vocabulary
 from server.people.controllers import PeopleController
 from server.tasks.controllers import TaskController
 from server.visits.controllers import VisitController
+from server.window.controllers import WindowController
 from server.wishes.controllers import WishController
 
 __all__ = ["create_app"]
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CaseController,
         DisclosureController,
         BoardController,
+        WindowController,
         NotifyController,
         NotifySettingsController,
         SmsReportController,

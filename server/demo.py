@@ -34,6 +34,7 @@ from server.people.models import (
     VolunteerProfile,
 )
 from server.visits.demo_visits import load_demo_visits
+from server.window.demo_window import load_demo_windows
 from server.wishes.demo_wishes import load_demo_wishes
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_MAP", "DemoAccount", "load_demo"]
@@ -157,6 +158,7 @@ async def load_demo(
     await load_demo_visits(session)
     await load_demo_wishes(session)
     await load_demo_disclosure(session)
+    await load_demo_windows(session)
     return result, created
 
 

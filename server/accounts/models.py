@@ -103,6 +103,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "disclosure.edit": frozenset(OFFICE_ROLES),
     # The case boards 案件统计 of one's grids, community or sub-district (the scope rule).
     "case.board": STAFF_ROLES,
+    # The window terminal 办事窗口: the day's queue, looking a walk-in up, intake for them.
+    "window.serve": frozenset(OFFICE_ROLES),
+    "window.settings": ADMIN_ROLES,
 }
 
 

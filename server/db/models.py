@@ -37,6 +37,7 @@ from server.people.models import (
     VolunteerProfile,
 )
 from server.visits.models import CarePair, CareSettings, Visit, VisitEvent, VisitReport
+from server.window.models import ServiceWindow, Ticket, TicketCounter
 from server.wishes.models import Wish, WishEvent
 
 __all__ = [
@@ -75,8 +76,11 @@ __all__ = [
     "ServiceGroup",
     "ServiceGroupMember",
     "ServiceItem",
+    "ServiceWindow",
     "Storefront",
     "SubDistrict",
+    "Ticket",
+    "TicketCounter",
     "User",
     "Visit",
     "VisitEvent",

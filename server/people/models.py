@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin, utcnow
 from server.grids.models import InCommunity, InGrid
+from server.lib.crypto import blind_index, seal
 
 __all__ = [
     "CARE_TAGS",
@@ -94,6 +95,9 @@ class Resident(InGrid, TimestampMixin, Base):
     care_tags: Mapped[list[str]] = mapped_column(default=list)
     # Sealed with AES-GCM (server.lib.crypto); kept only if the office needs it.
     id_number_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # A keyed hash of the number (server.lib.crypto.blind_index): the window finds a
+    # person by the ID card they hand over without the number being stored in the clear.
+    id_number_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), unique=True, index=True, default=None
     )
@@ -103,6 +107,16 @@ class Resident(InGrid, TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
     # When they are home for a staggered-hour visit: "noon", "evening" or None (either).
     visit_window: Mapped[str | None] = mapped_column(String(10), default=None)
+
+    def set_id_number(self, number: str | None) -> None:
+        """Keep an ID number (normalised, checked by the caller) sealed and findable."""
+        self.id_number_sealed = seal(number) if number else None
+        self.id_number_index = id_number_index(number) if number else None
+
+
+def id_number_index(number: str) -> str:
+    """The keyed hash an ID number is found by (upper-case X, no blanks)."""
+    return blind_index(number.replace(" ", "").upper(), purpose=b"resident-id-number")
 
 
 class VolunteerProfile(TimestampMixin, Base):

@@ -31,7 +31,7 @@ from server.audit.services import AuditService
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid, Level, PartyOrg, placed_in
 from server.grids.services import GridService
-from server.lib.crypto import open_sealed, seal
+from server.lib.crypto import open_sealed
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
 from server.lib.masking import mask_name, mask_phone
@@ -169,11 +169,11 @@ class PeopleService:
             birth_year=data.birth_year,
             is_minor=data.is_minor,
             care_tags=list(data.care_tags),
-            id_number_sealed=seal(data.id_number.upper()) if data.id_number else None,
             notify_via=data.notify_via,
             locale=data.locale,
             **Resident.placed_in(building),
         )
+        resident.set_id_number(data.id_number.upper() if data.id_number else None)
         self.session.add(resident)
         await self.session.flush()
         self.audit.record(
@@ -411,31 +411,31 @@ class PeopleService:
                     Resident.unit == item.unit.strip(),
                 )
             )
-            sealed = seal(item.id_number.upper()) if item.id_number else None
+            number = item.id_number.upper() if item.id_number else None
             if existing is not None:
                 existing.phone = item.phone or existing.phone
                 existing.birth_year = item.birth_year or existing.birth_year
                 existing.is_minor = item.is_minor
                 existing.care_tags = list(item.care_tags)
-                existing.id_number_sealed = sealed or existing.id_number_sealed
+                if number:
+                    existing.set_id_number(number)
                 existing.notify_via = item.notify_via
                 updated += 1
             else:
-                self.session.add(
-                    Resident(
-                        name=item.name.strip(),
-                        phone=item.phone,
-                        building_id=building.id,
-                        unit=item.unit.strip(),
-                        birth_year=item.birth_year,
-                        is_minor=item.is_minor,
-                        care_tags=list(item.care_tags),
-                        id_number_sealed=sealed,
-                        notify_via=item.notify_via,
-                        locale=item.locale,
-                        **Resident.placed_in(building),
-                    )
+                resident = Resident(
+                    name=item.name.strip(),
+                    phone=item.phone,
+                    building_id=building.id,
+                    unit=item.unit.strip(),
+                    birth_year=item.birth_year,
+                    is_minor=item.is_minor,
+                    care_tags=list(item.care_tags),
+                    notify_via=item.notify_via,
+                    locale=item.locale,
+                    **Resident.placed_in(building),
                 )
+                resident.set_id_number(number)
+                self.session.add(resident)
                 created += 1
         await self.session.flush()
         self.audit.record(

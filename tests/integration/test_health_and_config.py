@@ -99,4 +99,6 @@ async def test_me_says_what_each_person_may_do(client, tokens) -> None:
         "visit.plan",
         "visit.review",
         "visit.settings",
+        "window.serve",
+        "window.settings",
     }

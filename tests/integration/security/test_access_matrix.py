@@ -1373,6 +1373,94 @@ OPS |= {
     ),
 }
 
+# --- the window terminal 办事窗口 (server/window) --------------------------------------------
+# The office of 登月社区 (and above it) issues and calls numbers and looks walk-ins up; only
+# administrators set the windows up. The demo city gives 登月社区 four open windows.
+
+
+async def _window_one(w: World) -> dict[str, Any]:
+    """Window 1 (general) of 登月社区, with a number waiting for it."""
+    ticket = await w.call(
+        "dengyue_admin", "POST", f"/api/v1/communities/{DENGYUE}/tickets", json={}
+    )
+    windows = await w.call("dengyue_admin", "GET", f"/api/v1/communities/{DENGYUE}/windows")
+    return {
+        "code": DENGYUE,
+        "id": next(x["id"] for x in windows if x["number"] == 1),
+        "ticket": ticket["id"],
+    }
+
+
+async def _called_ticket(w: World) -> dict[str, Any]:
+    """A number being called at window 1 (every earlier one there is finished first)."""
+    made = await _window_one(w)
+    while True:
+        got = await w.call("dengyue_admin", "POST", f"/api/v1/windows/{made['id']}/call-next")
+        if got["called"] is None or got["called"]["id"] == made["ticket"]:
+            break
+    return {"id": made["ticket"]}
+
+
+async def _zhou(w: World) -> dict[str, Any]:
+    found = await w.call(
+        "dengyue_admin", "POST", "/api/v1/window/lookup", json={"q": "13900000001"}
+    )
+    return {"id": found["items"][0]["id"]}
+
+
+OPS |= {
+    "GET /api/v1/communities/{code}/windows": Op(
+        "GET", "/api/v1/communities/{code}/windows", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "PUT /api/v1/communities/{code}/windows/{number}": Op(
+        "PUT",
+        "/api/v1/communities/{code}/windows/9",
+        ADMINS,
+        _nothing,
+        json=lambda p: {"name": "矩阵窗口", "categories": ["disputes"], "active": False},
+        hidden=ALL - OFFICE,
+    ),
+    "GET /api/v1/communities/{code}/queue": Op(
+        "GET", "/api/v1/communities/{code}/queue", OFFICE, _nothing, hidden=ALL - OFFICE
+    ),
+    "POST /api/v1/communities/{code}/tickets": Op(
+        "POST",
+        "/api/v1/communities/{code}/tickets",
+        OFFICE,
+        _nothing,
+        json=lambda p: {"category": "certificates"},
+        hidden=ALL - OFFICE,
+    ),
+    "POST /api/v1/windows/{window_id}/call-next": Op(
+        "POST", "/api/v1/windows/{id}/call-next", OFFICE, _window_one, hidden=ALL - OFFICE
+    ),
+    "POST /api/v1/tickets/{ticket_id}/finish": Op(
+        "POST",
+        "/api/v1/tickets/{id}/finish",
+        OFFICE,
+        _called_ticket,
+        json=lambda p: {"outcome": "missed"},
+        hidden=ALL - OFFICE,
+    ),
+    "POST /api/v1/window/lookup": Op(
+        "POST",
+        "/api/v1/window/lookup",
+        OFFICE | {"yulan_admin", "yulan_clerk"},
+        _nothing,
+        json=lambda p: {"q": "13900000001"},
+        blind=frozenset({"yulan_admin", "yulan_clerk"}),
+        extra_secrets=("周大爷",),
+    ),
+    "GET /api/v1/residents/{resident_id}/window-card": Op(
+        "GET",
+        "/api/v1/residents/{id}/window-card",
+        OFFICE,
+        _zhou,
+        hidden=ALL - OFFICE,
+        extra_secrets=("周大爷",),
+    ),
+}
+
 # Operations with no object of another scope to try, and why.
 NOT_IN_MATRIX: dict[str, str] = {
     "GET /health": "public, no data",
@@ -1408,6 +1496,9 @@ NOT_IN_MATRIX: dict[str, str] = {
     "GET /api/v1/communities/{code}/thanks": "the public thanks wall (masked)",
     "GET /api/v1/communities/{code}/businesses": "the public list of caring businesses",
     "GET /api/v1/public/communities": "public: the city's communities, names only (picker)",
+    "GET /api/v1/public/communities/{code}/queue": (
+        "the hall's public display: ticket numbers and windows, no personal data (test_window.py)"
+    ),
     "GET /api/v1/public/communities/{code}/disclosure": (
         "public 三公开 page, no log-in: figures and anonymised cases (test_disclosure.py checks"
         " that no personal data is in it)"
