@@ -41,6 +41,9 @@ export const officeCases = (user) => can(user, 'case.office');
 // 三公开: the office writes its commitments and evaluations.
 export const editsDisclosure = (user) => can(user, 'disclosure.edit');
 
+/** The community office at a window 办事窗口: the day's queue, walk-ins looked up, intake for them. */
+export const servesWindow = (user) => can(user, 'window.serve');
+
 /** Staff: the case figures 案件统计 of their grids, community or sub-district. */
 export const seesCaseBoard = (user) => can(user, 'case.board');
 

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, seesCaseBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
+import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, servesWindow, seesCaseBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
 
 const everyone = () => true;
 
@@ -116,6 +116,16 @@ export const ROUTES = [
           ? ['home-case-intake', 'case.intake.title', 'case.intake.hint', '☎']
           : null,
   },
+  // The window terminal 办事窗口 (a desktop screen), and the hall's public display 叫号屏.
+  {
+    view: 'window',
+    path: 'window',
+    load: () => import('./views/window/Terminal.jsx'),
+    title: 'window.title',
+    show: servesWindow,
+    card: () => ['home-window', 'window.title', 'window.hint', '⌨'],
+  },
+  { view: 'hall', path: 'queue/:code', load: () => import('./views/window/Hall.jsx'), title: 'window.hall.short', public: true, show: everyone },
   {
     view: 'cases',
     path: 'cases',
