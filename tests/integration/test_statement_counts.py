@@ -56,6 +56,7 @@ from server.visits.models import (
     VisitState,
     VisitWindow,
 )
+from server.window.models import ServiceWindow, Ticket, TicketState
 from server.wishes.models import ClaimantKind, Wish, WishCategory, WishEvent
 from server.wishes.states import State
 from tests.conftest import (
@@ -435,6 +436,37 @@ class Maker:
             )
         await self.s.flush()
 
+    async def tickets(self, n: int) -> None:
+        """Today's queue tickets at the community's windows: waiting, called at each
+        window, served and missed, of several kinds of business."""
+        windows = (
+            await self.s.scalars(
+                select(ServiceWindow.id).where(ServiceWindow.community_id == self.community.id)
+            )
+        ).all()
+        assert windows, "the demo city gives 登月社区 its windows"
+        day = utcnow().astimezone(LOCAL_TZ).date()
+        states = (TicketState.waiting, TicketState.served, TicketState.missed)
+        kinds = (None, "social_security", "certificates", "housing_repair")
+        for i in self.todo("ticket", n):
+            state = states[i % len(states)]
+            at = utcnow() - timedelta(minutes=n - i)
+            self.s.add(
+                Ticket(
+                    day=day,
+                    number=1000 + i,
+                    category=kinds[i % len(kinds)],
+                    state=state,
+                    window_id=None if state is TicketState.waiting else windows[i % len(windows)],
+                    issued_at=at,
+                    called_at=None if state is TicketState.waiting else at + timedelta(minutes=3),
+                    finished_at=None if state is TicketState.waiting else at + timedelta(minutes=9),
+                    sub_district_id=self.community.sub_district_id,
+                    community_id=self.community.id,
+                )
+            )
+        await self.s.flush()
+
     async def kept_reports(self, n: int) -> None:
         """Visit records kept for the office, one per visit made here, sent by the
         volunteers made here (each its own reporter, the visits' visitors others)."""
@@ -656,6 +688,8 @@ CASES = [
     Case("community cases", DENGYUE_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/cases?limit={n}",
          lambda m, n: m.cases("office", n)),
+    Case("window queue", DENGYUE_CLERK, lambda n: f"/api/v1/communities/{DENGYUE}/queue",
+         lambda m, n: m.tickets(n)),
     Case("kept visit reports", DENGYUE_ADMIN,
          lambda n: f"/api/v1/communities/{DENGYUE}/visit-reports?limit={n}",
          lambda m, n: m.kept_reports(n)),
