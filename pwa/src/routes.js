@@ -125,6 +125,8 @@ export const ROUTES = [
     show: servesWindow,
     card: () => ['home-window', 'window.title', 'window.hint', '⌨'],
   },
+  // Reached from the terminal: every window today, and (administrators) their setup.
+  { view: 'window-setup', path: 'window/setup', load: () => import('./views/window/Setup.jsx'), title: 'window.setup.title', show: servesWindow },
   { view: 'hall', path: 'queue/:code', load: () => import('./views/window/Hall.jsx'), title: 'window.hall.short', public: true, show: everyone },
   {
     view: 'cases',

@@ -222,3 +222,59 @@ def test_the_terminal_on_a_narrow_screen(browser: Any, live_server: str) -> None
         shoot(page, "hall-360")
     finally:
         ctx.close()
+
+
+ADMIN = "13800000003"  # 登月社区's administrator
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_office_sees_every_window_and_the_administrator_sets_one_up(
+    browser: Any, live_server: str, width: int
+) -> None:
+    viewport = {"width": width, "height": 800 if width > 360 else 740}
+    ctx = browser.new_context(
+        viewport=viewport, locale="zh-CN", base_url=live_server, service_workers="block"
+    )
+    ctx.set_default_timeout(15_000)
+    try:
+        clerk = ctx.new_page()
+        sign_in_by_keyboard(clerk, CLERK)
+        clerk.goto("/#/window/setup")
+        expect(clerk.get_by_test_id("window-overview-row").first).to_be_visible()
+        numbers = clerk.get_by_test_id("window-overview-row").evaluate_all(
+            "rows => rows.map(r => Number(r.dataset.number))"
+        )
+        assert numbers[:4] == [1, 2, 3, 4]
+        expect(clerk.get_by_test_id("window-setup-form")).to_have_count(0)  # a clerk only looks
+        clerk.evaluate("() => localStorage.clear()")  # signed out: the administrator's turn
+        clerk.close()
+
+        page = ctx.new_page()
+        page.goto("/")
+        expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "login")
+        page.get_by_test_id("login-phone").fill(ADMIN)
+        page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("app-shell")).to_have_attribute("data-view", "home")
+        page.goto("/#/window/setup")
+        expect(page.get_by_test_id("window-setup-form").first).to_be_visible()
+        if width == 1280:
+            page.get_by_test_id("window-setup-add").click()
+            form = page.get_by_test_id("window-setup-new")
+            number = int(form.get_attribute("data-number") or 0)
+            form.get_by_test_id("window-setup-name").fill("矛盾调解")
+            form.locator('[data-testid="window-setup-category"][value="disputes"]').check()
+            form.get_by_test_id("window-setup-save").click()
+            row = page.locator(f'[data-testid="window-overview-row"][data-number="{number}"]')
+            expect(row).to_contain_text("矛盾调解")
+            expect(row).to_contain_text("矛盾纠纷")
+            # Closed again, so the other tests' windows stay as the demo city has them.
+            saved = page.locator(f'[data-testid="window-setup-form"][data-number="{number}"]')
+            saved.get_by_test_id("window-setup-active").uncheck()
+            saved.get_by_test_id("window-setup-save").click()
+            expect(row).to_contain_text("已关闭")
+        else:
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+        shoot(page, f"{width}-setup")
+    finally:
+        ctx.close()

@@ -138,6 +138,9 @@ function QueuePanel({ queue, windows, windowId, chooseWindow, onCall, onMissed, 
           </button>
         </form>
       )}
+      <a class="wt-setup-link" href="#/window/setup" data-testid="window-setup-link">
+        {t('window.setup.link')}
+      </a>
       <a class="wt-hall-link" href={`#/queue/${code}`} target="_blank" rel="noopener" data-testid="window-hall-link">
         {t('window.hall.open')}
       </a>

@@ -17,3 +17,5 @@ export const lookUp = (q) => api('POST', '/api/v1/window/lookup', { body: { q } 
 export const getCard = (residentId) => api('GET', `/api/v1/residents/${residentId}/window-card`);
 /** The case taken in at the window; `key` makes a second press of the key the same case. */
 export const takeIn = (body, key) => api('POST', '/api/v1/cases', { body, headers: { 'Idempotency-Key': key } });
+/** Set window `number` up (administrators): {name, categories, active}. */
+export const saveWindow = (code, number, body) => api('PUT', `${community(code)}/windows/${number}`, { body });
