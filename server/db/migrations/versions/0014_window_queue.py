@@ -99,9 +99,9 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy would trip the foreign keys.
     op.drop_index('ix_residents_id_number_index', table_name='residents')
-    with op.batch_alter_table('residents', schema=None) as batch_op:
-        batch_op.drop_column('id_number_index')
+    op.drop_column('residents', 'id_number_index')
 
     with op.batch_alter_table('window_tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_window_tickets_window_id'))
