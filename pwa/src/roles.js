@@ -44,6 +44,9 @@ export const editsDisclosure = (user) => can(user, 'disclosure.edit');
 /** The community office at a window 办事窗口: the day's queue, walk-ins looked up, intake for them. */
 export const servesWindow = (user) => can(user, 'window.serve');
 
+/** The system administrator: Open311 api_keys. */
+export const managesOpen311 = (user) => can(user, 'open311.keys');
+
 /** Staff: the case figures 案件统计 of their grids, community or sub-district. */
 export const seesCaseBoard = (user) => can(user, 'case.board');
 

@@ -3,7 +3,7 @@
 // navigation on a desktop). A new domain (cases, visits) adds its screens
 // here and nowhere else. The server decides in the end (403 with a reason);
 // `show` only picks which screens to offer.
-import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, servesWindow, seesCaseBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
+import { editsDisclosure, givesVisitHours, isModerator, isResident, isStaff, isVolunteer, managesBusinesses, makesVisits, managesPeople, officeCases, plansVisits, reportsCases, reviewsVisits, seesBoard, servesWindow, managesOpen311, seesCaseBoard, seesCoverage, seesStats, setsQuietHours, takesCases } from './roles.js';
 
 const everyone = () => true;
 
@@ -234,6 +234,14 @@ export const ROUTES = [
     title: 'disclosure.edit.title',
     show: editsDisclosure,
     card: () => ['home-disclosure-edit', 'disclosure.edit.title', 'disclosure.edit.hint', '✎'],
+  },
+  {
+    view: 'open311-keys',
+    path: 'open311-keys',
+    load: () => import('./views/open311/Keys.jsx'),
+    title: 'open311.title',
+    show: managesOpen311,
+    card: () => ['home-open311-keys', 'open311.title', 'open311.hint', '⚿'],
   },
   {
     view: 'quiet-hours',

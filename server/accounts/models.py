@@ -106,6 +106,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # The window terminal 办事窗口: the day's queue, looking a walk-in up, intake for them.
     "window.serve": frozenset(OFFICE_ROLES),
     "window.settings": ADMIN_ROLES,
+    # Open311 api_keys: who may post requests through /open311/v2/.
+    "open311.keys": frozenset({Role.system_admin}),
 }
 
 
