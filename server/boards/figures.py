@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Scope
+from server.boards.tally import BIN_COLUMNS, bin_bounds, case_tallies, percentile_places
 from server.cases.models import Case, CaseState
 from server.notify.outbox import LOCAL_TZ
 
@@ -177,6 +178,11 @@ async def _tallies(
     *,
     with_total: bool,
 ) -> dict[int | None, Tally]:
+    whole = scope.is_system or (level == "sub_district" and unit_id in scope.sub_district_ids)
+    if level == "sub_district" and by in (None, "community") and whole:
+        found = await _from_tally(session, period, unit_id, by, with_total=with_total)
+        if found is not None:
+            return found
     key = _LEVEL_COLUMN[by or level]
     in_cohort = and_(
         _LEVEL_COLUMN[level] == unit_id,
@@ -247,4 +253,130 @@ async def _tallies(
                     setattr(total, name, getattr(total, name) + getattr(t, name))
             total.p90_hours = percentile([h for hs in hours.values() for h in hs], 0.9)
             tallies[None] = total
+    return tallies
+
+
+_SUMMED = (
+    "received",
+    "rejected",
+    "merged",
+    "reworks",
+    "escalations",
+)
+_CLOSED = (
+    "closed",
+    "on_time",
+    "rated",
+    "satisfied",
+    "score_sum",
+    "hours_count",
+    "hours_sum",
+)
+
+
+async def _from_tally(
+    session: AsyncSession, period: Period, unit_id: int, by: str | None, *, with_total: bool
+) -> dict[int | None, Tally] | None:
+    """A sub-district's tallies (and its communities') from ``case_tallies``: the sums of
+    its rows for the days received in the period, the closed figures only of rows closed
+    by its end; the exact 90th percentile from the bins and the cases of the one or two
+    bins it needs. None when the tally and the cases disagree (never, unless the tally
+    was tampered with): the caller then counts the cases."""
+    t = case_tallies.c
+    # Grouped also by "closed by the period's end", so that every column is a plain sum:
+    # the closed figures are read from the group closed by then, the rest from both.
+    by_end = t.closed_on <= period.end
+    unit_col = t.community_id if by else t.sub_district_id
+    rows = (
+        await session.execute(
+            select(
+                unit_col,
+                by_end,
+                *(func.sum(t[name]) for name in (*_SUMMED, *_CLOSED, *BIN_COLUMNS)),
+            )
+            .where(
+                t.sub_district_id == unit_id,
+                t.received_on >= period.start,
+                t.received_on <= period.end,
+            )
+            .group_by(unit_col, by_end)
+        )
+    ).all()
+    tallies: dict[int | None, Tally] = {}
+    bins: dict[int | None, list[int]] = {}
+    for row in rows:
+        key, closed_by_end, sums = int(row[0]), bool(row[1]), [v or 0 for v in row[2:]]
+        tally = tallies.setdefault(key, Tally())
+        unit_bins = bins.setdefault(key, [0] * len(BIN_COLUMNS))
+        for name, value in zip(_SUMMED, sums, strict=False):
+            setattr(tally, name, getattr(tally, name) + int(value))
+        if closed_by_end:
+            for name, value in zip(_CLOSED, sums[len(_SUMMED) :], strict=False):
+                setattr(tally, name, float(value) if name == "hours_sum" else int(value))
+            for k, value in enumerate(sums[len(_SUMMED) + len(_CLOSED) :]):
+                unit_bins[k] = int(value)
+    for empty in [k for k, t_ in tallies.items() if not (t_.received or t_.rejected or t_.merged)]:
+        del tallies[empty], bins[empty]
+    if with_total:
+        total = Tally()
+        for tally in tallies.values():
+            for name in _ADDED:
+                setattr(total, name, getattr(total, name) + getattr(tally, name))
+        tallies[None] = total
+        bins[None] = [sum(b[k] for b in bins.values()) for k in range(len(BIN_COLUMNS))]
+
+    # The one or two values each percentile interpolates between, each read as its place
+    # among the cohort's values in its bin (an index range on the hours, then OFFSET).
+    # (A community's lookup names its community only: with the sub-district beside it the
+    # planner reaches for the wrong index.)
+    cohort = (
+        Case.created_at >= period.since,
+        Case.created_at < period.until,
+        Case.state == CaseState.closed,
+        Case.closed_at < period.until,
+    )
+    places = {unit: percentile_places(b, 0.9) for unit, b in bins.items() if unit in tallies}
+    lookups: list[Any] = []
+    wanted: list[tuple[int | None, int]] = []  # per lookup: whose, how many values
+    for unit, (_, where) in places.items():
+        # Both ranks in one bin (the usual case): one lookup of two values.
+        merged = (
+            [(where[0][0], where[0][1], 2)]
+            if len(where) == 2 and where[0][0] == where[1][0]
+            else [(k, o, 1) for k, o in where]
+        )
+        for k, offset, count in merged:
+            low, high = bin_bounds(k)
+            in_bin = [Case.handling_hours >= low]
+            if high is not None:
+                in_bin.append(Case.handling_hours < high)
+            in_bin.append(
+                Case.community_id == unit
+                if by and unit is not None
+                else Case.sub_district_id == unit_id
+            )
+            one = (
+                select(literal(len(lookups)).label("i"), Case.handling_hours.label("h"))
+                .where(*cohort, *in_bin)
+                .order_by(Case.handling_hours)
+                .offset(offset)
+                .limit(count)
+                .subquery()
+            )
+            lookups.append(select(one.c.i, one.c.h))
+            wanted.append((unit, count))
+    if not lookups:
+        return tallies
+    got: dict[int, list[float]] = defaultdict(list)
+    for i, hours in (await session.execute(union_all(*lookups))).all():
+        got[int(i)].append(float(hours))
+    values: dict[int | None, list[float]] = defaultdict(list)
+    for i, (unit, count) in enumerate(wanted):
+        if len(got[i]) != count:
+            return None  # the tally counted values the cases do not have
+        values[unit].extend(sorted(got[i]))
+    for unit, (at, _) in places.items():
+        if values[unit]:
+            low = values[unit][0]
+            tallies[unit].p90_hours = low + (values[unit][-1] - low) * (at - int(at))
     return tallies

@@ -143,20 +143,6 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
-# What the boards read of a case (server/boards/figures.py), besides its unit and day.
-BOARD_COLUMNS = [
-    "community_id",
-    "grid_id",
-    "state",
-    "closed_at",
-    "on_time",
-    "satisfaction",
-    "handling_hours",
-    "reworks",
-    "escalations",
-]
-
-
 class Case(InGrid, TimestampMixin, Base):
     """A service case: who reported what, where, and where it is in its life
     (:mod:`server.cases.rules`)."""
@@ -169,13 +155,21 @@ class Case(InGrid, TimestampMixin, Base):
         Index("ix_cases_open_due", "state", "due_at"),
         # The boards: a unit's cases received in a period.
         Index("ix_cases_community_created", "community_id", "created_at"),
-        # A sub-district's cohort carries what its board counts, so the board reads the
-        # index alone (PostgreSQL; SQLite has no INCLUDE and indexes the two keys).
+        Index("ix_cases_sub_district_created", "sub_district_id", "created_at"),
+        # The board's 90th percentile reads a few closed cases of one bin of handling
+        # hours, a sub-district's or a community's (server/boards/tally.py); PostgreSQL
+        # from these indexes alone.
         Index(
-            "ix_cases_sub_district_created",
+            "ix_cases_sub_district_hours",
             "sub_district_id",
-            "created_at",
-            postgresql_include=BOARD_COLUMNS,
+            "handling_hours",
+            postgresql_include=["created_at", "state", "closed_at"],
+        ),
+        Index(
+            "ix_cases_community_hours",
+            "community_id",
+            "handling_hours",
+            postgresql_include=["created_at", "state", "closed_at"],
         ),
         Index("ix_cases_grid_created", "grid_id", "created_at"),
     )

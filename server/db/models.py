@@ -3,6 +3,7 @@
 from server.accounts.models import RoleAssignment, User
 from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
+from server.boards.tally import case_tallies
 from server.businesses.models import CaringBusiness
 from server.cases.models import (
     Case,
@@ -91,4 +92,5 @@ __all__ = [
     "VolunteerProfile",
     "Wish",
     "WishEvent",
+    "case_tallies",
 ]

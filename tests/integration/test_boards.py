@@ -14,7 +14,7 @@ import csv
 import io
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -413,3 +413,139 @@ async def test_migration_backfills_the_closed_cases(tmp_path) -> None:
             assert backfilled == written
     finally:
         await engine.dispose()
+
+
+async def test_the_tally_counts_what_the_cases_count(backend: Backend, units) -> None:
+    """The sub-district's figures from ``case_tallies`` (kept by the database's triggers)
+    equal those counted from the cases, on random cases of 2027 written every way a case
+    is written: inserted, changed one by one (closed, reopened, rated, moved to the other
+    community, hours past the fine bins), changed in bulk, and deleted."""
+    import random
+
+    from sqlalchemy import delete, update
+
+    from server.accounts.scope import Scope
+    from server.boards import figures
+    from server.boards.figures import Period, side_by_side
+
+    rng = random.Random(2027)
+    async with backend.sessionmaker()() as s:
+        sd = await s.scalar(select(SubDistrict).where(SubDistrict.code == units["sd"]))
+        grids = (await s.scalars(select(Grid).where(Grid.sub_district_id == sd.id))).all()
+    assert sd is not None and len(grids) == 3
+
+    def random_case(i: int) -> dict[str, Any]:
+        g = rng.choice(grids)
+        created = local(2027, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23))
+        state = rng.choice(list(CaseState))
+        kw: dict[str, Any] = {}
+        if state in (CaseState.closed, CaseState.resolved) or rng.random() < 0.1:
+            done = created + timedelta(hours=rng.choice([1, 5, 30, 200, 900, 4000]))
+            kw = {
+                "closed_at": done if state is CaseState.closed else None,
+                "handling_hours": rng.choice([None, rng.uniform(0, 400), 63.999, 64.0, 304.0]),
+                "on_time": rng.choice([None, True, False]),
+                "satisfaction": rng.choice([None, 1, 2, 3]),
+            }
+        return {
+            "number": f"R{units['sd']}-{i:06d}",
+            "channel": Channel.window,
+            "state": state,
+            "sub_district_id": sd.id,
+            "community_id": g.community_id,
+            "grid_id": g.id,
+            "created_at": created,
+            "updated_at": created,
+            "reworks": rng.randint(0, 2),
+            "escalations": rng.randint(0, 2),
+            **kw,
+        }
+
+    whole = Scope(user_id=0, is_system=True)
+    # A scope of the two communities only: the board is then counted from the cases.
+    async with backend.sessionmaker()() as s:
+        communities = frozenset(
+            (await s.scalars(select(Community.id).where(Community.sub_district_id == sd.id))).all()
+        )
+    parts = Scope(user_id=0, community_ids=communities)
+    periods = [
+        Period(date(2027, 1, 1), date(2027, 12, 31)),
+        Period(date(2027, 3, 1), date(2027, 3, 31)),
+        Period(date(2027, 6, 10), date(2027, 9, 3)),
+    ]
+
+    async def compare(label: str) -> None:
+        used: list[bool] = []
+        real = figures._from_tally
+
+        async def spy(*a: Any, **k: Any) -> Any:
+            got = await real(*a, **k)
+            used.append(got is not None)
+            return got
+
+        figures._from_tally = spy  # type: ignore[assignment]
+        try:
+            async with backend.sessionmaker()() as s:
+                for period in periods:
+                    fast = await side_by_side(
+                        s, whole, period, level="sub_district", unit_id=sd.id, by="community"
+                    )
+                    slow = await side_by_side(
+                        s, parts, period, level="sub_district", unit_id=sd.id, by="community"
+                    )
+                    for a, b in ((fast[0], slow[0]), *((fast[1][c], slow[1][c]) for c in slow[1])):
+                        for name in (*figures._ADDED, "p90_hours"):
+                            want, got = getattr(b, name), getattr(a, name)
+                            assert got == pytest.approx(want), (label, period, name, got, want)
+                    assert set(fast[1]) == set(slow[1]), (label, period)
+                    alone = await figures.case_figures(
+                        s, whole, period, level="sub_district", unit_id=sd.id
+                    )
+                    for name in (*figures._ADDED, "p90_hours"):
+                        want, got = getattr(slow[0], name), getattr(alone[sd.id], name)
+                        assert got == pytest.approx(want), (label, period, "alone", name)
+        finally:
+            figures._from_tally = real  # type: ignore[assignment]
+        assert used and all(used), (label, used)  # the tally was read, and agreed
+
+    async with backend.sessionmaker().begin() as s:
+        await s.execute(insert(Case), [random_case(i) for i in range(400)])
+    await compare("inserted")
+
+    async with backend.sessionmaker().begin() as s:
+        cases = (
+            await s.scalars(
+                select(Case).where(Case.number.like(f"R{units['sd']}-%")).order_by(Case.id)
+            )
+        ).all()
+        for c in rng.sample(list(cases), 120):
+            move = rng.random()
+            if move < 0.3:
+                c.state = CaseState.closed
+                c.closed_at = c.created_at + timedelta(days=rng.randint(0, 60))
+                c.handling_hours = rng.uniform(0, 120)
+                c.satisfaction = rng.choice([None, 1, 3])
+            elif move < 0.5:
+                c.state = CaseState.in_progress  # reopened
+            elif move < 0.7:
+                other = rng.choice(grids)
+                c.grid_id, c.community_id = other.id, other.community_id
+            elif move < 0.85:
+                c.escalations += 1
+                c.reworks += 1
+            else:
+                c.description = "只改了描述"  # not counted: the tally is left alone
+    await compare("changed one by one")
+
+    async with backend.sessionmaker().begin() as s:
+        await s.execute(
+            update(Case)
+            .where(Case.number.like(f"R{units['sd']}-%"), Case.state == CaseState.in_progress)
+            .values(escalations=Case.escalations + 1)
+        )
+        await s.execute(
+            delete(Case).where(
+                Case.number.like(f"R{units['sd']}-%"), Case.state == CaseState.merged
+            )
+        )
+    await compare("changed in bulk and deleted")
