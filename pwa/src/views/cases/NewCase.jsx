@@ -12,7 +12,7 @@ import { formatDate, LoadError, Loading, PageHead, useLoad } from '../../ui/kit.
 import { PhotoPicker } from '../../ui/photos.jsx';
 import { getCatalogue, getDuplicates } from './casesApi.js';
 import { caseHref, GridPicker } from './common.jsx';
-import { ExtraField, readFields } from './fields.jsx';
+import { ExtraFields, readFields } from './fields.jsx';
 
 function whereAmI() {
   return new Promise((resolve, reject) => {
@@ -233,18 +233,7 @@ export default function NewCase({ user }) {
             <input type="tel" inputMode="tel" maxLength={21} data-testid="case-contact-phone" value={phone} onInput={(e) => setPhone(e.currentTarget.value)} />
           </label>
         )}
-        {item.fields.map((field) => (
-          <ExtraField
-            key={field.key}
-            field={field}
-            value={values[field.key]}
-            error={fieldErrors[field.key]}
-            onChange={(v) => {
-              setValues({ ...values, [field.key]: v });
-              setFieldErrors({ ...fieldErrors, [field.key]: undefined });
-            }}
-          />
-        ))}
+        <ExtraFields fields={item.fields} values={values} errors={fieldErrors} setValues={setValues} setErrors={setFieldErrors} />
         <label class="field">
           <span class="field__label">
             {t('case.new.description')}

@@ -56,6 +56,25 @@ export function ExtraField({ field, value, onChange, error }) {
   );
 }
 
+/**
+ * Every extra field of an item, with the values typed so far and the reasons given for
+ * them; a change clears that field's reason (intake at the window and in the app).
+ */
+export function ExtraFields({ fields, values, errors, setValues, setErrors }) {
+  return fields.map((field) => (
+    <ExtraField
+      key={field.key}
+      field={field}
+      value={values[field.key]}
+      error={errors[field.key]}
+      onChange={(v) => {
+        setValues({ ...values, [field.key]: v });
+        setErrors({ ...errors, [field.key]: undefined });
+      }}
+    />
+  ));
+}
+
 /** The values as the server takes them (numbers as numbers); a reason per missing one. */
 export function readFields(fields, values) {
   const out = {};

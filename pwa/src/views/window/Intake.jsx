@@ -6,7 +6,7 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { formatDate, LoadError, Loading } from '../../ui/kit.jsx';
-import { ExtraField, readFields } from '../cases/fields.jsx';
+import { ExtraFields, readFields } from '../cases/fields.jsx';
 import { hearsBack } from './Walkin.jsx';
 import { takeIn } from './windowApi.js';
 
@@ -171,18 +171,7 @@ export function Intake({ resident, catalogue, desk, onBack, onDone }) {
               {t('case.new.change_item')}
             </button>
           </div>
-          {item.fields.map((field) => (
-            <ExtraField
-              key={field.key}
-              field={field}
-              value={values[field.key]}
-              error={fieldErrors[field.key]}
-              onChange={(v) => {
-                setValues({ ...values, [field.key]: v });
-                setFieldErrors({ ...fieldErrors, [field.key]: undefined });
-              }}
-            />
-          ))}
+          <ExtraFields fields={item.fields} values={values} errors={fieldErrors} setValues={setValues} setErrors={setFieldErrors} />
           <label class="field">
             <span class="field__label">
               {t('case.new.description')}
