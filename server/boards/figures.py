@@ -41,7 +41,14 @@ from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Scope
-from server.boards.tally import BIN_COLUMNS, bin_bounds, case_tallies, percentile_places
+from server.boards.tally import (
+    BIN_COLUMNS,
+    OVER_CLOSED,
+    OVER_RECEIVED,
+    bin_bounds,
+    case_tallies,
+    percentile_places,
+)
 from server.cases.models import Case, CaseState
 from server.notify.outbox import LOCAL_TZ
 
@@ -256,24 +263,6 @@ async def _tallies(
     return tallies
 
 
-_SUMMED = (
-    "received",
-    "rejected",
-    "merged",
-    "reworks",
-    "escalations",
-)
-_CLOSED = (
-    "closed",
-    "on_time",
-    "rated",
-    "satisfied",
-    "score_sum",
-    "hours_count",
-    "hours_sum",
-)
-
-
 async def _from_tally(
     session: AsyncSession, period: Period, unit_id: int, by: str | None, *, with_total: bool
 ) -> dict[int | None, Tally] | None:
@@ -292,7 +281,7 @@ async def _from_tally(
             select(
                 unit_col,
                 by_end,
-                *(func.sum(t[name]) for name in (*_SUMMED, *_CLOSED, *BIN_COLUMNS)),
+                *(func.sum(t[name]) for name in (*OVER_RECEIVED, *OVER_CLOSED, *BIN_COLUMNS)),
             )
             .where(
                 t.sub_district_id == unit_id,
@@ -308,12 +297,12 @@ async def _from_tally(
         key, closed_by_end, sums = int(row[0]), bool(row[1]), [v or 0 for v in row[2:]]
         tally = tallies.setdefault(key, Tally())
         unit_bins = bins.setdefault(key, [0] * len(BIN_COLUMNS))
-        for name, value in zip(_SUMMED, sums, strict=False):
+        for name, value in zip(OVER_RECEIVED, sums, strict=False):
             setattr(tally, name, getattr(tally, name) + int(value))
         if closed_by_end:
-            for name, value in zip(_CLOSED, sums[len(_SUMMED) :], strict=False):
+            for name, value in zip(OVER_CLOSED, sums[len(OVER_RECEIVED) :], strict=False):
                 setattr(tally, name, float(value) if name == "hours_sum" else int(value))
-            for k, value in enumerate(sums[len(_SUMMED) + len(_CLOSED) :]):
+            for k, value in enumerate(sums[len(OVER_RECEIVED) + len(OVER_CLOSED) :]):
                 unit_bins[k] = int(value)
     for empty in [k for k, t_ in tallies.items() if not (t_.received or t_.rejected or t_.merged)]:
         del tallies[empty], bins[empty]

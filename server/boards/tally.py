@@ -44,6 +44,8 @@ __all__ = [
     "BIN_COLUMNS",
     "COUNTS",
     "OPEN_DAY",
+    "OVER_CLOSED",
+    "OVER_RECEIVED",
     "bin_bounds",
     "case_tallies",
     "drop_statements",
@@ -57,10 +59,9 @@ BINS = 80
 _FINE = 64  # 1-hour bins below this many hours
 _WIDE = 16  # then bins this wide, up to the last, which is open
 
-COUNTS = (
-    "received",
-    "rejected",
-    "merged",
+# Counted over the cases received, and over those of them closed by the period's end.
+OVER_RECEIVED = ("received", "rejected", "merged", "reworks", "escalations")
+OVER_CLOSED = (
     "closed",
     "on_time",
     "rated",
@@ -68,9 +69,8 @@ COUNTS = (
     "score_sum",
     "hours_count",
     "hours_sum",
-    "reworks",
-    "escalations",
 )
+COUNTS = (*OVER_RECEIVED, *OVER_CLOSED)
 BIN_COLUMNS = tuple(f"b{k:02d}" for k in range(BINS))
 
 case_tallies = Table(
@@ -159,21 +159,22 @@ def _contribution(r: str, dialect: str) -> tuple[list[str], list[str]]:
         f"{r}sub_district_id",
     ]
     bin_ = _bin_expr(f"{r}handling_hours", dialect)
-    counts = [
-        flag(counted),
-        flag(f"{r}state = 'rejected'"),
-        flag(f"{r}state = 'merged'"),
-        flag(closed),
-        flag(f"{closed} AND {r}on_time IS TRUE"),
-        flag(rated),
-        flag(f"{rated} AND {r}satisfaction IN (1, 2)"),
-        f"CASE WHEN {rated} THEN 4 - {r}satisfaction ELSE 0 END",
-        flag(timed),
-        f"CASE WHEN {timed} THEN {r}handling_hours ELSE 0.0 END",
-        f"CASE WHEN {counted} THEN {r}reworks ELSE 0 END",
-        f"CASE WHEN {counted} THEN {r}escalations ELSE 0 END",
-        *(flag(f"{timed} AND {bin_} = {k}") for k in range(BINS)),
-    ]
+    by_name = {
+        "received": flag(counted),
+        "rejected": flag(f"{r}state = 'rejected'"),
+        "merged": flag(f"{r}state = 'merged'"),
+        "reworks": f"CASE WHEN {counted} THEN {r}reworks ELSE 0 END",
+        "escalations": f"CASE WHEN {counted} THEN {r}escalations ELSE 0 END",
+        "closed": flag(closed),
+        "on_time": flag(f"{closed} AND {r}on_time IS TRUE"),
+        "rated": flag(rated),
+        "satisfied": flag(f"{rated} AND {r}satisfaction IN (1, 2)"),
+        "score_sum": f"CASE WHEN {rated} THEN 4 - {r}satisfaction ELSE 0 END",
+        "hours_count": flag(timed),
+        "hours_sum": f"CASE WHEN {timed} THEN {r}handling_hours ELSE 0.0 END",
+    }
+    counts = [by_name[name] for name in COUNTS]
+    counts += [flag(f"{timed} AND {bin_} = {k}") for k in range(BINS)]
     return key, counts
 
 
