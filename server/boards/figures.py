@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -43,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.scope import Scope
 from server.boards.tally import (
     BIN_COLUMNS,
+    COUNTS,
     OVER_CLOSED,
     OVER_RECEIVED,
     bin_bounds,
@@ -159,20 +161,13 @@ async def side_by_side(
     return total, {k: t for k, t in found.items() if k is not None}
 
 
-_ADDED = (
-    "received",
-    "closed",
-    "on_time",
-    "rejected",
-    "merged",
-    "rated",
-    "satisfied",
-    "score_sum",
-    "hours_sum",
-    "hours_count",
-    "reworks",
-    "escalations",
-)
+def _added_up(tallies: Iterable[Tally]) -> Tally:
+    """The sum of some units' counts (their percentile is not a sum: the caller's)."""
+    total = Tally()
+    for t in tallies:
+        for name in COUNTS:
+            setattr(total, name, getattr(total, name) + getattr(t, name))
+    return total
 
 
 async def _tallies(
@@ -254,10 +249,7 @@ async def _tallies(
         for k, t in tallies.items():
             t.p90_hours = percentile(hours.get(k, []) if k is not None else [], 0.9)
         if with_total:
-            total = Tally()
-            for t in list(tallies.values()):
-                for name in _ADDED:
-                    setattr(total, name, getattr(total, name) + getattr(t, name))
+            total = _added_up(list(tallies.values()))
             total.p90_hours = percentile([h for hs in hours.values() for h in hs], 0.9)
             tallies[None] = total
     return tallies
@@ -307,11 +299,7 @@ async def _from_tally(
     for empty in [k for k, t_ in tallies.items() if not (t_.received or t_.rejected or t_.merged)]:
         del tallies[empty], bins[empty]
     if with_total:
-        total = Tally()
-        for tally in tallies.values():
-            for name in _ADDED:
-                setattr(total, name, getattr(total, name) + getattr(tally, name))
-        tallies[None] = total
+        tallies[None] = _added_up(tallies.values())
         bins[None] = [sum(b[k] for b in bins.values()) for k in range(len(BIN_COLUMNS))]
 
     # The one or two values each percentile interpolates between, each read as its place
