@@ -40,9 +40,11 @@ from server.grids.models import Community
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
+from server.notify.inbound import is_opted_out
 from server.notify.outbox import LOCAL_TZ
 from server.people.importer import id_number_ok
-from server.people.models import NotifyVia, Resident, id_number_index
+from server.people.messaging import Recipient
+from server.people.models import Resident, id_number_index
 from server.people.services import PeopleService
 from server.visits.models import Visit
 from server.window.models import ServiceWindow, Ticket, TicketCounter, TicketState
@@ -557,7 +559,7 @@ class WindowService:
         )
         return ResidentCard(
             resident=(await PeopleService(self.session, self.locale)._views([resident]))[0],
-            hears_back=self._hears_back(resident),
+            hears_back=await self._hears_back(resident),
             open_cases=[line for is_open, line in lines if is_open],
             recent_cases=[line for is_open, line in lines if not is_open][:5],
             wishes=[
@@ -577,13 +579,20 @@ class WindowService:
             ],
         )
 
-    @staticmethod
-    def _hears_back(resident: Resident) -> list[Literal["sms", "push"]]:
-        """How the case's news reaches them, as the outbox will send it: SMS to their phone,
-        push to their app (none: the receipt tells them to ask at the window)."""
+    async def _hears_back(self, resident: Resident) -> list[Literal["sms", "push"]]:
+        """How the case's news reaches them, as the outbox will send it: the channels the
+        notification rule gives this resident (``Recipient.channels``), SMS only to a phone
+        on record that has not opted out (退订). None: the receipt says to ask at the window."""
         ways: list[Literal["sms", "push"]] = []
-        if resident.phone and resident.notify_via in (NotifyVia.sms, NotifyVia.both):
-            ways.append("sms")
-        if resident.user_id and resident.notify_via in (NotifyVia.push, NotifyVia.both):
-            ways.append("push")
+        for channel in Recipient(
+            user_id=resident.user_id, resident_id=resident.id, via=resident.notify_via
+        ).channels():
+            if channel == "push":
+                ways.append("push")
+            elif (
+                channel == "sms"
+                and resident.phone
+                and not await is_opted_out(self.session, "sms", "phone", resident.phone)
+            ):
+                ways.append("sms")
         return ways

@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from server.audit.models import AuditEntry
 from server.db.base import utcnow
+from server.notify.models import OptOut
+from server.notify.recipients import address_hash
 from server.people.models import Resident
 from server.window.demo_window import DEMO_ID_NUMBER
 from server.window.models import Ticket
@@ -351,6 +353,16 @@ async def test_a_walk_ins_card_shows_their_cases_and_how_they_hear_back(
         card["resident"]["name"] == "周大爷" and card["resident"]["phone_masked"] == "139****0001"
     )
     assert card["hears_back"] == ["sms"]  # no account: SMS to his phone
+    # Once his number has opted out of SMS (退订), the receipt promises no text message.
+    hashed = address_hash("phone", ZHOU_PHONE)
+    async with backend.sessionmaker().begin() as session:
+        session.add(OptOut(channel="sms", address_hash=hashed, source="sms:test"))
+    try:
+        r = await client.get(f"/api/v1/residents/{zhou['id']}/window-card", headers=h)
+        assert r.status_code == 200 and r.json()["hears_back"] == [], r.text
+    finally:
+        async with backend.sessionmaker().begin() as session:
+            await session.execute(delete(OptOut).where(OptOut.address_hash == hashed))
     mine = [c for c in card["open_cases"] if c["id"] == case["id"]]
     assert mine and mine[0]["number"] == case["number"] and mine[0]["item"] == case["item"]["name"]
     assert mine[0]["due_at"] and mine[0]["state_name"]
