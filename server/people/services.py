@@ -110,9 +110,9 @@ class PeopleService:
         return building
 
     async def _view(self, r: Resident) -> ResidentView:
-        return (await self._views([r]))[0]
+        return (await self.views([r]))[0]
 
-    async def _views(self, residents: Sequence[Resident]) -> list[ResidentView]:
+    async def views(self, residents: Sequence[Resident]) -> list[ResidentView]:
         """Views of residents: their buildings and grids in one query each, however many."""
         buildings = {
             row.id: row
@@ -265,7 +265,7 @@ class PeopleService:
         ).all()
         return ResidentPage(
             total=int(total or 0),
-            items=await self._views(residents),
+            items=await self.views(residents),
             limit=limit,
             offset=offset,
         )

@@ -496,7 +496,7 @@ class WindowService:
         )
         return LookupResult(
             kind=kind,  # type: ignore[arg-type]
-            items=await PeopleService(self.session, self.locale)._views(shown),
+            items=await PeopleService(self.session, self.locale).views(shown),
             more=len(found) > LOOKUP_LIMIT,
         )
 
@@ -558,7 +558,7 @@ class WindowService:
             client_ip=client_ip,
         )
         return ResidentCard(
-            resident=(await PeopleService(self.session, self.locale)._views([resident]))[0],
+            resident=(await PeopleService(self.session, self.locale).views([resident]))[0],
             hears_back=await self._hears_back(resident),
             open_cases=[line for is_open, line in lines if is_open],
             recent_cases=[line for is_open, line in lines if not is_open][:5],
