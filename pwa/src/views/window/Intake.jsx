@@ -7,7 +7,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { formatDate, LoadError, Loading } from '../../ui/kit.jsx';
 import { ExtraFields, readFields } from '../cases/fields.jsx';
-import { hearsBack } from './Walkin.jsx';
+import { hearsBack, moveChoice } from './Walkin.jsx';
 import { takeIn } from './windowApi.js';
 
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
@@ -32,13 +32,8 @@ function ItemSearch({ items, onPick }) {
   const needle = q.trim().toLowerCase();
   const shown = (needle ? items.filter((i) => i.name.toLowerCase().includes(needle) || i.category.toLowerCase().includes(needle) || i.code.includes(needle)) : items).slice(0, 8);
   const onKeyDown = (e) => {
-    if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      setActive((i) => Math.min(i + 1, shown.length - 1));
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      setActive((i) => Math.max(i - 1, 0));
-    } else if (e.key === 'Enter') {
+    if (moveChoice(e, shown.length, setActive)) return;
+    if (e.key === 'Enter') {
       e.preventDefault();
       if (shown.length) onPick(shown[Math.min(active, shown.length - 1)]);
     }

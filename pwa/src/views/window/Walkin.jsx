@@ -8,6 +8,18 @@ import { ErrorNote, formatDate, LoadError, Loading, useLoad } from '../../ui/kit
 import { tagName } from '../people/shared.jsx';
 import { getCard, lookUp } from './windowApi.js';
 
+/**
+ * ↑/↓ in a search box move the chosen one of `count` results (`setActive` takes an
+ * updater); true when the key was one of them. The terminal's lookup and its matter
+ * search choose this way.
+ */
+export function moveChoice(e, count, setActive) {
+  if (!count || (e.key !== 'ArrowDown' && e.key !== 'ArrowUp')) return false;
+  e.preventDefault();
+  setActive((i) => (e.key === 'ArrowDown' ? Math.min(i + 1, count - 1) : Math.max(i - 1, 0)));
+  return true;
+}
+
 const where = (r) => [r.building, r.unit, r.phone_masked].filter(Boolean).join(' · ');
 
 export function Lookup({ inputRef, onPick }) {
@@ -40,16 +52,7 @@ export function Lookup({ inputRef, onPick }) {
       setBusy(false);
     }
   };
-  const onKeyDown = (e) => {
-    if (!items.length) return;
-    if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      setActive((i) => Math.min(i + 1, items.length - 1));
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      setActive((i) => Math.max(i - 1, 0));
-    }
-  };
+  const onKeyDown = (e) => moveChoice(e, items.length, setActive);
   return (
     <form class="card wt-lookup" onSubmit={submit} role="search" data-testid="window-lookup">
       <label class="field">
