@@ -55,6 +55,7 @@ from server.cases.schemas import (
 from server.cases.worktime import Periods, add_working_hours, working_hours_between
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
+from server.grids.points import lon_lat
 from server.grids.services import GridService
 from server.lib.crypto import blind_index, open_sealed, seal
 from server.lib.errors import BadRequest, Forbidden, NotFound
@@ -1247,7 +1248,7 @@ class CaseService:
                 phone = self._contact_phone(case)
             full = mine or (staff and detail)
             assignee = names.users.get(case.assignee_user_id) if case.assignee_user_id else None
-            point = to_shape(case.location) if case.location is not None else None
+            lon, lat = lon_lat(case.location) if case.location is not None else (None, None)
             open_ = case.state in (
                 CaseState.received,
                 CaseState.accepted,
@@ -1286,8 +1287,8 @@ class CaseService:
                     assignee=assignee.name
                     if assignee and (staff or case.assignee_user_id == user.id)
                     else (mask_name(assignee.name) if assignee else None),
-                    lon=point.x if point is not None else None,
-                    lat=point.y if point is not None else None,
+                    lon=lon,
+                    lat=lat,
                     photos=list(case.photos or []) if detail else [],
                     fields=dict(case.fields or {}),
                     consent_note=case.consent_note if staff else None,

@@ -41,6 +41,7 @@ from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.db.base import utcnow
 from server.grids.models import Building, Community, Grid
+from server.grids.points import lon_lat
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name, translate
@@ -640,7 +641,7 @@ class VisitService:
         views = []
         for v in visits:
             r = residents[v.resident_id]
-            point = to_shape(r.location)
+            lon, lat = lon_lat(r.location)
             before = last.get(v.resident_id)
             if before is not None and before.id == v.id:
                 before = None
@@ -660,8 +661,8 @@ class VisitService:
                     position=v.position,
                     arrive_at=v.arrive_at,
                     walk_m=v.walk_m,
-                    lon=point.x,
-                    lat=point.y,
+                    lon=lon,
+                    lat=lat,
                     last_condition=before.condition if before else None,
                     last_needs=list(before.needs) if before else [],
                     last_notes=before.notes if before else None,
