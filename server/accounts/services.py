@@ -38,6 +38,7 @@ from server.accounts.schemas import (
 from server.accounts.scope import Scope, ScopedRow
 from server.audit.services import AuditService
 from server.auth.models import RevokedAccessToken
+from server.db.core import execute
 from server.grids.models import Building, Community, Grid, SubDistrict, placed_in
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -188,7 +189,7 @@ async def load_current_user(
     params: dict[str, Any] = {"user_id": user_id}
     if revoked_jti is not None:
         params["jti"] = revoked_jti
-    rows = (await session.execute(_current_user_query(revoked_jti is not None), params)).all()
+    rows = (await execute(session, _current_user_query(revoked_jti is not None), params)).all()
     if not rows:
         return None
     first = rows[0]

@@ -38,6 +38,7 @@ __all__ = [
     "release_write_lock",
     "session_options",
     "write_lock_for",
+    "writes",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,11 +133,19 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     _take(session)
 
 
+def writes(statement: Any) -> bool:
+    """Whether a statement needs the write lock: anything but a plain SELECT. A SELECT … FOR
+    UPDATE means "what I read stays so until I write": on SQLite, only holding the write
+    lock from the read on gives that."""
+    return (
+        not getattr(statement, "is_select", False)
+        or getattr(statement, "_for_update_arg", None) is not None
+    )
+
+
 @event.listens_for(WriteLockedSession, "do_orm_execute")
 def _before_execute(state: ORMExecuteState) -> None:
-    # A SELECT … FOR UPDATE means "what I read stays so until I write": on SQLite, only
-    # holding the write lock from the read on gives that.
-    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
+    if not state.is_select or writes(state.statement):
         _take(state.session)
 
 

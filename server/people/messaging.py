@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role, RoleAssignment, User
 from server.accounts.services import CurrentUser
+from server.db.core import execute
 from server.lib.errors import NotFound
 from server.lib.i18n import N_
 from server.notify import recipients as notify_recipients
@@ -73,7 +74,7 @@ async def office_of(
 ) -> list[Recipient]:
     """A community's office (its staff and admins) as recipients: who hears of a new wish
     to review, an urgent finding on a visit, visits missed."""
-    rows = await session.execute(_OFFICE, {"community_id": community_id})
+    rows = await execute(session, _OFFICE, {"community_id": community_id})
     return [Recipient(user_id=uid, via=via, locale=loc) for uid, loc in rows.all()]
 
 

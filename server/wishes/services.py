@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from geoalchemy2 import Geometry
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import Table, Text, bindparam, cast, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,9 @@ from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.businesses.services import BusinessService
 from server.db.base import utcnow
+from server.db.core import execute
 from server.grids.models import Building, Community, Grid, Storefront, placed_in
+from server.grids.points import lon_lat
 from server.grids.services import GridService
 from server.lib.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.lib.i18n import N_, localised_name
@@ -391,7 +393,7 @@ class WishService:
                 else None
             )
             building = buildings[wish.building_id].name if wish.building_id in buildings else None
-            point = to_shape(wish.location)
+            lon, lat = lon_lat(wish.location)
             views.append(
                 WishView(
                     id=wish.id,
@@ -408,8 +410,8 @@ class WishService:
                     grid=localised_name(
                         grids[wish.grid_id].name, grids[wish.grid_id].name_i18n, self.locale
                     ),
-                    lon=point.x,
-                    lat=point.y,
+                    lon=lon,
+                    lat=lat,
                     created_at=wish.created_at,
                     expires_at=wish.expires_at,
                     on_behalf=wish.on_behalf,
@@ -461,8 +463,8 @@ class WishService:
         return WishAddress(
             building=building.name if building else None,
             unit=resident.unit or None,
-            lon=to_shape(wish.location).x,
-            lat=to_shape(wish.location).y,
+            lon=lon_lat(wish.location)[0],
+            lat=lon_lat(wish.location)[1],
         )
 
     # --- posting -----------------------------------------------------------------------
@@ -512,7 +514,7 @@ class WishService:
             "created_at": now,
             "updated_at": now,
         }
-        wish_id = (await self.session.execute(_INSERT_WISH, values)).scalar_one()
+        wish_id = (await execute(self.session, _INSERT_WISH, values)).scalar_one()
         wish = Wish(id=wish_id, **values)
         event = WishEvent(
             wish_id=wish_id,
@@ -523,7 +525,8 @@ class WishService:
             to_state=State.submitted,
             note=data.consent_note if on_behalf else None,
         )
-        await self.session.execute(
+        await execute(
+            self.session,
             _INSERT_EVENT,
             {
                 c: getattr(event, c)
@@ -575,7 +578,7 @@ class WishService:
 
     async def _home(self, resident_id: int) -> Any:
         """A resident with where they live, for posting (:func:`_home_query`)."""
-        return (await self.session.execute(_home_query(), {"rid": resident_id})).first()
+        return (await execute(self.session, _home_query(), {"rid": resident_id})).first()
 
     async def _grid_place(self, grid_code: str) -> Any:
         """A grid's scope ids and names (not its boundary), by its code."""
@@ -921,36 +924,60 @@ class WishService:
         params: dict[str, Any] = {"code": community_code, "states": list(states), "limit": limit}
         if before_id:
             params["before_id"] = before_id
-        rows = (await self.session.execute(_board_query(bool(before_id)), params)).all()
+        # The most read page of the app: no ORM machinery (server.db.core), rows by position.
+        rows = (await execute(self.session, _board_query(bool(before_id)), params)).all()
         if not rows:
             raise NotFound(N_("No community has code {code}"), code=community_code)
-        cname = localised_name(rows[0].community, rows[0].community_i18n, self.locale)
+        locale = self.locale
+        cname = localised_name(rows[0][0], rows[0][1], locale)
         grid_names: dict[int, str] = {}
         items = []
-        for r in rows:
-            if r.id is None:  # the community, with no wish on this page
+        for (
+            _c,
+            _ci,
+            wish_id,
+            title,
+            description,
+            category,
+            state,
+            created_at,
+            expires_at,
+            photo,
+            grid_id,
+            resident,
+            is_minor,
+            building,
+            grid,
+            grid_i18n,
+            lon,
+            lat,
+        ) in rows:
+            if wish_id is None:  # the community, with no wish on this page
                 continue
-            grid = grid_names.get(r.grid_id)
-            if grid is None:  # each grid's names read once a page
-                grid = grid_names[r.grid_id] = localised_name(r.grid, r.grid_i18n, self.locale)
-            who = "—" if r.is_minor else mask_name(r.resident)
-            if r.building is not None and not r.is_minor:
-                who = f"{who} · {r.building}"
+            name = grid_names.get(grid_id)
+            if name is None:  # each grid's names read once a page
+                name = grid_names[grid_id] = localised_name(grid, grid_i18n, locale)
+            if is_minor:
+                who, photo = "—", None
+            else:
+                who = mask_name(resident)
+                if building is not None:
+                    who = f"{who} · {building}"
             items.append(
                 BoardItem(
-                    id=r.id,
-                    title=r.title,
-                    description=r.description,
-                    category=r.category,
-                    state=r.state,
-                    beneficiary=who,
-                    community=cname,
-                    grid=grid,
-                    lon=r.lon,
-                    lat=r.lat,
-                    created_at=r.created_at,
-                    expires_at=r.expires_at,
-                    photo=None if r.is_minor else r.photo,
+                    wish_id,
+                    title,
+                    description,
+                    category,
+                    state,
+                    who,
+                    cname,
+                    name,
+                    lon,
+                    lat,
+                    created_at,
+                    expires_at,
+                    photo,
                 )
             )
         return items
