@@ -85,8 +85,12 @@ async def end_request_session(scope: Scope) -> None:
 
 
 async def provide_db_session(
-    state: State, request: Request[Any, Any, Any]
+    state: State, request: Request[Any, Any, Any], lang: Locale
 ) -> AsyncGenerator[AsyncSession, None]:
+    # ``lang`` is taken (and unused) so that Litestar resolves the two dependencies one after
+    # the other: two independent ones are resolved in a task group of their own, which cost
+    # a signed-in request about 3 % of its CPU for two dependencies that never wait.
+    del lang
     session = request_session(request.scope, state)
     if isinstance(session.sync_session, ReadOnlySession):  # nothing to commit
         try:
