@@ -13,13 +13,27 @@ out yet: after a night of quiet hours a resident hears what is true now, not
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, Table, case, cast, literal, update
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +51,8 @@ __all__ = [
     "LOCAL_TZ",
     "Contact",
     "Recipient",
+    "UsersOf",
+    "Written",
     "enqueue",
     "quiet_until",
 ]
@@ -104,6 +120,85 @@ def _insert(dialect: str) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class UsersOf:
+    """Recipients the database picks as the rows are written: the users ``query`` selects
+    (two columns, the user's id and locale; its own parameters in ``params``), each on
+    ``channels``. :func:`enqueue` writes their rows with one INSERT … SELECT, so telling a
+    community's office of a new wish costs no round trip to read who is in it first.
+    ``query`` must be built once (a module constant): the statement is built once per
+    query and set of channels."""
+
+    query: Select[int, str]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    channels: tuple[str, ...] = ("push",)
+
+
+_N = "outbox_"  # the prefix of :func:`_insert_for_users`' own parameters
+
+
+@functools.cache
+def _insert_for_users(query: Select[int, str], channels: tuple[str, ...], dialect: str) -> Any:
+    """INSERT … SELECT of one row per user of ``query`` and channel, with the same keys
+    :class:`Recipient` gives a user (``u<id>``); rows whose dedupe key is taken are
+    skipped. SQLite needs a WHERE in the SELECT to read ON CONFLICT right."""
+    users = query.subquery("users")
+    uid, locale = users.c
+    c = _TABLE.c
+
+    def p(name: str, column: str) -> Any:
+        return bindparam(_N + name, type_=c[column].type)
+
+    key = cast(uid, String)
+    parts = []
+    for channel in channels:
+        tail = literal(f":{channel}", String)
+        parts.append(
+            select(
+                p("now", "created_at"),
+                p("event", "dedupe_key") + literal(":u", String) + key + tail,
+                literal(channel, String),
+                uid,
+                p("template", "template"),
+                p("params", "params"),
+                locale,
+                p("url", "url"),
+                p("topic", "topic"),
+                func.substr(p("topic", "topic") + literal(":u", String) + key + tail, 1, 160),
+                p("urgent", "urgent"),
+                p("community", "community_id"),
+                p("status", "status"),
+                literal(0),
+                p(f"due_{channel}", "next_attempt_at"),
+            ).where(true())
+        )
+    columns = [
+        "created_at",
+        "dedupe_key",
+        "channel",
+        "user_id",
+        "template",
+        "params",
+        "locale",
+        "url",
+        "topic",
+        "collapse_key",
+        "urgent",
+        "community_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ]
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    rows = parts[0] if len(parts) == 1 else union_all(*parts)
+    return (
+        insert(_TABLE)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(c.id, c.dedupe_key, c.channel, c.user_id, c.locale, c.collapse_key)
+    )
+
+
 class Written(SimpleNamespace):
     """An outbox row as :func:`enqueue` wrote it: its columns as attributes, no ORM object
     (building mapped ``Notification`` objects nobody attaches was 2 % of posting a wish)."""
@@ -115,7 +210,7 @@ async def enqueue(
     event: str,
     template: str,
     params: dict[str, Any],
-    recipients: Sequence[Recipient],
+    recipients: Sequence[Recipient] | UsersOf,
     community_id: int | None,
     url: str | None = None,
     topic: str | None = None,
@@ -139,6 +234,12 @@ async def enqueue(
     template_named(template)  # KeyError for a key no domain registered
     now = utcnow()
     clean = {k: str(v) for k, v in params.items()}
+    if isinstance(recipients, UsersOf):
+        fresh = await _enqueue_for_users(
+            session, recipients, event, template, clean, community_id, url, topic, urgent, now
+        )
+        await _supersede(session, fresh, new_subject)
+        return fresh
     wanted: list[dict[str, Any]] = []
     seen: set[str] = set()
     for r in recipients:
@@ -184,21 +285,84 @@ async def enqueue(
     for row in wanted:
         if row["dedupe_key"] in by_key:
             fresh.append(Written(id=by_key[row["dedupe_key"]], **row))
-    newest = {n.collapse_key: n.id for n in fresh if n.collapse_key is not None}
-    table = _TABLE
-    if newest and not new_subject:
-        # Each older waiting row on the same key is superseded by the newest one written now.
-        by = case(newest, value=table.c.collapse_key)
-        await session.execute(
-            update(table)
-            .where(
-                table.c.collapse_key.in_(list(newest)),
-                table.c.status == OutboxStatus.pending,
-                table.c.id < by,
-            )
-            .values(
-                status=OutboxStatus.superseded,
-                last_error=literal("superseded by #") + cast(by, String),
-            )
-        )
+    await _supersede(session, fresh, new_subject)
     return fresh
+
+
+async def _enqueue_for_users(
+    session: AsyncSession,
+    users: UsersOf,
+    event: str,
+    template: str,
+    params: dict[str, str],
+    community_id: int | None,
+    url: str | None,
+    topic: str | None,
+    urgent: bool,
+    now: datetime,
+) -> list[Written]:
+    sms_at = now
+    if "sms" in users.channels and not urgent:
+        sms_at = await _sms_at(session, now, community_id)
+    values = {
+        **users.params,
+        _N + "now": now,
+        _N + "event": event,
+        _N + "template": template,
+        _N + "params": params,
+        _N + "url": url,
+        _N + "topic": topic,
+        _N + "urgent": urgent,
+        _N + "community": community_id,
+        _N + "status": OutboxStatus.pending,
+        **{_N + f"due_{ch}": sms_at if ch == "sms" else now for ch in users.channels},
+    }
+    statement = _insert_for_users(users.query, users.channels, session.get_bind().dialect.name)
+    written = (await execute(session, statement, values)).all()
+    return [
+        Written(
+            id=row_id,
+            created_at=now,
+            dedupe_key=key,
+            channel=channel,
+            user_id=user_id,
+            recipient_kind=None,
+            recipient_ref=None,
+            address_kind=None,
+            address_sealed=None,
+            template=template,
+            params=params,
+            locale=locale,
+            url=url,
+            topic=topic,
+            collapse_key=collapse,
+            urgent=urgent,
+            community_id=community_id,
+            status=OutboxStatus.pending,
+            attempts=0,
+            next_attempt_at=sms_at if channel == "sms" else now,
+        )
+        for row_id, key, channel, user_id, locale, collapse in written
+    ]
+
+
+async def _supersede(session: AsyncSession, fresh: list[Written], new_subject: bool) -> None:
+    """Each older waiting row on the same collapse key is superseded by the newest one
+    written now (not needed when the subject is new in this transaction)."""
+    newest = {n.collapse_key: n.id for n in fresh if n.collapse_key is not None}
+    if not newest or new_subject:
+        return
+    table = _TABLE
+    by = case(newest, value=table.c.collapse_key)
+    await session.execute(
+        update(table)
+        .where(
+            table.c.collapse_key.in_(list(newest)),
+            table.c.status == OutboxStatus.pending,
+            table.c.id < by,
+        )
+        .values(
+            status=OutboxStatus.superseded,
+            last_error=literal("superseded by #") + cast(by, String),
+        )
+    )

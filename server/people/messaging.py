@@ -18,6 +18,7 @@ from server.db.core import execute
 from server.lib.errors import NotFound
 from server.lib.i18n import N_
 from server.notify import recipients as notify_recipients
+from server.notify.outbox import UsersOf
 from server.notify.recipients import Address, register_address_book
 from server.people.models import NotifyVia, Resident
 from server.people.schemas import NotifyPreferences
@@ -67,6 +68,17 @@ _OFFICE = (
     )
     .distinct()
 )
+
+
+_CHANNELS = {NotifyVia.push: ("push",), NotifyVia.sms: ("sms",), NotifyVia.both: ("push", "sms")}
+
+
+def office(community_id: int, via: NotifyVia = NotifyVia.push) -> UsersOf:
+    """A community's office as recipients the outbox picks itself as it writes the rows
+    (:class:`~server.notify.outbox.UsersOf`): the same people and channels as
+    :func:`office_of`, without a statement to read them first. For a notice that goes to
+    the office alone."""
+    return UsersOf(_OFFICE, {"community_id": community_id}, _CHANNELS[NotifyVia(via)])
 
 
 async def office_of(

@@ -16,7 +16,7 @@ from server.housekeeping import register_chore
 from server.lib.i18n import N_
 from server.notify.outbox import LOCAL_TZ, enqueue
 from server.notify.templates import Template, register_templates
-from server.people.messaging import Recipient, office_of
+from server.people.messaging import Recipient, office
 from server.people.models import NotifyVia
 from server.visits.models import Visit, VisitState
 from server.visits.rules import VISIT
@@ -76,7 +76,7 @@ async def flag_missed_visits(session: AsyncSession, now: datetime) -> int:
             event=f"visits:missed:{community_id}:{day}",
             template="visit.missed",
             params={"count": str(count), "date": day},
-            recipients=await office_of(session, community_id, NotifyVia.push),
+            recipients=office(community_id, NotifyVia.push),
             community_id=community_id,
             url="/#/visits",
         )

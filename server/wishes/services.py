@@ -41,7 +41,7 @@ from server.lib.i18n import N_, localised_name
 from server.lib.masking import mask_name, mask_phone
 from server.media.models import Media
 from server.notify.outbox import enqueue
-from server.people.messaging import Recipient, office_of
+from server.people.messaging import Recipient, office
 from server.people.models import (
     NotifyVia,
     PartyMember,
@@ -494,9 +494,10 @@ class WishService:
     # --- posting -----------------------------------------------------------------------
     async def post(self, user: CurrentUser, data: WishCreate) -> WishView:
         """A wish for oneself, or (staff, with consent recorded) for a resident in their
-        scope. Five statements after the caller's own: the photo's uploader (with a
-        photo), where the resident lives, the wish, its history row, the office to tell,
-        the outbox rows; the answer is made from the rows in hand."""
+        scope. After the caller's own statement: the photo's uploader (with a photo), where
+        the resident lives, the wish with its history row (one statement on PostgreSQL,
+        two on SQLite), and the office's outbox rows (one INSERT … SELECT that finds the
+        office itself); the answer is made from the rows in hand."""
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if data.beneficiary_id is not None:
@@ -560,7 +561,7 @@ class WishService:
             event=f"wish:{wish.id}:new",
             template="wish.new",
             params={"community": place.community_name, "title": wish.title},
-            recipients=await office_of(self.session, wish.community_id),
+            recipients=office(wish.community_id),
             community_id=wish.community_id,
             url=f"/#/wishes/{wish.id}",
             topic=f"wish-{wish.id}",
