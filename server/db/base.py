@@ -43,6 +43,24 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """One step per value where the driver allows it (every list reads thousands):
+        asyncpg already answers ``timestamptz`` as UTC-aware datetimes, so nothing is
+        left to do; SQLite's text is parsed and marked UTC in one call instead of the
+        impl's parser followed by :meth:`process_result_value`."""
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return None
+        if dialect.name == "sqlite":
+            return _from_sqlite_text
+        return super().result_processor(dialect, coltype)
+
+
+def _from_sqlite_text(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
