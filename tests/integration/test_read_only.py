@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select, update
 
+from server.app import create_app
 from server.db.core import execute
 from server.db.engine import ReadOnlyViolation, make_read_only_sessionmaker
 from server.db.writelock import release_write_lock
@@ -55,10 +56,11 @@ def test_only_anonymous_reads_are_marked_read_only(app: Litestar) -> None:
     assert "/api/v1/communities/{code:str}/wishes" in marked, marked
 
 
-async def test_core_statements_keep_the_sessions_rules(app: Litestar, backend: Backend) -> None:
+async def test_core_statements_keep_the_sessions_rules(backend: Backend) -> None:
     """``server.db.core.execute`` skips the ORM's machinery but not its rules: what was added
     to the session is flushed first, a read-only session refuses to write, and on SQLite
     the first write takes the request's write lock."""
+    app = create_app(backend.settings)  # its own pool: no connection outlives this test's loop
     state = app.state
     async with make_read_only_sessionmaker(backend.engine)() as session:
         assert (await execute(session, select(Community.code).limit(1))).scalar_one()
@@ -87,3 +89,4 @@ async def test_core_statements_keep_the_sessions_rules(app: Litestar, backend: B
     finally:
         await session.close()
         release_write_lock(session)
+        await state.engine.dispose()
