@@ -484,11 +484,12 @@ class WishService:
         AuditService(self.session).record(
             user.id, "wish.address", "wish", wish.id, where=wish, client_ip=client_ip
         )
+        lon, lat = lon_lat(wish.location)
         return WishAddress(
             building=building.name if building else None,
             unit=resident.unit or None,
-            lon=lon_lat(wish.location)[0],
-            lat=lon_lat(wish.location)[1],
+            lon=lon,
+            lat=lat,
         )
 
     # --- posting -----------------------------------------------------------------------
