@@ -52,6 +52,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 360, "height": 740}
+# The browser's clock zone: the city's. Tests date things with pages.city_today().
+CITY_TZ = "Asia/Shanghai"
 
 
 def unavailable(what: str) -> None:
@@ -123,7 +125,12 @@ def browser() -> Iterator[Any]:
         unavailable(f"the playwright Python package is missing ({exc})")
     pw = sync_playwright().start()
     try:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env={**os.environ, "TZ": CITY_TZ},  # a phone in the city, whatever the machine's zone
+        )
     except Exception as exc:
         pw.stop()
         unavailable(f"Chromium at {CHROMIUM} did not start: {exc}")

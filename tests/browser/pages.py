@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from playwright.sync_api import Page, expect
 
 DEMO_PASSWORD = "linli-demo-2026"
@@ -33,3 +36,9 @@ def wait_for_service_worker(page: Page) -> None:
     except Exception:
         page.reload()  # a worker that did not claim this page controls the next load
         page.wait_for_function(controlled, timeout=10_000)
+
+
+def city_today() -> date:
+    """Today in the city (Beijing time), as the server and the browser date things,
+    whatever the test machine's clock zone."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

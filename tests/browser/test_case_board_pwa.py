@@ -9,14 +9,14 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in_ok, wait_for_service_worker
+from tests.browser.pages import city_today, log_in_ok, wait_for_service_worker
 from tests.browser.test_wishes_pwa import Api
 
 SUBDISTRICT = "13800000002"  # 中原路街道's leader
@@ -55,8 +55,8 @@ def open_as(browser: Any, live_server: str) -> Iterator[Any]:
 
 
 def _period() -> tuple[str, str]:
-    # The screen's default: the 90 days up to today (Beijing time is at most a day off).
-    today = date.today()
+    # The screen's default: the 90 days up to today, in the city's (and the browser's) zone.
+    today = city_today()
     return (today - timedelta(days=89)).isoformat(), today.isoformat()
 
 

@@ -6,15 +6,16 @@ too."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.pages import log_in_ok, wait_for_service_worker
+from tests.browser.pages import city_today, log_in_ok, wait_for_service_worker
 from tests.browser.test_cases_pwa import SHOTS, act, raise_case
+from tests.browser.test_visits_pwa import visits_by_id
 from tests.browser.test_wishes_pwa import SLOW, Api
 
 RESIDENT = "13800000007"  # 孙桂兰, lives in the first grid of 登月社区
@@ -47,7 +48,7 @@ def a_planned_visit(office: Api, worker: Api) -> tuple[str, dict[str, Any]]:
             "care_tags": ["elderly_alone"],
         },
     )
-    today = date.today()
+    today = city_today()
     monday = today - timedelta(days=today.weekday())
     office.call(
         "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
@@ -115,7 +116,8 @@ def test_a_need_found_on_a_visit_becomes_a_case_without_signal(
     expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
     expect(page.get_by_test_id("outbox-failed")).to_have_count(0)
 
-    recorded = worker.call("GET", f"/api/v1/me/visits?on={day}")["visits"]
+    # Done today, a visit planned for a later day is dated today.
+    recorded = list(visits_by_id(worker, day, city_today()).values())
     assert [v["state"] for v in recorded if v["id"] == visit["id"]] == ["done"]
     found = [
         c
@@ -160,7 +162,7 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
     the_map = page.get_by_test_id("inbox-map")
     expect(the_map).to_have_attribute("data-state", "ready")
     expect(the_map).to_have_attribute("data-markers", str(len(placed)))
-    city_today = datetime.now(CITY).date()
+    today = city_today()
     markers = page.get_by_test_id("case-marker")
     expect(markers).to_have_count(len(placed))
     # Coloured by deadline: what the server says is overdue is red, and the legend counts agree.
@@ -171,7 +173,7 @@ def test_the_inbox_on_the_map_opens_a_case_offline_too(
         assert due in ("overdue", "today", "later")
         assert (due == "overdue") is c["overdue"], (c["number"], due)
         due_day = c["due_at"] and datetime.fromisoformat(c["due_at"]).astimezone(CITY).date()
-        assert (due == "today") is (not c["overdue"] and due_day == city_today), (c, due)
+        assert (due == "today") is (not c["overdue"] and due_day == today), (c, due)
     overdue = sum(1 for c in placed if c["overdue"])
     expect(page.get_by_test_id("inbox-legend-overdue")).to_have_text(str(overdue))
     shoot_part(page.get_by_test_id("inbox-map-view"), "inbox-map-360")

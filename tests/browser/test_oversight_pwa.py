@@ -5,11 +5,11 @@ below; a resident's timeline opens from the resident list (and the opening is au
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in_ok
+from tests.browser.pages import city_today, log_in_ok
 from tests.browser.test_wishes_pwa import Api
 
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
@@ -26,7 +26,7 @@ def test_the_office_reads_coverage_and_a_residents_timeline(page: Page, live_ser
         "/api/v1/residents",
         {"name": name, "building_code": BUILDING, "care_tags": ["elderly_alone", "disabled"]},
     )
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = city_today() - timedelta(days=city_today().weekday())
     office.call(
         "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
     )
@@ -38,7 +38,7 @@ def test_the_office_reads_coverage_and_a_residents_timeline(page: Page, live_ser
         f"/api/v1/visits/{visit['visit_id']}/move",
         {
             "person_user_id": worker.call("GET", "/api/v1/me")["id"],
-            "visit_date": date.today().isoformat(),
+            "visit_date": city_today().isoformat(),
             "window": "evening",
         },
     )

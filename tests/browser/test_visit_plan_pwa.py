@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in_ok
+from tests.browser.pages import city_today, log_in_ok
 from tests.browser.test_wishes_pwa import Api
 
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
@@ -71,7 +71,7 @@ def test_the_office_plans_the_week_and_moves_a_visit_by_hand(page: Page, live_se
     expect(form).to_be_visible()
     form.get_by_test_id("plan-move-person").select_option(str(clerk))
     day = form.get_by_test_id("plan-move-date").input_value()
-    assert day >= date.today().isoformat()
+    assert day >= city_today().isoformat()
     form.get_by_test_id("plan-move-window-evening").check()
     form.get_by_test_id("plan-move-save").click()
     expect(form).to_be_hidden()
@@ -168,14 +168,14 @@ def test_a_window_over_capacity_is_marked(page: Page, live_server: str) -> None:
             "/api/v1/residents",
             {"name": f"满额老人{i}", "building_code": BUILDING, "care_tags": ["elderly_alone"]},
         )
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = city_today() - timedelta(days=city_today().weekday())
     office.call(
         "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
     )
     week = office.call(
         "GET", f"/api/v1/communities/{DENGYUE}/visit-plan?week_start={monday.isoformat()}"
     )
-    day = date.today().isoformat()
+    day = city_today().isoformat()
     movable = [
         v
         for p in week["people"]

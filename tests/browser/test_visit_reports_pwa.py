@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in_ok
+from tests.browser.pages import city_today, log_in_ok
 from tests.browser.test_wishes_pwa import Api
 
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
@@ -41,7 +41,7 @@ def kept_records(live_server: str) -> list[dict[str, Any]]:
         )
         for name in ("龚", "欧阳")
     ]
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = city_today() - timedelta(days=city_today().weekday())
     office.call(
         "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
     )
@@ -55,7 +55,7 @@ def kept_records(live_server: str) -> list[dict[str, Any]]:
                 f"/api/v1/visits/{visit['visit_id']}/move",
                 {
                     "person_user_id": clerk,
-                    "visit_date": date.today().isoformat(),
+                    "visit_date": city_today().isoformat(),
                     "window": "evening",
                 },
             )

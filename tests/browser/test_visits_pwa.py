@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import log_in_ok, wait_for_service_worker
+from tests.browser.pages import city_today, log_in_ok, wait_for_service_worker
 from tests.browser.test_wishes_pwa import SLOW, Api, camera_jpeg, photo_file
 
 OFFICE = "13800000003"  # 王秀英, 登月社区 admin
@@ -22,8 +22,18 @@ DENGYUE = "410902001001"
 BUILDING = "410902001001001B001"  # 登月小区1号楼, in the first grid
 
 
+def visits_by_id(worker: Api, *days: date | str) -> dict[int, dict[str, Any]]:
+    """The worker's visits of the given days, by id. A visit recorded on another day
+    than planned is dated the day it was done, so look there too."""
+    return {
+        v["id"]: v
+        for day in {str(d) for d in days}
+        for v in worker.call("GET", f"/api/v1/me/visits?on={day}")["visits"]
+    }
+
+
 def busiest_day(worker: Api, monday: date) -> tuple[str, list[dict[str, Any]]]:
-    today = date.today()
+    today = city_today()
     days = [monday + timedelta(days=i) for i in range(7) if monday + timedelta(days=i) >= today]
     found = [
         (d.isoformat(), worker.call("GET", f"/api/v1/me/visits?on={d}")["visits"]) for d in days
@@ -45,7 +55,7 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
                 "care_tags": ["elderly_alone"],
             },
         )
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = city_today() - timedelta(days=city_today().weekday())
     report = office.call(
         "POST", f"/api/v1/communities/{DENGYUE}/visit-plan", {"week_start": monday.isoformat()}
     )
@@ -116,7 +126,8 @@ def test_a_shift_without_signal_records_each_visit_exactly_once(
     context.set_offline(False)
     expect(page.get_by_test_id("outbox-pending")).to_have_count(0, timeout=SLOW)
     expect(page.get_by_test_id("outbox-failed")).to_have_count(0)
-    after = {v["id"]: v for v in worker.call("GET", f"/api/v1/me/visits?on={day}")["visits"]}
+    # Done today, a visit planned for a later day is dated today.
+    after = visits_by_id(worker, day, city_today())
     for visit in recorded:
         assert after[visit["id"]]["state"] == "done", after[visit["id"]]
         assert after[visit["id"]]["needs"] == ["助餐"]
@@ -174,7 +185,7 @@ def a_day_with_both_windows(office: Api, worker: Api) -> tuple[str, list[dict[st
                 "care_tags": ["elderly_alone"],
             },
         )
-    monday = date.today() - timedelta(days=date.today().weekday()) + timedelta(days=7)
+    monday = city_today() - timedelta(days=city_today().weekday()) + timedelta(days=7)
     week = {"week_start": monday.isoformat()}
     office.call("POST", f"/api/v1/communities/{DENGYUE}/visit-plan", week)
     me = int(worker.call("GET", "/api/v1/me")["id"])
