@@ -17,12 +17,13 @@ import types
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import BindParameter, Integer, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -169,11 +170,35 @@ def _aiosqlite_facade(driver: types.ModuleType) -> types.SimpleNamespace:
     )
 
 
+class _Compiler(SQLiteCompiler):
+    """SQLite's compiler, writing LIMIT and OFFSET as numbers in the SQL, not parameters.
+
+    When SQLite's planner looks at a parameter's value (it does for LIMIT and OFFSET),
+    binding that parameter again marks the prepared statement expired, even with the
+    same value, and the next step prepares it anew: every page of every list was
+    compiled twice, once by the driver's statement cache and once more by SQLite,
+    a seventh of a board page's instructions. As numbers, each (limit, offset) pair is
+    its own cached statement, prepared once."""
+
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        limit = select._limit_clause
+        offset = select._offset_clause
+        text = "\n LIMIT " + (self._number(limit, kw) if limit is not None else "-1")
+        return text + " OFFSET " + (self._number(offset, kw) if offset is not None else "0")
+
+    def _number(self, clause: Any, kw: dict[str, Any]) -> str:
+        if isinstance(clause, BindParameter) and clause.type._isnull:
+            clause = clause._clone()  # a bare bindparam("limit"): render its value as an integer
+            clause.type = Integer()
+        return str(self.process(clause, **{**kw, "literal_execute": True}))
+
+
 class SpatialiteDialect(SQLiteDialect_aiosqlite):
     """aiosqlite dialect whose DB-API can load mod_spatialite on any Python."""
 
     driver = "aiosqlite"
     supports_statement_cache = True
+    statement_compiler = _Compiler
 
     @classmethod
     def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
