@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 from collections.abc import AsyncGenerator
@@ -41,6 +42,7 @@ from server.businesses.controllers import BusinessController
 from server.cases import inbound as case_inbound
 from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
+from server.db.checkpoint import wal_checkpointer_for
 from server.db.engine import make_engine, make_read_only_sessionmaker, make_sessionmaker
 from server.db.writelock import write_lock_for
 from server.disclosure.controllers import DisclosureController
@@ -206,7 +208,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         vocabulary.parse_terms(settings.extra_care_tags, "LINLI_CARE_TAGS"),
         vocabulary.parse_terms(settings.extra_trades, "LINLI_TRADES"),
     )
-    engine = make_engine(settings.database_url, echo=settings.log_sql)
+    engine = make_engine(settings.database_url, echo=settings.log_sql, inline=True)
     sessionmaker = make_sessionmaker(engine)
     jwt_auth = make_jwt_auth(settings)
     locator = make_locator(settings.database_url)
@@ -216,6 +218,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         task: asyncio.Task[None] | None = None
         chores: asyncio.Task[None] | None = None
         dispatcher = None
+        # The app's SQLite connections never checkpoint on COMMIT (server.db.engine).
+        checkpointer = wal_checkpointer_for(settings.database_url)
+        checkpoints = (
+            asyncio.create_task(checkpointer.run_forever(), name="linli-wal-checkpoints")
+            if checkpointer is not None
+            else None
+        )
         if settings.dispatcher == "inline":
             dispatcher = await make_dispatcher(settings, sessionmaker)
             task = asyncio.create_task(dispatcher.run_forever(), name="linli-outbox-dispatcher")
@@ -232,6 +241,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await task
                 await dispatcher.close()
             await locator.close()
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
             await engine.dispose()
 
     write_lock = write_lock_for(settings.database_url)

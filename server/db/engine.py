@@ -10,7 +10,9 @@ extension loading) in its place, exceptions included, so SQLAlchemy still maps
 from __future__ import annotations
 
 import ctypes.util
+import functools
 import os
+import re
 import sqlite3
 import time
 import types
@@ -94,14 +96,62 @@ def _loadable_sqlite_module() -> types.ModuleType:
     return module
 
 
+INLINE_READ_BUDGET = 0.002
+"""Seconds of work a read may do in the event loop before it moves to the connection's
+thread (see :class:`_OneTripCursor`)."""
+
+_PROGRESS_STEPS = 1000
+"""SQLite virtual-machine steps between two looks at the clock during an inline read."""
+
+_READ, _WRITE, _OTHER = "read", "write", "other"
+_DML = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)
+def _kind(sql: str) -> str:
+    """A statement's kind from its text: a read (SELECT, or WITH without a data-changing
+    word anywhere in it), a write (INSERT, UPDATE, DELETE, REPLACE, or WITH with one of
+    them), or other (PRAGMA, SAVEPOINT, DDL …). Only a read may be interrupted: SQLite
+    rolls back a whole transaction when a data-changing statement in it is interrupted,
+    so anything that might change data is never taken for a read."""
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    changes = _DML.search(sql) is not None
+    if head in ("SELECT", "WITH", "VALUES"):
+        return _WRITE if changes else _READ
+    if head in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        return _WRITE
+    return _OTHER
+
+
 class _OneTripCursor:
-    """An aiosqlite cursor that runs a statement, fetches its rows and closes in one trip
-    to the connection's thread (aiosqlite's own cursor takes four: open, execute, fetch,
-    close, each a hand-over between threads that costs more than the statement)."""
+    """An aiosqlite cursor that runs a statement, fetches its rows and closes in one go.
+
+    On aiosqlite every call is a trip to the connection's thread and back: a queue, a
+    wake-up through the event loop, and the GIL changing hands twice, which on a busy
+    2-core machine costs more than most statements. On a connection opened ``inline``
+    (the app's engine), statements run in the event loop instead, as long as they
+    cannot make it wait:
+
+    - such a connection never waits for a lock (its busy timeout is 0) and never
+      checkpoints the WAL on COMMIT, which syncs the disk (:mod:`server.db.checkpoint`
+      does that on a thread of its own). A statement that finds the database locked by
+      another process (the first write of a transaction, when some other program
+      writes) gets SQLITE_BUSY at once, having changed nothing, and runs again on the
+      thread with the usual patience (:meth:`_Connection.patiently`);
+    - a read gets :data:`INLINE_READ_BUDGET` of work: past that SQLite interrupts it
+      (a progress handler looks at the clock) and it runs again on the thread, where
+      SQLite works without the GIL while other requests go on. A read has no effects,
+      so running it again is safe. A data-changing statement is never interrupted:
+      SQLite would roll back its whole transaction;
+    - ``executemany`` (bulk), and whatever is neither a plain read nor a plain write
+      (PRAGMA, SAVEPOINT, DDL), stay on the thread.
+
+    A connection not opened inline (migrations, the command line) keeps every statement
+    on the thread, SQLite's busy timeout and its automatic checkpoints."""
 
     arraysize = 1
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: _Connection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
@@ -113,9 +163,10 @@ class _OneTripCursor:
 
     async def _run(self, method: str, sql: str, parameters: Any) -> None:
         connection = self._connection
+        raw = connection._conn
 
         def run() -> tuple[Any, list[Any], int, int | None]:
-            cursor = connection._conn.cursor()
+            cursor = raw.cursor()
             try:
                 getattr(cursor, method)(sql, parameters)
                 rows = cursor.fetchall() if cursor.description else []
@@ -123,7 +174,15 @@ class _OneTripCursor:
             finally:
                 cursor.close()
 
-        found: tuple[Any, list[Any], int, int | None] = await connection._execute(run)  # type: ignore[no-untyped-call]
+        found: tuple[Any, list[Any], int, int | None] | None = None
+        if connection.inline:
+            kind = _kind(sql) if method == "execute" else _OTHER
+            if kind is not _OTHER:
+                found = _in_the_loop(raw, run, budget=kind is _READ)
+            if found is None:
+                found = await connection.patiently(run)
+        else:
+            found = await connection._execute(run)  # type: ignore[no-untyped-call]
         self.description, self._rows, self.rowcount, self.lastrowid = found
 
     async def execute(self, sql: str, parameters: Any = ()) -> _OneTripCursor:
@@ -142,16 +201,73 @@ class _OneTripCursor:
         self._rows = []
 
 
+_SQLITE_BUSY, _SQLITE_INTERRUPT = 5, 9
+
+
+def _in_the_loop(raw: Any, run: Any, *, budget: bool) -> Any:
+    """``run()`` in the event loop; None if it has to go to the thread: the database was
+    locked by another process (nothing was changed), or a read outgrew its budget."""
+    deadline = time.perf_counter() + INLINE_READ_BUDGET
+    if budget:
+
+        def too_long() -> bool:
+            return time.perf_counter() > deadline
+
+        raw.set_progress_handler(too_long, _PROGRESS_STEPS)
+    try:
+        return run()
+    except Exception as exc:
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code == _SQLITE_BUSY or (code == _SQLITE_INTERRUPT and budget):
+            return None
+        raise
+    finally:
+        if budget:
+            raw.set_progress_handler(None, 0)
+
+
+BUSY_TIMEOUT_MS = 10_000
+"""How long a statement on the connection's thread waits for another process's lock."""
+
+
 class _Connection(aiosqlite.Connection):
     """aiosqlite's connection with :class:`_OneTripCursor`, and no trip to its thread to
-    commit or roll back when no transaction is open (a read, a pool check-in)."""
+    commit or roll back when no transaction is open (a read, a pool check-in).
+    ``inline`` is set once the connection is set up, on the app's engine only."""
+
+    inline = False
 
     def cursor(self) -> Any:
         return _OneTripCursor(self)
 
+    async def patiently(self, fn: Any) -> Any:
+        """``fn()`` on the connection's thread, waiting for locks as long as SQLite's busy
+        timeout says (an inline connection's is 0 otherwise)."""
+        raw = self._conn
+
+        def waiting() -> Any:
+            raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            try:
+                return fn()
+            finally:
+                raw.execute("PRAGMA busy_timeout = 0")
+
+        return await self._execute(waiting)  # type: ignore[no-untyped-call]
+
     async def commit(self) -> None:
-        if self._connection is not None and self._connection.in_transaction:
-            await super().commit()
+        raw = self._connection
+        if raw is None or not raw.in_transaction:
+            return
+        if self.inline:  # it holds the write lock and never checkpoints: nothing to wait for
+
+            def commit() -> bool:
+                raw.commit()
+                return True
+
+            if _in_the_loop(raw, commit, budget=False) is None:
+                await self.patiently(raw.commit)
+            return
+        await super().commit()
 
     async def rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction:
@@ -162,6 +278,8 @@ def _aiosqlite_facade(driver: types.ModuleType) -> types.SimpleNamespace:
     """aiosqlite's API, but opening connections with ``driver`` instead of stdlib sqlite3."""
 
     def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> aiosqlite.Connection:
+        # Used from the event loop too (inline statements), never by two threads at once.
+        kwargs["check_same_thread"] = False
         return _Connection(lambda: driver.connect(database, **kwargs), iter_chunk_size)
 
     names = {name: getattr(driver, name) for name in _DBAPI_NAMES}
@@ -229,7 +347,7 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
         ) from exc
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode")
     if cursor.fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -241,8 +359,24 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngine:
-    """The engine for ``url``; SQLite URLs get SpatiaLite loaded on every connection."""
+def _go_inline(dbapi_conn: Any, _record: Any) -> None:
+    """After the set-up: never wait for a lock, never checkpoint on COMMIT (see
+    :class:`_OneTripCursor`), then statements may run in the event loop."""
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 0")
+    cursor.execute("PRAGMA wal_autocheckpoint = 0")
+    cursor.close()
+    dbapi_conn._connection.inline = True
+
+
+def make_engine(
+    url: str, *, echo: bool = False, pool: bool = True, inline: bool = False
+) -> AsyncEngine:
+    """The engine for ``url``; SQLite URLs get SpatiaLite loaded on every connection.
+
+    ``inline`` (the app's engine): on SQLite, statements that cannot wait run in the
+    event loop instead of a trip to the connection's thread (:class:`_OneTripCursor`).
+    Migrations and the command line keep every statement on the thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         parsed = parsed.set(drivername="sqlite+linli")
@@ -250,6 +384,8 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngi
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         engine = create_async_engine(parsed, echo=echo)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        if inline:  # after the set-up above, which stays on the thread
+            event.listen(engine.sync_engine, "connect", _go_inline)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":

@@ -1,0 +1,88 @@
+"""Checkpoints of SQLite's write-ahead log, on a thread of their own.
+
+The app's connections commit in the event loop (:class:`server.db.engine._OneTripCursor`)
+and so never checkpoint on COMMIT, as SQLite does by default every 1,000 pages: a
+checkpoint copies the log into the database and syncs the disk, which would hold up
+every request of the process. Instead each server process looks at the log once a
+second and, when it has grown, runs a PASSIVE checkpoint on a connection of its own in
+a worker thread. PASSIVE never waits: it copies what no reader still needs and leaves
+the rest for the next round, so it never holds up a writer or a reader either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from server.db.engine import _loadable_sqlite_module
+
+__all__ = ["WalCheckpointer", "wal_checkpointer_for"]
+
+log = logging.getLogger(__name__)
+
+EVERY = 1.0
+"""Seconds between two looks at the log."""
+
+
+class WalCheckpointer:
+    def __init__(self, database: str, every: float = EVERY) -> None:
+        self.database = database
+        self.every = every
+        self._seen: tuple[int, int] | None = None
+        self._conn: Any = None
+
+    def _log_state(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(f"{self.database}-wal")
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One PASSIVE checkpoint if the log changed since the last: (busy, frames in the
+        log, frames copied), as SQLite reports them; None if there was nothing to do.
+        Blocking: run it in a thread."""
+        state = self._log_state()
+        if state is None or state == self._seen:
+            return None
+        if self._conn is None:
+            # The engine's own driver, never another copy of SQLite: two copies in one
+            # process release each other's file locks and corrupt the database.
+            driver = _loadable_sqlite_module()
+            self._conn = driver.connect(
+                self.database, isolation_level=None, timeout=0, check_same_thread=False
+            )
+        row: Any = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self._seen = self._log_state()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def run_forever(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.every)
+                try:
+                    await asyncio.to_thread(self.checkpoint)
+                except Exception as exc:  # e.g. locked by a foreign program: next round
+                    log.warning("WAL checkpoint skipped: %s", exc)
+        finally:
+            await asyncio.to_thread(self.close)
+
+
+def wal_checkpointer_for(database_url: str) -> WalCheckpointer | None:
+    """A checkpointer for a SQLite file database; None for PostgreSQL or in-memory."""
+    url = make_url(database_url)
+    if not url.get_backend_name().startswith("sqlite"):
+        return None
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return WalCheckpointer(os.path.abspath(database))
