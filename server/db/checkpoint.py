@@ -3,10 +3,17 @@
 The app's connections commit in the event loop (:class:`server.db.engine._OneTripCursor`)
 and so never checkpoint on COMMIT, as SQLite does by default every 1,000 pages: a
 checkpoint copies the log into the database and syncs the disk, which would hold up
-every request of the process. Instead each server process looks at the log once a
-second and, when it has grown, runs a PASSIVE checkpoint on a connection of its own in
-a worker thread. PASSIVE never waits: it copies what no reader still needs and leaves
-the rest for the next round, so it never holds up a writer or a reader either.
+every request of the process. Instead each server process looks at the log four times
+a second and, when it has grown, runs a PASSIVE checkpoint on a connection of its own
+in a worker thread. PASSIVE never waits for readers: it copies what no reader still
+needs and leaves the rest for the next round.
+
+The checkpoint holds the write queue (:mod:`server.db.writelock`), as SQLite's own
+checkpoint on COMMIT holds the write lock: no write lands between the checkpoint and
+the next writer, who then finds the whole log copied and starts it over from the
+beginning. Checkpointing beside the writers instead, the log never got a moment fully
+copied and grew without end (360 MB after a few minutes of posts, every read slower
+for it).
 """
 
 from __future__ import annotations
@@ -19,18 +26,25 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from server.db.engine import _loadable_sqlite_module
+from server.db.writelock import NullWriteLock, SqliteWriteQueue
 
 __all__ = ["WalCheckpointer", "wal_checkpointer_for"]
 
 log = logging.getLogger(__name__)
 
-EVERY = 1.0
+EVERY = 0.25
 """Seconds between two looks at the log."""
 
 
 class WalCheckpointer:
-    def __init__(self, database: str, every: float = EVERY) -> None:
+    def __init__(
+        self,
+        database: str,
+        lock: NullWriteLock | SqliteWriteQueue | None = None,
+        every: float = EVERY,
+    ) -> None:
         self.database = database
+        self.lock = lock or NullWriteLock()
         self.every = every
         self._seen: tuple[int, int] | None = None
         self._conn: Any = None
@@ -69,20 +83,28 @@ class WalCheckpointer:
         try:
             while True:
                 await asyncio.sleep(self.every)
+                if self._log_state() in (None, self._seen):
+                    continue
+                await self.lock.acquire()
                 try:
                     await asyncio.to_thread(self.checkpoint)
                 except Exception as exc:  # e.g. locked by a foreign program: next round
                     log.warning("WAL checkpoint skipped: %s", exc)
+                finally:
+                    self.lock.release()
         finally:
             await asyncio.to_thread(self.close)
 
 
-def wal_checkpointer_for(database_url: str) -> WalCheckpointer | None:
-    """A checkpointer for a SQLite file database; None for PostgreSQL or in-memory."""
+def wal_checkpointer_for(
+    database_url: str, lock: NullWriteLock | SqliteWriteQueue | None = None
+) -> WalCheckpointer | None:
+    """A checkpointer for a SQLite file database, holding ``lock`` (the process's write
+    queue) while it checkpoints; None for PostgreSQL or in-memory."""
     url = make_url(database_url)
     if not url.get_backend_name().startswith("sqlite"):
         return None
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return WalCheckpointer(os.path.abspath(database))
+    return WalCheckpointer(os.path.abspath(database), lock)

@@ -12,6 +12,7 @@ the same driver as the "other process".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from server.db.engine import (
     _loadable_sqlite_module,
     make_engine,
 )
+from server.db.writelock import write_lock_for
 
 LONG_READ = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
@@ -191,6 +193,42 @@ async def test_commits_leave_the_checkpoints_to_the_checkpointer(
         assert checkpointer.checkpoint() is None  # nothing new since
     finally:
         checkpointer.close()
+
+
+async def test_the_log_starts_over_while_writes_go_on(db: tuple[AsyncEngine, str]) -> None:
+    """Writers and the checkpointer share the write queue, as in the app: after a
+    checkpoint the next writer finds the whole log copied and starts it over, so under
+    steady writing the log stays a few checkpoints long instead of growing forever."""
+    engine, path = db
+    lock = write_lock_for(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(path, lock, every=0.05)
+    running = asyncio.create_task(checkpointer.run_forever())
+    written = 0
+    try:
+        until = time.perf_counter() + 1.5
+        while time.perf_counter() < until:
+            await lock.acquire()
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        text("INSERT INTO notes (body) VALUES (randomblob(3900))"),
+                        [{} for _ in range(50)],
+                    )
+            finally:
+                lock.release()
+            written += 50
+            await asyncio.sleep(0)  # back to back, as under load
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    other = _loadable_sqlite_module().connect(path, isolation_level=None)
+    try:
+        _, frames, _ = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        other.close()
+    assert written >= 1000, written
+    assert frames < written / 3, (frames, written)  # each page written is one frame
 
 
 def test_the_checkpointer_is_for_sqlite_files_only(tmp_path: Path) -> None:
