@@ -8,17 +8,19 @@ a second and, when it has grown, runs a PASSIVE checkpoint on a connection of it
 in a worker thread. PASSIVE never waits for readers: it copies what no reader still
 needs and leaves the rest for the next round.
 
-The checkpoint holds the write queue (:mod:`server.db.writelock`), as SQLite's own
-checkpoint on COMMIT holds the write lock: no write lands between the checkpoint and
-the next writer, who then finds the whole log copied and starts it over from the
-beginning. Checkpointing beside the writers instead, the log never got a moment fully
-copied and grew without end (360 MB after a few minutes of posts, every read slower
-for it).
+Each round copies the bulk of the log beside the writers, then finishes, copying what
+they wrote meanwhile, holding the write queue (:mod:`server.db.writelock`), as
+SQLite's own checkpoint on COMMIT holds the write lock: no write lands between that
+checkpoint and the next writer, who then finds the whole log copied and starts it
+over from the beginning. Checkpointing only beside the writers, the log never got a
+moment fully copied and grew without end (360 MB after a few minutes of posts, every
+read slower for it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
@@ -63,6 +65,11 @@ class WalCheckpointer:
         state = self._log_state()
         if state is None or state == self._seen:
             return None
+        busy, frames, copied = self._passive()
+        self._seen = self._log_state()
+        return busy, frames, copied
+
+    def _passive(self) -> tuple[int, int, int]:
         if self._conn is None:
             # The engine's own driver, never another copy of SQLite: two copies in one
             # process release each other's file locks and corrupt the database.
@@ -71,7 +78,6 @@ class WalCheckpointer:
                 self.database, isolation_level=None, timeout=0, check_same_thread=False
             )
         row: Any = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self._seen = self._log_state()
         return int(row[0]), int(row[1]), int(row[2])
 
     def close(self) -> None:
@@ -79,19 +85,36 @@ class WalCheckpointer:
             self._conn.close()
             self._conn = None
 
+    async def _in_thread(self, work: Any) -> Any:
+        """``work()`` in a worker thread. Cancelled meanwhile (the server stopping), it
+        waits for the thread to finish before it goes on: closing the connection while
+        a checkpoint still runs on it crashed the process (a segfault in the driver)."""
+        running = asyncio.ensure_future(asyncio.to_thread(work))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            while not running.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({running})
+            raise
+
     async def run_forever(self) -> None:
         try:
             while True:
                 await asyncio.sleep(self.every)
                 if self._log_state() in (None, self._seen):
                     continue
-                await self.lock.acquire()
                 try:
-                    await asyncio.to_thread(self.checkpoint)
+                    # The bulk of the copying beside the writers; then what they wrote
+                    # meanwhile, a few frames, under the write queue.
+                    await self._in_thread(self._passive)
+                    await self.lock.acquire()
+                    try:
+                        await self._in_thread(self.checkpoint)
+                    finally:
+                        self.lock.release()
                 except Exception as exc:  # e.g. locked by a foreign program: next round
                     log.warning("WAL checkpoint skipped: %s", exc)
-                finally:
-                    self.lock.release()
         finally:
             await asyncio.to_thread(self.close)
 

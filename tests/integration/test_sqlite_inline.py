@@ -231,6 +231,39 @@ async def test_the_log_starts_over_while_writes_go_on(db: tuple[AsyncEngine, str
     assert frames < written / 3, (frames, written)  # each page written is one frame
 
 
+async def test_a_stopped_checkpointer_closes_after_its_checkpoint(
+    db: tuple[AsyncEngine, str], monkeypatch: Any
+) -> None:
+    """Stopped (cancelled) while a checkpoint runs in its thread, the checkpointer waits
+    for it before it closes its connection: closing under a running checkpoint crashed
+    the test process once (a segfault in the driver)."""
+    engine, path = db
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO notes (body) VALUES (randomblob(3900))"))
+    checkpointer = WalCheckpointer(path, every=0.01)
+    happened: list[str] = []
+    passive, close = checkpointer._passive, checkpointer.close
+
+    def slow_passive() -> tuple[int, int, int]:
+        time.sleep(0.3)
+        done = passive()
+        happened.append("checkpoint")
+        return done
+
+    def noted_close() -> None:
+        happened.append("close")
+        close()
+
+    monkeypatch.setattr(checkpointer, "_passive", slow_passive)
+    monkeypatch.setattr(checkpointer, "close", noted_close)
+    running = asyncio.create_task(checkpointer.run_forever())
+    await asyncio.sleep(0.1)  # inside the first checkpoint
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert happened == ["checkpoint", "close"]
+
+
 def test_the_checkpointer_is_for_sqlite_files_only(tmp_path: Path) -> None:
     assert wal_checkpointer_for("postgresql+asyncpg://u@localhost/db") is None
     assert wal_checkpointer_for("sqlite:///:memory:") is None
