@@ -219,7 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         chores: asyncio.Task[None] | None = None
         dispatcher = None
         # The app's SQLite connections never checkpoint on COMMIT (server.db.engine).
-        checkpointer = wal_checkpointer_for(settings.database_url, write_lock)
+        checkpointer = wal_checkpointer_for(settings.database_url)
         checkpoints = (
             asyncio.create_task(checkpointer.run_forever(), name="linli-wal-checkpoints")
             if checkpointer is not None

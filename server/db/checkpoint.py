@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 from typing import Any
@@ -28,7 +29,6 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from server.db.engine import _loadable_sqlite_module
-from server.db.writelock import NullWriteLock, SqliteWriteQueue
 
 __all__ = ["WalCheckpointer", "wal_checkpointer_for"]
 
@@ -39,15 +39,11 @@ EVERY = 0.25
 
 
 class WalCheckpointer:
-    def __init__(
-        self,
-        database: str,
-        lock: NullWriteLock | SqliteWriteQueue | None = None,
-        every: float = EVERY,
-    ) -> None:
+    def __init__(self, database: str, lock_path: str | None = None, every: float = EVERY) -> None:
         self.database = database
-        self.lock = lock or NullWriteLock()
+        self.lock_path = lock_path
         self.every = every
+        self._lock_fd: int | None = None
         self._seen: tuple[int, int] | None = None
         self._conn: Any = None
 
@@ -80,10 +76,27 @@ class WalCheckpointer:
         row: Any = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(row[0]), int(row[1]), int(row[2])
 
+    def checkpoint_queued(self) -> tuple[int, int, int] | None:
+        """:meth:`checkpoint` holding the write queue's file lock, which the writers of
+        every server process take before their first write (server.db.writelock); it
+        is taken in this thread, so no event loop's lock is involved. Blocking."""
+        if self.lock_path is None:
+            return self.checkpoint()
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            return self.checkpoint()
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     async def _in_thread(self, work: Any) -> Any:
         """``work()`` in a worker thread. Cancelled meanwhile (the server stopping), it
@@ -108,26 +121,21 @@ class WalCheckpointer:
                     # The bulk of the copying beside the writers; then what they wrote
                     # meanwhile, a few frames, under the write queue.
                     await self._in_thread(self._passive)
-                    await self.lock.acquire()
-                    try:
-                        await self._in_thread(self.checkpoint)
-                    finally:
-                        self.lock.release()
+                    await self._in_thread(self.checkpoint_queued)
                 except Exception as exc:  # e.g. locked by a foreign program: next round
                     log.warning("WAL checkpoint skipped: %s", exc)
         finally:
             await asyncio.to_thread(self.close)
 
 
-def wal_checkpointer_for(
-    database_url: str, lock: NullWriteLock | SqliteWriteQueue | None = None
-) -> WalCheckpointer | None:
-    """A checkpointer for a SQLite file database, holding ``lock`` (the process's write
-    queue) while it checkpoints; None for PostgreSQL or in-memory."""
+def wal_checkpointer_for(database_url: str) -> WalCheckpointer | None:
+    """A checkpointer for a SQLite file database, finishing each round under the write
+    queue's file lock; None for PostgreSQL or in-memory."""
     url = make_url(database_url)
     if not url.get_backend_name().startswith("sqlite"):
         return None
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return WalCheckpointer(os.path.abspath(database), lock)
+    path = os.path.abspath(database)
+    return WalCheckpointer(path, f"{path}.writelock")

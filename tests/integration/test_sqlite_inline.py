@@ -201,7 +201,7 @@ async def test_the_log_starts_over_while_writes_go_on(db: tuple[AsyncEngine, str
     steady writing the log stays a few checkpoints long instead of growing forever."""
     engine, path = db
     lock = write_lock_for(f"sqlite:///{path}")
-    checkpointer = WalCheckpointer(path, lock, every=0.05)
+    checkpointer = WalCheckpointer(path, f"{path}.writelock", every=0.05)
     running = asyncio.create_task(checkpointer.run_forever())
     written = 0
     try:
