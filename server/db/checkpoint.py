@@ -26,9 +26,8 @@ import logging
 import os
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from server.db.engine import _loadable_sqlite_module
+from server.db.writelock import sqlite_file, write_lock_path
 
 __all__ = ["WalCheckpointer", "wal_checkpointer_for"]
 
@@ -131,11 +130,8 @@ class WalCheckpointer:
 def wal_checkpointer_for(database_url: str) -> WalCheckpointer | None:
     """A checkpointer for a SQLite file database, finishing each round under the write
     queue's file lock; None for PostgreSQL or in-memory."""
-    url = make_url(database_url)
-    if not url.get_backend_name().startswith("sqlite"):
-        return None
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = sqlite_file(database_url)
+    if database is None:
         return None
     path = os.path.abspath(database)
-    return WalCheckpointer(path, f"{path}.writelock")
+    return WalCheckpointer(path, write_lock_path(path))

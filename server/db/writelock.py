@@ -37,7 +37,9 @@ __all__ = [
     "WriteLockedSession",
     "release_write_lock",
     "session_options",
+    "sqlite_file",
     "write_lock_for",
+    "write_lock_path",
     "writes",
 ]
 
@@ -107,13 +109,27 @@ class SqliteWriteQueue:
         self._lock.release()
 
 
-def write_lock_for(database_url: str) -> NullWriteLock | SqliteWriteQueue:
+def sqlite_file(database_url: str) -> str | None:
+    """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
     url = make_url(database_url)
     if not url.get_backend_name().startswith("sqlite"):
-        return NullWriteLock()
+        return None
     database = url.database
-    in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
-    return SqliteWriteQueue(None if in_memory else f"{database}.writelock")
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return database
+
+
+def write_lock_path(database: str) -> str:
+    """The file whose ``flock`` is the write queue of every process on ``database``."""
+    return f"{database}.writelock"
+
+
+def write_lock_for(database_url: str) -> NullWriteLock | SqliteWriteQueue:
+    if not make_url(database_url).get_backend_name().startswith("sqlite"):
+        return NullWriteLock()
+    database = sqlite_file(database_url)
+    return SqliteWriteQueue(None if database is None else write_lock_path(database))
 
 
 class WriteLockedSession(Session):
