@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from server.notify.outbox import LOCAL_TZ
 from tests.support.live import live_server as live_server_process
 
 # Assertions wait up to 10 s (Playwright's default is 5 s): on a loaded 2-core CI
@@ -53,7 +54,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 360, "height": 740}
 # The browser's clock zone: the city's. Tests date things with pages.city_today().
-CITY_TZ = "Asia/Shanghai"
+CITY_TZ = LOCAL_TZ.key
 
 
 def unavailable(what: str) -> None:

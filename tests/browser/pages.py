@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
+
+from server.notify.outbox import LOCAL_TZ
 
 DEMO_PASSWORD = "linli-demo-2026"
 
@@ -41,4 +42,4 @@ def wait_for_service_worker(page: Page) -> None:
 def city_today() -> date:
     """Today in the city (Beijing time), as the server and the browser date things,
     whatever the test machine's clock zone."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return datetime.now(LOCAL_TZ).date()
