@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from server.db.base import utcnow
+from server.grids.models import Building
+from server.grids.points import lon_lat
 from server.notify.models import Notification
 from server.people.models import Resident, VolunteerHours
-from server.wishes.models import Wish
+from server.wishes.models import Wish, WishEvent
 from server.wishes.services import WishService
 from tests.conftest import (
     DENGYUE_ADMIN,
@@ -285,6 +287,46 @@ async def test_other_scopes_cannot_see_or_touch_a_wish(client, tokens) -> None:
         "/api/v1/wishes/queue", headers=await as_(client, tokens, DENGYUE_ADMIN)
     )
     assert wid in [w["id"] for w in queue.json()]
+
+
+async def test_a_residents_own_post_is_placed_where_they_live(client, tokens, backend) -> None:
+    """A resident's post with no point of its own (on PostgreSQL one statement finds the
+    home and writes the wish with its history) sits at their building, in its grid,
+    community and sub-district; the answer, made from rows in hand, is what reading the
+    wish back gives; one with a point of its own is placed by the point."""
+    headers = await as_(client, tokens, DENGYUE_RESIDENT)
+    wish = await post_wish(client, tokens)
+    async with backend.sessionmaker()() as session:
+        row = await session.get(Wish, wish["id"])
+        assert row is not None
+        resident = await session.get(Resident, row.beneficiary_id)
+        assert resident is not None and resident.name == "孙桂兰"
+        building = await session.get(Building, resident.building_id)
+        assert building is not None
+        history = (
+            await session.scalars(select(WishEvent).where(WishEvent.wish_id == row.id))
+        ).all()
+    assert row.building_id == building.id and row.posted_by_user_id == resident.user_id
+    assert (row.sub_district_id, row.community_id, row.grid_id) == (
+        building.sub_district_id,
+        building.community_id,
+        building.grid_id,
+    )
+    assert lon_lat(row.location) == lon_lat(building.location)
+    assert [(e.action, e.from_state, e.to_state, e.note) for e in history] == [
+        ("post", None, "submitted", None)
+    ]
+    again = await client.get(f"/api/v1/wishes/{wish['id']}", headers=headers)
+    assert again.status_code == 200 and again.json() == wish
+
+    x, y = lon_lat(building.location)
+    there = await post_wish(client, tokens, lon=x + 0.00001, lat=y + 0.00001)
+    async with backend.sessionmaker()() as session:
+        placed = await session.get(Wish, there["id"])
+        assert placed is not None
+    assert placed.building_id == building.id and placed.grid_id == building.grid_id
+    assert lon_lat(placed.location) == (x + 0.00001, y + 0.00001)
+    assert (await client.get(f"/api/v1/wishes/{there['id']}", headers=headers)).json() == there
 
 
 async def test_fifty_simultaneous_claims_one_wins(client, tokens) -> None:
