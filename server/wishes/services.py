@@ -82,6 +82,7 @@ LONG_DIGITS = re.compile(r"\d{7,}")
 PUBLIC_STATES = (State.approved, State.confirmed)
 DEFAULT_HOURS = Decimal("1.0")
 STALE = N_("Someone changed this wish first; reload it")
+NOT_A_RESIDENT = N_("Only residents registered with their community can post wishes")
 
 
 @dataclass(slots=True)
@@ -165,7 +166,7 @@ _FROM_HOME = {
 def _post_at_home(columns: tuple[str, ...]) -> Any:
     """PostgreSQL, a resident posting for themself with no point of their own: where
     they live (:func:`_home_query`, ``:rid``), the wish placed there and its first history
-    row, in one statement (a data-modifying CTE: one round trip instead of three). The
+    row, in one statement (a data-modifying CTE: one round trip instead of two). The
     wish's own ``columns`` and the event's (``ev_`` + name) are parameters. Answers the
     wish's id (``wish_id``) with the home query's columns, or no row, having written
     nothing, when the resident lives nowhere."""
@@ -586,23 +587,19 @@ class WishService:
             if not data.consent_note:
                 raise BadRequest(N_("Record the resident's consent to post for them"))
         elif user.resident_id is None:
-            raise Forbidden(N_("Only residents registered with their community can post wishes"))
+            raise Forbidden(NOT_A_RESIDENT)
         elif postgres and data.lon is None:
             # The common case in one statement: where the resident lives, the wish, its history.
             statement = _post_at_home(tuple(values))
             params = {**both, "rid": user.resident_id}
             home = (await execute(self.session, statement, params)).first()
             if home is None:
-                raise Forbidden(
-                    N_("Only residents registered with their community can post wishes")
-                )
+                raise Forbidden(NOT_A_RESIDENT)
             wish_id = home.wish_id
         else:
             home = await self._home(user.resident_id)
             if home is None:
-                raise Forbidden(
-                    N_("Only residents registered with their community can post wishes")
-                )
+                raise Forbidden(NOT_A_RESIDENT)
         if data.lon is not None and data.lat is not None:
             chain = await GridService(self.session, self.locale).locate(data.lon, data.lat)
             place = await self._grid_place(chain.grid.code)
