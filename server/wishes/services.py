@@ -128,27 +128,9 @@ _INSERT_EVENT = insert(_WISH_EVENTS)
 _EVENT_COLUMNS = ("at", "actor_user_id", "action", "from_state", "to_state", "note")
 
 
-@functools.cache
-def _insert_wish_and_event(columns: tuple[str, ...]) -> Any:
-    """PostgreSQL: a new wish and its first history row in one statement (a data-modifying
-    CTE), one round trip instead of two; the wish's ``columns`` and the event's (``ev_`` +
-    name) are parameters. Answers the wish's id. SQLite has no such CTE: two INSERTs."""
-    wish = (
-        insert(_WISHES)
-        .values({c: bindparam(c, type_=_WISHES.c[c].type) for c in columns})
-        .returning(_WISHES.c.id)
-        .cte("w")
-    )
-    event = select(
-        wish.c.id,
-        *(bindparam(f"ev_{c}", type_=_WISH_EVENTS.c[c].type) for c in _EVENT_COLUMNS),
-    )
-    return (
-        insert(_WISH_EVENTS)
-        .from_select(["wish_id", *_EVENT_COLUMNS], event)
-        .add_cte(wish)
-        .returning(_WISH_EVENTS.c.wish_id)
-    )
+def _event_params(event_values: dict[str, Any]) -> dict[str, Any]:
+    """The history row's values as :func:`_insert_wish_and_event` takes them (``ev_``)."""
+    return {f"ev_{k}": v for k, v in event_values.items()}
 
 
 # The columns of a new wish that come from where its resident lives (the home query's labels).
@@ -163,21 +145,25 @@ _FROM_HOME = {
 
 
 @functools.cache
-def _post_at_home(columns: tuple[str, ...]) -> Any:
-    """PostgreSQL, a resident posting for themself with no point of their own: where
-    they live (:func:`_home_query`, ``:rid``), the wish placed there and its first history
-    row, in one statement (a data-modifying CTE: one round trip instead of two). The
-    wish's own ``columns`` and the event's (``ev_`` + name) are parameters. Answers the
-    wish's id (``wish_id``) with the home query's columns, or no row, having written
-    nothing, when the resident lives nowhere."""
-    home = _home_query().cte("home")
+def _insert_wish_and_event(columns: tuple[str, ...], at_home: bool = False) -> Any:
+    """PostgreSQL: a new wish and its first history row in one statement (a data-modifying
+    CTE), one round trip instead of two; the wish's ``columns`` and the event's (``ev_`` +
+    name) are parameters. Answers the wish's id (``wish_id``). SQLite has no such CTE:
+    two INSERTs.
+
+    ``at_home``: the wish is placed where its resident (``:rid``) lives, found in the same
+    statement (:func:`_home_query`; the columns of ``_FROM_HOME`` are not parameters);
+    the answer has the home query's columns too, or is no row, nothing written, when
+    there is no such resident."""
+    home = _home_query().cte("home") if at_home else None
+    placed = [*_FROM_HOME] if home is not None else []
     wish = (
         insert(_WISHES)
         .from_select(
-            [*columns, *_FROM_HOME],
+            [*columns, *placed],
             select(
                 *(bindparam(c, type_=_WISHES.c[c].type) for c in columns),
-                *(home.c[label] for label in _FROM_HOME.values()),
+                *(home.c[_FROM_HOME[c]] for c in placed if home is not None),
             ),
         )
         .returning(_WISHES.c.id)
@@ -194,8 +180,10 @@ def _post_at_home(columns: tuple[str, ...]) -> Any:
         )
         .cte("e")
     )
-    both = wish.join(home, true())  # one row each: the new wish, its home
-    return select(wish.c.id.label("wish_id"), *home.c).select_from(both).add_cte(event)
+    answer = select(wish.c.id.label("wish_id"))
+    if home is not None:  # one row each: the new wish, its home
+        answer = answer.add_columns(*home.c).select_from(wish.join(home, true()))
+    return answer.add_cte(event)
 
 
 @functools.cache
@@ -548,7 +536,7 @@ class WishService:
         (one INSERT … SELECT that finds the office itself); the answer is made from the
         rows in hand. On PostgreSQL the wish and its history row are one statement, and a
         resident's own post with no point of its own finds their home in it too
-        (:func:`_post_at_home`); SQLite, in process, runs them as three."""
+        (:func:`_insert_wish_and_event`); SQLite, in process, runs them as three."""
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if (data.lon is None) != (data.lat is None):
@@ -577,7 +565,6 @@ class WishService:
             "note": data.consent_note if on_behalf else None,
         }
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        both = {**values, **{f"ev_{k}": v for k, v in event_values.items()}}
         wish_id: int | None = None
         if on_behalf:
             assert data.beneficiary_id is not None
@@ -590,8 +577,8 @@ class WishService:
             raise Forbidden(NOT_A_RESIDENT)
         elif postgres and data.lon is None:
             # The common case in one statement: where the resident lives, the wish, its history.
-            statement = _post_at_home(tuple(values))
-            params = {**both, "rid": user.resident_id}
+            statement = _insert_wish_and_event(tuple(values), at_home=True)
+            params = {**values, **_event_params(event_values), "rid": user.resident_id}
             home = (await execute(self.session, statement, params)).first()
             if home is None:
                 raise Forbidden(NOT_A_RESIDENT)
@@ -612,13 +599,11 @@ class WishService:
             location=point,
             **Wish.placed_in(place),
         )
-        if wish_id is not None:
-            pass  # written above with its history row
-        elif postgres:
-            both.update({k: values[k] for k in _FROM_HOME})
+        if wish_id is None and postgres:
             statement = _insert_wish_and_event(tuple(values))
-            wish_id = (await execute(self.session, statement, both)).scalar_one()
-        else:
+            params = {**values, **_event_params(event_values)}
+            wish_id = (await execute(self.session, statement, params)).scalar_one()
+        elif wish_id is None:
             wish_id = (await execute(self.session, _INSERT_WISH, values)).scalar_one()
             await execute(self.session, _INSERT_EVENT, {"wish_id": wish_id, **event_values})
         wish = Wish(id=wish_id, **values)
