@@ -11,6 +11,8 @@ read-only session refuses to write, and on SQLite a request takes the write lock
 before its first write (server/db/writelock.py).
 
 Use it for statements whose rows are plain columns, not ORM entities.
+
+:func:`end_writes` is for a service whose writes are done before its answer is made.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.util.typing import TupleAny
 
 from server.db.engine import ReadOnlySession, ReadOnlyViolation
-from server.db.writelock import WriteLockedSession, writes
+from server.db.writelock import (
+    WriteLockedSession,
+    release_write_lock,
+    take_write_lock,
+    writes,
+)
 
-__all__ = ["execute"]
+__all__ = ["end_writes", "execute"]
 
 
 async def execute(
@@ -38,8 +45,28 @@ async def execute(
     if writes(statement):
         if isinstance(sync, ReadOnlySession):
             raise ReadOnlyViolation("a read-only session cannot write")
-        if isinstance(sync, WriteLockedSession) and not sync.info.get("holds_write_lock"):
-            await sync.info["write_lock"].acquire()
-            sync.info["holds_write_lock"] = True
+        if isinstance(sync, WriteLockedSession):
+            await take_write_lock(sync)
     connection = await session.connection()
     return await connection.execute(statement, params)
+
+
+async def end_writes(session: AsyncSession) -> None:
+    """The request has written all it will: the change and its messages are in the session.
+
+    On SQLite (a request's session, which queues for the write lock) the transaction
+    commits here and the lock is given back, so that the rest of the request (making the
+    answer from the rows in hand, encoding it) holds up no other writer: every writer of
+    every worker queues for that one lock, and the time it is held bounds how many
+    writes a second the server takes. A write after
+    this raises :class:`~server.db.writelock.WritesEnded` rather than start a second
+    transaction. Elsewhere nothing happens: on PostgreSQL writers do not queue for one
+    lock, and the request commits after its answer as every request does (one COMMIT
+    either way); the command line's sessions commit when their work is done.
+    """
+    sync = session.sync_session
+    if not isinstance(sync, WriteLockedSession):
+        return
+    await session.commit()
+    release_write_lock(session)
+    sync.info["writes_ended"] = True

@@ -8,7 +8,9 @@ a burst of posts that is where the long tails came from.
 
 A request's session takes the lock just before its first write (a flush, an
 INSERT/UPDATE/DELETE, or a ``SELECT … FOR UPDATE``, which on PostgreSQL would lock
-rows) and gives it back when the request's transaction has ended. Reading the body,
+rows) and gives it back when the request's transaction has ended: after the answer
+is made, or sooner where the service says its writes are done
+(:func:`server.db.core.end_writes`), so that making the answer holds up no one. Reading the body,
 checking the caller and the reads before the first write run without it, so a slow
 upload does not hold up anyone else's writes. This is safe because the SQLite
 driver (pysqlite's default, "legacy" transaction control) opens a transaction only
@@ -35,9 +37,11 @@ __all__ = [
     "NullWriteLock",
     "SqliteWriteQueue",
     "WriteLockedSession",
+    "WritesEnded",
     "release_write_lock",
     "session_options",
     "sqlite_file",
+    "take_write_lock",
     "write_lock_for",
     "write_lock_path",
     "writes",
@@ -136,12 +140,25 @@ class WriteLockedSession(Session):
     """A request's session on SQLite: takes the write lock in ``info`` before its first write."""
 
 
-def _take(session: Session) -> None:
-    if session.info.get("holds_write_lock"):
+class WritesEnded(RuntimeError):
+    """A write after the request's writes were declared done (``end_writes``): it would run
+    in a second transaction, apart from the change it belongs with."""
+
+
+async def take_write_lock(session: Session) -> None:
+    """Wait for the write lock, unless ``session`` (a :class:`WriteLockedSession`) holds it."""
+    info = session.info
+    if info.get("holds_write_lock"):
         return
+    if info.get("writes_ended"):
+        raise WritesEnded("this request's writes were declared done; this one would be apart")
+    await info["write_lock"].acquire()
+    info["holds_write_lock"] = True
+
+
+def _take(session: Session) -> None:
     # Event handlers run inside the async session's greenlet: await_only waits on the loop.
-    await_only(session.info["write_lock"].acquire())
-    session.info["holds_write_lock"] = True
+    await_only(take_write_lock(session))
 
 
 @event.listens_for(WriteLockedSession, "before_flush")

@@ -5,9 +5,11 @@ look up the caller (``request_session``), and the handler's ``db_session`` is th
 same one (on a route marked read-only, a read-only session with no transaction:
 see ``PUBLIC_READ``). The session dependency owns the request's one transaction: committed
 after the handler has made its response (before it is sent; a failed commit is
-still an error response), rolled back when anything raised. Services never commit.
-On SQLite the session takes the server's write lock only at its first write
-(server/db/writelock.py) and gives it back when the transaction has ended.
+still an error response), rolled back when anything raised. Services never commit,
+but one whose writes are done before its answer is made may say so (``end_writes``
+in server/db/core.py): on SQLite its transaction then commits there. On SQLite the
+session takes the server's write lock only at its first write (server/db/writelock.py)
+and gives it back when the transaction has ended.
 """
 
 from __future__ import annotations

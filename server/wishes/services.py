@@ -32,7 +32,7 @@ from server.accounts.services import CurrentUser
 from server.audit.services import AuditService
 from server.businesses.services import BusinessService
 from server.db.base import utcnow
-from server.db.core import execute
+from server.db.core import end_writes, execute
 from server.grids.models import Building, Community, Grid, Storefront, placed_in
 from server.grids.points import lon_lat
 from server.grids.services import GridService
@@ -536,7 +536,8 @@ class WishService:
         (one INSERT … SELECT that finds the office itself); the answer is made from the
         rows in hand. On PostgreSQL the wish and its history row are one statement, and a
         resident's own post with no point of its own finds their home in it too
-        (:func:`_insert_wish_and_event`); SQLite, in process, runs them as three."""
+        (:func:`_insert_wish_and_event`); SQLite, in process, runs them as three, and
+        commits before the answer is made (:func:`end_writes`)."""
         await self._check_own_photo(user, data.photo)
         on_behalf = data.beneficiary_id is not None
         if (data.lon is None) != (data.lat is None):
@@ -606,19 +607,20 @@ class WishService:
         elif wish_id is None:
             wish_id = (await execute(self.session, _INSERT_WISH, values)).scalar_one()
             await execute(self.session, _INSERT_EVENT, {"wish_id": wish_id, **event_values})
-        wish = Wish(id=wish_id, **values)
-        event = WishEvent(wish_id=wish_id, **event_values)
         await enqueue(
             self.session,
-            event=f"wish:{wish.id}:new",
+            event=f"wish:{wish_id}:new",
             template="wish.new",
-            params={"community": place.community_name, "title": wish.title},
-            recipients=office(wish.community_id),
-            community_id=wish.community_id,
-            url=f"/#/wishes/{wish.id}",
-            topic=f"wish-{wish.id}",
+            params={"community": place.community_name, "title": values["title"]},
+            recipients=office(values["community_id"]),
+            community_id=values["community_id"],
+            url=f"/#/wishes/{wish_id}",
+            topic=f"wish-{wish_id}",
             new_subject=True,
         )
+        await end_writes(self.session)  # SQLite: the answer is made after the write lock is free
+        wish = Wish(id=wish_id, **values)
+        event = WishEvent(wish_id=wish_id, **event_values)
         return (
             await self._views(
                 [wish],

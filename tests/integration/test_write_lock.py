@@ -17,9 +17,14 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
+from sqlalchemy import func, select, update
 
 from server.app import create_app
-from server.lib.deps import request_session
+from server.db.core import end_writes, execute
+from server.db.writelock import WritesEnded
+from server.lib.deps import end_request_session, request_session
+from server.wishes.models import Wish, WishEvent
+from server.wishes.services import WishService
 from tests.conftest import DEMO_PASSWORD, DENGYUE_RESIDENT, YULAN_RESIDENT, Backend
 from tests.support.images import png
 
@@ -176,3 +181,71 @@ async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Lites
     session = request_session(scope, app.state)
     assert request_session(scope, app.state) is session  # one per request
     await session.close()
+
+
+async def test_a_post_is_committed_and_the_lock_free_before_its_answer_is_made(
+    own_app: Litestar, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite every writer of every worker queues for one lock: the post gives it back
+    as soon as its rows are written, not after its answer is made and encoded. PostgreSQL
+    has no such lock and commits after the answer, as every request does."""
+    app = own_app
+    headers = await log_in(app, DENGYUE_RESIDENT)
+    seen: dict[str, Any] = {}
+    making_the_answer = WishService._views
+
+    async def views(self: WishService, wishes: Any, *args: Any, **kwargs: Any) -> Any:
+        lock = app.state.sqlite_write_lock
+        seen["lock free"] = await asyncio.wait_for(lock.acquire(), timeout=1)
+        lock.release()
+        async with app.state.engine.connect() as other:  # another connection, as another worker
+            seen["committed"] = await other.scalar(
+                select(func.count()).select_from(Wish).where(Wish.id == wishes[0].id)
+            )
+        return await making_the_answer(self, wishes, *args, **kwargs)
+
+    monkeypatch.setattr(WishService, "_views", views)
+    body = json.dumps({"title": "想请人帮忙修门铃", "category": "repair"}).encode()
+    status, answer = await asgi_call(
+        app, "POST", "/api/v1/wishes", {**headers, "content-type": "application/json"}, [body]
+    )
+    assert status == 201, answer
+    if backend.name == "spatialite":
+        assert seen == {"lock free": True, "committed": 1}
+    else:  # no lock to wait for (acquire answers at once), and the commit comes later
+        assert seen == {"lock free": True, "committed": 0}
+    async with app.state.engine.connect() as other:
+        wish_id = json.loads(answer)["id"]
+        assert await other.scalar(select(func.count()).where(Wish.id == wish_id)) == 1
+        assert (
+            await other.scalar(
+                select(func.count()).select_from(WishEvent).where(WishEvent.wish_id == wish_id)
+            )
+            == 1
+        )
+
+
+async def test_a_write_after_the_writes_were_declared_done_is_refused(
+    own_app: Litestar, backend: Backend
+) -> None:
+    """It would run in a second transaction, apart from the change it belongs with."""
+    app = own_app
+    scope: Any = {}
+    session = request_session(scope, app.state)
+    try:
+        stamp = update(Wish).where(Wish.id == -1).values(title="x")
+        await execute(session, stamp)
+        await end_writes(session)
+        if backend.name == "spatialite":
+            with pytest.raises(WritesEnded):
+                await execute(session, stamp)
+            with pytest.raises(WritesEnded):  # through the ORM's own execution too
+                await session.execute(stamp)
+            lock = app.state.sqlite_write_lock  # given back by end_writes
+            await asyncio.wait_for(lock.acquire(), timeout=1)
+            lock.release()
+        else:  # nothing changes: the request's one transaction goes on
+            await execute(session, stamp)
+            await session.commit()
+    finally:
+        await end_request_session(scope)
