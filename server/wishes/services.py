@@ -403,6 +403,12 @@ class WishService:
     async def _view(self, wish: Wish, user: CurrentUser) -> WishView:
         return (await self._views([wish], user))[0]
 
+    async def _answer(self, wish: Wish, user: CurrentUser) -> WishView:
+        """The answer to an action: the wish as ``user`` now sees it, made once the change
+        is written (on SQLite committed first, so that no other writer waits for it)."""
+        await end_writes(self.session)
+        return await self._view(wish, user)
+
     async def _views(
         self, wishes: Sequence[Wish], user: CurrentUser, known: _Known | None = None
     ) -> list[WishView]:
@@ -768,7 +774,7 @@ class WishService:
             if data.description is not None:
                 values["description"] = data.description.strip()
         await self._change(user, wish, action, note=note, values=values)
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def approve(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
@@ -783,7 +789,7 @@ class WishService:
                 "approved", "wish.approved", lambda w: {"title": w.title}
             ),
         )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def reject(
         self, user: CurrentUser, wish_id: int, reason: str, expected_version: int | None = None
@@ -800,7 +806,7 @@ class WishService:
                 "rejected", "wish.rejected", lambda w: {"title": w.title, "reason": reason}
             ),
         )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def claim(self, user: CurrentUser, wish_id: int, data: ClaimRequest) -> WishView:
         wish, actor = await self._acting(user, wish_id, Action.claim)
@@ -850,7 +856,7 @@ class WishService:
                 lambda w: {"title": w.title, "claimant": mask_name(user.name)},
             ),
         )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def claim_options(self, user: CurrentUser, community_code: str) -> ClaimOptions:
         """In whose name this user may claim the wishes of a community's board."""
@@ -882,14 +888,14 @@ class WishService:
                 "released", "wish.released", lambda w: {"title": w.title}
             ),
         )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def withdraw(
         self, user: CurrentUser, wish_id: int, expected_version: int | None = None
     ) -> WishView:
         wish, _ = await self._acting(user, wish_id, Action.withdraw)
         await self._change(user, wish, Action.withdraw, expected_version=expected_version)
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def fulfil(self, user: CurrentUser, wish_id: int, data: FulfilRequest) -> WishView:
         wish, _ = await self._acting(user, wish_id, Action.fulfil)
@@ -905,7 +911,7 @@ class WishService:
                 "fulfilled", "wish.fulfilled", lambda w: {"title": w.title}
             ),
         )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def confirm(self, user: CurrentUser, wish_id: int, data: ConfirmRequest) -> WishView:
         wish, actor = await self._acting(user, wish_id, Action.confirm)
@@ -959,7 +965,7 @@ class WishService:
                     **placed_in(wish),
                 )
             )
-        return await self._view(wish, user)
+        return await self._answer(wish, user)
 
     async def expire_due(self, now: datetime | None = None) -> int:
         """Approved wishes nobody claimed before they expired; returns how many expired."""

@@ -25,7 +25,13 @@ from server.db.writelock import WritesEnded
 from server.lib.deps import end_request_session, request_session
 from server.wishes.models import Wish, WishEvent
 from server.wishes.services import WishService
-from tests.conftest import DEMO_PASSWORD, DENGYUE_RESIDENT, YULAN_RESIDENT, Backend
+from tests.conftest import (
+    DEMO_PASSWORD,
+    DENGYUE_ADMIN,
+    DENGYUE_RESIDENT,
+    YULAN_RESIDENT,
+    Backend,
+)
 from tests.support.images import png
 
 PIECES = 6
@@ -183,45 +189,62 @@ async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Lites
     await session.close()
 
 
-async def test_a_post_is_committed_and_the_lock_free_before_its_answer_is_made(
+async def test_a_change_is_committed_and_the_lock_free_before_its_answer_is_made(
     own_app: Litestar, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite every writer of every worker queues for one lock: the post gives it back
-    as soon as its rows are written, not after its answer is made and encoded. PostgreSQL
-    has no such lock and commits after the answer, as every request does."""
+    """On SQLite every writer of every worker queues for one lock: a post, and an action on
+    a wish (here the office approving it), give it back as soon as their rows are written,
+    not after their answer is made and encoded. PostgreSQL has no such lock and commits
+    after the answer, as every request does."""
     app = own_app
-    headers = await log_in(app, DENGYUE_RESIDENT)
-    seen: dict[str, Any] = {}
+    resident = await log_in(app, DENGYUE_RESIDENT)
+    office = await log_in(app, DENGYUE_ADMIN)
+    seen: list[dict[str, Any]] = []
     making_the_answer = WishService._views
 
     async def views(self: WishService, wishes: Any, *args: Any, **kwargs: Any) -> Any:
         lock = app.state.sqlite_write_lock
-        seen["lock free"] = await asyncio.wait_for(lock.acquire(), timeout=1)
+        now: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
         lock.release()
         async with app.state.engine.connect() as other:  # another connection, as another worker
-            seen["committed"] = await other.scalar(
-                select(func.count()).select_from(Wish).where(Wish.id == wishes[0].id)
-            )
+            now["written"] = (
+                await other.execute(select(Wish.state, Wish.version).where(Wish.id == wishes[0].id))
+            ).first()
+        seen.append(now)
         return await making_the_answer(self, wishes, *args, **kwargs)
 
     monkeypatch.setattr(WishService, "_views", views)
     body = json.dumps({"title": "想请人帮忙修门铃", "category": "repair"}).encode()
+    json_headers = {"content-type": "application/json"}
     status, answer = await asgi_call(
-        app, "POST", "/api/v1/wishes", {**headers, "content-type": "application/json"}, [body]
+        app, "POST", "/api/v1/wishes", {**resident, **json_headers}, [body]
     )
     assert status == 201, answer
+    wish_id = json.loads(answer)["id"]
+    status, answer = await asgi_call(
+        app, "POST", f"/api/v1/wishes/{wish_id}/approve", {**office, **json_headers}, [b"{}"]
+    )
+    assert status == 200, answer
+    assert json.loads(answer)["state"] == "approved"
     if backend.name == "spatialite":
-        assert seen == {"lock free": True, "committed": 1}
-    else:  # no lock to wait for (acquire answers at once), and the commit comes later
-        assert seen == {"lock free": True, "committed": 0}
+        assert seen == [
+            {"lock free": True, "written": ("submitted", 1)},
+            {"lock free": True, "written": ("approved", 2)},
+        ]
+    else:  # no lock to wait for (acquire answers at once); the commit comes later
+        assert seen == [
+            {"lock free": True, "written": None},
+            {"lock free": True, "written": ("submitted", 1)},
+        ]
     async with app.state.engine.connect() as other:
-        wish_id = json.loads(answer)["id"]
-        assert await other.scalar(select(func.count()).where(Wish.id == wish_id)) == 1
+        assert (await other.execute(select(Wish.state).where(Wish.id == wish_id))).scalar() == (
+            "approved"
+        )
         assert (
             await other.scalar(
                 select(func.count()).select_from(WishEvent).where(WishEvent.wish_id == wish_id)
             )
-            == 1
+            == 2
         )
 
 
