@@ -58,11 +58,11 @@ async def end_writes(session: AsyncSession) -> None:
     commits here and the lock is given back, so that the rest of the request (making the
     answer from the rows in hand, encoding it) holds up no other writer: every writer of
     every worker queues for that one lock, and the time it is held bounds how many
-    writes a second the server takes. A write after
-    this raises :class:`~server.db.writelock.WritesEnded` rather than start a second
-    transaction. Elsewhere nothing happens: on PostgreSQL writers do not queue for one
-    lock, and the request commits after its answer as every request does (one COMMIT
-    either way); the command line's sessions commit when their work is done.
+    writes a second the server takes. A write after this raises
+    :class:`~server.db.writelock.WritesEnded` rather than start a second transaction.
+    Elsewhere nothing happens: on PostgreSQL writers do not queue for one lock, and the
+    request commits after its answer as every request does (one COMMIT either way); the
+    command line's sessions commit when their work is done.
     """
     sync = session.sync_session
     if not isinstance(sync, WriteLockedSession):

@@ -10,12 +10,12 @@ A request's session takes the lock just before its first write (a flush, an
 INSERT/UPDATE/DELETE, or a ``SELECT … FOR UPDATE``, which on PostgreSQL would lock
 rows) and gives it back when the request's transaction has ended: after the answer
 is made, or sooner where the service says its writes are done
-(:func:`server.db.core.end_writes`), so that making the answer holds up no one. Reading the body,
-checking the caller and the reads before the first write run without it, so a slow
-upload does not hold up anyone else's writes. This is safe because the SQLite
-driver (pysqlite's default, "legacy" transaction control) opens a transaction only
-at the first data-changing statement: the reads before it are not part of a
-snapshot that another writer could make stale.
+(:func:`server.db.core.end_writes`), so that making the answer holds up no one.
+Reading the body, checking the caller and the reads before the first write run
+without it, so a slow upload does not hold up anyone else's writes. This is safe
+because the SQLite driver (pysqlite's default, "legacy" transaction control) opens a
+transaction only at the first data-changing statement: the reads before it are not
+part of a snapshot that another writer could make stale.
 """
 
 from __future__ import annotations
