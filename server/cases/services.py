@@ -54,6 +54,7 @@ from server.cases.schemas import (
 )
 from server.cases.worktime import Periods, add_working_hours, working_hours_between
 from server.db.base import utcnow
+from server.db.core import end_writes
 from server.grids.models import Building, Community, Grid
 from server.grids.points import lon_lat
 from server.grids.services import GridService
@@ -269,6 +270,7 @@ class CaseService:
             actor_id=user.id,
             note=data.consent_note,
         )
+        await end_writes(self.session)  # SQLite: the answer is made after the write lock is free
         return await self.view(user, case)
 
     async def report_by_contact(
@@ -670,6 +672,7 @@ class CaseService:
     ) -> CaseView:
         """One action of the table on one case, with what it needs from ``data``."""
         case, actor = await self.perform(user, case_id, action, data)
+        await end_writes(self.session)  # SQLite: the answer is made after the write lock is free
         return await self.view(user, case, actor=actor)
 
     async def perform(

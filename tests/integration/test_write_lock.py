@@ -20,6 +20,8 @@ from litestar import Litestar
 from sqlalchemy import func, select, update
 
 from server.app import create_app
+from server.cases.models import Case
+from server.cases.services import CaseService
 from server.db.core import end_writes, execute
 from server.db.writelock import WritesEnded
 from server.lib.deps import end_request_session, request_session
@@ -272,3 +274,50 @@ async def test_a_write_after_the_writes_were_declared_done_is_refused(
             await session.commit()
     finally:
         await end_request_session(scope)
+
+
+async def test_a_case_is_committed_and_the_lock_free_before_its_answer_is_made(
+    own_app: Litestar, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for cases: taken in, then accepted by the office."""
+    app = own_app
+    resident = await log_in(app, DENGYUE_RESIDENT)
+    office = await log_in(app, DENGYUE_ADMIN)
+    seen: list[dict[str, Any]] = []
+    making_the_answer = CaseService._views
+
+    async def views(self: CaseService, user: Any, cases: Any, **kwargs: Any) -> Any:
+        lock = app.state.sqlite_write_lock
+        now: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
+        lock.release()
+        async with app.state.engine.connect() as other:
+            now["written"] = (
+                await other.execute(select(Case.state, Case.version).where(Case.id == cases[0].id))
+            ).first()
+        seen.append(now)
+        return await making_the_answer(self, user, cases, **kwargs)
+
+    monkeypatch.setattr(CaseService, "_views", views)
+    json_headers = {"content-type": "application/json"}
+    body = {"item": "stair_light", "description": "三楼楼道灯不亮", "fields": {"floor": 3}}
+    status, answer = await asgi_call(
+        app, "POST", "/api/v1/cases", {**resident, **json_headers}, [json.dumps(body).encode()]
+    )
+    assert status == 201, answer
+    case = json.loads(answer)
+    accept = json.dumps({"expected_version": case["version"]}).encode()
+    status, answer = await asgi_call(
+        app, "POST", f"/api/v1/cases/{case['id']}/accept", {**office, **json_headers}, [accept]
+    )
+    assert status == 200, answer
+    assert json.loads(answer)["state"] == "accepted"
+    if backend.name == "spatialite":
+        assert seen == [
+            {"lock free": True, "written": ("received", 1)},
+            {"lock free": True, "written": ("accepted", 2)},
+        ]
+    else:
+        assert seen == [
+            {"lock free": True, "written": None},
+            {"lock free": True, "written": ("received", 1)},
+        ]
