@@ -60,6 +60,9 @@ async def end_writes(session: AsyncSession) -> None:
     every worker queues for that one lock, and the time it is held bounds how many
     writes a second the server takes. A write after this raises
     :class:`~server.db.writelock.WritesEnded` rather than start a second transaction.
+    What comes after must not be able to fail but by a bug: the change is written then
+    even if the answer is a 500 (which an ``Idempotency-Key`` retry runs again, as after
+    a crash between the commit and the stored answer).
     Elsewhere nothing happens: on PostgreSQL writers do not queue for one lock, and the
     request commits after its answer as every request does (one COMMIT either way); the
     command line's sessions commit when their work is done.
