@@ -191,6 +191,30 @@ async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Lites
     await session.close()
 
 
+async def what_others_see(app: Litestar, model: Any, row_id: int) -> dict[str, Any]:
+    """While an answer is made: is the write lock free, and what does another connection
+    (as another worker would) read of the row's state and version."""
+    lock = app.state.sqlite_write_lock
+    seen: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
+    lock.release()
+    async with app.state.engine.connect() as other:
+        query = select(model.state, model.version).where(model.id == row_id)
+        seen["written"] = (await other.execute(query)).first()
+    return seen
+
+
+def committed_before_answering(backend: Backend, first: str, then: str) -> list[dict[str, Any]]:
+    """What ``what_others_see`` finds for an intake (``first``, version 1) then an action
+    (``then``, version 2): on SQLite each already committed; on PostgreSQL, which has no
+    such lock (acquire answers at once), the commit comes after the answer."""
+    if backend.name == "spatialite":
+        return [
+            {"lock free": True, "written": (first, 1)},
+            {"lock free": True, "written": (then, 2)},
+        ]
+    return [{"lock free": True, "written": None}, {"lock free": True, "written": (first, 1)}]
+
+
 async def test_a_change_is_committed_and_the_lock_free_before_its_answer_is_made(
     own_app: Litestar, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -205,14 +229,7 @@ async def test_a_change_is_committed_and_the_lock_free_before_its_answer_is_made
     making_the_answer = WishService._views
 
     async def views(self: WishService, wishes: Any, *args: Any, **kwargs: Any) -> Any:
-        lock = app.state.sqlite_write_lock
-        now: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
-        lock.release()
-        async with app.state.engine.connect() as other:  # another connection, as another worker
-            now["written"] = (
-                await other.execute(select(Wish.state, Wish.version).where(Wish.id == wishes[0].id))
-            ).first()
-        seen.append(now)
+        seen.append(await what_others_see(app, Wish, wishes[0].id))
         return await making_the_answer(self, wishes, *args, **kwargs)
 
     monkeypatch.setattr(WishService, "_views", views)
@@ -228,16 +245,7 @@ async def test_a_change_is_committed_and_the_lock_free_before_its_answer_is_made
     )
     assert status == 200, answer
     assert json.loads(answer)["state"] == "approved"
-    if backend.name == "spatialite":
-        assert seen == [
-            {"lock free": True, "written": ("submitted", 1)},
-            {"lock free": True, "written": ("approved", 2)},
-        ]
-    else:  # no lock to wait for (acquire answers at once); the commit comes later
-        assert seen == [
-            {"lock free": True, "written": None},
-            {"lock free": True, "written": ("submitted", 1)},
-        ]
+    assert seen == committed_before_answering(backend, "submitted", "approved")
     async with app.state.engine.connect() as other:
         assert (await other.execute(select(Wish.state).where(Wish.id == wish_id))).scalar() == (
             "approved"
@@ -287,14 +295,7 @@ async def test_a_case_is_committed_and_the_lock_free_before_its_answer_is_made(
     making_the_answer = CaseService._views
 
     async def views(self: CaseService, user: Any, cases: Any, **kwargs: Any) -> Any:
-        lock = app.state.sqlite_write_lock
-        now: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
-        lock.release()
-        async with app.state.engine.connect() as other:
-            now["written"] = (
-                await other.execute(select(Case.state, Case.version).where(Case.id == cases[0].id))
-            ).first()
-        seen.append(now)
+        seen.append(await what_others_see(app, Case, cases[0].id))
         return await making_the_answer(self, user, cases, **kwargs)
 
     monkeypatch.setattr(CaseService, "_views", views)
@@ -311,13 +312,4 @@ async def test_a_case_is_committed_and_the_lock_free_before_its_answer_is_made(
     )
     assert status == 200, answer
     assert json.loads(answer)["state"] == "accepted"
-    if backend.name == "spatialite":
-        assert seen == [
-            {"lock free": True, "written": ("received", 1)},
-            {"lock free": True, "written": ("accepted", 2)},
-        ]
-    else:
-        assert seen == [
-            {"lock free": True, "written": None},
-            {"lock free": True, "written": ("received", 1)},
-        ]
+    assert seen == committed_before_answering(backend, "received", "accepted")
