@@ -110,6 +110,15 @@ async def own_app(backend: Backend) -> AsyncIterator[Litestar]:
         await app.state.engine.dispose()
 
 
+async def lock_is_free(app: Litestar, within: float = 1) -> bool:
+    """Whether the app's write lock can be taken within ``within`` s (it is given back at
+    once); a lock held longer fails the test with a TimeoutError."""
+    lock = app.state.sqlite_write_lock
+    taken: bool = await asyncio.wait_for(lock.acquire(), timeout=within)
+    lock.release()
+    return taken
+
+
 async def log_in(app: Litestar, phone: str) -> dict[str, str]:
     body = json.dumps({"phone": phone, "password": DEMO_PASSWORD}).encode()
     status, answer = await asgi_call(
@@ -182,9 +191,7 @@ async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Lites
     assert (await asgi_call(app, "POST", "/api/v1/media", image, [b"not an image"]))[0] == 415
     assert (await asgi_call(app, "GET", "/api/v1/wishes/mine", headers, [b""]))[0] == 200
     assert (await asgi_call(app, "POST", "/api/v1/media", image, [png()]))[0] == 201
-    lock = app.state.sqlite_write_lock
-    await asyncio.wait_for(lock.acquire(), timeout=5)  # free: not held by a finished request
-    lock.release()
+    assert await lock_is_free(app, within=5)  # not held by a finished request
     scope: dict[str, Any] = {}
     session = request_session(scope, app.state)
     assert request_session(scope, app.state) is session  # one per request
@@ -194,9 +201,7 @@ async def test_the_write_lock_is_given_back_when_the_request_ends(own_app: Lites
 async def what_others_see(app: Litestar, model: Any, row_id: int) -> dict[str, Any]:
     """While an answer is made: is the write lock free, and what does another connection
     (as another worker would) read of the row's state and version."""
-    lock = app.state.sqlite_write_lock
-    seen: dict[str, Any] = {"lock free": await asyncio.wait_for(lock.acquire(), timeout=1)}
-    lock.release()
+    seen: dict[str, Any] = {"lock free": await lock_is_free(app)}
     async with app.state.engine.connect() as other:
         query = select(model.state, model.version).where(model.id == row_id)
         seen["written"] = (await other.execute(query)).first()
@@ -274,9 +279,7 @@ async def test_a_write_after_the_writes_were_declared_done_is_refused(
                 await execute(session, stamp)
             with pytest.raises(WritesEnded):  # through the ORM's own execution too
                 await session.execute(stamp)
-            lock = app.state.sqlite_write_lock  # given back by end_writes
-            await asyncio.wait_for(lock.acquire(), timeout=1)
-            lock.release()
+            assert await lock_is_free(app)  # given back by end_writes
         else:  # nothing changes: the request's one transaction goes on
             await execute(session, stamp)
             await session.commit()
