@@ -550,3 +550,32 @@ async def test_the_tally_counts_what_the_cases_count(backend: Backend, units) ->
             )
         )
     await compare("changed in bulk and deleted")
+
+
+async def test_the_tally_trigger_runs_without_jit_or_nested_loops(backend: Backend) -> None:
+    """PostgreSQL: the trigger function carries its own settings (migration 0017 for
+    databases made before), so a bulk change of thousands of cases is neither compiled
+    by JIT nor paired row by row over the transition tables (tally.FUNCTION_SETTINGS).
+    SQLite's three triggers run per row, with no planner settings to carry."""
+    from sqlalchemy import text
+
+    async with backend.sessionmaker()() as s:
+        if backend.name == "postgis":
+            settings = await s.scalar(
+                text("SELECT proconfig FROM pg_proc WHERE proname = 'case_tallies_apply'")
+            )
+            assert sorted(settings) == ["enable_nestloop=off", "jit=off"]
+        else:
+            triggers = (
+                await s.scalars(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                        "AND tbl_name = 'cases' AND name LIKE 'case_tallies_%' ORDER BY name"
+                    )
+                )
+            ).all()
+            assert triggers == [
+                "case_tallies_delete",
+                "case_tallies_insert",
+                "case_tallies_update",
+            ]
