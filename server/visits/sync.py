@@ -16,17 +16,20 @@ or the visit was recorded first by another, it is **kept** for the office to rev
 refused and learns nothing.
 
 One transaction per batch, a fixed number of statements whatever its size: the refs
-seen before, the visits (locked against a concurrent record of the same visit), the
-reports, the visits' changes, their history rows, then the notices: an urgent finding
-to the office at once by push and SMS (one outbox message per visit, whatever the
-retries), the records kept to review (one per batch).
+seen before, the visits with their residents' names (locked against a concurrent record
+of the same visit), the reports, the visits' changes, their history rows, then the
+notices: an urgent finding to the office at once by push and SMS (one outbox message per
+visit, whatever the retries), the records kept to review (one per batch). On PostgreSQL
+the reads are one statement and the three writes another (each round trip costs the app
+more CPU than the database spends on a batch's rows); SQLite runs in process and takes
+them one by one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import STAFF_ROLES
 from server.accounts.services import CurrentUser
 from server.db.base import utcnow
+from server.db.core import end_writes
 from server.lib.errors import BadRequest
 from server.lib.i18n import N_, translate
 from server.lib.masking import mask_name
@@ -68,23 +72,35 @@ _READ = (
     "grid_id",
 )
 
-# The three bulk writes of a batch (its reports, the visits' changes, their history rows).
+# The reads and the writes of a batch on PostgreSQL.
 #
-# On PostgreSQL each is one statement whatever the batch's size: the batch's columns go
-# as arrays (one parameter per column) into ``unnest``, so the SQL text never changes
-# and the server plans it once per connection. Sent row by row instead (executemany),
-# every row is its own Bind/Execute on the server and its own parameter processing here,
-# which cost three times as much per batch of 50.
+# Each is one statement whatever the batch's size: the batch's columns go as arrays (one
+# parameter per column) into ``unnest``, so the SQL text never changes and the server
+# plans it once per connection. Sent row by row instead (executemany), every row is its
+# own Bind/Execute on the server and its own parameter processing here, which cost three
+# times as much per batch of 50; and every further round trip costs the app more CPU
+# than the database spends on a batch's rows, so the three writes (the reports, the
+# visits' changes, their history rows) are one statement of data-modifying CTEs: a
+# visit is changed only if its report was stored by this statement (a ref another
+# request stored first is that request's), and its history row only if it was changed.
 #
 # On SQLite, which has no arrays and runs in-process, the same writes are one compiled
 # statement executed for every row at once (one trip to the connection's thread).
 # The visits are locked by this transaction, so the versions read are current; the
 # UPDATE's WHERE clause says so once more.
 #
-# The columns a record changes (id and version say which row), with their PostgreSQL
-# array types for unnest.
-_CHANGED = {
-    "id": "integer[]",
+# What each stored record carries, with its PostgreSQL array type for unnest: the
+# report's columns, then (for a record applied) the visit's changes.
+_PG_WRITE_COLUMNS = {
+    "ref": "varchar[]",
+    "visit_id": "integer[]",
+    "outcome": "varchar[]",
+    "reason": "varchar[]",
+    "record": "text[]",
+    "sub_district_id": "integer[]",
+    "community_id": "integer[]",
+    "grid_id": "integer[]",
+    "from_state": "varchar[]",
     "version": "integer[]",
     "condition": "varchar[]",
     "needs": "text[]",
@@ -98,6 +114,9 @@ _CHANGED = {
     "lon": "float8[]",
     "lat": "float8[]",
 }
+_REPORT_COLUMNS = tuple(_PG_WRITE_COLUMNS)[:8]
+# The columns a record changes (on SQLite, where id and version say which row).
+_CHANGED = ("id", "version", *list(_PG_WRITE_COLUMNS)[10:])
 
 
 def _unnest(columns: dict[str, str]) -> str:
@@ -105,36 +124,35 @@ def _unnest(columns: dict[str, str]) -> str:
     return f"unnest({args}) AS u({', '.join(columns)})"
 
 
-_PG_APPLY = text(
-    "UPDATE visits AS v SET state = 'done', version = v.version + 1, updated_at = :now, "  # noqa: S608 (constants)
+_PG_READ = text(
+    "WITH seen AS (SELECT array_agg(ref) AS refs, array_agg(CAST(outcome AS varchar)) "  # noqa: S608 (constants)
+    "AS outcomes FROM visit_reports WHERE ref = ANY(CAST(:refs AS varchar[]))), "
+    "own AS (SELECT array_agg(key) AS photos FROM media "
+    "WHERE key = ANY(CAST(:photos AS varchar[])) AND uploaded_by = :user_id), "
+    f"locked AS MATERIALIZED (SELECT {', '.join('v.' + c for c in _READ)}, "
+    "r.name AS resident_name FROM visits AS v LEFT JOIN residents AS r "
+    "ON r.id = v.resident_id WHERE v.id = ANY(CAST(:ids AS integer[])) FOR UPDATE OF v) "
+    "SELECT seen.refs AS seen_refs, seen.outcomes AS seen_outcomes, own.photos AS own_photos, "
+    "locked.* FROM seen, own LEFT JOIN locked ON true"
+)
+_PG_WRITE = text(
+    f"WITH u AS MATERIALIZED (SELECT * FROM {_unnest(_PG_WRITE_COLUMNS)}), "  # noqa: S608 (constants)
+    "r AS (INSERT INTO visit_reports (ref, visit_id, reporter_user_id, received_at, outcome, "
+    "reason, record, sub_district_id, community_id, grid_id) "
+    "SELECT u.ref, u.visit_id, :user_id, :now, u.outcome, u.reason, CAST(u.record AS json), "
+    "u.sub_district_id, u.community_id, u.grid_id FROM u "
+    "ON CONFLICT (ref) DO NOTHING RETURNING ref, id), "
+    "a AS (UPDATE visits AS v SET state = 'done', version = v.version + 1, updated_at = :now, "
     "condition = u.condition, needs = CAST(u.needs AS json), notes = u.notes, "
     "urgent = u.urgent, visited_at = u.visited_at, visit_date = u.visit_date, "
     "recorded_by = u.recorded_by, person_user_id = u.person_user_id, photo = u.photo, "
-    f"lon = u.lon, lat = u.lat FROM {_unnest(_CHANGED)} "
-    "WHERE v.id = u.id AND v.version = u.version"
-)
-_PG_REPORT = {
-    "ref": "varchar[]",
-    "visit_id": "integer[]",
-    "outcome": "varchar[]",
-    "reason": "varchar[]",
-    "record": "text[]",
-    "sub_district_id": "integer[]",
-    "community_id": "integer[]",
-    "grid_id": "integer[]",
-}
-_PG_INSERT_REPORTS = text(
-    "INSERT INTO visit_reports (ref, visit_id, reporter_user_id, received_at, outcome, "  # noqa: S608 (constants)
-    "reason, record, sub_district_id, community_id, grid_id) "
-    "SELECT u.ref, u.visit_id, :reporter_user_id, :received_at, u.outcome, u.reason, "
-    "CAST(u.record AS json), u.sub_district_id, u.community_id, u.grid_id "
-    f"FROM {_unnest(_PG_REPORT)} ON CONFLICT (ref) DO NOTHING RETURNING ref, id"
-)
-_PG_INSERT_EVENTS = text(
-    "INSERT INTO visit_events (visit_id, at, actor_user_id, action, from_state, to_state, "  # noqa: S608 (constants)
-    "note, detail) SELECT u.visit_id, :at, :actor_user_id, 'record', u.from_state, 'done', "
-    "NULL, CAST(u.detail AS json) "
-    f"FROM {_unnest({'visit_id': 'integer[]', 'from_state': 'varchar[]', 'detail': 'text[]'})}"
+    "lon = u.lon, lat = u.lat FROM u JOIN r ON r.ref = u.ref "
+    f"WHERE u.outcome = '{ReportOutcome.applied}' AND v.id = u.visit_id "
+    "AND v.version = u.version RETURNING v.id, u.ref, u.from_state), "
+    "e AS (INSERT INTO visit_events (visit_id, at, actor_user_id, action, from_state, "
+    "to_state, note, detail) SELECT a.id, :now, :user_id, 'record', a.from_state, "
+    f"'{VisitState.done}', NULL, json_build_object('ref', a.ref) FROM a) "
+    "SELECT ref, id FROM r"
 )
 
 _INSERT_EVENTS = insert(_EVENTS)
@@ -155,70 +173,130 @@ _SQLITE_INSERT_REPORTS = (
 )
 
 
-def _columns(rows: list[dict[str, Any]], names: Iterable[str]) -> dict[str, list[Any]]:
-    return {name: [row[name] for row in rows] for name in names}
+async def _read(
+    session: AsyncSession, user: CurrentUser, items: list[VisitRecordItem]
+) -> tuple[dict[str, Any], dict[int, Any], set[str]]:
+    """The refs stored before (with their outcome), the visits of the new records with
+    their residents' names (locked until this transaction ends), and which of the photos
+    the sender uploaded."""
+    refs = [item.ref for item in items]
+    if _is_postgres(session):
+        rows = (
+            await session.execute(
+                _PG_READ,
+                {
+                    "refs": refs,
+                    "photos": sorted({item.photo for item in items if item.photo}),
+                    "user_id": user.id,
+                    "ids": sorted({item.visit_id for item in items}),
+                },
+            )
+        ).all()
+        first = rows[0]
+        seen = dict(zip(first.seen_refs or [], first.seen_outcomes or [], strict=True))
+        visits = {
+            row.id: SimpleNamespace(
+                **{name: getattr(row, name) for name in _READ},
+                resident_name=row.resident_name,
+            )
+            for row in rows
+            if row.id is not None
+        }
+        for visit in visits.values():
+            visit.state = VisitState(visit.state)
+        return seen, visits, set(first.own_photos or [])
+    seen = dict(
+        (
+            await session.execute(
+                select(_REPORTS.c.ref, _REPORTS.c.outcome).where(_REPORTS.c.ref.in_(refs))
+            )
+        ).all()
+    )
+    fresh = [item for item in items if item.ref not in seen]
+    found: dict[int, Any] = {}
+    if fresh:
+        found = {
+            v.id: v
+            for v in await session.execute(
+                select(
+                    *(_VISITS.c[name] for name in _READ),
+                    Resident.name.label("resident_name"),
+                )
+                .outerjoin(Resident, Resident.id == _VISITS.c.resident_id)
+                .where(_VISITS.c.id.in_({item.visit_id for item in fresh}))
+                .with_for_update(of=_VISITS)
+            )
+        }
+    photos = {item.photo for item in fresh if item.photo}
+    own: set[str] = set()
+    if photos:
+        own = set(
+            (
+                await session.scalars(
+                    select(Media.key).where(Media.key.in_(photos), Media.uploaded_by == user.id)
+                )
+            ).all()
+        )
+    return seen, found, own
 
 
-async def _insert_reports(
+async def _write(
     session: AsyncSession, rows: list[dict[str, Any]], user_id: int, now: datetime
 ) -> dict[str, int]:
-    """The new reports, skipping refs another request stored first: the refs this
-    request stored, with their ids."""
+    """Store the reports, skipping refs another request stored first, and apply those
+    stored as ``applied`` (the visit's change and its history row): the refs this request
+    stored, with their ids."""
     if _is_postgres(session):
-        params = _columns(rows, _PG_REPORT)
+        params = {name: [row.get(name) for row in rows] for name in _PG_WRITE_COLUMNS}
         params["record"] = [json.dumps(r, ensure_ascii=False) for r in params["record"]]
-        result = await session.execute(
-            _PG_INSERT_REPORTS, {**params, "reporter_user_id": user_id, "received_at": now}
-        )
-    else:
-        result = await session.execute(
-            _SQLITE_INSERT_REPORTS,
-            [
-                {**row, "reporter_user_id": user_id, "received_at": now, "reviewed_by": None}
-                for row in rows
-            ],
-        )
-    return {ref: rid for ref, rid in result.all()}
-
-
-async def _apply_all(
-    session: AsyncSession, rows: list[dict[str, Any]], user_id: int, now: datetime
-) -> None:
-    """The visits' changes, and their history rows."""
-    if _is_postgres(session):
-        params = _columns(rows, _CHANGED)
-        params["needs"] = [json.dumps(n, ensure_ascii=False) for n in params["needs"]]
-        await session.execute(_PG_APPLY, {**params, "now": now})
-        await session.execute(
-            _PG_INSERT_EVENTS,
-            {
-                "visit_id": params["id"],
-                "from_state": [str(row["from_state"]) for row in rows],
-                "detail": [json.dumps({"ref": row["ref"]}) for row in rows],
-                "at": now,
-                "actor_user_id": user_id,
-            },
-        )
-        return
-    await session.execute(
-        _APPLY_ROW, [{"b_now": now, **{f"b_{k}": row[k] for k in _CHANGED}} for row in rows]
-    )
-    await session.execute(
-        _INSERT_EVENTS,
+        params["needs"] = [
+            None if n is None else json.dumps(n, ensure_ascii=False) for n in params["needs"]
+        ]
+        params["from_state"] = [None if f is None else str(f) for f in params["from_state"]]
+        result = await session.execute(_PG_WRITE, {**params, "user_id": user_id, "now": now})
+        return {ref: rid for ref, rid in result.all()}
+    result = await session.execute(
+        _SQLITE_INSERT_REPORTS,
         [
             {
-                "visit_id": row["id"],
-                "at": now,
-                "actor_user_id": user_id,
-                "action": "record",
-                "from_state": row["from_state"],
-                "to_state": VisitState.done,
-                "note": None,
-                "detail": {"ref": row["ref"]},
+                **{k: row[k] for k in _REPORT_COLUMNS},
+                "reporter_user_id": user_id,
+                "received_at": now,
+                "reviewed_by": None,
             }
             for row in rows
         ],
     )
+    stored = {ref: rid for ref, rid in result.all()}
+    applied = [
+        row for row in rows if row["outcome"] == ReportOutcome.applied and row["ref"] in stored
+    ]
+    if applied:
+        await session.execute(
+            _APPLY_ROW,
+            [
+                {"b_now": now, "b_id": row["visit_id"]}
+                | {f"b_{k}": row[k] for k in _CHANGED if k != "id"}
+                for row in applied
+            ],
+        )
+        await session.execute(
+            _INSERT_EVENTS,
+            [
+                {
+                    "visit_id": row["visit_id"],
+                    "at": now,
+                    "actor_user_id": user_id,
+                    "action": "record",
+                    "from_state": row["from_state"],
+                    "to_state": VisitState.done,
+                    "note": None,
+                    "detail": {"ref": row["ref"]},
+                }
+                for row in applied
+            ],
+        )
+    return stored
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -270,35 +348,8 @@ async def sync_records(
     if len(set(refs)) != len(refs):
         raise BadRequest(N_("Each record in a batch needs its own ref"))
     now = utcnow()
-    seen = {
-        ref: outcome
-        for ref, outcome in (
-            await session.execute(
-                select(_REPORTS.c.ref, _REPORTS.c.outcome).where(_REPORTS.c.ref.in_(refs))
-            )
-        ).all()
-    }
+    seen, visits, own_photos = await _read(session, user, items)
     fresh = [item for item in items if item.ref not in seen]
-    # What the rules need of each visit (not the whole row), locked against a concurrent
-    # record of the same visit until this transaction ends.
-    visits: dict[int, Any] = {}
-    if fresh:
-        found = await session.execute(
-            select(*(_VISITS.c[name] for name in _READ))
-            .where(_VISITS.c.id.in_({item.visit_id for item in fresh}))
-            .with_for_update()
-        )
-        visits = {v.id: v for v in found}
-    photos = {item.photo for item in fresh if item.photo}
-    own_photos: set[str] = set()
-    if photos:
-        own_photos = set(
-            (
-                await session.scalars(
-                    select(Media.key).where(Media.key.in_(photos), Media.uploaded_by == user.id)
-                )
-            ).all()
-        )
 
     decided: dict[str, tuple[str, str | None]] = {}  # ref -> (outcome, reason msgid)
     applied_visits: set[int] = set()
@@ -330,52 +381,15 @@ async def sync_records(
     stored: dict[str, int] = {}
     to_store = [item for item in fresh if decided[item.ref][0] != "refused"]
     if to_store:
-        stored = await _insert_reports(
+        stored = await _write(
             session,
-            [
-                {
-                    "ref": item.ref,
-                    "visit_id": item.visit_id,
-                    "outcome": ReportOutcome.applied
-                    if decided[item.ref][0] == "recorded"
-                    else ReportOutcome.kept,
-                    "reason": decided[item.ref][1],
-                    "record": _as_sent(item),
-                    **Visit.placed_in(visits[item.visit_id]),
-                }
-                for item in to_store
-            ],
+            [_stored_row(item, visits[item.visit_id], decided, user) for item in to_store],
             user.id,
             now,
         )
     applied = [item for item in fresh if decided[item.ref][0] == "recorded" and item.ref in stored]
-    if applied:
-        await _apply_all(
-            session,
-            [
-                {
-                    "ref": item.ref,
-                    "from_state": visits[item.visit_id].state,
-                    "id": item.visit_id,
-                    "version": visits[item.visit_id].version,
-                    "condition": str(item.condition),
-                    "needs": list(item.needs),
-                    "notes": item.notes.strip(),
-                    "urgent": item.urgent,
-                    "visited_at": item.visited_at,
-                    "visit_date": item.visited_at.astimezone(LOCAL_TZ).date(),
-                    "recorded_by": user.id,
-                    "person_user_id": visits[item.visit_id].person_user_id or user.id,
-                    "photo": item.photo,
-                    "lon": item.lon,
-                    "lat": item.lat,
-                }
-                for item in applied
-            ],
-            user.id,
-            now,
-        )
     await _notify(session, applied, visits, stored, decided, fresh)
+    await end_writes(session)  # on SQLite, the write lock is free while the answer is made
 
     results = []
     counts = {"recorded": 0, "kept": 0, "duplicate": 0, "refused": 0}
@@ -403,6 +417,41 @@ async def sync_records(
             )
         )
     return VisitSyncResult(results=results, **counts)
+
+
+def _stored_row(
+    item: VisitRecordItem,
+    visit: Any,
+    decided: dict[str, tuple[str, str | None]],
+    user: CurrentUser,
+) -> dict[str, Any]:
+    """A record to store: its report, and for one to apply, the visit's change."""
+    outcome, reason = decided[item.ref]
+    row: dict[str, Any] = {
+        "ref": item.ref,
+        "visit_id": item.visit_id,
+        "outcome": ReportOutcome.applied if outcome == "recorded" else ReportOutcome.kept,
+        "reason": reason,
+        "record": _as_sent(item),
+        **Visit.placed_in(visit),
+    }
+    if outcome == "recorded":
+        row |= {
+            "from_state": visit.state,
+            "version": visit.version,
+            "condition": str(item.condition),
+            "needs": list(item.needs),
+            "notes": item.notes.strip(),
+            "urgent": item.urgent,
+            "visited_at": item.visited_at,
+            "visit_date": item.visited_at.astimezone(LOCAL_TZ).date(),
+            "recorded_by": user.id,
+            "person_user_id": visit.person_user_id or user.id,
+            "photo": item.photo,
+            "lon": item.lon,
+            "lat": item.lat,
+        }
+    return row
 
 
 def _first(outcome: Any) -> str:
@@ -441,23 +490,12 @@ async def _notify(
             offices[(community_id, via)] = await office_of(session, community_id, via)
         return offices[(community_id, via)]
 
-    if urgent:
-        names = dict(
-            (
-                await session.execute(
-                    select(Resident.id, Resident.name).where(
-                        Resident.id.in_({visits[i.visit_id].resident_id for i in urgent})
-                    )
-                )
-            ).all()
+    for item in urgent:
+        visit = visits[item.visit_id]
+        office_here = await office(visit.community_id, NotifyVia.both)
+        await send(
+            session, urgent_notice(visit, visit.resident_name, item.notes.strip(), office_here)
         )
-        for item in urgent:
-            visit = visits[item.visit_id]
-            office_here = await office(visit.community_id, NotifyVia.both)
-            await send(
-                session,
-                urgent_notice(visit, names[visit.resident_id], item.notes.strip(), office_here),
-            )
     kept: dict[int, list[int]] = {}
     for item in fresh:
         if decided[item.ref][0] == "kept" and item.ref in stored:

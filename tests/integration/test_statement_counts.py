@@ -925,3 +925,35 @@ async def test_case_intake_and_an_action_take_a_fixed_number_of_statements(
         "UPDATE",
         *["SELECT"] * 4,
     ]
+
+
+async def test_a_batch_of_visit_records_syncs_in_a_fixed_number_of_statements(
+    counted: Backend, counted_app: Litestar, tokens: Tokens
+) -> None:
+    """A grid worker's phone sends 3, then 30 new visit records, one urgent finding each
+    time: the same statements whatever the batch's size. On PostgreSQL the reads (refs
+    seen before, the visits locked with their residents' names, the sender's photos) are
+    one statement and the three writes (reports, visits, history) another; SQLite takes
+    them one by one. Then the office to tell of the urgent finding, and its outbox rows."""
+    from tests.integration.test_visit_sync import _record, _visits
+
+    got: list[list[str]] = []
+    async with open_client(counted_app, counted) as client:
+        headers = await tokens.get(client, DENGYUE_GRID_WORKER)
+        for size in (2, 3, 30):  # the first warms the caches of a first call
+            ids = await _visits(counted, size, DENGYUE_GRID_WORKER)
+            records = [_record(v, urgent=i == 0) for i, v in enumerate(ids)]
+            r, statements = await _post_counted(
+                counted_app, client, "/api/v1/visits/records", {"records": records}, headers
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["recorded"] == size, r.text
+            got.append(statements)
+    print(f"\n[{counted.name}] visit sync: {len(got[1])} statements {got[1]}")
+    assert got[1] == got[2]
+    batch = (
+        ["WITH", "WITH"]
+        if counted.name == "postgis"
+        else ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"]
+    )
+    assert got[1] == ["SELECT", *batch, "SELECT", "INSERT"]
