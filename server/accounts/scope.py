@@ -118,7 +118,9 @@ def scope_columns(model: Any) -> tuple[Any, Any, Any]:
 
 
 def _row_ids(row: Any) -> tuple[int | None, int | None, int | None]:
-    name = getattr(row, "__tablename__", "")
+    # The class's: a plain row (a list's) has no such attribute, and looking it up on the
+    # row itself goes through its keys' slow not-found path, for every rule checked.
+    name = getattr(type(row), "__tablename__", "")
     if name == "sub_districts":
         return row.id, None, None
     if name == "communities":

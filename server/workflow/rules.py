@@ -163,6 +163,12 @@ class Workflow:
     _sources: dict[str, tuple[Any, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _candidates: dict[Any, tuple[tuple[str, Rule], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _stateless: tuple[tuple[str, Rule], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         actions = {str(action) for (_, action) in self.transitions}
@@ -174,6 +180,19 @@ class Workflow:
         for state, action in self.transitions:
             sources.setdefault(str(action), []).append(state)
         object.__setattr__(self, "_sources", {a: tuple(s) for a, s in sources.items()})
+        # By state, the actions that may apply in it, in the table's order: the transitions
+        # leaving it and every action that is not a transition (its ``when`` decides). A
+        # page's every row asks which actions its reader may take (``allowed``).
+        stateless = tuple((a, r) for a, r in self.rules.items() if a not in sources)
+        states = {state for state, _ in self.transitions}
+        candidates = {
+            state: tuple(
+                (a, r) for a, r in self.rules.items() if a not in sources or state in sources[a]
+            )
+            for state in states
+        }
+        object.__setattr__(self, "_candidates", candidates)
+        object.__setattr__(self, "_stateless", stateless)
 
     # --- the table ----------------------------------------------------------------------
 
@@ -200,8 +219,14 @@ class Workflow:
         return self._applies(obj, action) and self.rules[action].who(actor, obj)
 
     def allowed(self, actor: Actor, obj: Any) -> list[str]:
-        """Every action this person may take now, in the table's order."""
-        return [action for action in self.rules if self.may(actor, obj, action)]
+        """Every action this person may take now, in the table's order (what ``may``
+        answers for each, asking only of the actions that may apply in its state)."""
+        state = getattr(obj, self.state_attr)
+        return [
+            action
+            for action, rule in self._candidates.get(state, self._stateless)
+            if (rule.when is None or rule.when(obj)) and rule.who(actor, obj)
+        ]
 
     def sees(self, actor: Actor, obj: Any) -> bool:
         return self.visible(actor, obj)
