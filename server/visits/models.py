@@ -120,14 +120,16 @@ class Visit(InGrid, TimestampMixin, Base):
 
     __tablename__ = "visits"
     __table_args__ = (
-        # A person's day: their visits of a date, in walking order.
+        # A person's day: their visits of a date, in walking order (and a person's visits:
+        # the index's first column serves them, so it has no index of its own).
         Index("ix_visits_person_day", "person_user_id", "visit_date", "window", "position"),
-        # One visit per resident, due date and source: planning twice does not double it.
+        # One visit per resident, due date and source: planning twice does not double it
+        # (and a resident's visits, by its first column).
         UniqueConstraint("resident_id", "due_by", "source", name="uq_visits_resident_due"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     # "care" (the roster) or "pair:<id>" (a party member's pair, who then makes it).
     source: Mapped[str] = mapped_column(String(20), default="care")
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("care_pairs.id"), default=None)
@@ -137,9 +139,7 @@ class Visit(InGrid, TimestampMixin, Base):
     )
     version: Mapped[int] = mapped_column(default=1)
     # The plan: who, which day and window, where in the walk, arriving when.
-    person_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), index=True, default=None
-    )
+    person_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     visit_date: Mapped[date | None] = mapped_column(Date, default=None)
     window: Mapped[VisitWindow | None] = mapped_column(
         Enum(VisitWindow, native_enum=False, length=10), default=None
