@@ -1084,6 +1084,7 @@ class CaseService:
             await self.session.execute(_NAMED.where(_NAMED_CASE.id.in_([c.id for c in cases])))
         ).all()
         named = {r.id: r for r in rows}
+        cases = [c for c in cases if c.id in named]  # (none is deleted, but between the two)
         residents: dict[int, Any] = {}
         users: dict[int, Any] = {}
         places: dict[int, Any] = {}
