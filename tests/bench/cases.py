@@ -48,8 +48,10 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -574,6 +576,8 @@ def measure_http(url: str, args: argparse.Namespace, var_dir: Path) -> None:
                 (t, f"/api/v1/communities/{code}/cases{query}", "") for code, t in clerks.items()
             ]
             wrk(base, name, lines, method="GET", **run)
+        if args.bare:
+            bare_side_by_side(url, base, workers, clerks, run)
         rng = random.Random(3334)
         intake: list[tuple[str, str, str]] = []
         by_community: dict[int, list[int]] = {}
@@ -600,6 +604,66 @@ def measure_http(url: str, args: argparse.Namespace, var_dir: Path) -> None:
             seconds=secs,
             var_dir=var_dir,
         )
+
+
+@contextlib.contextmanager
+def bare_server(url: str) -> Iterator[str]:
+    """``tests/bench/bare_cases.py`` served as Linli is (2 workers, a socket each)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = (
+        "from server.serving import serve; "
+        f"serve('tests.bench.bare_cases:app', host='127.0.0.1', port={port}, workers=2, "
+        "log_level='warning')"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "LINLI_SECRET_KEY": BENCH_SECRET}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/v1/me/case-inbox", timeout=2)
+            except urllib.error.HTTPError:
+                break  # 401: it answers
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the bare app did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def bare_side_by_side(
+    url: str, base: str, workers: list[str], clerks: dict[str, str], run: dict[str, Any]
+) -> None:
+    """The inbox and a community's first page, Linli and the bare app in turn, twice."""
+    lists = {
+        "inbox": [(t, "/api/v1/me/case-inbox", "") for t in workers],
+        "first page": [(t, f"/api/v1/communities/{c}/cases", "") for c, t in clerks.items()],
+    }
+    with bare_server(url) as bare:
+        for name, lines in lists.items():
+            # Same answers, but for what the bare app leaves out (see its documentation).
+            token, path, _ = lines[0]
+            answers = []
+            for at in (base, bare):
+                req = urllib.request.Request(
+                    at + path, headers={"Authorization": f"Bearer {token}"}
+                )
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    answers.append(json.loads(r.read()))
+            ours, theirs = answers
+            same = ["total", "limit", "offset"]
+            assert [ours[k] for k in same] == [theirs[k] for k in same], (ours, theirs)
+            assert [c["id"] for c in ours["items"]] == [c["id"] for c in theirs["items"]]
+            for _ in range(2):
+                for label, at in (("Linli", base), ("bare", bare)):
+                    wrk(at, f"{name} ({label})", lines, method="GET", **run)
 
 
 # --- plans ----------------------------------------------------------------------------
@@ -726,6 +790,11 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="seed again, ignore the cache")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--explain", action="store_true", help="print the lists' plans first")
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also serve tests/bench/bare_cases.py and measure it on the same lists",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.skip_http:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
