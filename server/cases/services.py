@@ -1061,9 +1061,8 @@ class CaseService:
         limit: int,
         offset: int,
     ) -> CasePage:
-        """A page of cases, the count (unless the page is the last), then what its views
-        name (the reporter, the assignee, the grid, the case merged into) in one statement
-        (``_NAMED``): plain rows rather than ORM objects, which a list only reads.
+        """A page of cases, the count (unless the page is the last), then their views
+        (``_views``): plain rows rather than ORM objects, which a list only reads.
         ``where`` is on the cases' table columns (``_CASE``); ``order`` gives the order
         for a table's columns."""
         cases = (
@@ -1080,28 +1079,7 @@ class CaseService:
             total = int(counted or 0)
         if not cases:
             return CasePage(items=[], total=total, limit=limit, offset=offset)
-        rows = (
-            await self.session.execute(_NAMED.where(_NAMED_CASE.id.in_([c.id for c in cases])))
-        ).all()
-        named = {r.id: r for r in rows}
-        cases = [c for c in cases if c.id in named]  # (none is deleted, but between the two)
-        residents: dict[int, Any] = {}
-        users: dict[int, Any] = {}
-        places: dict[int, Any] = {}
-        merged: dict[int, str] = {}
-        for c in cases:
-            n = named[c.id]
-            if c.resident_id is not None:
-                residents[c.resident_id] = _Person(n.resident_name, n.resident_phone)
-            if c.reporter_user_id is not None:
-                users[c.reporter_user_id] = _Person(n.reporter_name, n.reporter_phone)
-            if c.assignee_user_id is not None:
-                users.setdefault(c.assignee_user_id, _Person(n.assignee_name, None))
-            places[c.grid_id] = _Place(n.grid_name, n.grid_name_i18n, n.community_code)
-            if c.merged_into_id is not None:
-                merged[c.merged_into_id] = n.merged_number
-        names = _Names(await self._catalogue(), residents, users, places, merged, None)
-        views = self._make_views(user, cases, names, actor=await self.actor(user), detail=False)
+        views = await self._views(user, cases, actor=await self.actor(user), detail=False)
         return CasePage(items=views, total=total, limit=limit, offset=offset)
 
     async def mine(self, user: CurrentUser, limit: int, offset: int) -> CasePage:
@@ -1232,12 +1210,33 @@ class CaseService:
             await self._views(user, [case], actor=actor or await self.actor(user), detail=True)
         )[0]
 
-    async def _names(self, cases: Sequence[Case], *, detail: bool) -> _Names:
-        """Items, residents, people, grids and (for a case's page) histories of these
-        cases: one query each, whatever their number."""
-        item_ids = {c.item_id for c in cases if c.item_id}
-        resident_ids = {c.resident_id for c in cases if c.resident_id}
-        grid_ids = {c.grid_id for c in cases}
+    async def _names(self, cases: Sequence[Any], *, detail: bool) -> _Names:
+        """What the views of these cases name: the reporter, the assignee, the grid and
+        community, the case merged into (one statement, ``_NAMED``), the catalogue, and
+        for a case's page its history with the names of those who acted: a fixed number
+        of statements whatever their number. A case the names read does not find (none
+        is deleted, but between two statements) is left out of the views."""
+        rows = (
+            await self.session.execute(_NAMED.where(_NAMED_CASE.id.in_([c.id for c in cases])))
+        ).all()
+        named = {r.id: r for r in rows}
+        residents: dict[int, Any] = {}
+        users: dict[int, Any] = {}
+        places: dict[int, Any] = {}
+        merged: dict[int, str] = {}
+        for c in cases:
+            n = named.get(c.id)
+            if n is None:
+                continue
+            if c.resident_id is not None:
+                residents[c.resident_id] = _Person(n.resident_name, n.resident_phone)
+            if c.reporter_user_id is not None:
+                users[c.reporter_user_id] = _Person(n.reporter_name, n.reporter_phone)
+            if c.assignee_user_id is not None:
+                users.setdefault(c.assignee_user_id, _Person(n.assignee_name, None))
+            places[c.grid_id] = _Place(n.grid_name, n.grid_name_i18n, n.community_code)
+            if c.merged_into_id is not None:
+                merged[c.merged_into_id] = n.merged_number
         history: dict[int, list[CaseEvent]] | None = None
         if detail:
             history = {c.id: [] for c in cases}
@@ -1249,66 +1248,17 @@ class CaseService:
                 )
             ).all():
                 history[e.case_id].append(e)
-        user_ids = {
-            u
-            for c in cases
-            for u in (c.reporter_user_id, c.assignee_user_id, c.taken_by_user_id)
-            if u
-        } | {e.actor_user_id for h in (history or {}).values() for e in h if e.actor_user_id}
-        items = await self._catalogue() if item_ids else {}
-        residents = (
-            {
-                r.id: r
+            actors = {
+                e.actor_user_id for h in history.values() for e in h if e.actor_user_id
+            } - set(users)
+            if actors:
                 for r in (
                     await self.session.execute(
-                        select(Resident.id, Resident.name, Resident.phone).where(
-                            Resident.id.in_(resident_ids)
-                        )
+                        select(User.id, User.name, User.phone).where(User.id.in_(actors))
                     )
-                ).all()
-            }
-            if resident_ids
-            else {}
-        )
-        users = (
-            {
-                r.id: r
-                for r in (
-                    await self.session.execute(
-                        select(User.id, User.name, User.phone).where(User.id.in_(user_ids))
-                    )
-                ).all()
-            }
-            if user_ids
-            else {}
-        )
-        places = (
-            {
-                r.id: r
-                for r in (
-                    await self.session.execute(
-                        select(Grid.id, Grid.name, Grid.name_i18n, Community.code)
-                        .join(Community, Community.id == Grid.community_id)
-                        .where(Grid.id.in_(grid_ids))
-                    )
-                ).all()
-            }
-            if grid_ids
-            else {}
-        )
-        merged_ids = {c.merged_into_id for c in cases if c.merged_into_id}
-        merged = (
-            dict(
-                (
-                    await self.session.execute(
-                        select(Case.id, Case.number).where(Case.id.in_(merged_ids))
-                    )
-                ).all()
-            )
-            if merged_ids
-            else {}
-        )
-        return _Names(items, residents, users, places, merged, history)
+                ).all():
+                    users[r.id] = _Person(r.name, r.phone)
+        return _Names(await self._catalogue(), residents, users, places, merged, history)
 
     def _contact_phone(self, case: Case) -> str | None:
         if case.contact_phone_sealed is None:
@@ -1318,8 +1268,9 @@ class CaseService:
         return phone[2:] if len(phone) == 13 and phone.startswith("861") else phone
 
     async def _views(
-        self, user: CurrentUser, cases: Sequence[Case], *, actor: Actor, detail: bool
+        self, user: CurrentUser, cases: Sequence[Any], *, actor: Actor, detail: bool
     ) -> list[CaseView]:
+        """Views of cases: ORM objects, or a list's plain rows."""
         names = await self._names(cases, detail=detail)
         return self._make_views(user, cases, names, actor=actor, detail=detail)
 
@@ -1332,7 +1283,7 @@ class CaseService:
         actor: Actor,
         detail: bool,
     ) -> list[CaseView]:
-        """Views of cases (ORM objects, or a list's rows) from what ``names`` holds."""
+        """Views of cases from what ``names`` holds."""
         staff_scope = actor.scope(STAFF_ROLES)
         now = utcnow()
         views: list[CaseView] = []
@@ -1341,8 +1292,10 @@ class CaseService:
             mine = case.reporter_user_id == user.id or (
                 user.resident_id is not None and case.resident_id == user.resident_id
             )
+            place = names.places.get(case.grid_id)
+            if place is None:  # not found by the names read (see ``_names``)
+                continue
             item = names.items.get(case.item_id) if case.item_id else None
-            place = names.places[case.grid_id]
             # The reporter: a resident, an account, or a bare contact.
             name: str | None = None
             phone: str | None = None
