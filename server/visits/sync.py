@@ -115,8 +115,8 @@ _PG_WRITE_COLUMNS = {
     "lat": "float8[]",
 }
 _REPORT_COLUMNS = tuple(_PG_WRITE_COLUMNS)[:8]
-# The columns a record changes (on SQLite, where id and version say which row).
-_CHANGED = ("id", "version", *list(_PG_WRITE_COLUMNS)[10:])
+# The columns a record changes (after the report's, from_state and version).
+_CHANGED = tuple(_PG_WRITE_COLUMNS)[10:]
 
 
 def _unnest(columns: dict[str, str]) -> str:
@@ -163,7 +163,7 @@ _APPLY_ROW = (
         state=VisitState.done,
         version=bindparam("b_version") + 1,
         updated_at=bindparam("b_now"),
-        **{name: bindparam(f"b_{name}") for name in list(_CHANGED)[2:]},  # not id, version
+        **{name: bindparam(f"b_{name}") for name in _CHANGED},
     )
 )
 _SQLITE_INSERT_REPORTS = (
@@ -275,8 +275,8 @@ async def _write(
         await session.execute(
             _APPLY_ROW,
             [
-                {"b_now": now, "b_id": row["visit_id"]}
-                | {f"b_{k}": row[k] for k in _CHANGED if k != "id"}
+                {"b_now": now, "b_id": row["visit_id"], "b_version": row["version"]}
+                | {f"b_{k}": row[k] for k in _CHANGED}
                 for row in applied
             ],
         )
