@@ -607,8 +607,12 @@ def measure_http(url: str, args: argparse.Namespace, var_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def bare_server(url: str) -> Iterator[str]:
-    """``tests/bench/bare_cases.py`` served as Linli is (2 workers, a socket each)."""
+def bare_server(
+    url: str, app: str = "tests.bench.bare_cases:app", probe: str = "/api/v1/me/case-inbox"
+) -> Iterator[str]:
+    """A bare app (``tests/bench/bare_*.py``) served as Linli is (2 workers, a socket
+    each), with the benchmark's secret; ready once ``probe`` answers (with an error: no
+    token is sent)."""
     import socket
 
     with socket.socket() as s:
@@ -616,8 +620,7 @@ def bare_server(url: str) -> Iterator[str]:
         port = s.getsockname()[1]
     code = (
         "from server.serving import serve; "
-        f"serve('tests.bench.bare_cases:app', host='127.0.0.1', port={port}, workers=2, "
-        "log_level='warning')"
+        f"serve({app!r}, host='127.0.0.1', port={port}, workers=2, log_level='warning')"
     )
     env = {**os.environ, "DATABASE_URL": url, "LINLI_SECRET_KEY": BENCH_SECRET}
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
@@ -625,9 +628,9 @@ def bare_server(url: str) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/api/v1/me/case-inbox", timeout=2)
+                urllib.request.urlopen(base + probe, timeout=2)
             except urllib.error.HTTPError:
-                break  # 401: it answers
+                break  # 401 or 405: it answers
             except OSError:
                 time.sleep(0.2)
         else:
