@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -115,8 +116,20 @@ class CarePair(InGrid, TimestampMixin, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
+_PLANNED = text("state = 'planned'")
+_KEPT = text("outcome = 'kept'")
+
+
 class Visit(InGrid, TimestampMixin, Base):
-    """One visit of one resident (see the module's documentation)."""
+    """One visit of one resident (see the module's documentation).
+
+    Its indexes are the ways it is read, and no more: a recorded visit changes indexed
+    columns, so every index of the table is written again for it (phones sync thousands
+    a second). A person's day; a resident's visits; a community's visits by due date (a
+    week's plan, coverage, the roster's last visits, the monthly figures); the visits
+    still planned, by day (the chore that flags the missed ones). Nothing looks visits
+    up by grid, sub-district, state or due date alone, so those columns carry no index
+    of their own."""
 
     __tablename__ = "visits"
     __table_args__ = (
@@ -126,17 +139,27 @@ class Visit(InGrid, TimestampMixin, Base):
         # One visit per resident, due date and source: planning twice does not double it
         # (and a resident's visits, by its first column).
         UniqueConstraint("resident_id", "due_by", "source", name="uq_visits_resident_due"),
+        Index("ix_visits_community_due", "community_id", "due_by"),
+        # Partial: a visit leaves it when it is recorded, and is not written into it again.
+        Index(
+            "ix_visits_planned_day",
+            "visit_date",
+            postgresql_where=_PLANNED,
+            sqlite_where=_PLANNED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Where it sits, for the scope rule (InGrid's columns, without their indexes).
+    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     # "care" (the roster) or "pair:<id>" (a party member's pair, who then makes it).
     source: Mapped[str] = mapped_column(String(20), default="care")
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("care_pairs.id"), default=None)
-    due_by: Mapped[date] = mapped_column(Date, index=True)
-    state: Mapped[VisitState] = mapped_column(
-        Enum(VisitState, native_enum=False, length=20), index=True
-    )
+    due_by: Mapped[date] = mapped_column(Date)
+    state: Mapped[VisitState] = mapped_column(Enum(VisitState, native_enum=False, length=20))
     version: Mapped[int] = mapped_column(default=1)
     # The plan: who, which day and window, where in the walk, arriving when.
     person_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
@@ -193,17 +216,34 @@ class ReviewDecision(enum.StrEnum):
 class VisitReport(InGrid, Base):
     """A visit record as a phone sent it, once per ``ref`` (the phone's command id): the
     record of exactly-once sync, and what the office reviews when it could not be applied
-    (the household was reassigned meanwhile, or someone else recorded the visit first)."""
+    (the household was reassigned meanwhile, or someone else recorded the visit first).
+
+    Written for every record a phone syncs, and read by its ref (the next arrival of the
+    same record), by its visit, and, for the few kept to review, by community: those are
+    its only indexes (the last one partial, holding the kept reports alone)."""
 
     __tablename__ = "visit_reports"
+    __table_args__ = (
+        Index(
+            "ix_visit_reports_kept",
+            "community_id",
+            "received_at",
+            postgresql_where=_KEPT,
+            sqlite_where=_KEPT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Where it sits (InGrid's columns, without their indexes).
+    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     ref: Mapped[str] = mapped_column(String(64), unique=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
-    reporter_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reporter_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     outcome: Mapped[ReportOutcome] = mapped_column(
-        Enum(ReportOutcome, native_enum=False, length=10), index=True
+        Enum(ReportOutcome, native_enum=False, length=10)
     )
     reason: Mapped[str | None] = mapped_column(String(40), default=None)
     record: Mapped[dict[str, Any]] = mapped_column(default=dict)  # as sent, for the office

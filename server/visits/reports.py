@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -98,7 +98,10 @@ class VisitReportService:
         )
         where = [
             VisitReport.community_id == community.id,
-            VisitReport.outcome == ReportOutcome.kept,
+            # Written out, not a parameter: the planner then uses the partial index of
+            # the kept reports (a bound value cannot prove the index's condition).
+            VisitReport.outcome
+            == literal(ReportOutcome.kept, VisitReport.outcome.type, literal_execute=True),
             VisitReport.reviewed_at.is_(None)
             if state == "open"
             else VisitReport.reviewed_at.is_not(None),
