@@ -27,11 +27,11 @@ them one by one.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,9 +74,12 @@ _READ = (
 
 # The reads and the writes of a batch on PostgreSQL.
 #
-# Each is one statement whatever the batch's size: the batch's columns go as arrays (one
-# parameter per column) into ``unnest``, so the SQL text never changes and the server
-# plans it once per connection. Sent row by row instead (executemany), every row is its
+# Each is one statement whatever the batch's size, so the SQL text never changes and the
+# server plans it once per connection. The reads take the batch's refs, visits and
+# photos as arrays; the writes take the records to store as one JSON document, which
+# ``json_to_recordset`` turns back into rows: encoded by msgspec in one call, it costs
+# the app about 0.5 ms less a batch of 50 than twenty-one arrays, each of whose elements
+# the driver inspects one by one. Sent row by row instead (executemany), every row is its
 # own Bind/Execute on the server and its own parameter processing here, which cost three
 # times as much per batch of 50; and every further round trip costs the app more CPU
 # than the database spends on a batch's rows, so the three writes (the reports, the
@@ -89,39 +92,39 @@ _READ = (
 # The visits are locked by this transaction, so the versions read are current; the
 # UPDATE's WHERE clause says so once more.
 #
-# What each stored record carries, with its PostgreSQL array type for unnest: the
+# What each stored record carries, with its PostgreSQL type for json_to_recordset: the
 # report's columns, then (for a record applied) the visit's changes.
 _PG_WRITE_COLUMNS = {
-    "ref": "varchar[]",
-    "visit_id": "integer[]",
-    "outcome": "varchar[]",
-    "reason": "varchar[]",
-    "record": "text[]",
-    "sub_district_id": "integer[]",
-    "community_id": "integer[]",
-    "grid_id": "integer[]",
-    "from_state": "varchar[]",
-    "version": "integer[]",
-    "condition": "varchar[]",
-    "needs": "text[]",
-    "notes": "text[]",
-    "urgent": "boolean[]",
-    "visited_at": "timestamptz[]",
-    "visit_date": "date[]",
-    "recorded_by": "integer[]",
-    "person_user_id": "integer[]",
-    "photo": "varchar[]",
-    "lon": "float8[]",
-    "lat": "float8[]",
+    "ref": "varchar",
+    "visit_id": "integer",
+    "outcome": "varchar",
+    "reason": "varchar",
+    "record": "json",
+    "sub_district_id": "integer",
+    "community_id": "integer",
+    "grid_id": "integer",
+    "from_state": "varchar",
+    "version": "integer",
+    "condition": "varchar",
+    "needs": "json",
+    "notes": "text",
+    "urgent": "boolean",
+    "visited_at": "timestamptz",
+    "visit_date": "date",
+    "recorded_by": "integer",
+    "person_user_id": "integer",
+    "photo": "varchar",
+    "lon": "float8",
+    "lat": "float8",
 }
 _REPORT_COLUMNS = tuple(_PG_WRITE_COLUMNS)[:8]
 # The columns a record changes (after the report's, from_state and version).
 _CHANGED = tuple(_PG_WRITE_COLUMNS)[10:]
 
 
-def _unnest(columns: dict[str, str]) -> str:
-    args = ", ".join(f"CAST(:{name} AS {kind})" for name, kind in columns.items())
-    return f"unnest({args}) AS u({', '.join(columns)})"
+def _recordset(columns: dict[str, str]) -> str:
+    kinds = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+    return f"json_to_recordset(CAST(:rows AS json)) AS u({kinds})"
 
 
 _PG_READ = text(
@@ -136,14 +139,14 @@ _PG_READ = text(
     "locked.* FROM seen, own LEFT JOIN locked ON true"
 )
 _PG_WRITE = text(
-    f"WITH u AS MATERIALIZED (SELECT * FROM {_unnest(_PG_WRITE_COLUMNS)}), "  # noqa: S608 (constants)
+    f"WITH u AS MATERIALIZED (SELECT * FROM {_recordset(_PG_WRITE_COLUMNS)}), "  # noqa: S608 (constants)
     "r AS (INSERT INTO visit_reports (ref, visit_id, reporter_user_id, received_at, outcome, "
     "reason, record, sub_district_id, community_id, grid_id) "
-    "SELECT u.ref, u.visit_id, :user_id, :now, u.outcome, u.reason, CAST(u.record AS json), "
+    "SELECT u.ref, u.visit_id, :user_id, :now, u.outcome, u.reason, u.record, "
     "u.sub_district_id, u.community_id, u.grid_id FROM u "
     "ON CONFLICT (ref) DO NOTHING RETURNING ref, id), "
     "a AS (UPDATE visits AS v SET state = 'done', version = v.version + 1, updated_at = :now, "
-    "condition = u.condition, needs = CAST(u.needs AS json), notes = u.notes, "
+    "condition = u.condition, needs = u.needs, notes = u.notes, "
     "urgent = u.urgent, visited_at = u.visited_at, visit_date = u.visit_date, "
     "recorded_by = u.recorded_by, person_user_id = u.person_user_id, photo = u.photo, "
     "lon = u.lon, lat = u.lat FROM u JOIN r ON r.ref = u.ref "
@@ -247,13 +250,10 @@ async def _write(
     stored as ``applied`` (the visit's change and its history row): the refs this request
     stored, with their ids."""
     if _is_postgres(session):
-        params = {name: [row.get(name) for row in rows] for name in _PG_WRITE_COLUMNS}
-        params["record"] = [json.dumps(r, ensure_ascii=False) for r in params["record"]]
-        params["needs"] = [
-            None if n is None else json.dumps(n, ensure_ascii=False) for n in params["needs"]
-        ]
-        params["from_state"] = [None if f is None else str(f) for f in params["from_state"]]
-        result = await session.execute(_PG_WRITE, {**params, "user_id": user_id, "now": now})
+        result = await session.execute(
+            _PG_WRITE,
+            {"rows": msgspec.json.encode(rows).decode(), "user_id": user_id, "now": now},
+        )
         return {ref: rid for ref, rid in result.all()}
     result = await session.execute(
         _SQLITE_INSERT_REPORTS,
