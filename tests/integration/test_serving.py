@@ -78,3 +78,39 @@ def test_two_workers_each_listen_and_share_the_connections(tmp_path: Path) -> No
         finally:
             for conn in connections:
                 conn.close()
+
+
+def test_a_served_app_keeps_the_collector_off_what_it_built(tmp_path: Path) -> None:
+    """``server.asgi:app``, what ``linli serve`` runs, freezes the objects the app was
+    built of and collects the youngest generation rarely (``settle_heap``); a process
+    that builds the app itself keeps Python's defaults."""
+    import json
+    import subprocess
+
+    from server.serving import GC_THRESHOLDS
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'linli.sqlite3'}",
+        "LINLI_VAR_DIR": str(tmp_path),
+        "LINLI_SECRET_KEY": "serving-test-secret-0123456789abcdef0123",
+    }
+    probe = (
+        "import gc, json, sys; import {module}; "
+        "print(json.dumps([gc.get_threshold(), gc.get_freeze_count()]))"
+    )
+    found = {}
+    for module in ("server.asgi", "server.app"):
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(module=module)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        found[module] = json.loads(out.strip().splitlines()[-1])
+    thresholds, frozen = found["server.asgi"]
+    assert tuple(thresholds) == GC_THRESHOLDS
+    assert frozen > 100_000, frozen  # the app's objects, out of the collector's sight
+    assert found["server.app"] == [[700, 10, 10], 0]
