@@ -35,14 +35,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-import jwt
 import msgspec
 from litestar import Litestar, Request, get
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
+from tests.bench.bare_auth import caller
+
 URL = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-SECRET = os.environ["LINLI_SECRET_KEY"]
 OPEN = ["received", "accepted", "dispatched", "in_progress", "resolved"]
 STATE_NAMES = {
     "received": "待受理",
@@ -175,17 +175,6 @@ page AS (SELECT c.id, row_number() OVER (ORDER BY c.id DESC) AS n,
 {_ROWS}"""
 
 
-def _caller(request: Request[Any, Any, Any]) -> tuple[int, str]:
-    header = request.headers.get("authorization")
-    if not header:
-        raise NotAuthorizedException("No JWT token found in request header")
-    try:
-        claims = jwt.decode(header.partition(" ")[-1], SECRET, algorithms=["HS256"])
-        return int(claims["sub"]), str(claims.get("jti") or "")
-    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as exc:
-        raise NotAuthorizedException("Invalid token") from exc
-
-
 def _page(rows: list[asyncpg.Record], limit: int, offset: int) -> CasePage:
     now = datetime.now(UTC)
     items = []
@@ -243,7 +232,7 @@ Offset = Annotated[int, Parameter(ge=0)]
 
 @get("/api/v1/me/case-inbox")
 async def inbox(request: Request[Any, Any, Any], limit: Limit = 50, offset: Offset = 0) -> bytes:
-    uid, jti = _caller(request)
+    uid, jti = caller(request)
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(INBOX, uid, jti, limit, offset)
     return msgspec.json.encode(_page(rows, limit, offset))
@@ -253,7 +242,7 @@ async def inbox(request: Request[Any, Any, Any], limit: Limit = 50, offset: Offs
 async def community_cases(
     request: Request[Any, Any, Any], code: str, limit: Limit = 50, offset: Offset = 0
 ) -> bytes:
-    uid, jti = _caller(request)
+    uid, jti = caller(request)
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(COMMUNITY, uid, jti, code, limit, offset)
         if not rows and not await conn.fetchval(

@@ -38,13 +38,13 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import jwt
 import msgspec
 from litestar import Litestar, Request, post
 from litestar.exceptions import NotAuthorizedException, ValidationException
 
+from tests.bench.bare_auth import caller
+
 URL = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-SECRET = os.environ["LINLI_SECRET_KEY"]
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -137,17 +137,6 @@ LEFT JOIN v ON v.id = u.visit_id"""
 _DECODER = msgspec.json.Decoder(Batch)
 
 
-def _caller(request: Request[Any, Any, Any]) -> tuple[int, str]:
-    header = request.headers.get("authorization")
-    if not header:
-        raise NotAuthorizedException("No JWT token found in request header")
-    try:
-        claims = jwt.decode(header.partition(" ")[-1], SECRET, algorithms=["HS256"])
-        return int(claims["sub"]), str(claims.get("jti") or "")
-    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as exc:
-        raise NotAuthorizedException("Invalid token") from exc
-
-
 class _Row(msgspec.Struct):
     """A record as the statement reads it: the fields as sent, and the record again."""
 
@@ -200,7 +189,7 @@ def _rows(items: list[Item]) -> str:
 
 @post("/api/v1/visits/records", status_code=200)
 async def records(request: Request[Any, Any, Any]) -> bytes:
-    uid, jti = _caller(request)
+    uid, jti = caller(request)
     try:
         items = _DECODER.decode(await request.body()).records
     except msgspec.ValidationError as exc:
