@@ -258,8 +258,8 @@ async def _written(url: str, ids: list[int]) -> list[Any]:
 
 def same_work(url: str, apps: dict[str, str], token: str, first: int) -> None:
     """Post the same batch (three records, one urgent with needs, one placed) to each
-    app, on visits of its own of the same residents, then again: both must answer alike and write the same
-    rows, and neither write anything the second time."""
+    app, on visits of its own of the same residents, then again: both must answer alike,
+    write the same rows, and write nothing the second time."""
     at = (utcnow() - timedelta(hours=1)).isoformat()
     seen = []
     for n, (label, base) in enumerate(apps.items()):
@@ -280,6 +280,7 @@ def same_work(url: str, apps: dict[str, str], token: str, first: int) -> None:
     assert ours == theirs, (ours, theirs)
     assert ours_rows == theirs_rows, (ours_rows, theirs_rows)
     assert ours[0]["recorded"] == 3 and ours[1]["duplicate"] == 3, ours
+    assert all(len(reports) == 1 and len(events) == 1 for _, reports, events, _ in ours_rows)
     assert any(outbox for *_, outbox in ours_rows), "no urgent message written"
     print("  both apps answer alike and write the same rows for the same batch")
 
