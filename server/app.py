@@ -40,6 +40,7 @@ from server.auth.services import TokenIssuer
 from server.boards.controllers import BoardController
 from server.businesses.controllers import BusinessController
 from server.cases import inbound as case_inbound
+from server.cases.calendar import keep_calendar, read_calendar
 from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
 from server.db.checkpoint import wal_checkpointer_for
@@ -225,6 +226,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if checkpointer is not None
             else None
         )
+        # The official calendar days the operator entered (case deadlines), read now and
+        # again every so often: an import reaches every process.
+        await read_calendar(sessionmaker)
+        calendar = (
+            asyncio.create_task(
+                keep_calendar(sessionmaker, settings.calendar_refresh_seconds),
+                name="linli-calendar",
+            )
+            if settings.calendar_refresh_seconds > 0
+            else None
+        )
         if settings.dispatcher == "inline":
             dispatcher = await make_dispatcher(settings, sessionmaker)
             task = asyncio.create_task(dispatcher.run_forever(), name="linli-outbox-dispatcher")
@@ -234,6 +246,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            if calendar is not None:
+                calendar.cancel()
             if chores is not None:
                 chores.cancel()
             if dispatcher is not None and task is not None:

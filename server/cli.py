@@ -22,6 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Deliver the outbox (and run the periodic chores) outside the web processes."""
     import signal
 
+    from server.cases.calendar import keep_calendar, read_calendar
     from server.db.engine import make_engine, make_sessionmaker
     from server.domains import register_domains
     from server.housekeeping import run_chores, run_chores_forever
@@ -235,6 +237,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
         dispatcher = await make_dispatcher(settings, sessionmaker)
+        await read_calendar(sessionmaker)  # the deadline chore counts working days
+        calendar = (
+            asyncio.create_task(keep_calendar(sessionmaker, settings.calendar_refresh_seconds))
+            if settings.calendar_refresh_seconds > 0 and not args.once
+            else None
+        )
         try:
             if args.once:
                 stats = await dispatcher.drain()
@@ -253,10 +261,55 @@ def cmd_worker(args: argparse.Namespace) -> int:
             await dispatcher.run_forever()
             chores_task.cancel()
         finally:
+            if calendar is not None:
+                calendar.cancel()
             await dispatcher.close()
             await engine.dispose()
 
     asyncio.run(main())
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """Enter a year's official holidays and 调休 working weekends (see
+    :mod:`server.cases.calendar`), or show the days entered."""
+    from server.cases.calendar import CalendarDay, import_days, parse_days
+
+    if args.file:
+        try:
+            days = parse_days(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            console.print(f"[red]{exc}: nothing was entered[/]")
+            return 1
+        if args.check:
+            console.print(f"{len(days)} day(s), no problem")
+            return 0
+        years = asyncio.run(_with_session(lambda s: import_days(s, days)))
+        every = get_settings().calendar_refresh_seconds
+        console.print(
+            f"entered {len(days)} day(s) for {', '.join(map(str, sorted(years))) or 'no year'}; "
+            + (
+                f"every process reads them within {every:g} s"
+                if every > 0
+                else "each process reads them when it starts"
+            )
+        )
+        return 0
+
+    async def show(session: Any) -> list[Any]:
+        from sqlalchemy import select
+
+        query = select(CalendarDay.day, CalendarDay.workday, CalendarDay.name).order_by(
+            CalendarDay.day
+        )
+        if args.year:
+            query = query.where(
+                CalendarDay.day >= date(args.year, 1, 1), CalendarDay.day <= date(args.year, 12, 31)
+            )
+        return list((await session.execute(query)).all())
+
+    for day, work, name in asyncio.run(_with_session(show)):  # a file to enter again
+        print(f"{day.isoformat()},{'work' if work else 'off'},{name}")
     return 0
 
 
@@ -340,6 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument("--once", action="store_true", help="send what is due, then exit")
     worker.set_defaults(fn=cmd_worker)
+    cal = sub.add_parser(
+        "calendar",
+        help="enter a year's official holidays and worked weekends (date,off|work[,name] "
+        "lines), or show those entered",
+    )
+    cal.add_argument("file", nargs="?", help="the days to enter; none: show")
+    cal.add_argument("--check", action="store_true", help="validate only, write nothing")
+    cal.add_argument("--year", type=int, help="show this year's days only")
+    cal.set_defaults(fn=cmd_calendar)
     mail_in = sub.add_parser("mail-in", help="receive e-mailed cases over SMTP (one process)")
     mail_in.add_argument("--host", help="else LINLI_MAIL_IN_HOST (127.0.0.1)")
     mail_in.add_argument("--port", type=int, help="else LINLI_MAIL_IN_PORT (2525)")

@@ -75,6 +75,9 @@ class Settings:
     idempotency_days: int = 30
     # "inline": each app process also runs an outbox dispatcher; "off": only `linli worker` sends.
     dispatcher: str = "inline"
+    # How often each process reads the calendar days the operator entered again (0: only
+    # when it starts).
+    calendar_refresh_seconds: float = 600
     vapid_subject: str = "mailto:ops@linli.invalid"
     # Browsers' push services are all https; only a test push service on loopback is not.
     push_require_https: bool = True
@@ -145,6 +148,7 @@ def load_settings() -> Settings:
         rate_limit_per_minute=int(_env("LINLI_RATE_LIMIT_PER_MINUTE", "600")),
         idempotency_days=int(_env("LINLI_IDEMPOTENCY_DAYS", "30")),
         dispatcher=_env("LINLI_DISPATCHER", "inline"),
+        calendar_refresh_seconds=float(_env("LINLI_CALENDAR_REFRESH_SECONDS", "600")),
         vapid_subject=_env("LINLI_VAPID_SUBJECT", "mailto:ops@linli.invalid"),
         push_require_https=_env("LINLI_PUSH_REQUIRE_HTTPS", "1") != "0",
         sms_provider=_env("LINLI_SMS_PROVIDER", "console"),

@@ -67,6 +67,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
         var_dir=var_dir,
         rate_limit_per_minute=0,
         dispatcher="off",  # tests drive the dispatcher themselves
+        calendar_refresh_seconds=0,  # read once, at start: counted statements stay counted
         demo_password=DEMO_PASSWORD,
         **overrides,
     )

@@ -3,8 +3,9 @@ passed between two instants.
 
 A working day is one China's State Council calendar says is worked: weekdays except
 the official holidays, plus the weekend days worked in exchange 调休 (from the
-``chinese-calendar`` package). A year the package does not cover yet falls back to
-Monday–Friday, said once in the log. Each community works in periods of the day
+``chinese-calendar`` package), or as the operator entered them
+(:mod:`server.cases.calendar`, which wins over the package). A year neither covers falls
+back to Monday–Friday, said once in the log. Each community works in periods of the day
 (default 08:30–12:00 and 14:00–17:30), in Asia/Shanghai; its administrators change them
 (``PUT /api/v1/communities/{code}/working-hours``).
 
@@ -15,7 +16,7 @@ tests) and the community's periods.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
@@ -28,6 +29,7 @@ __all__ = [
     "add_working_hours",
     "is_workday",
     "parse_periods",
+    "use_calendar",
     "working_hours_between",
 ]
 
@@ -42,6 +44,9 @@ DEFAULT_PERIODS: tuple[tuple[time, time], ...] = (
 
 # Years the calendar did not cover, already said in the log.
 _UNCOVERED: set[int] = set()
+# The days the operator entered (worked or not), and their years.
+_ENTERED: dict[date, bool] = {}
+_ENTERED_YEARS: set[int] = set()
 # A deadline further away than this is a mistake (no working day in years).
 _MAX_DAYS = 3 * 366
 
@@ -58,12 +63,25 @@ def parse_periods(periods: Sequence[Sequence[str]]) -> tuple[tuple[time, time], 
     return tuple(parsed)
 
 
+def use_calendar(days: Mapping[date, bool]) -> None:
+    """The days the operator entered, over the package's: for each, whether it is
+    worked. Every other day of a year among them follows its weekday when the package
+    does not cover that year."""
+    _ENTERED.clear()
+    _ENTERED.update(days)
+    _ENTERED_YEARS.clear()
+    _ENTERED_YEARS.update(day.year for day in days)
+
+
 def is_workday(day: date) -> bool:
     """Is this a working day (official holidays off, 调休 weekend days worked)?"""
+    entered = _ENTERED.get(day)
+    if entered is not None:
+        return entered
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        if day.year not in _UNCOVERED:
+        if day.year not in _UNCOVERED and day.year not in _ENTERED_YEARS:
             _UNCOVERED.add(day.year)
             log.warning(
                 "the holiday calendar does not cover %s: counting Monday to Friday as working"

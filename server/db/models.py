@@ -5,6 +5,7 @@ from server.audit.models import AuditEntry
 from server.auth.models import LoginThrottle, RefreshToken, RevokedAccessToken
 from server.boards.tally import case_tallies
 from server.businesses.models import CaringBusiness
+from server.cases.calendar import CalendarDay
 from server.cases.models import (
     Case,
     CaseCounter,
@@ -46,6 +47,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Building",
+    "CalendarDay",
     "CarePair",
     "CareSettings",
     "CaringBusiness",

@@ -100,3 +100,25 @@ def test_cli_from_an_empty_database(tmp_path: Path) -> None:
         "grid_worker:999",
     )
     assert wrong.returncode == 1 and "No grid has code 999" in wrong.stderr
+
+
+def test_cli_enters_a_years_calendar(tmp_path: Path) -> None:
+    """``linli calendar FILE``: a wrong file is named and enters nothing; a right one is
+    entered, replaces its year when entered again, and is shown back."""
+    assert run(tmp_path, "migrate").returncode == 0
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("2097-01-01,off,元旦\n2097-02-30,off\n", encoding="utf-8")
+    refused = run(tmp_path, "calendar", str(wrong))
+    assert refused.returncode == 1
+    assert "line 2: '2097-02-30' is not a date" in refused.stderr
+    assert "nothing was entered" in refused.stderr
+    days = tmp_path / "2097.csv"
+    days.write_text("# 2097\n2097-01-01,off,元旦\n2097-01-05,work,元旦调休\n", encoding="utf-8")
+    assert run(tmp_path, "calendar", str(days), "--check").returncode == 0
+    assert run(tmp_path, "calendar", "--year", "2097").stdout.strip() == ""  # checked only
+    for _ in range(2):  # entered twice: the year replaced, not doubled
+        entered = run(tmp_path, "calendar", str(days))
+        assert entered.returncode == 0, entered.stderr
+        assert "entered 2 day(s) for 2097" in entered.stderr.replace("\n", " ")
+    shown = run(tmp_path, "calendar", "--year", "2097")
+    assert shown.stdout.split() == ["2097-01-01,off,元旦", "2097-01-05,work,元旦调休"]

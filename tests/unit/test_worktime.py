@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -101,3 +102,37 @@ def test_a_year_the_calendar_does_not_cover(caplog: pytest.LogCaptureFixture) ->
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
         add_working_hours(datetime(2026, 3, 3, 9), 1)
+
+
+@pytest.fixture
+def entered() -> Iterator[None]:
+    """The operator's days of this test only."""
+    yield
+    worktime.use_calendar({})
+
+
+def test_days_the_operator_entered_win_over_the_weekday(
+    entered: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A year the package does not cover: New Year's Day (a Friday) entered off and a
+    Sunday entered worked; the rest of the year follows its weekday, and nothing warns."""
+    worktime._UNCOVERED.discard(2098)
+    worktime.use_calendar({date(2098, 1, 3): False, date(2098, 1, 5): True})
+    with caplog.at_level(logging.WARNING, logger="server.cases.worktime"):
+        assert not is_workday(date(2098, 1, 3))  # Friday, entered off
+        assert is_workday(date(2098, 1, 5))  # Sunday, entered worked
+        assert not is_workday(date(2098, 1, 4))  # Saturday, as its weekday says
+        assert is_workday(date(2098, 1, 6))  # Monday
+        # Thursday 17:00 + 1 working hour: not the holiday Friday, not Saturday, but the
+        # Sunday worked in exchange.
+        assert local(add_working_hours(at("2098-01-02 17:00"), 1)) == "2098-01-05 09:00"
+    assert not [r for r in caplog.records if "2098" in r.getMessage()]
+
+
+def test_an_entered_day_corrects_a_year_the_package_covers(entered: None) -> None:
+    assert is_workday(date(2026, 3, 3))
+    worktime.use_calendar({date(2026, 3, 3): False})
+    assert not is_workday(date(2026, 3, 3))
+    assert local(add_working_hours(at("2026-03-02 17:00"), 1)) == "2026-03-04 09:00"
+    worktime.use_calendar({})
+    assert is_workday(date(2026, 3, 3))
