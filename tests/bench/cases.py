@@ -613,11 +613,9 @@ def bare_server(
     """A bare app (``tests/bench/bare_*.py``) served as Linli is (2 workers, a socket
     each), with the benchmark's secret; ready once ``probe`` answers (with an error: no
     token is sent)."""
-    import socket
+    from tests.support.live import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     code = (
         "from server.serving import serve; "
         f"serve({app!r}, host='127.0.0.1', port={port}, workers=2, log_level='warning')"
