@@ -24,6 +24,7 @@ __all__ = [
     "GridKind",
     "InCommunity",
     "InGrid",
+    "InGridUnindexed",
     "Level",
     "PartyOrg",
     "PartyOrgKind",
@@ -78,6 +79,16 @@ class InGrid(InCommunity):
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
 
     _level = "grid"
+
+
+class InGridUnindexed(InGrid):
+    """:class:`InGrid` for a table written at a high rate and never read by place alone
+    (visits, the reports phones sync): the same three columns, without an index each
+    (every index is written for every row)."""
+
+    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
 
 
 _PLACEMENT = {

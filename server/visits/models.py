@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TimestampMixin, utcnow
-from server.grids.models import InGrid
+from server.grids.models import InGrid, InGridUnindexed
 
 __all__ = [
     "DEFAULT_FREQUENCIES",
@@ -120,7 +120,7 @@ _PLANNED = text("state = 'planned'")
 _KEPT = text("outcome = 'kept'")
 
 
-class Visit(InGrid, TimestampMixin, Base):
+class Visit(InGridUnindexed, TimestampMixin, Base):
     """One visit of one resident (see the module's documentation).
 
     Its indexes are the ways it is read, and no more: a recorded visit changes indexed
@@ -150,10 +150,6 @@ class Visit(InGrid, TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Where it sits, for the scope rule (InGrid's columns, without their indexes).
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"))
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     # "care" (the roster) or "pair:<id>" (a party member's pair, who then makes it).
     source: Mapped[str] = mapped_column(String(20), default="care")
@@ -213,7 +209,7 @@ class ReviewDecision(enum.StrEnum):
     dismissed = "dismissed"  # not used (a duplicate of the other record …), with a note
 
 
-class VisitReport(InGrid, Base):
+class VisitReport(InGridUnindexed, Base):
     """A visit record as a phone sent it, once per ``ref`` (the phone's command id): the
     record of exactly-once sync, and what the office reviews when it could not be applied
     (the household was reassigned meanwhile, or someone else recorded the visit first).
@@ -234,10 +230,6 @@ class VisitReport(InGrid, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Where it sits (InGrid's columns, without their indexes).
-    sub_district_id: Mapped[int] = mapped_column(ForeignKey("sub_districts.id"))
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     ref: Mapped[str] = mapped_column(String(64), unique=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     reporter_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
