@@ -40,7 +40,7 @@ from server.auth.services import TokenIssuer
 from server.boards.controllers import BoardController
 from server.businesses.controllers import BusinessController
 from server.cases import inbound as case_inbound
-from server.cases.calendar import keep_calendar, read_calendar
+from server.cases.calendar import start_calendar
 from server.cases.controllers import CaseController
 from server.config import Settings, get_settings
 from server.db.checkpoint import wal_checkpointer_for
@@ -228,15 +228,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         # The official calendar days the operator entered (case deadlines), read now and
         # again every so often: an import reaches every process.
-        await read_calendar(sessionmaker)
-        calendar = (
-            asyncio.create_task(
-                keep_calendar(sessionmaker, settings.calendar_refresh_seconds),
-                name="linli-calendar",
-            )
-            if settings.calendar_refresh_seconds > 0
-            else None
-        )
+        calendar = await start_calendar(sessionmaker, settings.calendar_refresh_seconds)
         if settings.dispatcher == "inline":
             dispatcher = await make_dispatcher(settings, sessionmaker)
             task = asyncio.create_task(dispatcher.run_forever(), name="linli-outbox-dispatcher")

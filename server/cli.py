@@ -221,7 +221,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Deliver the outbox (and run the periodic chores) outside the web processes."""
     import signal
 
-    from server.cases.calendar import keep_calendar, read_calendar
+    from server.cases.calendar import start_calendar
     from server.db.engine import make_engine, make_sessionmaker
     from server.domains import register_domains
     from server.housekeeping import run_chores, run_chores_forever
@@ -237,11 +237,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
         dispatcher = await make_dispatcher(settings, sessionmaker)
-        await read_calendar(sessionmaker)  # the deadline chore counts working days
-        calendar = (
-            asyncio.create_task(keep_calendar(sessionmaker, settings.calendar_refresh_seconds))
-            if settings.calendar_refresh_seconds > 0 and not args.once
-            else None
+        calendar = await start_calendar(  # the deadline chore counts working days
+            sessionmaker, 0 if args.once else settings.calendar_refresh_seconds
         )
         try:
             if args.once:

@@ -41,6 +41,7 @@ __all__ = [
     "load_calendar",
     "parse_days",
     "read_calendar",
+    "start_calendar",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,3 +126,15 @@ async def keep_calendar(sessionmaker: async_sessionmaker[AsyncSession], every: f
     while True:
         await asyncio.sleep(every)
         await read_calendar(sessionmaker)
+
+
+async def start_calendar(
+    sessionmaker: async_sessionmaker[AsyncSession], every: float
+) -> asyncio.Task[None] | None:
+    """What a process does as it starts: read the entered days now, then (``every`` > 0)
+    again every ``every`` seconds in a task of its own, for the process to cancel as it
+    stops."""
+    await read_calendar(sessionmaker)
+    if every <= 0:
+        return None
+    return asyncio.create_task(keep_calendar(sessionmaker, every), name="linli-calendar")
